@@ -1,0 +1,97 @@
+/** Builders for the three faceplugin-face-recognition-js models. */
+import type { ModelEntry } from '../../src/models/manifest.ts';
+import { addOutput, decodeModel, encodeModel, makeBatchDynamic, readInt64Initializer, setInt64Initializer } from './onnxGraph.ts';
+import { SOURCES, readSource } from './sources.ts';
+import type { BuiltModel } from './types.ts';
+
+/** The ArcFace 112x112 five-point template used by this recognizer (models.md). */
+export const ARCFACE_112_TEMPLATE: readonly (readonly [number, number])[] = [
+  [38.2946, 51.6963],
+  [73.5318, 51.5014],
+  [56.0252, 71.7366],
+  [41.5493, 92.3655],
+  [70.7299, 92.2041],
+];
+
+/** Tensor "507": the 7x7x512 map after the last PRelu, right before the global depthwise conv. */
+export const MFN_PATCH_TENSOR = '507';
+const MFN_FLATTEN_SHAPE = '703';
+
+export function buildMobileFaceNet(): BuiltModel {
+  const src = SOURCES.frFeature;
+  const model = decodeModel(readSource(src));
+  const shape = readInt64Initializer(model, MFN_FLATTEN_SHAPE);
+  if (shape.join(',') !== '1,-1') {
+    throw new Error(`${src.package} ${src.file}: expected the final Reshape to [1,-1], found [${shape}]; the graph changed.`);
+  }
+  // [1,-1] would fold a batch of 4 into one 2048-wide row; [-1,512] keeps rows apart.
+  setInt64Initializer(model, MFN_FLATTEN_SHAPE, [-1, 512]);
+  makeBatchDynamic(model);
+  addOutput(model, MFN_PATCH_TENSOR, [-1, 512, 7, 7]);
+  const bytes = encodeModel(model);
+  const entry: Omit<ModelEntry, 'sha256' | 'bytes'> = {
+    id: 'mobilefacenet-arcface',
+    role: 'recognizer',
+    title: 'MobileFaceNet (ArcFace), 512-D, 7x7x512 patches',
+    version: '1',
+    file: 'mobilefacenet-arcface.onnx',
+    source: src,
+    input: { name: 'input', shape: [-1, 3, 112, 112], layout: 'NCHW' },
+    channelOrder: 'RGB',
+    normalisation: { mean: [127, 127, 127], std: [128, 128, 128] },
+    outputs: [
+      { name: 'output', shape: [-1, 512] },
+      { name: MFN_PATCH_TENSOR, shape: [-1, 512, 7, 7] },
+    ],
+    embedding: { output: 'output', dim: 512 },
+    patchGrids: [{ output: MFN_PATCH_TENSOR, h: 7, w: 7, c: 512 }],
+    alignmentTemplate: ARCFACE_112_TEMPLATE,
+    notes: 'Source graph edited: tensor 507 exposed as a second output; batch dimension made dynamic (final Reshape [1,-1] -> [-1,512]).',
+  };
+  return { entry, bytes };
+}
+
+export function buildDetector(): BuiltModel {
+  const src = SOURCES.frDetect;
+  const bytes = readSource(src);
+  return {
+    bytes,
+    entry: {
+      id: 'ultraface-detector',
+      role: 'detector',
+      title: 'Ultra-light SSD face detector (320x240)',
+      version: '1',
+      file: 'face-detector.onnx',
+      source: src,
+      input: { name: 'input', shape: [1, 3, 240, 320], layout: 'NCHW' },
+      channelOrder: 'RGB',
+      normalisation: { mean: [127, 127, 127], std: [128, 128, 128] },
+      outputs: [
+        { name: 'scores', shape: [1, 4420, 2] },
+        { name: 'boxes', shape: [1, 4420, 4] },
+      ],
+      notes: 'Copied unchanged. Priors: min sizes [[10,16,24],[32,48],[64,96],[128,192,256]], steps [8,16,32,64], variances [0.1,0.2].',
+    },
+  };
+}
+
+export function buildLandmarks(): BuiltModel {
+  const src = SOURCES.frLandmark;
+  const bytes = readSource(src);
+  return {
+    bytes,
+    entry: {
+      id: 'pfld-landmarks68',
+      role: 'landmarks',
+      title: '68-point landmarks from a 64x64 grayscale crop',
+      version: '1',
+      file: 'face-landmarks68.onnx',
+      source: src,
+      input: { name: 'input', shape: [1, 1, 64, 64], layout: 'NCHW' },
+      channelOrder: 'GRAY',
+      normalisation: { mean: [0], std: [256] },
+      outputs: [{ name: 'output', shape: [1, 136] }],
+      notes: 'Copied unchanged. Crop rule and decoding follow the package lib/fr_landmark.js.',
+    },
+  };
+}
