@@ -1,20 +1,101 @@
 /**
- * Feature-extraction worker: owns the ONNX sessions. The app starts one per
- * core; each is single-threaded (see ortBrowser.ts).
+ * Feature-extraction worker: owns the ONNX sessions and the face pipeline
+ * (decode -> detect -> landmarks -> align -> optional query transform ->
+ * embed). The app starts one per core; each is single-threaded (ortBrowser.ts).
  */
 import * as Comlink from 'comlink';
 import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
 import type { ModelsStatus, OrtBackendChoice } from '../src/app/engineApi.ts';
+import type { ExtractOptions, ExtractOutcome } from '../src/app/extractTypes.ts';
+import { AppError, toPlainError } from '../src/core/errors.ts';
+import type { RgbaImage } from '../src/core/types.ts';
+import { FaceDetector } from '../src/face/detector.ts';
+import { LandmarkModel } from '../src/face/landmarks.ts';
+import { applyOod } from '../src/face/ood.ts';
+import { FacePipeline } from '../src/face/pipeline.ts';
+import { Recognizer } from '../src/face/recognizer.ts';
+import { boxArea } from '../src/face/detector.ts';
+import { decodeImageFile } from './decodeImage.ts';
 import { loadAllModels, type LoadedModels } from './modelHost.ts';
 
 installComlinkErrorHandler();
 
+/**
+ * A gallery photo with several faces is indexed under its largest face only
+ * when that face clearly dominates (LFW photos often show people in the
+ * background); otherwise which face the label belongs to is ambiguous.
+ */
+const GALLERY_SECOND_FACE_MAX_AREA_RATIO = 0.5;
+
 let models: LoadedModels | undefined;
+let pipeline: FacePipeline | undefined;
+
+async function encodeAligned(img: RgbaImage): Promise<Blob> {
+  const c = new OffscreenCanvas(img.width, img.height);
+  c.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), 0, 0);
+  return c.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
+}
+
+function requirePipeline(): FacePipeline {
+  if (!pipeline) throw new AppError('internal', 'the extraction worker has no models loaded', 'Reload the page.');
+  return pipeline;
+}
 
 const api = {
   async init(choice: OrtBackendChoice, recognizerId?: string): Promise<ModelsStatus> {
     models = await loadAllModels(choice, recognizerId);
+    const byRole = (role: string) => [...models!.byId.values()].find((m) => m.entry.role === role)!;
+    const rec = byRole('recognizer');
+    pipeline = new FacePipeline({
+      detector: new FaceDetector(byRole('detector').session),
+      landmarks: new LandmarkModel(byRole('landmarks').session),
+      recognizer: new Recognizer(rec.session, rec.entry),
+    });
     return models.status;
+  },
+
+  recognizerVersion(): string {
+    const rec = [...(models?.byId.values() ?? [])].find((m) => m.entry.role === 'recognizer');
+    if (!rec) throw new AppError('internal', 'no recognizer loaded', 'Reload the page.');
+    // The checksum changes whenever the built weights or graph change.
+    return `${rec.entry.version}-${rec.entry.sha256.slice(0, 12)}`;
+  },
+
+  async extract(fileName: string, bytes: ArrayBuffer, opts: ExtractOptions): Promise<ExtractOutcome> {
+    try {
+      const p = requirePipeline();
+      const t0 = performance.now();
+      const image = await decodeImageFile(new Uint8Array(bytes), fileName);
+      const decodeMs = performance.now() - t0;
+      let analysis = await p.analyse(image, fileName);
+      if (opts.purpose === 'gallery' && analysis.faces.length > 1) {
+        const areas = analysis.faces.map((f) => boxArea(f.box)).sort((a, b) => b - a);
+        if (areas[1] > GALLERY_SECOND_FACE_MAX_AREA_RATIO * areas[0]) {
+          throw new AppError('several-faces', `${analysis.faces.length} faces of similar size were found, so the label is ambiguous`, 'Crop the photo to the one person it is labelled with, or use it as a query and pick the face.', { file: fileName });
+        }
+      }
+      if (opts.faceIndex !== undefined && opts.faceIndex !== analysis.chosenIndex) analysis = p.realign(image, analysis, opts.faceIndex);
+      const face = applyOod(opts.ood, analysis, opts.seed);
+      const t1 = performance.now();
+      const [features] = await p.embed([face]);
+      const embedMs = performance.now() - t1;
+      const aligned = await encodeAligned(face.aligned);
+      const faces = analysis.faces.map((f) => ({ x: f.box.x1, y: f.box.y1, width: f.box.x2 - f.box.x1, height: f.box.y2 - f.box.y1, score: f.score }));
+      const result: ExtractOutcome = {
+        ok: true,
+        face: {
+          faces,
+          chosenIndex: analysis.chosenIndex,
+          features,
+          aligned,
+          timings: { decode: decodeMs, detect: analysis.timings.detectMs, landmarks: analysis.timings.landmarksMs, align: analysis.timings.alignMs, embed: embedMs },
+        },
+      };
+      return Comlink.transfer(result, [features.embedding.buffer, features.patches.data.buffer]);
+    } catch (e) {
+      const plain = toPlainError(e);
+      return { ok: false, error: { ...plain, file: plain.file ?? fileName } };
+    }
   },
 };
 

@@ -33,3 +33,88 @@ export interface ModelsStatus {
 }
 
 export type InitResult = { ok: true; status: ModelsStatus } | { ok: false; error: PlainError };
+
+export interface ImportProblem {
+  readonly file: string;
+  readonly code: string;
+  readonly message: string;
+  readonly hint: string;
+}
+
+export interface ImportProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly added: number;
+  readonly skippedDuplicates: number;
+  readonly problems: readonly ImportProblem[];
+  readonly imagesPerSecond: number;
+  readonly etaSeconds: number;
+  readonly finished: boolean;
+  readonly cancelled: boolean;
+  /** Mean ms per image per pipeline step, over this import. */
+  readonly stepMs: Readonly<Record<string, number>>;
+}
+
+export interface IdentityCount {
+  readonly label: string;
+  readonly count: number;
+}
+
+export interface GalleryInfo {
+  readonly modelKey: string;
+  readonly count: number;
+  readonly identities: readonly IdentityCount[];
+}
+
+export interface GalleryItemView {
+  readonly key: string;
+  readonly label: string;
+  readonly fileName: string;
+}
+
+/** One entry of a ranked list as the UI shows it. */
+export interface RankedView {
+  readonly key: string;
+  readonly label: string;
+  readonly fileName: string;
+  readonly score: number;
+  readonly sCos: number;
+  readonly sEmd?: number;
+  /** 1-based ranks before and after re-ranking. */
+  readonly rankBefore: number;
+  readonly rankAfter: number;
+}
+
+export interface QueryView {
+  readonly fileName: string;
+  readonly faces: readonly { x: number; y: number; width: number; height: number; score: number }[];
+  readonly chosenIndex: number;
+  readonly imageWidth?: number;
+  readonly imageHeight?: number;
+  readonly aligned: Blob;
+  readonly knownIdentity?: string;
+}
+
+export interface SearchView {
+  readonly stage1: readonly RankedView[];
+  readonly stage2: readonly RankedView[];
+  readonly stage1Ms: number;
+  readonly stage2Ms: number;
+  readonly sinkhornBackend: 'webgpu' | 'cpu';
+  readonly fallbackReason?: string;
+  readonly galleryCount: number;
+  readonly k: number;
+}
+
+export interface PairView {
+  readonly key: string;
+  readonly grid: number;
+  /** N x N transport plan, row = query patch. */
+  readonly plan: Float32Array;
+  readonly u: Float32Array;
+  readonly v: Float32Array;
+  readonly sEmd: number;
+  readonly iterations: number;
+  readonly marginalError: number;
+  readonly galleryAligned: Blob;
+}

@@ -1,15 +1,36 @@
+import { useEffect } from 'react';
+import { initEngine } from './controller.ts';
+import { Controls } from './components/Controls.tsx';
+import { GalleryPanel } from './components/GalleryPanel.tsx';
 import { ModelStatusBar } from './components/ModelStatusBar.tsx';
-import { useModels } from './useModels.ts';
+import { PairView } from './components/PairView.tsx';
+import { QueryPanel } from './components/QueryPanel.tsx';
+import { ResultRows } from './components/ResultRows.tsx';
+import { StatusLine } from './components/StatusLine.tsx';
 
 export function App() {
-  useModels();
+  useEffect(() => {
+    void initEngine();
+  }, []);
   return (
     <div className="app">
       <header>
         <h1>DeepFace-EMD</h1>
-        <p className="tagline">Face identification in your browser; nothing leaves this machine.</p>
+        <p className="tagline">Face identification with patch-wise EMD re-ranking, entirely in your browser: nothing leaves this machine.</p>
         <ModelStatusBar />
+        <StatusLine />
       </header>
+      <main className="layout">
+        <GalleryPanel />
+        <div className="center">
+          <div className="query-and-controls">
+            <QueryPanel />
+            <Controls />
+          </div>
+          <ResultRows />
+          <PairView />
+        </div>
+      </main>
     </div>
   );
 }

@@ -1,25 +1,52 @@
 /** UI state: settings, ids and small results only; features never live here. */
 import { create } from 'zustand';
-import type { ModelsStatus, OrtBackendChoice } from '../app/engineApi.ts';
+import type { GalleryInfo, ImportProgress, ModelsStatus, OrtBackendChoice, PairView, QueryView, SearchView } from '../app/engineApi.ts';
 import type { PlainError } from '../core/errors.ts';
+import { DEFAULT_SETTINGS, type OodTransform, type RerankSettings } from '../core/types.ts';
 
 export type ModelsPhase = { phase: 'loading' } | { phase: 'ready'; status: ModelsStatus } | { phase: 'failed'; error: PlainError };
+
+export interface QueryState {
+  readonly view: QueryView;
+  readonly alignedUrl: string;
+  /** The original file, kept so a new transform or another face can be extracted again. */
+  readonly file: Blob;
+}
 
 interface AppState {
   ortBackend: OrtBackendChoice;
   models: ModelsPhase;
-  setOrtBackend: (b: OrtBackendChoice) => void;
-  setModels: (m: ModelsPhase) => void;
+  settings: RerankSettings;
+  ood: OodTransform;
+  gallery: GalleryInfo | null;
+  importing: ImportProgress | null;
+  query: QueryState | null;
+  results: SearchView | null;
+  searching: boolean;
+  selectedKey: string | null;
+  pair: PairView | null;
+  error: PlainError | null;
 }
+
+export const useAppStore = create<AppState>(() => ({
+  ortBackend: initialBackend(),
+  models: { phase: 'loading' },
+  settings: DEFAULT_SETTINGS,
+  ood: 'none',
+  gallery: null,
+  importing: null,
+  query: null,
+  results: null,
+  searching: false,
+  selectedKey: null,
+  pair: null,
+  error: null,
+}));
 
 function initialBackend(): OrtBackendChoice {
   const b = new URLSearchParams(globalThis.location?.search ?? '').get('backend');
   return b === 'webgpu' || b === 'wasm' ? b : 'auto';
 }
 
-export const useAppStore = create<AppState>((set) => ({
-  ortBackend: initialBackend(),
-  models: { phase: 'loading' },
-  setOrtBackend: (ortBackend) => set({ ortBackend }),
-  setModels: (models) => set({ models }),
-}));
+export const setState = useAppStore.setState;
+export const getState = useAppStore.getState;

@@ -1,11 +1,15 @@
-/** Starts the workers and wraps them with comlink; the UI uses only these proxies. */
+/** Starts the engine worker and wraps it with comlink; the UI uses only this proxy. */
 import * as Comlink from 'comlink';
 import { installComlinkErrorHandler } from '../app/comlinkErrors.ts';
-import type { ExtractWorkerApi } from '../../workers/extract.worker.ts';
+import type { AppEngine } from '../../workers/appEngine.ts';
 
 installComlinkErrorHandler();
 
-export function startExtractWorker(name: string): { api: Comlink.Remote<ExtractWorkerApi>; worker: Worker } {
-  const worker = new Worker(new URL('../../workers/extract.worker.ts', import.meta.url), { type: 'module', name });
-  return { api: Comlink.wrap<ExtractWorkerApi>(worker), worker };
+export type EngineProxy = Comlink.Remote<AppEngine>;
+
+export function startEngineWorker(): { engine: EngineProxy; worker: Worker } {
+  const worker = new Worker(new URL('../../workers/engine.worker.ts', import.meta.url), { type: 'module', name: 'engine' });
+  return { engine: Comlink.wrap<AppEngine>(worker), worker };
 }
+
+export { Comlink };

@@ -1,4 +1,5 @@
 import type { OrtBackendChoice } from '../../app/engineApi.ts';
+import { setOrtBackend } from '../controller.ts';
 import { useAppStore } from '../store.ts';
 
 const fmtMs = (ms: number) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`);
@@ -6,12 +7,11 @@ const fmtMs = (ms: number) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000
 export function ModelStatusBar() {
   const models = useAppStore((s) => s.models);
   const ortBackend = useAppStore((s) => s.ortBackend);
-  const setOrtBackend = useAppStore((s) => s.setOrtBackend);
   return (
     <section className="status-bar" aria-label="Model status">
       <label>
         Backend{' '}
-        <select value={ortBackend} onChange={(e) => setOrtBackend(e.target.value as OrtBackendChoice)} data-testid="ort-backend">
+        <select value={ortBackend} onChange={(e) => void setOrtBackend(e.target.value as OrtBackendChoice)} data-testid="ort-backend">
           <option value="auto">auto</option>
           <option value="webgpu">WebGPU</option>
           <option value="wasm">WASM</option>
@@ -29,9 +29,7 @@ export function ModelStatusBar() {
           <span data-testid="models-status" className="ok">
             models ready
           </span>
-          <span data-testid="backend-in-use">
-            {models.status.backend === 'webgpu' ? 'WebGPU' : 'WASM'}
-          </span>
+          <span data-testid="backend-in-use">{models.status.backend === 'webgpu' ? 'WebGPU' : 'WASM'}</span>
           {models.status.backendNote && <span className="note">{models.status.backendNote}</span>}
           <ul className="model-list">
             {models.status.models.map((m) => (

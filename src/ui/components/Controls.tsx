@@ -1,0 +1,85 @@
+import type { SinkhornMode, Weighting } from '../../core/types.ts';
+import { updateSettings } from '../controller.ts';
+import { useAppStore } from '../store.ts';
+
+const WEIGHTINGS: Weighting[] = ['uniform', 'apc', 'cc', 'sc', 'sc-sim', 'lmk'];
+
+export function Controls() {
+  const s = useAppStore((st) => st.settings);
+  const status = useAppStore((st) => (st.models.phase === 'ready' ? st.models.status : null));
+  const native = 7;
+  const grids = Array.from({ length: native }, (_, i) => native - i);
+  const isSum = s.alpha === 'sum';
+  return (
+    <section className="panel controls" aria-label="Re-ranking settings">
+      <h2>Re-ranking</h2>
+      <label>
+        alpha <output data-testid="alpha-value">{isSum ? 'sum' : (s.alpha as number).toFixed(2)}</output>
+        <input
+          type="range"
+          min={0}
+          max={1}
+          step={0.05}
+          disabled={isSum}
+          value={isSum ? 0.7 : (s.alpha as number)}
+          data-testid="alpha"
+          onChange={(e) => void updateSettings({ alpha: Number(e.target.value) })}
+        />
+      </label>
+      <label>
+        <input type="checkbox" checked={isSum} data-testid="alpha-sum" onChange={(e) => void updateSettings({ alpha: e.target.checked ? 'sum' : 0.7 })} /> sum mode (s_emd + s_cos)
+      </label>
+      <label>
+        grid{' '}
+        <select value={s.grid} data-testid="grid" onChange={(e) => void updateSettings({ grid: Number(e.target.value) })}>
+          {grids.map((g) => (
+            <option key={g} value={g}>
+              {g}×{g}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        weighting{' '}
+        <select value={s.weighting} data-testid="weighting" onChange={(e) => void updateSettings({ weighting: e.target.value as Weighting })}>
+          {WEIGHTINGS.map((w) => (
+            <option key={w} value={w}>
+              {w}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        k <output>{s.k}</output>
+        <input type="range" min={10} max={500} step={10} value={s.k} data-testid="k" onChange={(e) => void updateSettings({ k: Number(e.target.value) })} />
+      </label>
+      <details className="advanced">
+        <summary>Advanced</summary>
+        <label>
+          Sinkhorn mode{' '}
+          <select value={s.sinkhorn.mode} data-testid="sinkhorn-mode" onChange={(e) => void updateSettings({ sinkhorn: { ...s.sinkhorn, mode: e.target.value as SinkhornMode } })}>
+            <option value="reference">reference (authors' stop rule)</option>
+            <option value="converged">converged</option>
+          </select>
+        </label>
+        <label>
+          eps{' '}
+          <input type="number" min={0.005} max={1} step={0.005} value={s.sinkhorn.eps} data-testid="sinkhorn-eps" onChange={(e) => void updateSettings({ sinkhorn: { ...s.sinkhorn, eps: Number(e.target.value) } })} />
+        </label>
+        <label>
+          max iterations{' '}
+          <input type="number" min={1} max={2000} step={1} value={s.sinkhorn.maxIter} data-testid="sinkhorn-iter" onChange={(e) => void updateSettings({ sinkhorn: { ...s.sinkhorn, maxIter: Number(e.target.value) } })} />
+        </label>
+        <label>
+          EMD backend{' '}
+          <select value={s.backend} data-testid="emd-backend" onChange={(e) => void updateSettings({ backend: e.target.value as 'auto' | 'webgpu' | 'cpu' })}>
+            <option value="auto">auto</option>
+            <option value="webgpu">WebGPU</option>
+            <option value="cpu">CPU</option>
+          </select>
+        </label>
+        {status && <div className="note">recognizer: {status.models.find((m) => m.role === 'recognizer')?.id}</div>}
+      </details>
+    </section>
+  );
+}

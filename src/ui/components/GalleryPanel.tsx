@@ -1,0 +1,120 @@
+import { useRef, useState } from 'react';
+import { cancelImport, clearGallery, importEntries, removeIdentity, setQueryFromGallery } from '../controller.ts';
+import { entriesFromDataTransfer, entriesFromFiles } from '../dropEntries.ts';
+import { useAppStore } from '../store.ts';
+import { ImportStatus } from './ImportStatus.tsx';
+
+export function GalleryPanel() {
+  const gallery = useAppStore((s) => s.gallery);
+  const ready = useAppStore((s) => s.models.phase === 'ready');
+  const importing = useAppStore((s) => s.importing);
+  const busy = importing !== null && !importing.finished;
+  const [over, setOver] = useState(false);
+  const [filter, setFilter] = useState('');
+  const dirInput = useRef<HTMLInputElement>(null);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  return (
+    <section className="panel gallery-panel" aria-label="Gallery">
+      <h2>Gallery</h2>
+      <div
+        className={`drop-zone ${over ? 'over' : ''}`}
+        data-testid="gallery-drop"
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setOver(false);
+          if (!ready || busy) return;
+          void entriesFromDataTransfer(e.dataTransfer).then(importEntries);
+        }}
+      >
+        Drop folders of labelled faces (Name/Name_0001.jpg), images or a .zip here
+        <div className="row">
+          <button disabled={!ready || busy} onClick={() => dirInput.current?.click()}>
+            Choose folder…
+          </button>
+          <button disabled={!ready || busy} onClick={() => fileInput.current?.click()}>
+            Choose files…
+          </button>
+        </div>
+        <input
+          ref={dirInput}
+          type="file"
+          hidden
+          multiple
+          data-testid="gallery-folder-input"
+          {...{ webkitdirectory: '', directory: '' }}
+          onChange={(e) => {
+            if (e.target.files) void importEntries(entriesFromFiles(e.target.files));
+            e.target.value = '';
+          }}
+        />
+        <input
+          ref={fileInput}
+          type="file"
+          hidden
+          multiple
+          accept="image/*,.zip"
+          data-testid="gallery-file-input"
+          onChange={(e) => {
+            if (e.target.files) void importEntries(entriesFromFiles(e.target.files));
+            e.target.value = '';
+          }}
+        />
+      </div>
+      <ImportStatus onCancel={cancelImport} />
+      {gallery && (
+        <>
+          <p data-testid="gallery-count">
+            {gallery.count} images, {gallery.identities.length} identities
+          </p>
+          <div className="row">
+            <input placeholder="filter identities" value={filter} onChange={(e) => setFilter(e.target.value)} />
+            <button
+              disabled={busy || gallery.count === 0}
+              data-testid="gallery-clear"
+              onClick={() => {
+                if (confirm(`Remove all ${gallery.count} images from this gallery?`)) void clearGallery();
+              }}
+            >
+              Clear all
+            </button>
+          </div>
+          <ul className="identity-list" data-testid="identity-list">
+            {gallery.identities
+              .filter((i) => i.label.toLowerCase().includes(filter.toLowerCase()))
+              .slice(0, 300)
+              .map((i) => (
+                <li key={i.label} data-testid="identity">
+                  <span className="label">{i.label}</span> <small>({i.count})</small>
+                  <button title="remove this identity" aria-label={`remove ${i.label}`} disabled={busy} onClick={() => void removeIdentity(i.label)}>
+                    ✕
+                  </button>
+                </li>
+              ))}
+          </ul>
+        </>
+      )}
+      <GalleryPickHint />
+    </section>
+  );
+}
+
+function GalleryPickHint() {
+  const results = useAppStore((s) => s.results);
+  if (!results || results.stage1.length === 0) return null;
+  const top = results.stage1[0];
+  return (
+    <p className="hint">
+      Tip: click “use as query” on any result to search with a gallery face, e.g.{' '}
+      <button className="link" onClick={() => void setQueryFromGallery(top.key)}>
+        {top.label}
+      </button>
+      .
+    </p>
+  );
+}

@@ -1,0 +1,87 @@
+import { useEffect, useRef, useState } from 'react';
+import type { RgbaImage } from '../../core/types.ts';
+import { flowImage, flowTargets } from '../../viz/flow.ts';
+import { weightHeatmap } from '../../viz/heatmap.ts';
+import { selectResult } from '../controller.ts';
+import { blobToRgba, drawRgba } from '../imageData.ts';
+import { useAppStore } from '../store.ts';
+
+function Canvas({ img, testId, label, onMove, overlay }: { img: RgbaImage | null; testId: string; label: string; onMove?: (x: number, y: number) => void; overlay?: React.ReactNode }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    if (ref.current && img) drawRgba(ref.current, img);
+  }, [img]);
+  return (
+    <figure>
+      <div className="canvas-wrap">
+        <canvas
+          ref={ref}
+          data-testid={testId}
+          onMouseMove={(e) => {
+            if (!onMove) return;
+            const r = e.currentTarget.getBoundingClientRect();
+            onMove((e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height);
+          }}
+        />
+        {overlay}
+      </div>
+      <figcaption>{label}</figcaption>
+    </figure>
+  );
+}
+
+export function PairView() {
+  const pair = useAppStore((s) => s.pair);
+  const query = useAppStore((s) => s.query);
+  const results = useAppStore((s) => s.results);
+  const [faces, setFaces] = useState<{ q: RgbaImage; g: RgbaImage } | null>(null);
+  const [hover, setHover] = useState<number | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    if (!pair || !query) return setFaces(null);
+    void Promise.all([blobToRgba(query.view.aligned, 112), blobToRgba(pair.galleryAligned, 112)]).then(([q, g]) => live && setFaces({ q, g }));
+    return () => {
+      live = false;
+    };
+  }, [pair, query]);
+
+  if (!pair || !query) return null;
+  const entry = results?.stage2.find((r) => r.key === pair.key) ?? results?.stage1.find((r) => r.key === pair.key);
+  const g = pair.grid;
+  const n = g * g;
+  const targets = hover === null ? [] : flowTargets(pair.plan, n, hover);
+  const cellPct = 100 / g;
+  return (
+    <section className="panel pair-view" aria-label="Patch flow" data-testid="pair-view">
+      <h2>
+        Query vs {entry?.label ?? pair.key} <button onClick={() => void selectResult(null)}>close</button>
+      </h2>
+      <p className="note">
+        s_emd {pair.sEmd.toFixed(4)} · {pair.iterations} Sinkhorn iterations · marginal error {pair.marginalError.toExponential(1)} · grid {g}×{g}
+      </p>
+      {faces && (
+        <div className="pair-grid">
+          <Canvas
+            img={faces.q}
+            testId="pair-query"
+            label="query (hover a patch)"
+            onMove={(x, y) => setHover(Math.min(g - 1, Math.floor(y * g)) * g + Math.min(g - 1, Math.floor(x * g)))}
+            overlay={hover !== null && <div className="cell hover" style={{ left: `${(hover % g) * cellPct}%`, top: `${Math.floor(hover / g) * cellPct}%`, width: `${cellPct}%`, height: `${cellPct}%` }} />}
+          />
+          <Canvas
+            img={faces.g}
+            testId="pair-gallery"
+            label="gallery face: where the hovered patch sends mass"
+            overlay={targets.map((t) => (
+              <div key={t.j} className="cell target" style={{ left: `${(t.j % g) * cellPct}%`, top: `${Math.floor(t.j / g) * cellPct}%`, width: `${cellPct}%`, height: `${cellPct}%`, opacity: 0.25 + 0.75 * t.share }} />
+            ))}
+          />
+          <Canvas img={flowImage(faces.g, pair.plan, g)} testId="pair-flow" label="flow: query rebuilt from gallery patches" />
+          <Canvas img={weightHeatmap(faces.q, pair.u, g)} testId="pair-heat-query" label="query weights (u)" />
+          <Canvas img={weightHeatmap(faces.g, pair.v, g)} testId="pair-heat-gallery" label="gallery weights (v)" />
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,52 @@
+import type { RankedView } from '../../app/engineApi.ts';
+import { selectResult } from '../controller.ts';
+import { useAppStore } from '../store.ts';
+import { Thumb } from './Thumb.tsx';
+
+function ResultCard({ r, stage, known, selected }: { r: RankedView; stage: 1 | 2; known?: string; selected: boolean }) {
+  const verdict = known === undefined ? '' : r.label === known ? 'correct' : 'incorrect';
+  const moved = r.rankBefore !== r.rankAfter;
+  return (
+    <li className={`result ${verdict} ${selected ? 'selected' : ''}`} data-testid={`stage${stage}-result`} data-verdict={verdict}>
+      <button onClick={() => void selectResult(r.key)} title="show flow and weights for this pair">
+        <Thumb galleryKey={r.key} alt={r.label} />
+        <div className="result-label" data-testid="result-label">{r.label}</div>
+        <div className="score" data-testid="result-score">{r.score.toFixed(4)}</div>
+        {stage === 2 && (
+          <div className={`rank-move ${moved ? (r.rankAfter < r.rankBefore ? 'up' : 'down') : ''}`} data-testid="rank-move">
+            {r.rankBefore} → {r.rankAfter}
+          </div>
+        )}
+        {verdict && <div className="verdict">{verdict === 'correct' ? '✓' : '✗'}</div>}
+      </button>
+    </li>
+  );
+}
+
+export function ResultRows() {
+  const results = useAppStore((s) => s.results);
+  const known = useAppStore((s) => s.query?.view.knownIdentity);
+  const selected = useAppStore((s) => s.selectedKey);
+  const searching = useAppStore((s) => s.searching);
+  if (!results) return <section className="panel results"><p className="hint">Build a gallery and drop a query to see the rankings.</p></section>;
+  return (
+    <section className={`panel results ${searching ? 'busy' : ''}`} aria-label="Results">
+      <div className="result-row">
+        <h3>Stage 1: cosine</h3>
+        <ol data-testid="stage1-row">
+          {results.stage1.slice(0, 5).map((r) => (
+            <ResultCard key={r.key} r={r} stage={1} known={known} selected={r.key === selected} />
+          ))}
+        </ol>
+      </div>
+      <div className="result-row">
+        <h3>Stage 2: EMD re-ranked (top {results.k})</h3>
+        <ol data-testid="stage2-row">
+          {results.stage2.slice(0, 5).map((r) => (
+            <ResultCard key={r.key} r={r} stage={2} known={known} selected={r.key === selected} />
+          ))}
+        </ol>
+      </div>
+    </section>
+  );
+}

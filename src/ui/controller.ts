@@ -1,0 +1,185 @@
+/**
+ * The UI's actions: each calls the engine worker and puts small results in
+ * the store. Components call these and render the store; they hold no logic
+ * beyond wiring.
+ */
+import type { ImportEntry } from '../../workers/appEngine.ts';
+import { toPlainError } from '../core/errors.ts';
+import type { OodTransform, RerankSettings } from '../core/types.ts';
+import { getState, setState } from './store.ts';
+import { Comlink, startEngineWorker, type EngineProxy } from './workerClient.ts';
+
+let engine: EngineProxy | null = null;
+let worker: Worker | null = null;
+/** Results of superseded requests are dropped: only the latest settings win. */
+let searchSeq = 0;
+
+function fail(e: unknown): void {
+  setState({ error: toPlainError(e) });
+}
+
+export function dismissError(): void {
+  setState({ error: null });
+}
+
+export async function initEngine(): Promise<void> {
+  worker?.terminate();
+  const started = startEngineWorker();
+  engine = started.engine;
+  worker = started.worker;
+  setState({ models: { phase: 'loading' }, gallery: null, results: null, pair: null, selectedKey: null });
+  try {
+    const status = await engine.init({ ortBackend: getState().ortBackend });
+    setState({ models: { phase: 'ready', status } });
+    await refreshGallery();
+  } catch (e) {
+    setState({ models: { phase: 'failed', error: toPlainError(e) } });
+  }
+}
+
+function requireEngine(): EngineProxy {
+  if (!engine) throw new Error('engine not started');
+  return engine;
+}
+
+export async function refreshGallery(): Promise<void> {
+  setState({ gallery: await requireEngine().galleryInfo() });
+}
+
+export async function importEntries(entries: ImportEntry[]): Promise<void> {
+  if (entries.length === 0) {
+    setState({ error: { __appError: true, code: 'invalid-argument', message: 'the drop held no files', hint: 'Drop a folder of face images, image files or a .zip.' } });
+    return;
+  }
+  try {
+    await requireEngine().importFiles(
+      entries,
+      Comlink.proxy((p) => setState({ importing: p })),
+    );
+    await refreshGallery();
+    if (getState().query) await search();
+  } catch (e) {
+    fail(e);
+  }
+}
+
+export function cancelImport(): void {
+  void requireEngine().cancelImport();
+}
+
+export async function setQueryFile(fileName: string, file: Blob, faceIndex?: number): Promise<void> {
+  try {
+    const { ood } = getState();
+    const view = await requireEngine().setQuery(fileName, file, ood, faceIndex);
+    replaceQuery({ view, alignedUrl: URL.createObjectURL(view.aligned), file });
+    await search();
+  } catch (e) {
+    fail(e);
+  }
+}
+
+export async function setQueryFromGallery(key: string): Promise<void> {
+  try {
+    const view = await requireEngine().setQueryFromGallery(key);
+    replaceQuery({ view, alignedUrl: URL.createObjectURL(view.aligned), file: view.aligned });
+    setState({ ood: 'none' });
+    await search();
+  } catch (e) {
+    fail(e);
+  }
+}
+
+function replaceQuery(q: NonNullable<ReturnType<typeof getState>['query']>): void {
+  const old = getState().query;
+  if (old) URL.revokeObjectURL(old.alignedUrl);
+  setState({ query: q, pair: null, selectedKey: null });
+}
+
+export async function setOod(ood: OodTransform): Promise<void> {
+  setState({ ood });
+  const q = getState().query;
+  if (q && q.view.faces.length > 0) await setQueryFile(q.view.fileName, q.file, q.view.chosenIndex);
+}
+
+export async function chooseFace(index: number): Promise<void> {
+  const q = getState().query;
+  if (q) await setQueryFile(q.view.fileName, q.file, index);
+}
+
+export async function search(): Promise<void> {
+  const seq = ++searchSeq;
+  const { settings, gallery } = getState();
+  if (!gallery || gallery.count === 0 || !getState().query) return;
+  setState({ searching: true });
+  try {
+    const results = await requireEngine().runSearch(settings);
+    if (seq !== searchSeq) return;
+    setState({ results, searching: false });
+    const sel = getState().selectedKey;
+    if (sel) await selectResult(sel);
+  } catch (e) {
+    if (seq === searchSeq) setState({ searching: false });
+    fail(e);
+  }
+}
+
+export async function updateSettings(patch: Partial<RerankSettings>): Promise<void> {
+  const before = getState().settings;
+  const settings = { ...before, ...patch, sinkhorn: { ...before.sinkhorn, ...(patch.sinkhorn ?? {}) } };
+  setState({ settings });
+  const onlyAlpha = Object.keys(patch).every((k) => k === 'alpha');
+  if (onlyAlpha && getState().results) {
+    const seq = ++searchSeq;
+    try {
+      const results = await requireEngine().reblend(settings.alpha);
+      if (seq === searchSeq) setState({ results });
+    } catch (e) {
+      fail(e);
+    }
+    return;
+  }
+  await search();
+}
+
+export async function selectResult(key: string | null): Promise<void> {
+  setState({ selectedKey: key });
+  if (!key) {
+    setState({ pair: null });
+    return;
+  }
+  try {
+    const pair = await requireEngine().pairDetail(key, getState().settings);
+    if (getState().selectedKey === key) setState({ pair });
+  } catch (e) {
+    fail(e);
+  }
+}
+
+export async function removeIdentity(label: string): Promise<void> {
+  try {
+    await requireEngine().removeIdentity(label);
+    await refreshGallery();
+    await search();
+  } catch (e) {
+    fail(e);
+  }
+}
+
+export async function clearGallery(): Promise<void> {
+  try {
+    await requireEngine().clearGallery();
+    setState({ results: null, pair: null, selectedKey: null });
+    await refreshGallery();
+  } catch (e) {
+    fail(e);
+  }
+}
+
+export async function galleryThumbnail(key: string): Promise<Blob | undefined> {
+  return requireEngine().thumbnail(key);
+}
+
+export async function setOrtBackend(b: 'auto' | 'webgpu' | 'wasm'): Promise<void> {
+  setState({ ortBackend: b });
+  await initEngine();
+}

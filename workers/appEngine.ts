@@ -1,0 +1,346 @@
+/**
+ * The app's one engine object, hosted in the engine worker: it owns the
+ * extraction worker pool, the gallery store (IndexedDB) and the search engine
+ * (src/engine, the same module the Node tests use). The UI reaches it only
+ * through comlink (workers/engine.worker.ts).
+ */
+import { unzipSync } from 'fflate';
+import * as Comlink from 'comlink';
+import { AppError, toPlainError } from '../src/core/errors.ts';
+import type { FaceFeatures, OodTransform, RerankSettings } from '../src/core/types.ts';
+import type {
+  GalleryInfo,
+  GalleryItemView,
+  ImportProblem,
+  ImportProgress,
+  ModelsStatus,
+  OrtBackendChoice,
+  PairView,
+  QueryView,
+  RankedView,
+  SearchView,
+} from '../src/app/engineApi.ts';
+import type { ExtractOutcome, ExtractedFace } from '../src/app/extractTypes.ts';
+import { guessQueryIdentity, identityFromPath, looksLikeImageName } from '../src/app/identity.ts';
+import { SearchEngine } from '../src/engine/searchEngine.ts';
+import type { ExtractWorkerApi } from './extract.worker.ts';
+import { WorkerPool, type PoolWorker } from './importQueue.ts';
+import { GalleryDb, faceKey, type StoredFace } from './storage/galleryDb.ts';
+
+export interface ImportEntry {
+  /** Path relative to what was dropped ("Name/Name_0001.jpg"), or a bare file name. */
+  readonly path: string;
+  readonly file: Blob;
+}
+
+export interface InitOptions {
+  readonly ortBackend: OrtBackendChoice;
+  readonly recognizerId?: string;
+  readonly workers?: number;
+  /** Test hook: a deliberately failing model file name, to exercise the error path. */
+  readonly dbName?: string;
+}
+
+const JOB_TIMEOUT_MS = 60_000;
+
+async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
+  const d = await crypto.subtle.digest('SHA-256', bytes);
+  return Array.from(new Uint8Array(d), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function spawnExtractWorker(slot: number, init: (api: Comlink.Remote<ExtractWorkerApi>) => Promise<unknown>): Promise<PoolWorker<Comlink.Remote<ExtractWorkerApi>>> {
+  const worker = new Worker(new URL('./extract.worker.ts', import.meta.url), { type: 'module', name: `extract-${slot}` });
+  const api = Comlink.wrap<ExtractWorkerApi>(worker);
+  const died = new Promise<string>((resolve) => {
+    worker.addEventListener('error', (e) => resolve(e.message || 'worker error'));
+  });
+  return init(api).then(() => ({ api, died, terminate: () => worker.terminate() }));
+}
+
+/** Expands .zip entries into image entries, keeping their inner folders; junk inside is reported later by the decoder. */
+async function expandZips(entries: readonly ImportEntry[], problems: ImportProblem[]): Promise<ImportEntry[]> {
+  const out: ImportEntry[] = [];
+  for (const e of entries) {
+    if (!/\.zip$/i.test(e.path)) {
+      out.push(e);
+      continue;
+    }
+    try {
+      const files = unzipSync(new Uint8Array(await e.file.arrayBuffer()));
+      const zipRoot = e.path.replace(/\.zip$/i, '');
+      for (const [inner, bytes] of Object.entries(files)) {
+        if (inner.endsWith('/') || inner.startsWith('__MACOSX/') || /(^|\/)\./.test(inner)) continue;
+        out.push({ path: `${zipRoot}/${inner}`, file: new Blob([bytes as Uint8Array<ArrayBuffer>]) });
+      }
+    } catch (err) {
+      problems.push({ file: e.path, code: 'corrupt-image', message: `not a readable zip archive (${err instanceof Error ? err.message : String(err)})`, hint: 'Re-create the archive, or drop the folder itself.' });
+    }
+  }
+  return out;
+}
+
+export class AppEngine {
+  private pool: WorkerPool<Comlink.Remote<ExtractWorkerApi>> | undefined;
+  private db: GalleryDb | undefined;
+  private readonly search = new SearchEngine();
+  private modelKey = '';
+  private status: ModelsStatus | undefined;
+  private labels = new Map<string, { label: string; fileName: string }>();
+  private cancelRequested = false;
+  private query: { features: FaceFeatures; view: QueryView } | undefined;
+  private lastResult: SearchView | undefined;
+
+  async init(opts: InitOptions): Promise<ModelsStatus> {
+    this.pool?.terminate();
+    const size = Math.max(1, Math.min(opts.workers ?? navigator.hardwareConcurrency ?? 2, 4));
+    let first: ModelsStatus | undefined;
+    this.pool = new WorkerPool({
+      size,
+      jobTimeoutMs: JOB_TIMEOUT_MS,
+      spawn: (slot) =>
+        spawnExtractWorker(slot, async (api) => {
+          const s = await api.init(opts.ortBackend, opts.recognizerId);
+          first ??= s;
+        }),
+    });
+    await this.pool.start();
+    this.status = first!;
+    const recognizer = this.status.models.find((m) => m.role === 'recognizer')!;
+    const version = await this.pool.withWorker((api) => api.recognizerVersion());
+    this.modelKey = `${recognizer.id}@${version}`;
+    this.db ??= await GalleryDb.open(opts.dbName);
+    await this.loadGallery();
+    return this.status;
+  }
+
+  private async loadGallery(): Promise<void> {
+    this.search.clear();
+    this.labels.clear();
+    const batch: { id: string; label: string; features: FaceFeatures }[] = [];
+    await this.db!.forEach(this.modelKey, (f) => {
+      batch.push({ id: f.key, label: f.label, features: storedToFeatures(f) });
+      this.labels.set(f.key, { label: f.label, fileName: f.fileName });
+    });
+    if (batch.length) this.search.add(batch);
+  }
+
+  galleryInfo(): GalleryInfo {
+    const counts = new Map<string, number>();
+    for (const { label } of this.labels.values()) counts.set(label, (counts.get(label) ?? 0) + 1);
+    const identities = [...counts].map(([label, count]) => ({ label, count })).sort((a, b) => a.label.localeCompare(b.label));
+    return { modelKey: this.modelKey, count: this.labels.size, identities };
+  }
+
+  galleryItems(label?: string): GalleryItemView[] {
+    const out: GalleryItemView[] = [];
+    for (const [key, v] of this.labels) if (label === undefined || v.label === label) out.push({ key, ...v });
+    return out.sort((a, b) => a.fileName.localeCompare(b.fileName));
+  }
+
+  async thumbnail(key: string): Promise<Blob | undefined> {
+    return (await this.db!.get(key))?.thumbnail;
+  }
+
+  cancelImport(): void {
+    this.cancelRequested = true;
+  }
+
+  async importFiles(entries: readonly ImportEntry[], onProgress: (p: ImportProgress) => void): Promise<ImportProgress> {
+    const pool = this.requirePool();
+    this.cancelRequested = false;
+    const problems: ImportProblem[] = [];
+    const all = await expandZips(entries, problems);
+    const images = all.filter((e) => {
+      if (looksLikeImageName(e.path)) return true;
+      problems.push({ file: e.path, code: 'not-an-image', message: 'not an image file (skipped by its name)', hint: 'Only JPEG, PNG, WebP, BMP and GIF images are indexed.' });
+      return false;
+    });
+    const total = images.length;
+    const t0 = performance.now();
+    const stepSums: Record<string, number> = {};
+    let done = 0;
+    let added = 0;
+    let skippedDuplicates = 0;
+    const seen = new Set<string>();
+    const progress = (finished: boolean): ImportProgress => {
+      const elapsed = (performance.now() - t0) / 1000;
+      const rate = done / Math.max(elapsed, 1e-3);
+      const stepMs = Object.fromEntries(Object.entries(stepSums).map(([k, v]) => [k, v / Math.max(added, 1)]));
+      return { done, total, added, skippedDuplicates, problems: [...problems], imagesPerSecond: rate, etaSeconds: rate > 0 ? (total - done) / rate : 0, finished, cancelled: this.cancelRequested, stepMs };
+    };
+    let lastReport = 0;
+    const report = () => {
+      const now = performance.now();
+      if (now - lastReport > 150) {
+        lastReport = now;
+        onProgress(progress(false));
+      }
+    };
+    onProgress(progress(false));
+
+    const one = async (entry: ImportEntry) => {
+      if (this.cancelRequested) return;
+      try {
+        const bytes = await entry.file.arrayBuffer();
+        const hash = await sha256Hex(bytes);
+        const key = faceKey(this.modelKey, hash);
+        if (seen.has(key) || this.labels.has(key) || (await this.db!.has(key))) {
+          skippedDuplicates++;
+          return;
+        }
+        seen.add(key);
+        const outcome: ExtractOutcome = await pool.run<ExtractOutcome>(entry.path, (api) => api.extract(entry.path, bytes, { purpose: 'gallery', ood: 'none', seed: 0 }));
+        if (!outcome.ok) {
+          problems.push({ file: entry.path, code: outcome.error.code, message: outcome.error.message, hint: outcome.error.hint });
+          return;
+        }
+        if (this.cancelRequested) return;
+        const label = identityFromPath(entry.path);
+        await this.db!.put(featuresToStored(key, this.modelKey, hash, label, entry.path, outcome.face));
+        this.search.add([{ id: key, label, features: outcome.face.features }]);
+        this.labels.set(key, { label, fileName: entry.path });
+        for (const [k, v] of Object.entries(outcome.face.timings)) stepSums[k] = (stepSums[k] ?? 0) + v;
+        added++;
+      } catch (e) {
+        const p = toPlainError(e);
+        problems.push({ file: entry.path, code: p.code, message: p.message, hint: p.hint });
+        // A full disk stops the import: later images could not be saved either.
+        if (p.code === 'storage-quota') this.cancelRequested = true;
+      } finally {
+        done++;
+        report();
+      }
+    };
+    // Keep every worker busy, plus one job decoding/hashing ahead.
+    let next = 0;
+    const lanes = Array.from({ length: pool.size + 1 }, async () => {
+      while (next < images.length && !this.cancelRequested) await one(images[next++]);
+    });
+    await Promise.all(lanes);
+    const final = progress(true);
+    onProgress(final);
+    return final;
+  }
+
+  async removeItems(keys: readonly string[]): Promise<void> {
+    await this.db!.delete(keys);
+    this.search.remove(keys);
+    for (const k of keys) this.labels.delete(k);
+  }
+
+  async removeIdentity(label: string): Promise<number> {
+    const keys = [...this.labels].filter(([, v]) => v.label === label).map(([k]) => k);
+    await this.removeItems(keys);
+    return keys.length;
+  }
+
+  async clearGallery(): Promise<void> {
+    await this.db!.clear(this.modelKey);
+    this.search.clear();
+    this.labels.clear();
+  }
+
+  /** Extracts the query face (the largest, or `faceIndex`) with an optional out-of-distribution transform. */
+  async setQuery(fileName: string, file: Blob, ood: OodTransform, faceIndex?: number, seed = 1): Promise<QueryView> {
+    const pool = this.requirePool();
+    const bytes = await file.arrayBuffer();
+    const outcome = await pool.run<ExtractOutcome>(fileName, (api) => api.extract(fileName, bytes, { purpose: 'query', ood, seed, faceIndex }));
+    if (!outcome.ok) throw new AppError(outcome.error.code, outcome.error.message, outcome.error.hint, { file: outcome.error.file ?? fileName });
+    const identities = new Set([...this.labels.values()].map((v) => v.label));
+    const view: QueryView = {
+      fileName,
+      faces: outcome.face.faces,
+      chosenIndex: outcome.face.chosenIndex,
+      aligned: outcome.face.aligned,
+      knownIdentity: guessQueryIdentity(fileName, identities),
+    };
+    this.query = { features: outcome.face.features, view };
+    return view;
+  }
+
+  /** Uses a gallery image as the query (its stored features; the transform needs the pixels, so only 'none'). */
+  async setQueryFromGallery(key: string): Promise<QueryView> {
+    const f = await this.db!.get(key);
+    if (!f) throw new AppError('unknown-id', `no gallery image ${key}`, 'Pick an image that is still in the gallery.');
+    const view: QueryView = { fileName: f.fileName, faces: [], chosenIndex: 0, aligned: f.thumbnail, knownIdentity: f.label };
+    this.query = { features: storedToFeatures(f), view };
+    return view;
+  }
+
+  async runSearch(settings: RerankSettings): Promise<SearchView> {
+    const q = this.requireQuery();
+    if (this.labels.size === 0) throw new AppError('empty-gallery', 'the gallery is empty', 'Drop a folder of labelled faces first.');
+    const r = await this.search.search(q.features, settings);
+    this.lastResult = this.toView(r, settings.k);
+    return this.lastResult;
+  }
+
+  /** Alpha only re-blends cached scores: no Sinkhorn runs. */
+  reblend(alpha: number | 'sum'): SearchView {
+    const r = this.search.reblend(alpha);
+    this.lastResult = this.toView(r, this.lastResult?.k ?? 100);
+    return this.lastResult;
+  }
+
+  async pairDetail(key: string, settings: RerankSettings): Promise<PairView> {
+    const q = this.requireQuery();
+    const d = await this.search.pairDetail(q.features, key, settings);
+    const stored = await this.db!.get(key);
+    if (!stored) throw new AppError('unknown-id', `no gallery image ${key}`, 'It may have been removed; run the query again.');
+    const view: PairView = { key, grid: d.grid, plan: d.plan, u: d.u, v: d.v, sEmd: d.sEmd, iterations: d.iterations, marginalError: d.marginalError, galleryAligned: stored.thumbnail };
+    return Comlink.transfer(view, [d.plan.buffer, d.u.buffer, d.v.buffer]);
+  }
+
+  private toView(r: Awaited<ReturnType<SearchEngine['search']>>, k: number): SearchView {
+    const meta = (id: string) => this.labels.get(id) ?? { label: '?', fileName: '?' };
+    const stage1: RankedView[] = r.stage1.map((e) => ({ key: e.id, label: e.label, fileName: meta(e.id).fileName, score: e.score, sCos: e.score, rankBefore: e.rank, rankAfter: e.rank }));
+    const stage2: RankedView[] = r.stage2.map((e) => ({ key: e.id, label: e.label, fileName: meta(e.id).fileName, score: e.score, sCos: e.sCos, sEmd: e.sEmd, rankBefore: e.rankBefore, rankAfter: e.rankAfter }));
+    return {
+      stage1,
+      stage2,
+      stage1Ms: r.timings.stage1Ms,
+      stage2Ms: r.timings.stage2Ms,
+      sinkhornBackend: r.backendUsed,
+      fallbackReason: r.fallbackReason,
+      galleryCount: this.labels.size,
+      k,
+    };
+  }
+
+  private requirePool() {
+    if (!this.pool) throw new AppError('internal', 'the engine is not initialised', 'Reload the page.');
+    return this.pool;
+  }
+
+  private requireQuery() {
+    if (!this.query) throw new AppError('invalid-argument', 'no query yet', 'Drop a photo of a face as the query first.');
+    return this.query;
+  }
+}
+
+function storedToFeatures(f: StoredFace): FaceFeatures {
+  const lm = f.landmarks68;
+  return {
+    embedding: f.embedding,
+    patches: f.patches,
+    landmarks68: lm ? Array.from({ length: lm.length / 2 }, (_, i) => [lm[2 * i], lm[2 * i + 1]] as const) : undefined,
+    cropSize: f.cropSize,
+  };
+}
+
+function featuresToStored(key: string, modelKey: string, contentHash: string, label: string, fileName: string, face: ExtractedFace): StoredFace {
+  const f = face.features;
+  return {
+    key,
+    modelKey,
+    contentHash,
+    label,
+    fileName,
+    addedAt: Date.now(),
+    embedding: f.embedding,
+    patches: f.patches,
+    landmarks68: f.landmarks68 ? Float32Array.from(f.landmarks68.flat()) : null,
+    cropSize: f.cropSize,
+    thumbnail: face.aligned,
+  };
+}
