@@ -8,7 +8,7 @@ import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
 import type { ModelsStatus, OrtBackendChoice } from '../src/app/engineApi.ts';
 import type { ExtractOptions, ExtractOutcome } from '../src/app/extractTypes.ts';
 import { AppError, toPlainError } from '../src/core/errors.ts';
-import type { RgbaImage } from '../src/core/types.ts';
+import type { FaceFeatures, OodTransform, RgbaImage } from '../src/core/types.ts';
 import { FaceDetector } from '../src/face/detector.ts';
 import { LandmarkModel } from '../src/face/landmarks.ts';
 import { applyOod } from '../src/face/ood.ts';
@@ -30,10 +30,21 @@ const GALLERY_SECOND_FACE_MAX_AREA_RATIO = 0.5;
 let models: LoadedModels | undefined;
 let pipeline: FacePipeline | undefined;
 
+/** Lossless, so query transforms applied later to a stored face (evaluation) see the exact pixels the gallery was embedded from. */
 async function encodeAligned(img: RgbaImage): Promise<Blob> {
   const c = new OffscreenCanvas(img.width, img.height);
   c.getContext('2d')!.putImageData(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), 0, 0);
-  return c.convertToBlob({ type: 'image/jpeg', quality: 0.92 });
+  return c.convertToBlob({ type: 'image/png' });
+}
+
+async function decodeAligned(blob: Blob): Promise<RgbaImage> {
+  const bmp = await createImageBitmap(blob, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+  const c = new OffscreenCanvas(bmp.width, bmp.height);
+  const ctx = c.getContext('2d')!;
+  ctx.drawImage(bmp, 0, 0);
+  bmp.close();
+  const d = ctx.getImageData(0, 0, c.width, c.height);
+  return { width: d.width, height: d.height, data: d.data };
 }
 
 function requirePipeline(): FacePipeline {
@@ -96,6 +107,19 @@ const api = {
       const plain = toPlainError(e);
       return { ok: false, error: { ...plain, file: plain.file ?? fileName } };
     }
+  },
+
+  /**
+   * Features of an already aligned face after a query transform: the
+   * evaluation builds out-of-distribution queries from stored gallery faces.
+   */
+  async embedAligned(aligned: Blob, landmarks68: Float32Array, ood: OodTransform, seed: number): Promise<FaceFeatures> {
+    const p = requirePipeline();
+    const image = await decodeAligned(aligned);
+    const landmarksAligned = Array.from({ length: landmarks68.length / 2 }, (_, i) => [landmarks68[2 * i], landmarks68[2 * i + 1]] as const);
+    const face = applyOod(ood, { aligned: image, landmarksAligned }, seed);
+    const [features] = await p.embed([face]);
+    return Comlink.transfer(features, [features.embedding.buffer, features.patches.data.buffer]);
   },
 };
 

@@ -1,0 +1,46 @@
+/**
+ * Leave-one-out identification over a labelled gallery, summarised for any
+ * alpha without re-running Sinkhorn: each query keeps its stage-1 list and
+ * the top-k's separate s_cos and s_emd, so an alpha sweep only re-blends.
+ */
+import { evaluateRetrieval, type RankedQuery, type RetrievalMetrics } from '../engine/metrics.ts';
+import { finalOrder, rerankTopK, type Alpha } from '../engine/rerank.ts';
+
+export interface EvalQueryScores {
+  readonly queryKey: string;
+  readonly label: string;
+  /** Stage-1 labels, best first, the query itself excluded; at least max(k, R) long where the gallery allows. */
+  readonly stage1Labels: readonly string[];
+  /** s_cos and s_emd of the first k stage-1 entries. */
+  readonly sCos: ArrayLike<number>;
+  readonly sEmd: ArrayLike<number>;
+}
+
+export interface EvalSummary {
+  readonly alpha: Alpha;
+  readonly stage1: RetrievalMetrics;
+  readonly stage2: RetrievalMetrics;
+}
+
+/** Gallery images per label, less one: in leave-one-out the query is not in its own gallery. */
+export function leaveOneOutCounts(labels: Iterable<string>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+  for (const [l, c] of counts) counts.set(l, c - 1);
+  return counts;
+}
+
+/** Labels in the final (re-ranked) order. */
+export function stage2Labels(q: EvalQueryScores, alpha: Alpha): string[] {
+  const k = q.sCos.length;
+  const top = Array.from({ length: k }, (_, i) => ({ sCos: q.sCos[i], sEmd: q.sEmd[i] }));
+  return finalOrder(q.stage1Labels.length, rerankTopK(top, alpha)).map((i) => q.stage1Labels[i]);
+}
+
+export function summarise(queries: readonly EvalQueryScores[], counts: ReadonlyMap<string, number>, k: number, alpha: Alpha): EvalSummary {
+  const s1: RankedQuery[] = queries.map((q) => ({ label: q.label, ranked: q.stage1Labels }));
+  const s2: RankedQuery[] = queries.map((q) => ({ label: q.label, ranked: stage2Labels(q, alpha) }));
+  return { alpha, stage1: evaluateRetrieval(s1, counts, k), stage2: evaluateRetrieval(s2, counts, k) };
+}
+
+export const ALPHA_SWEEP: readonly number[] = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
