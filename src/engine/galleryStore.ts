@@ -1,0 +1,201 @@
+/**
+ * The gallery in flat typed arrays. Per face: its unit embedding (in the
+ * stage-1 index), its native patch map as unit patches plus per-patch norms
+ * (together they give back the raw map for pooling, at half the memory of
+ * keeping both), its unit average patch (APC) and its landmarks (LMK).
+ * Pooled, normalised grids are cached per grid side and extended lazily, so
+ * switching the grid re-pools each face once.
+ */
+import { AppError } from '../core/errors.ts';
+import type { FaceFeatures, PatchMap, Point } from '../core/types.ts';
+import { requireValidGrid, requireValidPatchMap, unitAveragePatch, unitPatchGrid } from './patchGrid.ts';
+import { RowStore } from './rowStore.ts';
+import { CosineIndex } from './stage1.ts';
+import { l2NormaliseRows, unitEmbedding } from './vectors.ts';
+
+export interface GalleryItem {
+  readonly id: string;
+  readonly label: string;
+  readonly features: FaceFeatures;
+}
+
+interface Shape {
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  readonly dim: number;
+}
+
+export class GalleryStore {
+  private shape: Shape | null = null;
+  private index: CosineIndex | null = null;
+  private idList: string[] = [];
+  private labelList: string[] = [];
+  private positions = new Map<string, number>();
+  private unitNative: RowStore | null = null;
+  private patchNorms: RowStore | null = null;
+  private averages: RowStore | null = null;
+  private landmarks: (readonly Point[] | undefined)[] = [];
+  private cropSizes: number[] = [];
+  private gridCache = new Map<number, RowStore>();
+
+  get size(): number {
+    return this.idList.length;
+  }
+
+  get ids(): readonly string[] {
+    return this.idList;
+  }
+
+  get labels(): readonly string[] {
+    return this.labelList;
+  }
+
+  get patchShape(): Shape | null {
+    return this.shape;
+  }
+
+  get stage1(): CosineIndex {
+    if (!this.index) throw new AppError('empty-gallery', 'the gallery is empty', 'Add labelled faces first.');
+    return this.index;
+  }
+
+  position(id: string): number {
+    const p = this.positions.get(id);
+    if (p === undefined) throw new AppError('unknown-id', `no gallery face with id ${id}`, 'It may have been removed; run the query again.');
+    return p;
+  }
+
+  /** Validates every item first, so a bad item adds nothing. */
+  add(items: readonly GalleryItem[]): void {
+    const seen = new Set<string>();
+    for (const item of items) {
+      if (this.positions.has(item.id) || seen.has(item.id)) throw new AppError('invalid-argument', `gallery id ${item.id} is already present`, 'Remove it first, or use a new id.');
+      seen.add(item.id);
+      this.requireCompatible(item.features, `gallery face ${item.id}`);
+    }
+    if (items.length === 0) return;
+    const first = items[0].features;
+    if (!this.shape) {
+      const { h, w, c } = first.patches;
+      this.shape = { h, w, c, dim: first.embedding.length };
+      this.index = new CosineIndex(first.embedding.length);
+      this.unitNative = new RowStore(h * w * c, items.length);
+      this.patchNorms = new RowStore(h * w, items.length);
+      this.averages = new RowStore(c, items.length);
+    }
+    this.index!.add(items.map((i) => i.features.embedding));
+    const { h, w, c } = this.shape;
+    const unit = new Float32Array(h * w * c);
+    const norms = new Float32Array(h * w);
+    for (const item of items) {
+      const f = item.features;
+      l2NormaliseRows(f.patches.data, 0, h * w, c, unit, 0, norms);
+      this.unitNative!.append(unit);
+      this.patchNorms!.append(norms);
+      this.averages!.append(unitAveragePatch(f.patches));
+      this.positions.set(item.id, this.idList.length);
+      this.idList.push(item.id);
+      this.labelList.push(item.label);
+      this.landmarks.push(f.landmarks68);
+      this.cropSizes.push(f.cropSize);
+    }
+  }
+
+  /** Unknown ids are ignored (already gone). */
+  remove(ids: readonly string[]): void {
+    const drop = new Set<number>();
+    for (const id of ids) {
+      const p = this.positions.get(id);
+      if (p !== undefined) drop.add(p);
+    }
+    if (drop.size === 0) return;
+    const keep = (_: unknown, i: number) => !drop.has(i);
+    this.index!.removeRows([...drop]);
+    this.unitNative!.removeRows(drop);
+    this.patchNorms!.removeRows(drop);
+    this.averages!.removeRows(drop);
+    for (const cache of this.gridCache.values()) {
+      // A cache may cover only a prefix of the gallery; drop only rows it has.
+      cache.removeRows(new Set([...drop].filter((p) => p < cache.rows)));
+    }
+    this.idList = this.idList.filter(keep);
+    this.labelList = this.labelList.filter(keep);
+    this.landmarks = this.landmarks.filter(keep);
+    this.cropSizes = this.cropSizes.filter(keep);
+    this.positions = new Map(this.idList.map((id, i) => [id, i]));
+    if (this.idList.length === 0) this.clear();
+  }
+
+  clear(): void {
+    this.shape = null;
+    this.index = null;
+    this.idList = [];
+    this.labelList = [];
+    this.positions.clear();
+    this.unitNative = this.patchNorms = this.averages = null;
+    this.landmarks = [];
+    this.cropSizes = [];
+    this.gridCache.clear();
+  }
+
+  /** Throws unless the features match this gallery's recognizer (or are the first). */
+  requireCompatible(f: FaceFeatures, what: string): void {
+    requireValidPatchMap(f.patches, `${what} patch map`);
+    unitEmbedding(f.embedding, `${what} embedding`);
+    if (!this.shape) return;
+    const { h, w, c, dim } = this.shape;
+    if (f.patches.h !== h || f.patches.w !== w || f.patches.c !== c || f.embedding.length !== dim) {
+      throw new AppError(
+        'invalid-argument',
+        `${what} has ${f.patches.h}x${f.patches.w}x${f.patches.c} patches and a ${f.embedding.length}-D embedding; the gallery ${h}x${w}x${c} and ${dim}-D`,
+        'Use the same recognizer for the gallery and the query (re-import after switching models).',
+      );
+    }
+  }
+
+  /** Unit patches of face `pos` on a grid x grid grid (a view; valid until the gallery changes). */
+  unitGrid(pos: number, grid: number): Float32Array {
+    const shape = this.shape!;
+    if (grid === shape.h && grid === shape.w) return this.unitNative!.row(pos);
+    let cache = this.gridCache.get(grid);
+    if (!cache) {
+      requireValidGrid({ h: shape.h, w: shape.w, c: shape.c, data: new Float32Array(0) }, grid);
+      cache = new RowStore(grid * grid * shape.c, this.size);
+      this.gridCache.set(grid, cache);
+    }
+    while (cache.rows <= pos) cache.append(unitPatchGrid(this.rawMap(cache.rows), grid));
+    return cache.row(pos);
+  }
+
+  /** Pools every face to this grid now (so the first query on a new grid does not pay for it). */
+  warmGrid(grid: number): void {
+    if (this.size > 0) this.unitGrid(this.size - 1, grid);
+  }
+
+  unitAverage(pos: number): Float32Array {
+    return this.averages!.row(pos);
+  }
+
+  unitEmbedding(pos: number): Float32Array {
+    return this.index!.row(pos);
+  }
+
+  landmarksOf(pos: number): readonly Point[] | undefined {
+    return this.landmarks[pos];
+  }
+
+  cropSizeOf(pos: number): number {
+    return this.cropSizes[pos];
+  }
+
+  /** The raw native map of face `pos`, rebuilt from unit patches and norms. */
+  rawMap(pos: number): PatchMap {
+    const { h, w, c } = this.shape!;
+    const unit = this.unitNative!.row(pos);
+    const norms = this.patchNorms!.row(pos);
+    const data = new Float32Array(h * w * c);
+    for (let p = 0; p < h * w; p++) for (let t = 0; t < c; t++) data[p * c + t] = unit[p * c + t] * norms[p];
+    return { h, w, c, data };
+  }
+}

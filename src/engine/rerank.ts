@@ -1,0 +1,58 @@
+/**
+ * Stage 2's final step: blend s_emd with s_cos, re-sort the top k, leave
+ * every rank after k as stage 1 had it. s_emd and s_cos stay separate per
+ * candidate so a new alpha only re-blends (no Sinkhorn).
+ */
+import { AppError } from '../core/errors.ts';
+
+/** alpha in [0, 1]: alpha*s_emd + (1-alpha)*s_cos. 'sum' (or any alpha < 0, the authors' convention): s_emd + s_cos. */
+export type Alpha = number | 'sum';
+
+export function validateAlpha(alpha: Alpha): void {
+  if (alpha === 'sum') return;
+  if (typeof alpha !== 'number' || Number.isNaN(alpha) || alpha > 1) {
+    throw new AppError('invalid-argument', `alpha must be in [0, 1] or 'sum', got ${String(alpha)}`, 'The paper uses 0.7.');
+  }
+}
+
+export function blendScore(sEmd: number, sCos: number, alpha: Alpha): number {
+  if (alpha === 'sum' || alpha < 0) return sEmd + sCos;
+  return alpha * sEmd + (1 - alpha) * sCos;
+}
+
+export interface RerankInput {
+  readonly sCos: number;
+  readonly sEmd: number;
+}
+
+export interface RerankedEntry {
+  /** Position in the stage-1 list (0-based). */
+  readonly stage1Index: number;
+  readonly score: number;
+  readonly sEmd: number;
+  readonly sCos: number;
+  /** 1-based. */
+  readonly rankBefore: number;
+  readonly rankAfter: number;
+}
+
+/**
+ * Re-sorts the stage-1 top-k (given in stage-1 order) by the blended score;
+ * equal scores keep their stage-1 order.
+ */
+export function rerankTopK(topK: readonly RerankInput[], alpha: Alpha): RerankedEntry[] {
+  validateAlpha(alpha);
+  const scored = topK.map((e, i) => ({ i, score: blendScore(e.sEmd, e.sCos, alpha) }));
+  scored.sort((a, b) => b.score - a.score || a.i - b.i);
+  return scored.map((s, r) => ({ stage1Index: s.i, score: s.score, sEmd: topK[s.i].sEmd, sCos: topK[s.i].sCos, rankBefore: s.i + 1, rankAfter: r + 1 }));
+}
+
+/**
+ * The full final order as stage-1 positions: the re-ranked top k, then
+ * positions k.. of stage 1 unchanged.
+ */
+export function finalOrder(stage1Length: number, reranked: readonly RerankedEntry[]): number[] {
+  const order = reranked.map((e) => e.stage1Index);
+  for (let i = reranked.length; i < stage1Length; i++) order.push(i);
+  return order;
+}

@@ -1,0 +1,296 @@
+/**
+ * The search engine: a plain object (Node tests use it directly; the app
+ * hosts it in a Worker). Holds the gallery, runs stage 1 (cosine top-k) and
+ * stage 2 (EMD re-ranking of the top k on WebGPU or the CPU), caches the last
+ * query's s_emd and s_cos so a new alpha only re-blends.
+ */
+import { AppError } from '../core/errors.ts';
+import type { FaceFeatures, RerankSettings, Weighting } from '../core/types.ts';
+import { GalleryStore, type GalleryItem } from './galleryStore.ts';
+import { requireValidGrid, unitAveragePatch, unitPatchGrid } from './patchGrid.ts';
+import { type Alpha, rerankTopK, validateAlpha } from './rerank.ts';
+import { DotWorkspace } from './simd/dotWorkspace.ts';
+import { sinkhornEmd, validateSinkhornOptions } from './sinkhornCpu.ts';
+import { CpuStage2Scorer, type Stage2Accelerator, type Stage2Batch, type Stage2BatchResult, type Stage2Weights } from './stage2Batch.ts';
+import { unitEmbedding } from './vectors.ts';
+import { pairWeights, type PairWeightInputs } from './weights.ts';
+
+export type { GalleryItem } from './galleryStore.ts';
+
+export interface Stage1Hit {
+  readonly id: string;
+  readonly label: string;
+  readonly score: number;
+  /** 1-based. */
+  readonly rank: number;
+}
+
+export interface Stage2Hit {
+  readonly id: string;
+  readonly label: string;
+  /** The blended score the list is sorted by. */
+  readonly score: number;
+  readonly sEmd: number;
+  readonly sCos: number;
+  readonly rankBefore: number;
+  readonly rankAfter: number;
+}
+
+export interface SearchResult {
+  /** Stage-1 ranking, at least the top k. */
+  readonly stage1: readonly Stage1Hit[];
+  /** The re-ranked top k, in final order. */
+  readonly stage2: readonly Stage2Hit[];
+  readonly timings: { readonly stage1Ms: number; readonly stage2Ms: number; readonly totalMs: number };
+  readonly backendUsed: 'webgpu' | 'cpu';
+  /** Why stage 2 ran on the CPU although WebGPU was allowed. */
+  readonly fallbackReason?: string;
+  readonly alpha: Alpha;
+}
+
+export interface PairDetail {
+  readonly grid: number;
+  /** n x n plan, row = query patch, n = grid^2. */
+  readonly plan: Float32Array;
+  readonly u: Float32Array;
+  readonly v: Float32Array;
+  /** n x n distances 1 - cos. */
+  readonly cost: Float32Array;
+  readonly sEmd: number;
+  readonly iterations: number;
+  readonly marginalError: number;
+}
+
+export interface SearchOptions {
+  /** Return this many stage-1 hits (at least k): evaluation needs ranks beyond k. */
+  readonly stage1Length?: number;
+}
+
+export interface SearchEngineOptions {
+  /**
+   * The WebGPU scorer. Left out: created on first use where `navigator.gpu`
+   * exists (from src/gpu, loaded lazily); null: CPU only.
+   */
+  readonly accelerator?: Stage2Accelerator | null;
+  /** Use the JS loops instead of WebAssembly SIMD (tests). */
+  readonly forceJs?: boolean;
+}
+
+interface PreparedQuery {
+  readonly unitEmbedding: Float32Array;
+  readonly unitAverage: Float32Array;
+  readonly grid: Float32Array;
+  readonly features: FaceFeatures;
+}
+
+interface CachedSearch {
+  readonly stage1: readonly Stage1Hit[];
+  readonly sEmd: Float64Array;
+  readonly stage1Ms: number;
+  readonly stage2Ms: number;
+  readonly backendUsed: 'webgpu' | 'cpu';
+  readonly fallbackReason?: string;
+}
+
+export class SearchEngine {
+  private readonly gallery = new GalleryStore();
+  private readonly cpu: CpuStage2Scorer;
+  private readonly ws: DotWorkspace;
+  private accelerator: Stage2Accelerator | null | undefined;
+  private acceleratorLoading: Promise<Stage2Accelerator | null> | null = null;
+  private last: CachedSearch | null = null;
+
+  constructor(options: SearchEngineOptions = {}) {
+    this.accelerator = options.accelerator;
+    this.cpu = new CpuStage2Scorer({ forceJs: options.forceJs });
+    this.ws = new DotWorkspace({ forceJs: options.forceJs });
+  }
+
+  get size(): number {
+    return this.gallery.size;
+  }
+
+  ids(): string[] {
+    return [...this.gallery.ids];
+  }
+
+  labels(): string[] {
+    return [...this.gallery.labels];
+  }
+
+  add(items: readonly GalleryItem[]): void {
+    this.gallery.add(items);
+  }
+
+  remove(ids: readonly string[]): void {
+    this.gallery.remove(ids);
+    this.last = null;
+  }
+
+  clear(): void {
+    this.gallery.clear();
+    this.last = null;
+  }
+
+  async search(query: FaceFeatures, settings: RerankSettings, options: SearchOptions = {}): Promise<SearchResult> {
+    validateSettings(settings);
+    if (this.gallery.size === 0) throw new AppError('empty-gallery', 'the gallery is empty', 'Drop a folder of labelled faces first.');
+    const t0 = performance.now();
+    const q = this.prepareQuery(query, settings.grid);
+    const listLength = Math.max(settings.k, options.stage1Length ?? 0);
+    const top = this.gallery.stage1.topK(q.unitEmbedding, listLength);
+    const stage1: Stage1Hit[] = top.map((t, r) => ({ id: this.gallery.ids[t.index], label: this.gallery.labels[t.index], score: t.score, rank: r + 1 }));
+    const t1 = performance.now();
+    const kk = Math.min(settings.k, top.length);
+    const positions = top.slice(0, kk).map((t) => t.index);
+    const batch = this.buildBatch(q, positions, settings);
+    const { result, backendUsed, fallbackReason } = await this.scoreWithBackend(batch, settings);
+    const t2 = performance.now();
+    this.last = { stage1, sEmd: result.similarity, stage1Ms: t1 - t0, stage2Ms: t2 - t1, backendUsed, fallbackReason };
+    return this.assemble(settings.alpha, t2 - t0);
+  }
+
+  /** Re-blends the last query's cached scores with a new alpha; no Sinkhorn runs. */
+  reblend(alpha: Alpha): SearchResult {
+    validateAlpha(alpha);
+    if (!this.last) throw new AppError('invalid-argument', 'no search to re-blend yet (or the gallery changed since)', 'Run a search first.');
+    return this.assemble(alpha, 0);
+  }
+
+  /** The transport plan and weights of one pair, for the flow and heatmap views (CPU, float64). */
+  async pairDetail(query: FaceFeatures, galleryId: string, settings: RerankSettings): Promise<PairDetail> {
+    validateSettings(settings);
+    const pos = this.gallery.position(galleryId);
+    const q = this.prepareQuery(query, settings.grid);
+    const g = this.gallery.unitGrid(pos, settings.grid);
+    const n = settings.grid * settings.grid;
+    const c = this.gallery.patchShape!.c;
+    this.ws.reserve(2 * n * c + n * n);
+    const data = this.ws.data;
+    data.set(q.grid, 0);
+    data.set(g, n * c);
+    this.ws.dots(0, n, n * c, n, c, 2 * n * c, n);
+    const cost = Float32Array.from(data.subarray(2 * n * c, 2 * n * c + n * n), (x) => 1 - x);
+    const w = pairWeights(settings.weighting, this.pairWeightInputs(q, pos, settings.grid, cost));
+    const r = sinkhornEmd(cost, n, n, w.u, w.v, { ...settings.sinkhorn, wantPlan: true });
+    return {
+      grid: settings.grid,
+      plan: Float32Array.from(r.plan!),
+      u: Float32Array.from(w.u),
+      v: Float32Array.from(w.v),
+      cost,
+      sEmd: r.similarity,
+      iterations: r.iterations,
+      marginalError: r.marginalError,
+    };
+  }
+
+  private assemble(alpha: Alpha, totalMs: number): SearchResult {
+    const last = this.last!;
+    const topK = Array.from(last.sEmd, (sEmd, i) => ({ sEmd, sCos: last.stage1[i].score }));
+    const stage2: Stage2Hit[] = rerankTopK(topK, alpha).map((e) => {
+      const hit = last.stage1[e.stage1Index];
+      return { id: hit.id, label: hit.label, score: e.score, sEmd: e.sEmd, sCos: e.sCos, rankBefore: e.rankBefore, rankAfter: e.rankAfter };
+    });
+    return {
+      stage1: last.stage1,
+      stage2,
+      timings: { stage1Ms: last.stage1Ms, stage2Ms: last.stage2Ms, totalMs },
+      backendUsed: last.backendUsed,
+      ...(last.fallbackReason ? { fallbackReason: last.fallbackReason } : {}),
+      alpha,
+    };
+  }
+
+  private prepareQuery(features: FaceFeatures, grid: number): PreparedQuery {
+    this.gallery.requireCompatible(features, 'the query');
+    requireValidGrid(features.patches, grid);
+    return {
+      unitEmbedding: unitEmbedding(features.embedding, 'the query embedding'),
+      unitAverage: unitAveragePatch(features.patches),
+      grid: unitPatchGrid(features.patches, grid),
+      features,
+    };
+  }
+
+  private pairWeightInputs(q: PreparedQuery, pos: number, grid: number, cost?: Float32Array): PairWeightInputs {
+    return {
+      grid,
+      c: this.gallery.patchShape!.c,
+      queryPatches: q.grid,
+      galleryPatches: this.gallery.unitGrid(pos, grid),
+      queryUnitAverage: q.unitAverage,
+      galleryUnitAverage: this.gallery.unitAverage(pos),
+      queryUnitEmbedding: q.unitEmbedding,
+      galleryUnitEmbedding: this.gallery.unitEmbedding(pos),
+      cost: cost ?? [],
+      queryLandmarks: q.features.landmarks68,
+      galleryLandmarks: this.gallery.landmarksOf(pos),
+      queryCropSize: q.features.cropSize,
+      galleryCropSize: this.gallery.cropSizeOf(pos),
+    };
+  }
+
+  private buildBatch(q: PreparedQuery, positions: readonly number[], settings: RerankSettings): Stage2Batch {
+    const grid = settings.grid;
+    const n = grid * grid;
+    this.gallery.warmGrid(grid);
+    const candidates = positions.map((p) => this.gallery.unitGrid(p, grid));
+    return {
+      n,
+      c: this.gallery.patchShape!.c,
+      queries: [q.grid],
+      candidates,
+      weights: this.batchWeights(settings.weighting, q, positions, grid),
+      sinkhorn: settings.sinkhorn,
+    };
+  }
+
+  private batchWeights(weighting: Weighting, q: PreparedQuery, positions: readonly number[], grid: number): Stage2Weights {
+    if (weighting === 'sc' || weighting === 'sc-sim') return { kind: weighting };
+    const n = grid * grid;
+    const u = new Float32Array(positions.length * n);
+    const v = new Float32Array(positions.length * n);
+    positions.forEach((pos, p) => {
+      const w = pairWeights(weighting, this.pairWeightInputs(q, pos, grid));
+      u.set(w.u, p * n);
+      v.set(w.v, p * n);
+    });
+    return { kind: 'given', u, v };
+  }
+
+  private async scoreWithBackend(batch: Stage2Batch, settings: RerankSettings): Promise<{ result: Stage2BatchResult; backendUsed: 'webgpu' | 'cpu'; fallbackReason?: string }> {
+    if (settings.backend === 'cpu' || batch.candidates.length === 0) return { result: this.cpu.scoreBatch(batch), backendUsed: 'cpu' };
+    let reason: string | null;
+    const accelerator = await this.loadAccelerator();
+    if (!accelerator) {
+      reason = 'WebGPU is not available here (no navigator.gpu)';
+    } else {
+      try {
+        reason = await accelerator.ready();
+        if (!reason) return { result: await accelerator.scoreBatch(batch), backendUsed: 'webgpu' };
+      } catch (e) {
+        reason = e instanceof Error ? e.message : String(e);
+      }
+    }
+    return { result: this.cpu.scoreBatch(batch), backendUsed: 'cpu', fallbackReason: reason };
+  }
+
+  private loadAccelerator(): Promise<Stage2Accelerator | null> {
+    if (this.accelerator !== undefined) return Promise.resolve(this.accelerator);
+    const nav = (globalThis as { navigator?: { gpu?: unknown } }).navigator;
+    if (!nav?.gpu) return Promise.resolve((this.accelerator = null));
+    this.acceleratorLoading ??= import('../gpu/gpuStage2.ts').then(
+      (m) => (this.accelerator = new m.GpuStage2()),
+      () => (this.accelerator = null),
+    );
+    return this.acceleratorLoading;
+  }
+}
+
+function validateSettings(s: RerankSettings): void {
+  if (!Number.isInteger(s.k) || s.k < 1) throw new AppError('invalid-argument', `k must be a positive integer, got ${s.k}`, 'The paper uses k = 100.');
+  validateAlpha(s.alpha);
+  validateSinkhornOptions(s.sinkhorn);
+  if (!['auto', 'webgpu', 'cpu'].includes(s.backend)) throw new AppError('invalid-argument', `unknown backend ${String(s.backend)}`, "Use 'auto', 'webgpu' or 'cpu'.");
+}

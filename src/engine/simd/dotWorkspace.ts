@@ -1,0 +1,128 @@
+/**
+ * A growable block of float memory with fast dot-product kernels over it.
+ * With WebAssembly SIMD (every current browser and Node) the memory is the
+ * module instance's own and the kernels are the emitted SIMD code; otherwise a
+ * plain ArrayBuffer and the same loops in JS. Each workspace owns one instance,
+ * so callers lay out their own regions without sharing an allocator.
+ *
+ * Pitfall: growing WebAssembly memory detaches earlier views, so always read
+ * `data` again after `reserve`.
+ */
+import { AppError } from '../../core/errors.ts';
+import { buildDotKernelModule } from './dotKernelModule.ts';
+
+type KernelFn = (a: number, na: number, b: number, nb: number, c: number, out: number, ldo: number) => void;
+
+interface SimdExports {
+  readonly memory: WebAssembly.Memory;
+  readonly dots2x4: KernelFn;
+  readonly dots1x8: KernelFn;
+}
+
+const PAGE_BYTES = 65536;
+const MAX_PAGES = 65536; // 4 GiB, the wasm32 ceiling
+
+let cachedModule: WebAssembly.Module | null | undefined;
+
+function simdModule(): WebAssembly.Module | null {
+  if (cachedModule !== undefined) return cachedModule;
+  try {
+    const bytes = buildDotKernelModule();
+    cachedModule = typeof WebAssembly !== 'undefined' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  } catch {
+    cachedModule = null;
+  }
+  return cachedModule;
+}
+
+/** True when the SIMD kernels run here (else the JS loops do). */
+export function simdAvailable(): boolean {
+  return simdModule() !== null;
+}
+
+export class DotWorkspace {
+  readonly simd: boolean;
+  private readonly exports: SimdExports | null;
+  private buffer: ArrayBuffer;
+  private view: Float32Array;
+
+  constructor(options: { forceJs?: boolean } = {}) {
+    const module = options.forceJs ? null : simdModule();
+    if (module) {
+      this.exports = new WebAssembly.Instance(module).exports as unknown as SimdExports;
+      this.buffer = this.exports.memory.buffer;
+    } else {
+      this.exports = null;
+      this.buffer = new ArrayBuffer(PAGE_BYTES);
+    }
+    this.simd = this.exports !== null;
+    this.view = new Float32Array(this.buffer);
+  }
+
+  /** Capacity in floats. */
+  get capacity(): number {
+    return this.data.length;
+  }
+
+  /** The whole memory as floats; re-read after every `reserve`. */
+  get data(): Float32Array {
+    const current = this.exports ? this.exports.memory.buffer : this.buffer;
+    if (current !== this.view.buffer) this.view = new Float32Array(current);
+    return this.view;
+  }
+
+  /** Makes room for at least `floats` floats, keeping the contents. */
+  reserve(floats: number): void {
+    const bytes = floats * 4;
+    const have = this.exports ? this.exports.memory.buffer.byteLength : this.buffer.byteLength;
+    if (bytes <= have) return;
+    // Grow geometrically so a gallery filled one face at a time copies O(log n) times.
+    const wantPages = Math.min(MAX_PAGES, Math.max(Math.ceil(bytes / PAGE_BYTES), Math.ceil((have / PAGE_BYTES) * 1.5)));
+    if (bytes > wantPages * PAGE_BYTES) {
+      throw new AppError('invalid-argument', `the engine needs ${(bytes / 2 ** 30).toFixed(1)} GiB of working memory, over the 4 GiB limit`, 'Use a smaller gallery, a smaller k or a coarser grid.');
+    }
+    try {
+      if (this.exports) {
+        this.exports.memory.grow(wantPages - have / PAGE_BYTES);
+      } else {
+        const grown = new ArrayBuffer(wantPages * PAGE_BYTES);
+        new Uint8Array(grown).set(new Uint8Array(this.buffer));
+        this.buffer = grown;
+      }
+    } catch (cause) {
+      throw new AppError('internal', `could not allocate ${(bytes / 2 ** 20).toFixed(0)} MiB for the engine`, 'Close other tabs or use a smaller gallery.', { cause });
+    }
+  }
+
+  /**
+   * out[i * ldo + j] = <a_i, b_j> for i < na, j < nb, rows of c floats.
+   * All positions are float indices into `data`.
+   */
+  dots(a: number, na: number, b: number, nb: number, c: number, out: number, ldo: number): void {
+    if (na <= 0 || nb <= 0) return;
+    if (this.exports && c % 4 === 0) {
+      const kernel = na === 1 ? this.exports.dots1x8 : this.exports.dots2x4;
+      kernel(a * 4, na, b * 4, nb, c, out * 4, ldo);
+      return;
+    }
+    dotsJs(this.data, a, na, b, nb, c, out, ldo);
+  }
+}
+
+function dotsJs(f: Float32Array, a: number, na: number, b: number, nb: number, c: number, out: number, ldo: number): void {
+  for (let i = 0; i < na; i++) {
+    const ai = a + i * c;
+    for (let j = 0; j < nb; j++) {
+      const bj = b + j * c;
+      let s0 = 0;
+      let s1 = 0;
+      let t = 0;
+      for (; t + 1 < c; t += 2) {
+        s0 += f[ai + t] * f[bj + t];
+        s1 += f[ai + t + 1] * f[bj + t + 1];
+      }
+      if (t < c) s0 += f[ai + t] * f[bj + t];
+      f[out + i * ldo + j] = s0 + s1;
+    }
+  }
+}
