@@ -95,6 +95,7 @@ export function sinkhornEmd(
   offset = 0,
   workspace: SinkhornWorkspace = new SinkhornWorkspace(),
 ): SinkhornResult {
+  validateSinkhornOptions(options);
   if (u.length < n || v.length < m) throw new AppError('invalid-argument', `marginals have ${u.length} and ${v.length} entries for a ${n}x${m} problem`, 'Pass one weight per patch.');
   workspace.ensure(n, m);
   const ws = workspace;

@@ -1,0 +1,155 @@
+/**
+ * Exact optimal transport for tests, independent of the engine: min-cost flow
+ * by successive shortest paths (Bellman-Ford on the residual network), in
+ * float64. source -> row i (capacity u_i) -> column j (cost d_ij) -> sink
+ * (capacity v_j). Plus a brute-force assignment solver to check it.
+ */
+
+export interface ExactEmd {
+  /** sum T_ij d_ij at the optimum. */
+  readonly cost: number;
+  readonly plan: Float64Array;
+}
+
+interface Edge {
+  to: number;
+  cap: number;
+  cost: number;
+  rev: number;
+}
+
+const CAP_EPS = 1e-15;
+
+export function exactEmd(d: ArrayLike<number>, n: number, m: number, u: ArrayLike<number>, v: ArrayLike<number>): ExactEmd {
+  const nodes = n + m + 2;
+  const source = 0;
+  const sink = n + m + 1;
+  const graph: Edge[][] = Array.from({ length: nodes }, () => []);
+  const addEdge = (a: number, b: number, cap: number, cost: number) => {
+    graph[a].push({ to: b, cap, cost, rev: graph[b].length });
+    graph[b].push({ to: a, cap: 0, cost: -cost, rev: graph[a].length - 1 });
+  };
+  for (let i = 0; i < n; i++) addEdge(source, 1 + i, u[i], 0);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) addEdge(1 + i, 1 + n + j, Infinity, d[i * m + j]);
+  for (let j = 0; j < m; j++) addEdge(1 + n + j, sink, v[j], 0);
+
+  const dist = new Float64Array(nodes);
+  const prevNode = new Int32Array(nodes);
+  const prevEdge = new Int32Array(nodes);
+  for (;;) {
+    dist.fill(Infinity);
+    dist[source] = 0;
+    for (let round = 0; round < nodes; round++) {
+      let changed = false;
+      for (let a = 0; a < nodes; a++) {
+        if (dist[a] === Infinity) continue;
+        graph[a].forEach((e, idx) => {
+          if (e.cap > CAP_EPS && dist[a] + e.cost < dist[e.to] - 1e-15) {
+            dist[e.to] = dist[a] + e.cost;
+            prevNode[e.to] = a;
+            prevEdge[e.to] = idx;
+            changed = true;
+          }
+        });
+      }
+      if (!changed) break;
+    }
+    if (dist[sink] === Infinity) break;
+    let push = Infinity;
+    for (let x = sink; x !== source; x = prevNode[x]) push = Math.min(push, graph[prevNode[x]][prevEdge[x]].cap);
+    if (!(push > CAP_EPS)) break;
+    for (let x = sink; x !== source; x = prevNode[x]) {
+      const e = graph[prevNode[x]][prevEdge[x]];
+      e.cap -= push;
+      graph[x][e.rev].cap += push;
+    }
+  }
+  const plan = new Float64Array(n * m);
+  let cost = 0;
+  for (let i = 0; i < n; i++) {
+    for (const e of graph[1 + i]) {
+      if (e.to > n && e.to <= n + m) {
+        const flow = graph[e.to][e.rev].cap;
+        const j = e.to - 1 - n;
+        plan[i * m + j] = flow;
+        cost += flow * d[i * m + j];
+      }
+    }
+  }
+  return { cost, plan };
+}
+
+/** min over permutations of mean d_{i, pi(i)}: the exact EMD for uniform weights and n = m (small n only). */
+export function bruteForceAssignment(d: ArrayLike<number>, n: number): { cost: number; perm: number[] } {
+  let best = Infinity;
+  let bestPerm: number[] = [];
+  const perm = Array.from({ length: n }, (_, i) => i);
+  const visit = (k: number, acc: number) => {
+    if (acc >= best) return;
+    if (k === n) {
+      best = acc;
+      bestPerm = [...perm];
+      return;
+    }
+    for (let t = k; t < n; t++) {
+      [perm[k], perm[t]] = [perm[t], perm[k]];
+      visit(k + 1, acc + d[k * n + perm[k]]);
+      [perm[k], perm[t]] = [perm[t], perm[k]];
+    }
+  };
+  visit(0, 0);
+  return { cost: best / n, perm: bestPerm };
+}
+
+/** A seeded generator so failures reproduce. */
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    // xorshift32
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+export function gaussian(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(rand() + 1e-300)) * Math.cos(2 * Math.PI * rand());
+}
+
+/** n unit vectors of dimension dim, rows of a Float32Array. */
+export function randomUnitRows(rand: () => number, n: number, dim: number): Float32Array {
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let t = 0; t < dim; t++) {
+      const x = gaussian(rand);
+      out[i * dim + t] = x;
+      s += x * x;
+    }
+    const inv = 1 / Math.sqrt(s);
+    for (let t = 0; t < dim; t++) out[i * dim + t] *= inv;
+  }
+  return out;
+}
+
+/** d_ij = 1 - <a_i, b_j>, float64. */
+export function cosineDistances(a: Float32Array, n: number, b: Float32Array, m: number, dim: number): Float64Array {
+  const d = new Float64Array(n * m);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      let s = 0;
+      for (let t = 0; t < dim; t++) s += a[i * dim + t] * b[j * dim + t];
+      d[i * m + j] = 1 - s;
+    }
+  }
+  return d;
+}
+
+export function randomSimplex(rand: () => number, n: number): Float64Array {
+  const w = Float64Array.from({ length: n }, () => 0.05 + rand());
+  const s = w.reduce((a, b) => a + b, 0);
+  return w.map((x) => x / s);
+}
