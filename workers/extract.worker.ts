@@ -25,7 +25,7 @@ installComlinkErrorHandler();
  * when that face clearly dominates (LFW photos often show people in the
  * background); otherwise which face the label belongs to is ambiguous.
  */
-const GALLERY_SECOND_FACE_MAX_AREA_RATIO = 0.5;
+const GALLERY_SECOND_FACE_MAX_AREA_RATIO = 0.7;
 
 let models: LoadedModels | undefined;
 let pipeline: FacePipeline | undefined;
@@ -76,7 +76,7 @@ const api = {
     try {
       const p = requirePipeline();
       const t0 = performance.now();
-      const image = await decodeImageFile(new Uint8Array(bytes), fileName);
+      const { image } = await decodeImageFile(new Blob([bytes]), fileName);
       const decodeMs = performance.now() - t0;
       let analysis = await p.analyse(image, fileName);
       if (opts.purpose === 'gallery' && analysis.faces.length > 1) {

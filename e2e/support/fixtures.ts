@@ -27,7 +27,7 @@ export function mirroredJpeg(path: string): Buffer {
   for (let y = 0; y < img.height; y++)
     for (let x = 0; x < img.width; x++) {
       const s = (y * img.width + x) * 4, d = (y * img.width + (img.width - 1 - x)) * 4;
-      img.data.copy(out, d, s, s + 4);
+      out.set(img.data.subarray(s, s + 4), d);
     }
   return jpeg.encode({ data: out, width: img.width, height: img.height }, 95).data;
 }

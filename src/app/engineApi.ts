@@ -118,3 +118,44 @@ export interface PairView {
   readonly marginalError: number;
   readonly galleryAligned: Blob;
 }
+
+export interface EvalOptions {
+  readonly ood: import('../core/types.ts').OodTransform;
+  readonly settings: import('../core/types.ts').RerankSettings;
+  /** Evaluate at most this many queries (an evenly spaced subset, deterministic). */
+  readonly limit?: number;
+  readonly seed: number;
+  /** Include every query's ranked labels (for independent re-computation of the metrics). */
+  readonly withRankings?: boolean;
+}
+
+export interface EvalProgress {
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface MetricTriple {
+  readonly p1: number;
+  readonly rp: number;
+  readonly mapr: number;
+}
+
+export interface EvalReport {
+  readonly model: string;
+  readonly grid: number;
+  readonly weights: string;
+  readonly alpha: number | 'sum';
+  readonly k: number;
+  readonly ood: string;
+  readonly sinkhorn: string;
+  readonly n_queries: number;
+  readonly gallery_size: number;
+  readonly stage1: MetricTriple;
+  readonly stage2: MetricTriple;
+  readonly max_precision_at_k: number;
+  readonly ms_per_query: { readonly stage1: number; readonly stage2: number };
+  readonly emd_backend: string;
+  readonly alpha_sweep: readonly { readonly alpha: number; readonly stage2: MetricTriple }[];
+  readonly cancelled: boolean;
+  readonly rankings?: readonly { readonly query: string; readonly label: string; readonly relevant: number; readonly stage1: readonly string[]; readonly stage2: readonly string[] }[];
+}

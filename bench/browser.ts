@@ -1,0 +1,95 @@
+/**
+ * Shared by the command-line tools that drive the real app: builds it when
+ * the build is missing or older than the sources, serves it with
+ * `vite preview` on a free local port, and launches Debian's chromium.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const repoRoot = resolve(import.meta.dirname, '..');
+
+export function chromiumPath(): string {
+  const p = process.env.CHROMIUM_PATH ?? ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((x) => existsSync(x));
+  if (!p) throw new Error('Chromium not found. Fix: `apt-get install chromium`, or set CHROMIUM_PATH.');
+  return p;
+}
+
+function newestMtime(dir: string): number {
+  let m = 0;
+  for (const f of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, f.name);
+    m = Math.max(m, f.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return m;
+}
+
+export function ensureBuilt(): void {
+  const dist = join(repoRoot, 'dist/index.html');
+  const sources = Math.max(...['src', 'workers', 'public', 'index.html'].map((p) => {
+    const full = join(repoRoot, p);
+    return statSync(full).isDirectory() ? newestMtime(full) : statSync(full).mtimeMs;
+  }));
+  if (existsSync(dist) && statSync(dist).mtimeMs >= sources) return;
+  console.error('building the app (vite build)…');
+  const r = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: repoRoot, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('vite build failed');
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
+    });
+  });
+}
+
+export interface Served {
+  readonly url: string;
+  close(): void;
+}
+
+export async function servePreview(): Promise<Served> {
+  ensureBuilt();
+  const port = await freePort();
+  const child: ChildProcess = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: repoRoot, stdio: 'ignore', detached: true });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`vite preview did not start on ${url}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return {
+    url,
+    close: () => {
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        child.kill('SIGTERM');
+      }
+    },
+  };
+}
+
+export async function launchApp(opts: { profileDir?: string; webgpu?: boolean }): Promise<BrowserContext> {
+  const args = ['--no-first-run', '--disable-component-update', '--disable-sync', ...(opts.webgpu ? ['--enable-unsafe-webgpu'] : [])];
+  if (opts.profileDir) return chromium.launchPersistentContext(opts.profileDir, { executablePath: chromiumPath(), headless: true, args });
+  const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args });
+  return browser.newContext();
+}
+
+export function argValue(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  if (i >= 0) return args[i + 1];
+  const eq = args.find((a) => a.startsWith(`--${name}=`));
+  return eq?.slice(name.length + 3);
+}
