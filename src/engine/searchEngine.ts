@@ -172,12 +172,15 @@ export class SearchEngine {
     this.ws.dots(0, n, n * c, n, c, 2 * n * c, n);
     const cost = Float32Array.from(data.subarray(2 * n * c, 2 * n * c + n * n), (x) => 1 - x);
     const w = pairWeights(settings.weighting, this.pairWeightInputs(q, pos, settings.grid, cost));
-    const r = sinkhornEmd(cost, n, n, w.u, w.v, { ...settings.sinkhorn, wantPlan: true });
+    // Weights rounded to float32 as in search's batches, so s_emd here equals the listed one.
+    const u = Float32Array.from(w.u);
+    const v = Float32Array.from(w.v);
+    const r = sinkhornEmd(cost, n, n, u, v, { ...settings.sinkhorn, wantPlan: true });
     return {
       grid: settings.grid,
       plan: Float32Array.from(r.plan!),
-      u: Float32Array.from(w.u),
-      v: Float32Array.from(w.v),
+      u,
+      v,
       cost,
       sEmd: r.similarity,
       iterations: r.iterations,

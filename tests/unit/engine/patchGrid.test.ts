@@ -1,25 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { adaptiveAvgPool, adaptivePoolBins, unitAveragePatch, unitPatchGrid } from '../../../src/engine/patchGrid.ts';
-import { gaussian, seededRandom } from './exactEmd.ts';
-
-/** Independent reference: PyTorch's adaptive_avg_pool2d written as a direct loop over an NCHW-style accessor. */
-function directPool(data: Float32Array, h: number, w: number, c: number, g: number): Float64Array {
-  const out = new Float64Array(g * g * c);
-  for (let ch = 0; ch < c; ch++) {
-    for (let oy = 0; oy < g; oy++) {
-      for (let ox = 0; ox < g; ox++) {
-        const y0 = Math.floor((oy * h) / g);
-        const y1 = Math.ceil(((oy + 1) * h) / g);
-        const x0 = Math.floor((ox * w) / g);
-        const x1 = Math.ceil(((ox + 1) * w) / g);
-        let s = 0;
-        for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) s += data[(y * w + x) * c + ch];
-        out[(oy * g + ox) * c + ch] = s / ((y1 - y0) * (x1 - x0));
-      }
-    }
-  }
-  return out;
-}
+import { directPool, gaussian, seededRandom } from './references.ts';
 
 describe('patch grids', () => {
   it('bins 7 -> 4 overlap as PyTorch does', () => {

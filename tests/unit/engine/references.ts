@@ -1,8 +1,11 @@
 /**
- * Exact optimal transport for tests, independent of the engine: min-cost flow
- * by successive shortest paths (Bellman-Ford on the residual network), in
- * float64. source -> row i (capacity u_i) -> column j (cost d_ij) -> sink
- * (capacity v_j). Plus a brute-force assignment solver to check it.
+ * Independent references for the engine tests, written without the engine's
+ * code. The exact optimal transport solver: min-cost flow by successive
+ * shortest paths (Bellman-Ford on the residual network), in float64.
+ * source -> row i (capacity u_i) -> column j (cost d_ij) -> sink (capacity
+ * v_j). Plus a brute-force assignment solver to check it, the authors'
+ * Sinkhorn loop transcribed literally, and PyTorch's adaptive pooling as a
+ * direct loop.
  */
 
 export interface ExactEmd {
@@ -152,4 +155,45 @@ export function randomSimplex(rand: () => number, n: number): Float64Array {
   const w = Float64Array.from({ length: n }, () => 0.05 + rand());
   const s = w.reduce((a, b) => a + b, 0);
   return w.map((x) => x / s);
+}
+
+/**
+ * The authors' PyTorch loop transcribed literally (float64, plain arrays), as
+ * an independent reference for the `reference` mode.
+ */
+export function authorsSinkhorn(d: ArrayLike<number>, n: number, u: ArrayLike<number>, v: ArrayLike<number>, eps: number) {
+  const K = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => Math.exp(-d[i * n + j] / eps)));
+  let r = new Array<number>(n).fill(1);
+  let c = new Array<number>(n).fill(1);
+  let it = 0;
+  for (let step = 0; step < 100; step++) {
+    it = step + 1;
+    const r0 = r;
+    r = Array.from(u, (ui, i) => ui / K[i].reduce((s, kij, j) => s + kij * c[j], 0));
+    c = Array.from(v, (vj, j) => vj / K.reduce((s, row, i) => s + row[j] * r[i], 0));
+    const err = r.reduce((s, ri, i) => s + Math.abs(ri - r0[i]), 0) / n;
+    if (err < 0.1) break;
+  }
+  let sim = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) sim += r[i] * K[i][j] * c[j] * (1 - d[i * n + j]);
+  return { sim, it };
+}
+
+/** Independent reference: PyTorch's adaptive_avg_pool2d written as a direct loop over an NCHW-style accessor. */
+export function directPool(data: Float32Array, h: number, w: number, c: number, g: number): Float64Array {
+  const out = new Float64Array(g * g * c);
+  for (let ch = 0; ch < c; ch++) {
+    for (let oy = 0; oy < g; oy++) {
+      for (let ox = 0; ox < g; ox++) {
+        const y0 = Math.floor((oy * h) / g);
+        const y1 = Math.ceil(((oy + 1) * h) / g);
+        const x0 = Math.floor((ox * w) / g);
+        const x1 = Math.ceil(((ox + 1) * w) / g);
+        let s = 0;
+        for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) s += data[(y * w + x) * c + ch];
+        out[(oy * g + ox) * c + ch] = s / ((y1 - y0) * (x1 - x0));
+      }
+    }
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/core/errors.ts';
 import { sinkhornEmd, type SinkhornOptions } from '../../../src/engine/sinkhornCpu.ts';
-import { bruteForceAssignment, cosineDistances, exactEmd, randomSimplex, randomUnitRows, seededRandom } from './exactEmd.ts';
+import { authorsSinkhorn, bruteForceAssignment, cosineDistances, exactEmd, randomSimplex, randomUnitRows, seededRandom } from './references.ts';
 
 const converged = (eps: number, extra: Partial<SinkhornOptions> = {}): SinkhornOptions => ({ mode: 'converged', eps, maxIter: 200_000, tol: 1e-9, wantPlan: true, ...extra });
 
@@ -17,29 +17,6 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let w = 0;
   for (let i = 0; i < a.length; i++) w = Math.max(w, Math.abs(a[i] - b[i]));
   return w;
-}
-
-/**
- * The authors' PyTorch loop transcribed literally (float64, plain arrays), as
- * an independent reference for the `reference` mode.
- */
-function authorsSinkhorn(d: Float64Array, n: number, u: Float64Array, v: Float64Array, eps: number) {
-  const K = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => Math.exp(-d[i * n + j] / eps)));
-  let r = new Array<number>(n).fill(1);
-  let c = new Array<number>(n).fill(1);
-  let it = 0;
-  for (let step = 0; step < 100; step++) {
-    it = step + 1;
-    const r0 = r;
-    r = u.map((ui, i) => ui / K[i].reduce((s, kij, j) => s + kij * c[j], 0)) as unknown as number[];
-    r = Array.from(r);
-    c = Array.from(v, (vj, j) => vj / K.reduce((s, row, i) => s + row[j] * r[i], 0));
-    const err = r.reduce((s, ri, i) => s + Math.abs(ri - r0[i]), 0) / n;
-    if (err < 0.1) break;
-  }
-  let sim = 0;
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) sim += r[i] * K[i][j] * c[j] * (1 - d[i * n + j]);
-  return { sim, it };
 }
 
 describe('exact EMD solver used as the reference (test of the test)', () => {

@@ -1,0 +1,221 @@
+import { describe, expect, it } from 'vitest';
+import type { AppError } from '../../../src/core/errors.ts';
+import { DEFAULT_SETTINGS, type FaceFeatures, type RerankSettings } from '../../../src/core/types.ts';
+import { SearchEngine } from '../../../src/engine/searchEngine.ts';
+import { CpuStage2Scorer, type Stage2Accelerator } from '../../../src/engine/stage2Batch.ts';
+import { authorsSinkhorn, directPool, seededRandom } from './references.ts';
+import { syntheticFace, syntheticIdentity } from './syntheticFaces.ts';
+
+const shape = { h: 7, w: 7, c: 16, dim: 16 };
+const settings = (over: Partial<RerankSettings> = {}): RerankSettings => ({ ...DEFAULT_SETTINGS, k: 10, backend: 'cpu', ...over });
+
+function buildGallery(seed = 1, identities = 8, perIdentity = 3) {
+  const rand = seededRandom(seed);
+  const bases = Array.from({ length: identities }, () => syntheticIdentity(rand, shape));
+  const items = bases.flatMap((b, id) => Array.from({ length: perIdentity }, (_, t) => ({ id: `p${id}_${t}`, label: `person${id}`, features: syntheticFace(rand, shape, b) })));
+  const query = syntheticFace(rand, shape, bases[2]);
+  return { items, query, bases, rand };
+}
+
+/** Independent s_emd for APC weights and the reference loop: float64 everywhere, written from the method doc. */
+function independentApcReference(q: FaceFeatures, g: FaceFeatures, grid: number): number {
+  const c = q.patches.c;
+  const n = grid * grid;
+  const unitRows = (x: Float64Array) => {
+    const out = new Float64Array(x.length);
+    for (let i = 0; i < x.length / c; i++) {
+      const norm = Math.hypot(...x.subarray(i * c, (i + 1) * c));
+      for (let t = 0; t < c; t++) out[i * c + t] = x[i * c + t] / Math.max(norm, 1e-12);
+    }
+    return out;
+  };
+  const meanUnit = (f: FaceFeatures) => {
+    const hw = f.patches.h * f.patches.w;
+    const m = new Float64Array(c);
+    for (let p = 0; p < hw; p++) for (let t = 0; t < c; t++) m[t] += f.patches.data[p * c + t] / hw;
+    return unitRows(m);
+  };
+  const qg = unitRows(directPool(q.patches.data, q.patches.h, q.patches.w, c, grid));
+  const gg = unitRows(directPool(g.patches.data, g.patches.h, g.patches.w, c, grid));
+  const dot = (a: Float64Array, i: number, b: Float64Array, j: number) => {
+    let s = 0;
+    for (let t = 0; t < c; t++) s += a[i * c + t] * b[j * c + t];
+    return s;
+  };
+  const weights = (own: Float64Array, partner: Float64Array) => {
+    const raw = Array.from({ length: n }, (_, i) => Math.max(0, dot(own, i, partner, 0)));
+    const sum = raw.reduce((a, b) => a + b, 0);
+    return raw.map((x) => x / (sum + 1e-7));
+  };
+  const u = weights(qg, meanUnit(g));
+  const v = weights(gg, meanUnit(q));
+  const d = Array.from({ length: n * n }, (_, x) => 1 - dot(qg, Math.floor(x / n), gg, x % n));
+  return authorsSinkhorn(d, n, u, v, 0.05).sim;
+}
+
+function errorCode(f: () => unknown): Promise<string> {
+  return Promise.resolve()
+    .then(f)
+    .then(
+      () => 'no error',
+      (e) => (e as AppError).code,
+    );
+}
+
+describe('SearchEngine', () => {
+  it('stage 1 + stage 2 (APC, reference) agree with independent float64 computations, native and pooled grids', async () => {
+    const { items, query } = buildGallery();
+    const engine = new SearchEngine({ accelerator: null });
+    engine.add(items);
+    expect(engine.size).toBe(24);
+    for (const grid of [7, 4]) {
+      const r = await engine.search(query, settings({ grid }));
+      expect(r.backendUsed).toBe('cpu');
+      expect(r.stage2).toHaveLength(10);
+      for (const hit of r.stage2) {
+        const g = items.find((i) => i.id === hit.id)!.features;
+        expect(Math.abs(hit.sEmd - independentApcReference(query, g, grid))).toBeLessThan(1e-5);
+        expect(hit.score).toBeCloseTo(0.7 * hit.sEmd + 0.3 * hit.sCos, 12);
+      }
+      // Sorted by the blend, ranks 1..k after, ranks before = stage-1 ranks.
+      for (let i = 1; i < r.stage2.length; i++) expect(r.stage2[i - 1].score).toBeGreaterThanOrEqual(r.stage2[i].score);
+      expect(r.stage2.map((h) => h.rankAfter)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+      for (const h of r.stage2) expect(r.stage1[h.rankBefore - 1].id).toBe(h.id);
+    }
+  });
+
+  it('stage-1 list is the exact cosine ranking, longer than k on request; ranks after k stay', async () => {
+    const { items, query } = buildGallery(2);
+    const engine = new SearchEngine({ accelerator: null });
+    engine.add(items);
+    const r = await engine.search(query, settings({ k: 5 }), { stage1Length: 24 });
+    const unit = (v: Float32Array) => Array.from(v, (x) => x / Math.hypot(...v));
+    const qe = unit(query.embedding);
+    const want = items
+      .map((it, idx) => ({ id: it.id, idx, s: unit(it.features.embedding).reduce((a, x, t) => a + x * qe[t], 0) }))
+      .sort((a, b) => b.s - a.s || a.idx - b.idx);
+    expect(r.stage1.map((h) => h.id)).toEqual(want.map((w) => w.id));
+    expect(r.stage2).toHaveLength(5);
+    expect(new Set(r.stage2.map((h) => h.id))).toEqual(new Set(want.slice(0, 5).map((w) => w.id)));
+  });
+
+  it('reblend(alpha) re-blends cached scores, giving what a fresh search with that alpha gives', async () => {
+    const { items, query } = buildGallery(3);
+    // A counting accelerator (answering with the CPU scorer) shows reblend runs no Sinkhorn.
+    const cpu = new CpuStage2Scorer();
+    let batches = 0;
+    const counting: Stage2Accelerator = { name: 'webgpu', ready: async () => null, scoreBatch: async (b) => (batches++, cpu.scoreBatch(b)) };
+    const engine = new SearchEngine({ accelerator: counting });
+    engine.add(items);
+    await engine.search(query, settings({ alpha: 0.7, backend: 'webgpu' }));
+    for (const alpha of [0, 0.3, 1, 'sum'] as const) {
+      const before = batches;
+      const re = engine.reblend(alpha);
+      expect(batches).toBe(before);
+      expect(re.backendUsed).toBe('webgpu');
+      const again = await engine.search(query, settings({ alpha, backend: 'webgpu' }));
+      expect(re.stage2.map((h) => [h.id, h.score])).toEqual(again.stage2.map((h) => [h.id, h.score]));
+      expect(re.alpha).toBe(alpha);
+    }
+  });
+
+  it('pairDetail gives the plan, weights and s_emd of one pair (consistent with search and with its own marginals)', async () => {
+    const { items, query } = buildGallery(4);
+    const engine = new SearchEngine({ accelerator: null });
+    engine.add(items);
+    const s = settings({ sinkhorn: { mode: 'converged', eps: 0.05, maxIter: 500 } });
+    const r = await engine.search(query, s);
+    const target = r.stage2[3];
+    const d = await engine.pairDetail(query, target.id, s);
+    expect(d.grid).toBe(7);
+    expect(d.plan).toHaveLength(49 * 49);
+    expect(Math.abs(d.sEmd - target.sEmd)).toBeLessThan(1e-9);
+    let rowErr = 0;
+    let sim = 0;
+    for (let i = 0; i < 49; i++) {
+      let row = 0;
+      for (let j = 0; j < 49; j++) (row += d.plan[i * 49 + j]), (sim += d.plan[i * 49 + j] * (1 - d.cost[i * 49 + j]));
+      rowErr += Math.abs(row - d.u[i]);
+    }
+    expect(rowErr).toBeLessThan(1e-5);
+    expect(Math.abs(sim - d.sEmd)).toBeLessThan(1e-5);
+    expect(d.marginalError).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('every weighting runs; CC and LMK say when they are not defined', async () => {
+    const { items, query, bases, rand } = buildGallery(5);
+    const engine = new SearchEngine({ accelerator: null });
+    engine.add(items);
+    for (const weighting of ['uniform', 'apc', 'cc', 'sc', 'sc-sim', 'lmk'] as const) {
+      const r = await engine.search(query, settings({ weighting, grid: 4 }));
+      expect(r.stage2.every((h) => Number.isFinite(h.sEmd) && h.sEmd > 0 && h.sEmd <= 1 + 1e-6)).toBe(true);
+    }
+    const noLandmarks = syntheticFace(rand, shape, bases[0], 0.6, false);
+    expect(await errorCode(() => engine.search(noLandmarks, settings({ weighting: 'lmk' })))).toBe('weighting-undefined');
+    const otherShape = { ...shape, dim: 12 };
+    const engine2 = new SearchEngine({ accelerator: null });
+    const b = syntheticIdentity(rand, otherShape);
+    engine2.add([{ id: 'a', label: 'A', features: syntheticFace(rand, otherShape, b) }]);
+    expect(await errorCode(() => engine2.search(syntheticFace(rand, otherShape, b), settings({ weighting: 'cc' })))).toBe('weighting-undefined');
+  });
+
+  it('add/remove/clear keep ids, labels and results consistent; bad input is a typed error', async () => {
+    const { items, query } = buildGallery(6);
+    const engine = new SearchEngine({ accelerator: null });
+    expect(await errorCode(() => engine.search(query, settings()))).toBe('empty-gallery');
+    engine.add(items.slice(0, 12));
+    await engine.search(query, settings({ grid: 4 }));
+    engine.add(items.slice(12));
+    engine.remove(['p2_0', 'p2_1', 'nope']);
+    expect(engine.size).toBe(22);
+    expect(engine.ids()).not.toContain('p2_0');
+    expect(engine.labels().filter((l) => l === 'person2')).toHaveLength(1);
+    const r = await engine.search(query, settings({ k: 22, grid: 4 }));
+    expect(r.stage2.map((h) => h.id)).not.toContain('p2_0');
+    // pooled caches still line up with the gallery after the removal
+    const hit = r.stage2.find((h) => h.id === 'p5_2')!;
+    expect(Math.abs(hit.sEmd - independentApcReference(query, items.find((i) => i.id === 'p5_2')!.features, 4))).toBeLessThan(1e-5);
+    expect(await errorCode(() => engine.add([items[0], items[0]]))).toBe('invalid-argument');
+    expect(await errorCode(() => engine.pairDetail(query, 'p2_0', settings()))).toBe('unknown-id');
+    const zero = { ...query, embedding: new Float32Array(16) };
+    expect(await errorCode(() => engine.search(zero, settings()))).toBe('invalid-vector');
+    const wrong = { ...query, patches: { h: 4, w: 4, c: 16, data: new Float32Array(256) } };
+    expect(await errorCode(() => engine.search(wrong, settings()))).toBe('invalid-argument');
+    expect(await errorCode(() => engine.search(query, settings({ grid: 8 })))).toBe('invalid-argument');
+    engine.clear();
+    expect(engine.size).toBe(0);
+    expect(await errorCode(() => engine.reblend(0.5))).toBe('invalid-argument');
+  });
+
+  it('falls back to the CPU with a reason when WebGPU is missing, asked for, or fails mid-batch', async () => {
+    const { items, query } = buildGallery(7);
+    const cpuOnly = new SearchEngine({ accelerator: null });
+    cpuOnly.add(items);
+    const want = await cpuOnly.search(query, settings());
+    // Node has no navigator.gpu: auto and forced WebGPU both answer on the CPU and say why.
+    const auto = new SearchEngine();
+    auto.add(items);
+    for (const backend of ['auto', 'webgpu'] as const) {
+      const r = await auto.search(query, settings({ backend }));
+      expect(r.backendUsed).toBe('cpu');
+      expect(r.fallbackReason).toMatch(/WebGPU/);
+      expect(r.stage2.map((h) => h.sEmd)).toEqual(want.stage2.map((h) => h.sEmd));
+    }
+    const failing: Stage2Accelerator = {
+      name: 'webgpu',
+      ready: async () => null,
+      scoreBatch: async () => {
+        throw new Error('the WebGPU device was lost mid-batch (destroyed)');
+      },
+    };
+    const lost = new SearchEngine({ accelerator: failing });
+    lost.add(items);
+    const r = await lost.search(query, settings({ backend: 'webgpu' }));
+    expect(r.backendUsed).toBe('cpu');
+    expect(r.fallbackReason).toMatch(/lost/);
+    expect(r.stage2.map((h) => h.sEmd)).toEqual(want.stage2.map((h) => h.sEmd));
+    // backend 'cpu' never touches the accelerator
+    const untouched = await lost.search(query, settings({ backend: 'cpu' }));
+    expect(untouched.fallbackReason).toBeUndefined();
+  });
+});
