@@ -1,0 +1,185 @@
+/**
+ * Face detection with the ultra-light SSD detector (public/models/face-detector.onnx,
+ * from faceplugin-face-recognition-js): the whole image stretched to 320x240,
+ * (x - 127) / 128, NCHW.
+ *
+ * Box decoding: the graph already contains the prior boxes and the
+ * centre/size decoding (the package's own JS feeds the raw `boxes` output
+ * straight to its NMS; its `decodeBBox` result is never used). `boxes` holds
+ * corner-form (x1, y1, x2, y2) in 0..1 of the input, so only thresholding and
+ * NMS remain here.
+ *
+ * Channel order: the package converts OpenCV's RGBA to BGR before the
+ * detector. Measured on 5,132 lfw-dev images (bench/face.ts, see
+ * docs in the report): RGB and BGR both find a face in every image; RGB is the
+ * default because it also matches the manifest (which says RGB).
+ */
+import { Tensor, type InferenceSession } from 'onnxruntime-web';
+import type { RgbaImage } from '../core/types.ts';
+import { resizeImage } from './pixels.ts';
+
+/** A face box in image pixels (edge coordinates: x1 = left edge, x2 = right edge). */
+export interface FaceBox {
+  readonly x1: number;
+  readonly y1: number;
+  readonly x2: number;
+  readonly y2: number;
+}
+
+export interface DetectedFace {
+  readonly box: FaceBox;
+  /** Detector confidence, 0..1. */
+  readonly score: number;
+}
+
+export interface DetectorOptions {
+  /** Minimum face score (the package uses 0.65). */
+  readonly scoreThreshold?: number;
+  /** Boxes overlapping a better one by more than this IoU are dropped. */
+  readonly iouThreshold?: number;
+  readonly channelOrder?: 'RGB' | 'BGR';
+  /** Candidates kept before NMS, best first (the package uses 750). */
+  readonly topK?: number;
+  /** Pictures whose longer side is at most this also get the zoomed-out views (see detect). */
+  readonly zoomOutUpToSide?: number;
+}
+
+export const DETECTOR_INPUT_WIDTH = 320;
+export const DETECTOR_INPUT_HEIGHT = 240;
+
+export function boxArea(b: FaceBox): number {
+  return Math.max(0, b.x2 - b.x1) * Math.max(0, b.y2 - b.y1);
+}
+
+export function intersectionOverUnion(a: FaceBox, b: FaceBox): number {
+  const w = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
+  const h = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
+  if (w <= 0 || h <= 0) return 0;
+  const inter = w * h;
+  return inter / (boxArea(a) + boxArea(b) - inter);
+}
+
+/** Greedy NMS: best score first, dropping boxes that overlap a kept one by more than `iou`. */
+export function nonMaxSuppression(faces: readonly DetectedFace[], iou: number): DetectedFace[] {
+  const sorted = [...faces].sort((a, b) => b.score - a.score);
+  const kept: DetectedFace[] = [];
+  for (const f of sorted) {
+    if (kept.every((k) => intersectionOverUnion(k.box, f.box) <= iou)) kept.push(f);
+  }
+  return kept;
+}
+
+/**
+ * Where the image goes in the detector's 320x240 input: 'stretch' fills it
+ * (what the package does, and what the network was trained on); a number z
+ * zooms out, centring the image at 1/z of the input's height (aspect kept,
+ * grey around it).
+ */
+export type DetectorView = 'stretch' | number;
+
+interface Placement {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+function placementOf(image: RgbaImage, view: DetectorView): Placement {
+  const W = DETECTOR_INPUT_WIDTH;
+  const H = DETECTOR_INPUT_HEIGHT;
+  if (view === 'stretch') return { x: 0, y: 0, width: W, height: H };
+  const scale = Math.min(W / (view * image.width), H / (view * image.height));
+  const width = Math.max(1, Math.round(image.width * scale));
+  const height = Math.max(1, Math.round(image.height * scale));
+  return { x: Math.round((W - width) / 2), y: Math.round((H - height) / 2), width, height };
+}
+
+/** The detector's input for one view, normalised NCHW floats (grey, 0 after normalisation, around a zoomed-out image). */
+export function detectorInput(image: RgbaImage, channelOrder: 'RGB' | 'BGR', view: DetectorView = 'stretch'): Float32Array {
+  const W = DETECTOR_INPUT_WIDTH;
+  const H = DETECTOR_INPUT_HEIGHT;
+  const at = placementOf(image, view);
+  const small = resizeImage(image, at.width, at.height);
+  const plane = W * H;
+  const out = new Float32Array(3 * plane).fill((128 - 127) / 128);
+  const [c0, c2] = channelOrder === 'RGB' ? [0, 2] : [2, 0];
+  const d = small.data;
+  for (let y = 0; y < at.height; y++) {
+    for (let x = 0; x < at.width; x++) {
+      const i = (at.y + y) * W + at.x + x;
+      const p = (y * at.width + x) * 4;
+      out[i] = (d[p + c0] - 127) / 128;
+      out[plane + i] = (d[p + 1] - 127) / 128;
+      out[2 * plane + i] = (d[p + c2] - 127) / 128;
+    }
+  }
+  return out;
+}
+
+export class FaceDetector {
+  private readonly scoreThreshold: number;
+  private readonly iouThreshold: number;
+  private readonly channelOrder: 'RGB' | 'BGR';
+  private readonly topK: number;
+  private readonly zoomOutUpToSide: number;
+
+  constructor(
+    private readonly session: InferenceSession,
+    options: DetectorOptions = {},
+  ) {
+    this.scoreThreshold = options.scoreThreshold ?? 0.65;
+    this.iouThreshold = options.iouThreshold ?? 0.4;
+    this.channelOrder = options.channelOrder ?? 'RGB';
+    this.topK = options.topK ?? 750;
+    this.zoomOutUpToSide = options.zoomOutUpToSide ?? 200;
+  }
+
+  /**
+   * Every face found, best score first, boxes clipped to the image.
+   *
+   * A face that fills the picture (an already cropped or aligned face) can be
+   * bigger than the detector's largest prior (256 px of a 240 px input): it is
+   * missed, or only its upper half is boxed when a mask hides the rest. So
+   * zoomed-out views (the picture at 1/2 and 1/3 of the input's height) are
+   * added when the whole-picture view finds nothing, and always for small
+   * pictures (longer side <= 200 px by default), which are usually such crops
+   * (aligned data sets are 112-160 px) and cheap to look at twice more.
+   */
+  async detect(image: RgbaImage): Promise<DetectedFace[]> {
+    const found = await this.detectInView(image, 'stretch');
+    const small = Math.max(image.width, image.height) <= this.zoomOutUpToSide;
+    if (found.length > 0 && !small) return found;
+    const all = [...found, ...(await this.detectInView(image, 2)), ...(await this.detectInView(image, 3))];
+    return nonMaxSuppression(all, this.iouThreshold);
+  }
+
+  private async detectInView(image: RgbaImage, view: DetectorView): Promise<DetectedFace[]> {
+    const input = new Tensor('float32', detectorInput(image, this.channelOrder, view), [1, 3, DETECTOR_INPUT_HEIGHT, DETECTOR_INPUT_WIDTH]);
+    const out = await this.session.run({ [this.session.inputNames[0]]: input });
+    const scores = out.scores.data as Float32Array;
+    const boxes = out.boxes.data as Float32Array;
+    const at = placementOf(image, view);
+    // Input fraction -> image pixels.
+    const sx = DETECTOR_INPUT_WIDTH / at.width;
+    const sy = DETECTOR_INPUT_HEIGHT / at.height;
+    const ox = at.x / at.width;
+    const oy = at.y / at.height;
+    const toX = (u: number) => clamp((u * sx - ox) * image.width, 0, image.width);
+    const toY = (v: number) => clamp((v * sy - oy) * image.height, 0, image.height);
+    const n = scores.length / 2;
+    const candidates: DetectedFace[] = [];
+    for (let i = 0; i < n; i++) {
+      const score = scores[2 * i + 1]; // column 0 is background
+      if (score < this.scoreThreshold) continue;
+      const box = { x1: toX(boxes[4 * i]), y1: toY(boxes[4 * i + 1]), x2: toX(boxes[4 * i + 2]), y2: toY(boxes[4 * i + 3]) };
+      if (box.x2 - box.x1 < 1 || box.y2 - box.y1 < 1) continue;
+      candidates.push({ box, score });
+    }
+    candidates.sort((a, b) => b.score - a.score);
+    return nonMaxSuppression(candidates.slice(0, this.topK), this.iouThreshold);
+  }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}

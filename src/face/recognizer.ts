@@ -1,0 +1,100 @@
+/**
+ * Runs the recognizer on aligned faces: batches them into one NCHW tensor
+ * with the manifest's channel order and normalisation, and returns each
+ * face's embedding and patch map (transposed from NCHW to patch-major: row
+ * p = y * w + x holds that patch's c channels).
+ */
+import { Tensor, type InferenceSession } from 'onnxruntime-web';
+import type { FaceFeatures, Point, RgbaImage } from '../core/types.ts';
+import type { ModelEntry, PatchGridSpec } from '../models/manifest.ts';
+
+export interface RecognizerOptions {
+  /** Faces per session run (more = faster up to memory; 16 is plenty for WASM). */
+  readonly maxBatch?: number;
+  /** Which of the model's patch grids to return (default: the first). */
+  readonly patchOutput?: string;
+}
+
+export class Recognizer {
+  readonly inputSize: number;
+  readonly model: ModelEntry;
+  private readonly grid: PatchGridSpec;
+  private readonly maxBatch: number;
+
+  constructor(
+    private readonly session: InferenceSession,
+    model: ModelEntry,
+    options: RecognizerOptions = {},
+  ) {
+    if (model.role !== 'recognizer' || !model.embedding || !model.patchGrids?.length) {
+      throw new Error(`model ${model.id} is not a recognizer with an embedding and a patch grid`);
+    }
+    if (model.input.layout !== 'NCHW') throw new Error(`model ${model.id}: only NCHW inputs are supported`);
+    const [, channels, h, w] = model.input.shape;
+    if (channels !== 3 || h !== w) throw new Error(`model ${model.id}: expected a square 3-channel input, got ${model.input.shape}`);
+    const grid = options.patchOutput ? model.patchGrids.find((g) => g.output === options.patchOutput) : model.patchGrids[0];
+    if (!grid) throw new Error(`model ${model.id} has no patch output ${options.patchOutput}`);
+    this.model = model;
+    this.grid = grid;
+    this.inputSize = h;
+    // A model exported with batch 1 can only take one face per run.
+    this.maxBatch = model.input.shape[0] === -1 ? (options.maxBatch ?? 16) : 1;
+  }
+
+  /** The five-point template of this recognizer's input, in input pixels. */
+  get template(): readonly Point[] {
+    if (!this.model.alignmentTemplate) throw new Error(`model ${this.model.id} has no alignment template`);
+    return this.model.alignmentTemplate;
+  }
+
+  /** Float NCHW input for a batch of aligned faces (each inputSize x inputSize). */
+  toInput(faces: readonly RgbaImage[]): Float32Array {
+    const S = this.inputSize;
+    const plane = S * S;
+    const { mean, std } = this.model.normalisation;
+    const order = this.model.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+    const out = new Float32Array(faces.length * 3 * plane);
+    faces.forEach((face, n) => {
+      if (face.width !== S || face.height !== S) throw new Error(`aligned face is ${face.width}x${face.height}, the recognizer needs ${S}x${S}`);
+      const d = face.data;
+      for (let c = 0; c < 3; c++) {
+        const base = (n * 3 + c) * plane;
+        const src = order[c];
+        const m = mean[c];
+        const s = std[c];
+        for (let i = 0; i < plane; i++) out[base + i] = (d[i * 4 + src] - m) / s;
+      }
+    });
+    return out;
+  }
+
+  async embed(faces: readonly RgbaImage[], landmarks?: readonly (readonly Point[] | undefined)[]): Promise<FaceFeatures[]> {
+    const results: FaceFeatures[] = [];
+    for (let start = 0; start < faces.length; start += this.maxBatch) {
+      const batch = faces.slice(start, start + this.maxBatch);
+      const S = this.inputSize;
+      const input = new Tensor('float32', this.toInput(batch), [batch.length, 3, S, S]);
+      const out = await this.session.run({ [this.model.input.name]: input });
+      const emb = out[this.model.embedding!.output].data as Float32Array;
+      const map = out[this.grid.output].data as Float32Array;
+      const dim = this.model.embedding!.dim;
+      const { h, w, c } = this.grid;
+      const cells = h * w;
+      for (let n = 0; n < batch.length; n++) {
+        const patches = new Float32Array(cells * c);
+        const base = n * c * cells;
+        for (let ch = 0; ch < c; ch++) {
+          const plane = base + ch * cells;
+          for (let p = 0; p < cells; p++) patches[p * c + ch] = map[plane + p];
+        }
+        results.push({
+          embedding: emb.slice(n * dim, (n + 1) * dim),
+          patches: { h, w, c, data: patches },
+          landmarks68: landmarks?.[start + n],
+          cropSize: S,
+        });
+      }
+    }
+    return results;
+  }
+}
