@@ -1,0 +1,165 @@
+/**
+ * Browser-side helpers for the GPU specs, imported into the harness page
+ * (served by Vite) with `await import('/tests/gpu/pageHelpers.ts')`.
+ * Every comparison runs the same batch through the WebGPU scorer and the CPU
+ * scorer (float64 Sinkhorn, computed in the page).
+ */
+import type { Weighting } from '../../src/core/types.ts';
+import { unitAveragePatch, unitPatchGrid } from '../../src/engine/patchGrid.ts';
+import { CpuStage2Scorer, type Stage2Batch, type Stage2Weights } from '../../src/engine/stage2Batch.ts';
+import { patchWeightsApc } from '../../src/engine/weights.ts';
+import { GpuStage2 } from '../../src/gpu/gpuStage2.ts';
+
+export interface Comparison {
+  readonly label: string;
+  readonly pairs: number;
+  readonly maxDelta: number;
+  readonly gpuIterations: number[];
+  readonly cpuIterations: number[];
+  readonly gpuMaxMarginalError: number;
+  readonly cpuMaxMarginalError: number;
+  readonly gpuMs: number;
+}
+
+let shared: GpuStage2 | null = null;
+
+export async function gpuScorer(): Promise<GpuStage2> {
+  shared ??= new GpuStage2();
+  const reason = await shared.ready();
+  if (reason) throw new Error(`no WebGPU in this page: ${reason}`);
+  return shared;
+}
+
+export function decodeF32(base64: string): Float32Array {
+  const bin = atob(base64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Float32Array(bytes.buffer);
+}
+
+export async function compare(label: string, batch: Stage2Batch): Promise<Comparison> {
+  const gpu = await gpuScorer();
+  const cpu = new CpuStage2Scorer().scoreBatch(batch);
+  const t = performance.now();
+  const g = await gpu.scoreBatch(batch);
+  const gpuMs = performance.now() - t;
+  let maxDelta = 0;
+  for (let p = 0; p < cpu.similarity.length; p++) maxDelta = Math.max(maxDelta, Math.abs(g.similarity[p] - cpu.similarity[p]));
+  return {
+    label,
+    pairs: cpu.similarity.length,
+    maxDelta,
+    gpuIterations: Array.from(new Set(g.iterations)).sort((a, b) => a - b),
+    cpuIterations: Array.from(new Set(cpu.iterations)).sort((a, b) => a - b),
+    gpuMaxMarginalError: Math.max(...g.marginalError),
+    cpuMaxMarginalError: Math.max(...cpu.marginalError),
+    gpuMs,
+  };
+}
+
+function seeded(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+/** n unit patches of c channels: signed Gaussian (cosines near 0) or rectified (cosines high, like real maps). */
+function randomUnitPatches(rand: () => number, n: number, c: number, rectified: boolean): Float32Array {
+  const out = new Float32Array(n * c);
+  for (let p = 0; p < n; p++) {
+    let s = 0;
+    for (let t = 0; t < c; t++) {
+      let x = Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
+      if (rectified) x = Math.max(0, x);
+      out[p * c + t] = x;
+      s += x * x;
+    }
+    for (let t = 0; t < c; t++) out[p * c + t] /= Math.sqrt(s) || 1;
+  }
+  return out;
+}
+
+export interface RandomBatchSpec {
+  readonly seed: number;
+  readonly grid: number;
+  readonly c: number;
+  readonly pairs: number;
+  readonly queries?: number;
+  readonly rectified: boolean;
+  readonly weights: 'random' | 'sc' | 'sc-sim';
+  readonly mode: 'reference' | 'converged';
+  readonly eps: number;
+  readonly maxIter: number;
+}
+
+export function randomBatch(s: RandomBatchSpec): Stage2Batch {
+  const rand = seeded(s.seed);
+  const n = s.grid * s.grid;
+  const nq = s.queries ?? 1;
+  const queries = Array.from({ length: nq }, () => randomUnitPatches(rand, n, s.c, s.rectified));
+  const candidates = Array.from({ length: s.pairs }, () => randomUnitPatches(rand, n, s.c, s.rectified));
+  const pairQuery = Uint32Array.from({ length: s.pairs }, (_, p) => p % nq);
+  let weights: Stage2Weights;
+  if (s.weights === 'random') {
+    const norm = (a: Float32Array) => {
+      for (let p = 0; p < s.pairs; p++) {
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += a[p * n + i];
+        for (let i = 0; i < n; i++) a[p * n + i] /= sum + 1e-7;
+      }
+      return a;
+    };
+    // Some zero weights, as APC's clamp gives.
+    const draw = () => norm(Float32Array.from({ length: s.pairs * n }, () => (rand() < 0.05 ? 0 : rand())));
+    weights = { kind: 'given', u: draw(), v: draw() };
+  } else {
+    weights = { kind: s.weights };
+  }
+  return { n, c: s.c, queries, candidates, pairQuery, weights, sinkhorn: { mode: s.mode, eps: s.eps, maxIter: s.maxIter } };
+}
+
+/** A batch from real features: `queryImages` queries each against `perQuery` other images, APC weights (or another kind). */
+export function realBatch(
+  patches: Float32Array,
+  h: number,
+  w: number,
+  c: number,
+  queryImages: number[],
+  perQuery: number,
+  grid: number,
+  weighting: Extract<Weighting, 'apc' | 'sc' | 'sc-sim' | 'uniform'>,
+  sinkhorn: Stage2Batch['sinkhorn'],
+): Stage2Batch {
+  const images = patches.length / (h * w * c);
+  const map = (i: number) => ({ h, w, c, data: patches.subarray(i * h * w * c, (i + 1) * h * w * c) });
+  const n = grid * grid;
+  const queries = queryImages.map((i) => unitPatchGrid(map(i), grid));
+  const candidates: Float32Array[] = [];
+  const pairQuery: number[] = [];
+  const uAll: number[] = [];
+  const vAll: number[] = [];
+  queryImages.forEach((qi, qIndex) => {
+    let taken = 0;
+    for (let g = 0; taken < perQuery; g = (g + 1) % images) {
+      if (g === qi) continue;
+      const grid_ = unitPatchGrid(map(g), grid);
+      candidates.push(grid_);
+      pairQuery.push(qIndex);
+      if (weighting === 'apc') {
+        uAll.push(...patchWeightsApc(queries[qIndex], n, c, unitAveragePatch(map(g))));
+        vAll.push(...patchWeightsApc(grid_, n, c, unitAveragePatch(map(qi))));
+      } else if (weighting === 'uniform') {
+        for (let i = 0; i < n; i++) uAll.push(1 / n), vAll.push(1 / n);
+      }
+      taken++;
+    }
+  });
+  const weights: Stage2Weights = weighting === 'apc' || weighting === 'uniform' ? { kind: 'given', u: Float32Array.from(uAll), v: Float32Array.from(vAll) } : { kind: weighting };
+  return { n, c, queries, candidates, pairQuery: Uint32Array.from(pairQuery), weights, sinkhorn };
+}
