@@ -10,9 +10,10 @@
  * NMS remain here.
  *
  * Channel order: the package converts OpenCV's RGBA to BGR before the
- * detector. Measured on 5,132 lfw-dev images (bench/face.ts, see
- * docs in the report): RGB and BGR both find a face in every image; RGB is the
- * default because it also matches the manifest (which says RGB).
+ * detector. Measured with bench/face.ts on all 5,132 lfw-dev images: RGB found
+ * a face in 5,132 (stage-1 P@1 98.91%), BGR in 5,131 (one miss, P@1 98.88%;
+ * fewer secondary detections, 696 vs 790 images with several faces). RGB is
+ * the default, matching the manifest.
  */
 import { Tensor, type InferenceSession } from 'onnxruntime-web';
 import type { RgbaImage } from '../core/types.ts';

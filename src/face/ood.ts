@@ -121,8 +121,8 @@ export function drawMask(image: RgbaImage, landmarks: readonly Point[]): RgbaIma
 }
 
 /** Lens half-width and half-height as fractions of the eye's corner-to-corner width. */
-const LENS_HALF_WIDTH = 0.8;
-const LENS_HALF_HEIGHT = 0.6;
+const LENS_HALF_WIDTH = 0.9;
+const LENS_HALF_HEIGHT = 0.7;
 const BRIDGE_HALF_THICKNESS = 0.1;
 
 export function drawSunglasses(image: RgbaImage, landmarks: readonly Point[]): RgbaImage {

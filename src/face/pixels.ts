@@ -1,6 +1,6 @@
 /**
  * Pixel helpers shared by decoding, detection, landmarks and the generators:
- * alpha flattening, grey -> RGBA, and resampling a rectangle of an image to a
+ * alpha flattening, luma, and resampling a rectangle of an image to a
  * new size (area averaging when shrinking, so a 4000 px photo shrunk to the
  * detector's 320 px does not alias; bilinear when enlarging).
  *
@@ -10,14 +10,6 @@
  * and each function says which it takes.
  */
 import type { RgbaImage } from '../core/types.ts';
-
-export function makeRgbaImage(width: number, height: number, data?: Uint8ClampedArray): RgbaImage {
-  const pixels = data ?? new Uint8ClampedArray(width * height * 4);
-  if (pixels.length !== width * height * 4) {
-    throw new Error(`RGBA buffer has ${pixels.length} bytes; ${width} x ${height} needs ${width * height * 4}`);
-  }
-  return { width, height, data: pixels };
-}
 
 /** Composites transparent pixels over white (a transparent PNG background becomes paper, not black). */
 export function flattenAlphaOnWhite(image: RgbaImage): RgbaImage {
@@ -40,16 +32,6 @@ export function flattenAlphaOnWhite(image: RgbaImage): RgbaImage {
     out[i + 3] = 255;
   }
   return { width: image.width, height: image.height, data: out };
-}
-
-/** One grey byte per pixel -> opaque RGBA. */
-export function greyToRgba(grey: Uint8Array | Uint8ClampedArray, width: number, height: number): RgbaImage {
-  const out = new Uint8ClampedArray(width * height * 4);
-  for (let i = 0, j = 0; i < width * height; i++, j += 4) {
-    out[j] = out[j + 1] = out[j + 2] = grey[i];
-    out[j + 3] = 255;
-  }
-  return { width, height, data: out };
 }
 
 /** A rectangle in edge coordinates (may be fractional). */
