@@ -24,6 +24,8 @@ export default defineConfig({
     { command: 'npx vite build && npx vite preview --port 4173 --strictPort', url: 'http://localhost:4173', reuseExistingServer: !process.env.CI, timeout: 300_000 },
   ],
   projects: [
+    // Command-line tools that drive the app themselves (they start their own server and browser).
+    { name: 'cli', testDir: 'tests/cli' },
     {
       name: 'gpu',
       testDir: 'tests/gpu',

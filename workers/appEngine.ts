@@ -9,6 +9,10 @@ import * as Comlink from 'comlink';
 import { AppError, toPlainError } from '../src/core/errors.ts';
 import type { FaceFeatures, OodTransform, RerankSettings } from '../src/core/types.ts';
 import type {
+  EvalOptions,
+  EvalProgress,
+  EvalReport,
+  MetricTriple,
   GalleryInfo,
   GalleryItemView,
   ImportProblem,
@@ -21,6 +25,8 @@ import type {
   SearchView,
 } from '../src/app/engineApi.ts';
 import type { ExtractOutcome, ExtractedFace } from '../src/app/extractTypes.ts';
+import { ALPHA_SWEEP, leaveOneOutCounts, stage2Labels, summarise, type EvalQueryScores } from '../src/app/evaluation.ts';
+import type { RetrievalMetrics } from '../src/engine/metrics.ts';
 import { guessQueryIdentity, identityFromPath, looksLikeImageName } from '../src/app/identity.ts';
 import { SearchEngine } from '../src/engine/searchEngine.ts';
 import type { ExtractWorkerApi } from './extract.worker.ts';
@@ -89,6 +95,7 @@ export class AppEngine {
   private cancelRequested = false;
   private query: { features: FaceFeatures; view: QueryView } | undefined;
   private lastResult: SearchView | undefined;
+  private evalCancelled = false;
 
   async init(opts: InitOptions): Promise<ModelsStatus> {
     this.pool?.terminate();
@@ -289,6 +296,89 @@ export class AppEngine {
     if (!stored) throw new AppError('unknown-id', `no gallery image ${key}`, 'It may have been removed; run the query again.');
     const view: PairView = { key, grid: d.grid, plan: d.plan, u: d.u, v: d.v, sEmd: d.sEmd, iterations: d.iterations, marginalError: d.marginalError, galleryAligned: stored.thumbnail };
     return Comlink.transfer(view, [d.plan.buffer, d.u.buffer, d.v.buffer]);
+  }
+
+  cancelEvaluation(): void {
+    this.evalCancelled = true;
+  }
+
+  /**
+   * Leave-one-out identification over the gallery: every image of an identity
+   * with >= 2 images is a query against all other gallery images. Query
+   * transforms are applied to the stored aligned face. Stage 1 and the top-k's
+   * s_emd are computed once; every alpha of the sweep only re-blends.
+   */
+  async evaluate(opts: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalReport> {
+    const pool = this.requirePool();
+    this.evalCancelled = false;
+    const { settings } = opts;
+    const all = [...this.labels];
+    const counts = leaveOneOutCounts(all.map(([, v]) => v.label));
+    let candidates = all.filter(([, v]) => (counts.get(v.label) ?? 0) >= 1).sort((a, b) => a[1].fileName.localeCompare(b[1].fileName));
+    if (opts.limit !== undefined && opts.limit < candidates.length) {
+      const step = candidates.length / opts.limit;
+      candidates = Array.from({ length: opts.limit }, (_, i) => candidates[Math.floor(i * step)]);
+    }
+    const maxR = Math.max(0, ...counts.values());
+    const listLength = Math.max(settings.k, maxR) + 1;
+    const scores: EvalQueryScores[] = [];
+    let stage1Ms = 0;
+    let stage2Ms = 0;
+    let emdBackend = '';
+    for (let qi = 0; qi < candidates.length && !this.evalCancelled; qi++) {
+      const [key, meta] = candidates[qi];
+      const stored = (await this.db!.get(key))!;
+      const features =
+        opts.ood === 'none'
+          ? storedToFeatures(stored)
+          : await pool.withWorker((api) => api.embedAligned(stored.thumbnail, stored.landmarks68 ?? new Float32Array(), opts.ood, opts.seed + qi));
+      // One extra candidate, since the query itself is still in the gallery; it is dropped below.
+      const r = await this.search.search(features, { ...settings, k: settings.k + 1 }, { stage1Length: listLength });
+      stage1Ms += r.timings.stage1Ms;
+      stage2Ms += r.timings.stage2Ms;
+      emdBackend = r.backendUsed;
+      const byStage1 = [...r.stage2].sort((a, b) => a.rankBefore - b.rankBefore).filter((e) => e.id !== key).slice(0, settings.k);
+      scores.push({
+        queryKey: key,
+        label: meta.label,
+        stage1Labels: r.stage1.filter((h) => h.id !== key).map((h) => h.label),
+        sCos: byStage1.map((e) => e.sCos),
+        sEmd: byStage1.map((e) => e.sEmd),
+      });
+      if (onProgress && (qi % 10 === 0 || qi === candidates.length - 1)) onProgress({ done: qi + 1, total: candidates.length });
+    }
+    const main = summarise(scores, counts, settings.k, settings.alpha);
+    const triple = (m: RetrievalMetrics): MetricTriple => ({ p1: m.p1, rp: m.rPrecision, mapr: m.mapAtR });
+    const n = Math.max(scores.length, 1);
+    return {
+      model: this.modelKey,
+      grid: settings.grid,
+      weights: settings.weighting,
+      alpha: settings.alpha,
+      k: settings.k,
+      ood: opts.ood,
+      sinkhorn: settings.sinkhorn.mode,
+      n_queries: main.stage1.queries,
+      gallery_size: this.labels.size,
+      stage1: triple(main.stage1),
+      stage2: triple(main.stage2),
+      max_precision_at_k: main.stage1.maxPrecisionAtK,
+      ms_per_query: { stage1: stage1Ms / n, stage2: stage2Ms / n },
+      emd_backend: emdBackend,
+      alpha_sweep: ALPHA_SWEEP.map((alpha) => ({ alpha, stage2: triple(summarise(scores, counts, settings.k, alpha).stage2) })),
+      cancelled: this.evalCancelled,
+      ...(opts.withRankings
+        ? {
+            rankings: scores.map((q) => ({
+              query: this.labels.get(q.queryKey)?.fileName ?? q.queryKey,
+              label: q.label,
+              relevant: counts.get(q.label) ?? 0,
+              stage1: q.stage1Labels,
+              stage2: stage2Labels(q, settings.alpha),
+            })),
+          }
+        : {}),
+    };
   }
 
   private toView(r: Awaited<ReturnType<SearchEngine['search']>>, k: number): SearchView {

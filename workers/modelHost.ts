@@ -48,6 +48,10 @@ export async function loadAllModels(choice: OrtBackendChoice, recognizerId?: str
   }
   const manifest = await readManifest(browserLoaderDeps);
   const recognizer = recognizerId ?? manifest.models.find((m) => m.role === 'recognizer')?.id;
+  if (!manifest.models.some((m) => m.role === 'recognizer' && m.id === recognizer)) {
+    throw new AppError('model-missing', `no recognizer "${recognizer}" in the manifest`, `Pick one of: ${manifest.models.filter((m) => m.role === 'recognizer').map((m) => m.id).join(', ')}; or rebuild with \`npm run models\`.`, { file: 'models/manifest.json' });
+  }
+  const recEntry = manifest.models.find((m) => m.id === recognizer)!;
   const wanted = manifest.models.filter((m) => m.role !== 'recognizer' || m.id === recognizer);
   const byId = new Map<string, LoadedModel>();
   for (const entry of wanted) {
@@ -57,5 +61,5 @@ export async function loadAllModels(choice: OrtBackendChoice, recognizerId?: str
   }
   const models = [...byId.values()].map((m) => ({ id: m.entry.id, title: m.entry.title, role: m.entry.role, backend: m.backend, loadMs: m.loadMs }));
   const used = models.every((m) => m.backend === backend) ? backend : 'wasm';
-  return { manifest, byId, status: { backend: used, models, webgpu, backendNote, totalMs: performance.now() - t0 } };
+  return { manifest, byId, status: { backend: used, models, webgpu, backendNote, totalMs: performance.now() - t0, patchGrid: recEntry.patchGrids![0], embeddingDim: recEntry.embedding!.dim, recognizers: manifest.models.filter((m) => m.role === 'recognizer').map((m) => ({ id: m.id, title: m.title })) } };
 }

@@ -30,6 +30,11 @@ export interface ModelsStatus {
   /** Why the backend differs from the one asked for, when it does. */
   readonly backendNote?: string;
   readonly totalMs: number;
+  /** The active recognizer's native patch grid and embedding size. */
+  readonly patchGrid: { readonly h: number; readonly w: number; readonly c: number };
+  readonly embeddingDim: number;
+  /** Every recognizer in the manifest, for the model picker. */
+  readonly recognizers: readonly { readonly id: string; readonly title: string }[];
 }
 
 export type InitResult = { ok: true; status: ModelsStatus } | { ok: false; error: PlainError };

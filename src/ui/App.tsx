@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
-import { initEngine } from './controller.ts';
+import { automation, initEngine } from './controller.ts';
 import { Controls } from './components/Controls.tsx';
+import { EvaluatePanel } from './components/EvaluatePanel.tsx';
 import { GalleryPanel } from './components/GalleryPanel.tsx';
 import { ModelStatusBar } from './components/ModelStatusBar.tsx';
 import { PairView } from './components/PairView.tsx';
@@ -10,6 +11,7 @@ import { StatusLine } from './components/StatusLine.tsx';
 
 export function App() {
   useEffect(() => {
+    (window as unknown as { __deepfaceEmd: typeof automation }).__deepfaceEmd = automation;
     void initEngine();
   }, []);
   return (
@@ -29,6 +31,7 @@ export function App() {
           </div>
           <ResultRows />
           <PairView />
+          <EvaluatePanel />
         </div>
       </main>
     </div>

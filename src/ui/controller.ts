@@ -6,6 +6,7 @@
 import type { ImportEntry } from '../../workers/appEngine.ts';
 import { toPlainError } from '../core/errors.ts';
 import type { OodTransform, RerankSettings } from '../core/types.ts';
+import type { EvalOptions, EvalProgress, EvalReport } from '../app/engineApi.ts';
 import { getState, setState } from './store.ts';
 import { Comlink, startEngineWorker, type EngineProxy } from './workerClient.ts';
 
@@ -29,7 +30,10 @@ export async function initEngine(): Promise<void> {
   worker = started.worker;
   setState({ models: { phase: 'loading' }, gallery: null, results: null, pair: null, selectedKey: null });
   try {
-    const status = await engine.init({ ortBackend: getState().ortBackend });
+    const status = await engine.init({ ortBackend: getState().ortBackend, recognizerId: getState().recognizerId });
+    // A grid finer than the recognizer's own map does not exist: clamp to its native grid.
+    const { settings } = getState();
+    if (settings.grid > status.patchGrid.h) setState({ settings: { ...settings, grid: status.patchGrid.h } });
     setState({ models: { phase: 'ready', status } });
     await refreshGallery();
   } catch (e) {
@@ -179,7 +183,57 @@ export async function galleryThumbnail(key: string): Promise<Blob | undefined> {
   return requireEngine().thumbnail(key);
 }
 
+/** Galleries are kept per recognizer: switching loads that model's own gallery. */
+export async function setRecognizer(id: string): Promise<void> {
+  setState({ recognizerId: id, query: null });
+  await initEngine();
+}
+
 export async function setOrtBackend(b: 'auto' | 'webgpu' | 'wasm'): Promise<void> {
   setState({ ortBackend: b });
   await initEngine();
 }
+
+/** Runs leave-one-out evaluation for each transform in turn with the current settings. */
+export async function runEvaluation(oods: readonly OodTransform[], limit?: number): Promise<EvalReport[]> {
+  const out: EvalReport[] = [];
+  setState({ evaluation: { ...getState().evaluation, running: true, progress: null } });
+  try {
+    for (const ood of oods) {
+      setState({ evaluation: { ...getState().evaluation, current: ood } });
+      const report = await evaluate({ ood, settings: getState().settings, limit, seed: 1 });
+      out.push(report);
+      setState({ evaluation: { ...getState().evaluation, reports: [...getState().evaluation.reports.filter((r) => r.ood !== ood), report] } });
+      if (report.cancelled) break;
+    }
+  } catch (e) {
+    fail(e);
+  } finally {
+    setState({ evaluation: { ...getState().evaluation, running: false } });
+  }
+  return out;
+}
+
+export function evaluate(opts: EvalOptions, onProgress?: (done: number, total: number) => void): Promise<EvalReport> {
+  return requireEngine().evaluate(
+    opts,
+    Comlink.proxy((p: EvalProgress) => {
+      setState({ evaluation: { ...getState().evaluation, progress: p } });
+      onProgress?.(p.done, p.total);
+    }),
+  );
+}
+
+export function cancelEvaluation(): void {
+  void requireEngine().cancelEvaluation();
+}
+
+/** Automation hooks for `npm run eval` and `npm run bench`, which drive this very page. */
+export const automation = {
+  importEntries,
+  evaluate,
+  state: () => {
+    const s = getState();
+    return { models: s.models, gallery: s.gallery, importing: s.importing };
+  },
+};

@@ -1,6 +1,6 @@
 /** UI state: settings, ids and small results only; features never live here. */
 import { create } from 'zustand';
-import type { GalleryInfo, ImportProgress, ModelsStatus, OrtBackendChoice, PairView, QueryView, SearchView } from '../app/engineApi.ts';
+import type { EvalProgress, EvalReport, GalleryInfo, ImportProgress, ModelsStatus, OrtBackendChoice, PairView, QueryView, SearchView } from '../app/engineApi.ts';
 import type { PlainError } from '../core/errors.ts';
 import { DEFAULT_SETTINGS, type OodTransform, type RerankSettings } from '../core/types.ts';
 
@@ -15,6 +15,7 @@ export interface QueryState {
 
 interface AppState {
   ortBackend: OrtBackendChoice;
+  recognizerId: string | undefined;
   models: ModelsPhase;
   settings: RerankSettings;
   ood: OodTransform;
@@ -26,10 +27,12 @@ interface AppState {
   selectedKey: string | null;
   pair: PairView | null;
   error: PlainError | null;
+  evaluation: { running: boolean; progress: EvalProgress | null; current: string; reports: EvalReport[] };
 }
 
 export const useAppStore = create<AppState>(() => ({
   ortBackend: initialBackend(),
+  recognizerId: new URLSearchParams(globalThis.location?.search ?? '').get('model') ?? undefined,
   models: { phase: 'loading' },
   settings: DEFAULT_SETTINGS,
   ood: 'none',
@@ -41,6 +44,7 @@ export const useAppStore = create<AppState>(() => ({
   selectedKey: null,
   pair: null,
   error: null,
+  evaluation: { running: false, progress: null, current: '', reports: [] },
 }));
 
 function initialBackend(): OrtBackendChoice {

@@ -1,5 +1,5 @@
 import type { SinkhornMode, Weighting } from '../../core/types.ts';
-import { updateSettings } from '../controller.ts';
+import { setRecognizer, updateSettings } from '../controller.ts';
 import { useAppStore } from '../store.ts';
 
 const WEIGHTINGS: Weighting[] = ['uniform', 'apc', 'cc', 'sc', 'sc-sim', 'lmk'];
@@ -7,7 +7,7 @@ const WEIGHTINGS: Weighting[] = ['uniform', 'apc', 'cc', 'sc', 'sc-sim', 'lmk'];
 export function Controls() {
   const s = useAppStore((st) => st.settings);
   const status = useAppStore((st) => (st.models.phase === 'ready' ? st.models.status : null));
-  const native = 7;
+  const native = status?.patchGrid.h ?? 7;
   const grids = Array.from({ length: native }, (_, i) => native - i);
   const isSum = s.alpha === 'sum';
   return (
@@ -78,7 +78,18 @@ export function Controls() {
             <option value="cpu">CPU</option>
           </select>
         </label>
-        {status && <div className="note">recognizer: {status.models.find((m) => m.role === 'recognizer')?.id}</div>}
+        {status && (
+          <label>
+            recognizer{' '}
+            <select value={status.models.find((m) => m.role === 'recognizer')?.id} data-testid="recognizer" onChange={(e) => void setRecognizer(e.target.value)}>
+              {status.recognizers.map((r) => (
+                <option key={r.id} value={r.id} title={r.title}>
+                  {r.id}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
       </details>
     </section>
   );

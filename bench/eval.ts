@@ -1,0 +1,144 @@
+/**
+ * `npm run eval -- --gallery DIR [--ood none|crop|mask|sunglasses] [--model ID]
+ *   [--k 100] [--alpha 0.7] [--grid G] [--weights apc] [--sinkhorn reference|converged]
+ *   [--limit N] [--seed S] [--json FILE] [--rankings] [--webgpu]`
+ *
+ * Drives the real app in headless Chromium: imports DIR through the app's
+ * own import path (the gallery is kept in a browser profile under .cache/, so
+ * a second run over the same folder finds every image already indexed and
+ * skips extraction), runs the app's leave-one-out evaluation, prints a
+ * markdown table and writes the JSON report.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { EvalOptions, EvalReport, ImportProgress, ModelsStatus } from '../src/app/engineApi.ts';
+import { DEFAULT_SETTINGS, type OodTransform, type RerankSettings, type SinkhornMode, type Weighting } from '../src/core/types.ts';
+import { argValue, launchApp, repoRoot, servePreview } from './browser.ts';
+
+interface Automation {
+  evaluate(opts: EvalOptions, onProgress?: (done: number, total: number) => void): Promise<EvalReport>;
+  state(): { models: { phase: string; status?: ModelsStatus; error?: { message: string; hint: string } }; importing: ImportProgress | null; gallery: { count: number } | null };
+}
+declare global {
+  interface Window {
+    __deepfaceEmd: Automation;
+    __evalProgress: (done: number, total: number) => void;
+  }
+}
+
+export interface EvalArgs {
+  readonly gallery: string;
+  readonly ood: OodTransform;
+  readonly model?: string;
+  readonly settings: RerankSettings;
+  readonly limit?: number;
+  readonly seed: number;
+  readonly rankings: boolean;
+  readonly webgpu: boolean;
+  readonly quiet?: boolean;
+}
+
+export type EvalJson = EvalReport & { index_images_per_s: number | null; failed_images: { file: string; code: string; message: string }[]; gallery_dir: string; cached_images: number };
+
+export function parseEvalArgs(argv: readonly string[]): EvalArgs {
+  const gallery = argValue(argv, 'gallery');
+  if (!gallery) throw new Error('--gallery DIR is required (a folder laid out as Identity/Identity_0001.jpg)');
+  const ood = (argValue(argv, 'ood') ?? 'none') as OodTransform;
+  if (!['none', 'crop', 'mask', 'sunglasses'].includes(ood)) throw new Error(`--ood must be none, crop, mask or sunglasses, got ${ood}`);
+  const alphaArg = argValue(argv, 'alpha');
+  const num = (name: string, dflt: number) => {
+    const v = argValue(argv, name);
+    if (v === undefined) return dflt;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got ${v}`);
+    return n;
+  };
+  const mode = (argValue(argv, 'sinkhorn') ?? DEFAULT_SETTINGS.sinkhorn.mode) as SinkhornMode;
+  const settings: RerankSettings = {
+    ...DEFAULT_SETTINGS,
+    k: num('k', DEFAULT_SETTINGS.k),
+    alpha: alphaArg === 'sum' ? 'sum' : num('alpha', DEFAULT_SETTINGS.alpha as number),
+    grid: num('grid', DEFAULT_SETTINGS.grid),
+    weighting: (argValue(argv, 'weights') ?? DEFAULT_SETTINGS.weighting) as Weighting,
+    sinkhorn: { ...DEFAULT_SETTINGS.sinkhorn, mode, maxIter: mode === 'converged' ? 1000 : 100 },
+    backend: argv.includes('--webgpu') ? 'auto' : 'cpu',
+  };
+  const limit = argValue(argv, 'limit');
+  return { gallery: resolve(gallery), ood, model: argValue(argv, 'model'), settings, limit: limit ? Number(limit) : undefined, seed: num('seed', 1), rankings: argv.includes('--rankings'), webgpu: argv.includes('--webgpu') };
+}
+
+export async function runEval(args: EvalArgs): Promise<EvalJson> {
+  const log = (s: string) => args.quiet || process.stderr.write(s);
+  const profileKey = createHash('sha1').update(`${args.gallery}|${args.model ?? 'default'}`).digest('hex').slice(0, 16);
+  const profileDir = join(repoRoot, '.cache/eval-profiles', profileKey);
+  mkdirSync(profileDir, { recursive: true });
+  const served = await servePreview();
+  const context = await launchApp({ profileDir, webgpu: args.webgpu });
+  try {
+    const page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => log(`page error: ${e.message}\n`));
+    await page.exposeFunction('__evalProgress', (done: number, total: number) => log(`\r  evaluating ${args.ood}: ${done}/${total}   `));
+    const params = new URLSearchParams({ backend: 'wasm', ...(args.model ? { model: args.model } : {}) });
+    await page.goto(`${served.url}/?${params}`);
+    await page.waitForFunction(() => window.__deepfaceEmd?.state().models.phase !== 'loading' && window.__deepfaceEmd.state().gallery !== null, null, { timeout: 120_000 }).catch(() => undefined);
+    const models = await page.evaluate(() => window.__deepfaceEmd.state().models);
+    if (models.phase !== 'ready') throw new Error(`the app did not load its models: ${models.error?.message} (${models.error?.hint})`);
+
+    log(`indexing ${args.gallery} …\n`);
+    await page.getByTestId('gallery-folder-input').setInputFiles(args.gallery);
+    let last: ImportProgress | null = null;
+    for (;;) {
+      last = await page.evaluate(() => window.__deepfaceEmd.state().importing);
+      if (last) log(`\r  ${last.done}/${last.total} images, ${last.imagesPerSecond.toFixed(1)}/s   `);
+      if (last?.finished) break;
+      await page.waitForTimeout(1000);
+    }
+    log('\n');
+    const extracted = last.added;
+    const report = await page.evaluate(
+      (opts) => window.__deepfaceEmd.evaluate(opts, (d: number, t: number) => window.__evalProgress(d, t)),
+      { ood: args.ood, settings: args.settings, limit: args.limit, seed: args.seed, withRankings: args.rankings } satisfies EvalOptions,
+    );
+    log('\n');
+    return {
+      ...report,
+      gallery_dir: args.gallery,
+      index_images_per_s: extracted > 0 ? last.imagesPerSecond : null,
+      cached_images: last.skippedDuplicates,
+      failed_images: last.problems.map((p) => ({ file: p.file, code: p.code, message: p.message })),
+    };
+  } finally {
+    await context.close();
+    served.close();
+  }
+}
+
+export function markdownRow(r: EvalJson): string {
+  const f = (x: number) => x.toFixed(2);
+  return `| ${r.model} | ${r.ood} | ${r.grid}x${r.grid} | ${r.weights} | ${r.alpha} | ${r.k} | ${r.n_queries} | ${f(r.stage1.p1)} / ${f(r.stage1.rp)} / ${f(r.stage1.mapr)} | ${f(r.stage2.p1)} / ${f(r.stage2.rp)} / ${f(r.stage2.mapr)} | ${f(r.max_precision_at_k)} | ${r.ms_per_query.stage1.toFixed(1)} / ${r.ms_per_query.stage2.toFixed(1)} |`;
+}
+
+export const MARKDOWN_HEAD = '| model | queries | grid | weights | alpha | k | n | stage 1 P@1 / RP / MAP@R | stage 2 P@1 / RP / MAP@R | max P@k | ms/query (1 / 2) |\n|---|---|---|---|---|---|---|---|---|---|---|';
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const args = parseEvalArgs(argv);
+  const report = await runEval(args);
+  console.log(MARKDOWN_HEAD);
+  console.log(markdownRow(report));
+  console.log(`\nalpha sweep (stage 2 P@1): ${report.alpha_sweep.map((a) => `${a.alpha}: ${a.stage2.p1.toFixed(2)}`).join(', ')}`);
+  console.log(`indexing: ${report.index_images_per_s === null ? `all ${report.cached_images} images cached` : `${report.index_images_per_s.toFixed(1)} images/s`}; ${report.failed_images.length} images not indexed`);
+  const json = argValue(argv, 'json');
+  if (json) {
+    writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
+    console.log(`wrote ${json}`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((e: unknown) => {
+    console.error(`eval failed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });
+}
