@@ -1,6 +1,7 @@
 /**
  * Face pipeline bench on ../shared/data/lfw-dev:
  *   npx tsx bench/face.ts [--limit N] [--json FILE] [--workers N] [--bgr] [--no-cache]
+ *   (--no-cache recomputes everything for fresh timings; the cache is still written)
  *
  * Measures detection rate, eye-centre error after alignment, per-step time
  * (decode, detect, landmarks, align, embed; single-threaded WASM per worker,
@@ -27,6 +28,7 @@ export interface FaceBenchOptions {
   readonly workers?: number;
   readonly channelOrder?: 'RGB' | 'BGR';
   readonly recognizerId?: string;
+  /** false: recompute every image (fresh timings) instead of reading the cache. */
   readonly useCache?: boolean;
   readonly dataset?: string;
   readonly log?: (line: string) => void;
@@ -190,10 +192,9 @@ export async function runFaceBench(opts: FaceBenchOptions = {}): Promise<FaceBen
       const { index: _index, embedding, ...rest } = r;
       cache[hashes[r.index]] = { ...rest, embedding: embedding ? Buffer.from(embedding.buffer, embedding.byteOffset, embedding.byteLength).toString('base64') : undefined };
     }
-    if (opts.useCache !== false) {
-      mkdirSync(cacheDir, { recursive: true });
-      writeFileSync(cachePath, JSON.stringify(cache));
-    }
+    // Stored even after --no-cache (which only skips reading), so the next run is fast.
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(cachePath, JSON.stringify(cache));
   }
 
   const all = records as BenchRecord[];
