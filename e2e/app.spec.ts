@@ -47,7 +47,9 @@ test('picker path: index lfw-mini, query, both rows, flow view, live controls, r
   expect(s1.map((r) => r.label)).toContain(QUERY_ID);
   expect(s2.map((r) => r.label)).toContain(QUERY_ID);
   expect(s2[0].move).toMatch(/^\d+ → \d+$/);
-  await expect(page.getByTestId('status-emd-backend')).toHaveText(webgpu ? 'WebGPU' : 'CPU');
+  // auto runs the EMD on the CPU both with no adapter and with SwiftShader's software adapter, and says why.
+  await expect(page.getByTestId('status-emd-backend')).toHaveText('CPU');
+  await expect(page.getByTestId('emd-fallback')).toContainText(webgpu ? 'software fallback' : /no WebGPU adapter|not available/);
   await page.screenshot({ path: info.outputPath('results.png'), fullPage: true });
 
   // Flow and heatmaps of the top re-ranked pair.
@@ -108,9 +110,10 @@ test('WebGPU and CPU EMD give the same top-5 and scores within 1e-4', async ({ p
   await page.getByTestId('gallery-folder-input').setInputFiles(requireLfwMini());
   await waitForImport(page);
   await queryWithMirrored(page);
-  await expect(page.getByTestId('status-emd-backend')).toHaveText('WebGPU');
-  const gpu = await readRow(page, 2);
   await page.locator('details.advanced summary').click();
+  await page.getByTestId('emd-backend').selectOption('webgpu');
+  await expect(page.getByTestId('status-emd-backend')).toHaveText('WebGPU', { timeout: 60_000 });
+  const gpu = await readRow(page, 2);
   await page.getByTestId('emd-backend').selectOption('cpu');
   await expect(page.getByTestId('status-emd-backend')).toHaveText('CPU');
   const cpu = await readRow(page, 2);

@@ -271,6 +271,10 @@ export class SearchEngine {
     } else {
       try {
         reason = await accelerator.ready();
+        // 'auto' means the fastest path: a software adapter (SwiftShader) is ~100x slower than the CPU loops.
+        if (!reason && settings.backend === 'auto' && accelerator.isSoftwareAdapter) {
+          return { result: this.cpu.scoreBatch(batch), backendUsed: 'cpu', fallbackReason: 'auto: the WebGPU adapter is a software fallback, so the CPU is faster; choose WebGPU to force it' };
+        }
         if (!reason) return { result: await accelerator.scoreBatch(batch), backendUsed: 'webgpu' };
       } catch (e) {
         reason = e instanceof Error ? e.message : String(e);

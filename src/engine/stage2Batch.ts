@@ -47,6 +47,8 @@ export interface Stage2Accelerator {
   readonly name: 'webgpu';
   /** Resolves with null when usable, else a reason the UI can show. */
   ready(): Promise<string | null>;
+  /** True when the adapter is a software fallback (e.g. SwiftShader): far slower than the CPU path. */
+  readonly isSoftwareAdapter?: boolean;
   scoreBatch(batch: Stage2Batch): Promise<Stage2BatchResult>;
 }
 

@@ -51,6 +51,10 @@ export class GpuStage2 implements Stage2Accelerator {
     return this.state ? `${this.state.ctx.description}${this.state.ctx.isFallbackAdapter ? ' (software fallback adapter)' : ''}` : null;
   }
 
+  get isSoftwareAdapter(): boolean {
+    return this.state?.ctx.isFallbackAdapter ?? false;
+  }
+
   get device(): GPUDevice | null {
     return this.state?.ctx.device ?? null;
   }
