@@ -40,8 +40,12 @@ export async function loadAllModels(choice: OrtBackendChoice, recognizerId?: str
     backend = 'webgpu';
   } else if (choice === 'wasm') {
     backend = 'wasm';
-  } else if (webgpu.available) {
+  } else if (webgpu.available && !webgpu.isFallbackAdapter) {
     backend = 'webgpu';
+  } else if (webgpu.available) {
+    // A software adapter (SwiftShader) runs these networks ~50x slower than WASM.
+    backend = 'wasm';
+    backendNote = `auto: ${webgpu.description} is a software adapter; using WASM (choose WebGPU to force it)`;
   } else {
     backend = 'wasm';
     backendNote = `auto: ${webgpu.description}; using WASM`;
