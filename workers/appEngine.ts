@@ -32,6 +32,7 @@ import { SearchEngine } from '../src/engine/searchEngine.ts';
 import type { ExtractWorkerApi } from './extract.worker.ts';
 import { WorkerPool, type PoolWorker } from './importQueue.ts';
 import { GalleryDb, faceKey, type StoredFace } from './storage/galleryDb.ts';
+import { readGalleryFile, writeGalleryFile } from './storage/galleryFile.ts';
 
 export interface ImportEntry {
   /** Path relative to what was dropped ("Name/Name_0001.jpg"), or a bare file name. */
@@ -227,6 +228,27 @@ export class AppEngine {
     const final = progress(true);
     onProgress(final);
     return final;
+  }
+
+  /** The whole gallery of the active recognizer as one file. */
+  async exportGallery(): Promise<Blob> {
+    const faces: StoredFace[] = [];
+    await this.db!.forEach(this.modelKey, (f) => faces.push(f));
+    return writeGalleryFile(this.modelKey, faces);
+  }
+
+  /** Adds the faces of an exported gallery file; faces already present are skipped. */
+  async importGalleryFile(fileName: string, file: Blob): Promise<{ added: number; skipped: number }> {
+    const faces = await readGalleryFile(file, fileName, this.modelKey);
+    let added = 0;
+    for (const f of faces) {
+      if (this.labels.has(f.key)) continue;
+      await this.db!.put(f);
+      this.search.add([{ id: f.key, label: f.label, features: storedToFeatures(f) }]);
+      this.labels.set(f.key, { label: f.label, fileName: f.fileName });
+      added++;
+    }
+    return { added, skipped: faces.length - added };
   }
 
   async removeItems(keys: readonly string[]): Promise<void> {

@@ -237,3 +237,24 @@ export const automation = {
     return { models: s.models, gallery: s.gallery, importing: s.importing };
   },
 };
+
+export async function exportGallery(): Promise<Blob | undefined> {
+  try {
+    return await requireEngine().exportGallery();
+  } catch (e) {
+    fail(e);
+    return undefined;
+  }
+}
+
+export async function importGalleryFile(file: File): Promise<void> {
+  try {
+    const r = await requireEngine().importGalleryFile(file.name, file);
+    setState({ importing: null });
+    await refreshGallery();
+    if (getState().query) await search();
+    setState({ notice: `${file.name}: ${r.added} faces added${r.skipped ? `, ${r.skipped} already present` : ''}` });
+  } catch (e) {
+    fail(e);
+  }
+}

@@ -27,6 +27,7 @@ interface AppState {
   selectedKey: string | null;
   pair: PairView | null;
   error: PlainError | null;
+  notice: string | null;
   evaluation: { running: boolean; progress: EvalProgress | null; current: string; reports: EvalReport[] };
 }
 
@@ -44,6 +45,7 @@ export const useAppStore = create<AppState>(() => ({
   selectedKey: null,
   pair: null,
   error: null,
+  notice: null,
   evaluation: { running: false, progress: null, current: '', reports: [] },
 }));
 

@@ -39,7 +39,7 @@ test('a device lost mid-batch still returns the CPU answer, says why, and the ne
     gpu.testHooks.afterSubmit = (device) => device.destroy();
     const lost = await engine.search(query, { ...settings, backend: 'webgpu' });
     gpu.testHooks.afterSubmit = undefined;
-    const after = await engine.search(query, { ...settings, backend: 'auto' });
+    const after = await engine.search(query, { ...settings, backend: 'webgpu' });
     const sEmd = (x: typeof cpu) => x.stage2.map((h) => [h.id, h.sEmd] as const);
     return {
       cpu: sEmd(cpu),
@@ -90,14 +90,16 @@ test('no adapter, and a batch the GPU cannot run, fall back to the CPU with a re
     const none = await noAdapter.search(face(99), { ...settings, backend: 'auto' });
     gpuApi.requestAdapter = original;
 
-    // The default constructor finds WebGPU on its own here.
+    // The default constructor finds WebGPU on its own here; 'auto' declines SwiftShader's software adapter.
     const auto = new SearchEngine();
     auto.add(items);
     const automatic = await auto.search(face(99), { ...settings, backend: 'auto' });
+    const forced = await auto.search(face(99), { ...settings, backend: 'webgpu' });
     return {
       refused: { backend: refused.backendUsed, reason: refused.fallbackReason },
       none: { backend: none.backendUsed, reason: none.fallbackReason, n: none.stage2.length },
-      automatic: automatic.backendUsed,
+      automatic: { backend: automatic.backendUsed, reason: automatic.fallbackReason },
+      forced: forced.backendUsed,
     };
   });
   expect(r.refused.backend).toBe('cpu');
@@ -105,5 +107,7 @@ test('no adapter, and a batch the GPU cannot run, fall back to the CPU with a re
   expect(r.none.backend).toBe('cpu');
   expect(r.none.reason).toMatch(/no WebGPU adapter/);
   expect(r.none.n).toBe(8);
-  expect(r.automatic).toBe('webgpu');
+  expect(r.automatic.backend).toBe('cpu');
+  expect(r.automatic.reason).toMatch(/software fallback/);
+  expect(r.forced).toBe('webgpu');
 });

@@ -1,5 +1,6 @@
 import { useRef, useState } from 'react';
-import { cancelImport, clearGallery, importEntries, removeIdentity, setQueryFromGallery } from '../controller.ts';
+import { cancelImport, clearGallery, exportGallery, importEntries, importGalleryFile, removeIdentity, setQueryFromGallery } from '../controller.ts';
+import { downloadBlob } from '../exportResults.ts';
 import { entriesFromDataTransfer, entriesFromFiles } from '../dropEntries.ts';
 import { useAppStore } from '../store.ts';
 import { ImportStatus } from './ImportStatus.tsx';
@@ -13,6 +14,8 @@ export function GalleryPanel() {
   const [filter, setFilter] = useState('');
   const dirInput = useRef<HTMLInputElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
+  const galleryFileInput = useRef<HTMLInputElement>(null);
+  const notice = useAppStore((s) => s.notice);
 
   return (
     <section className="panel gallery-panel" aria-label="Gallery">
@@ -84,6 +87,31 @@ export function GalleryPanel() {
               Clear all
             </button>
           </div>
+          <div className="row">
+            <button
+              disabled={busy || gallery.count === 0}
+              data-testid="gallery-export"
+              onClick={() => void exportGallery().then((b) => b && downloadBlob(`gallery-${gallery.modelKey.replace(/[^\w.-]+/g, '_')}.dfemd.zip`, b))}
+            >
+              Export gallery
+            </button>
+            <button disabled={!ready || busy} onClick={() => galleryFileInput.current?.click()}>
+              Import gallery file…
+            </button>
+            <input
+              ref={galleryFileInput}
+              type="file"
+              hidden
+              accept=".zip"
+              data-testid="gallery-import-file"
+              onChange={(e) => {
+                const f = e.target.files?.[0];
+                if (f) void importGalleryFile(f);
+                e.target.value = '';
+              }}
+            />
+          </div>
+          {notice && <p className="note" data-testid="gallery-notice">{notice}</p>}
           <ul className="identity-list" data-testid="identity-list">
             {gallery.identities
               .filter((i) => i.label.toLowerCase().includes(filter.toLowerCase()))
