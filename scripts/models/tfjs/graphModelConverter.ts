@@ -309,17 +309,15 @@ class GraphModelConverter {
     const outC = depthwise ? filter.shape[2] * filter.shape[3] : filter.shape[3];
     const strides = attrInts(node, 'strides', [1, 1, 1, 1]);
     const dilations = attrInts(node, 'dilations', [1, 1, 1, 1]);
-    const fused = node.op.startsWith('_Fused') || node.op.startsWith('Fused') ? attrStrings(node, 'fused_ops') : [];
+    // TF.js executes fused ops [BiasAdd?, activation?] (names compared case-insensitively, as tfjs-converter does); it refuses FusedBatchNorm here, so do we.
+    const fused = node.op.startsWith('_Fused') || node.op.startsWith('Fused') ? attrStrings(node, 'fused_ops').map((s) => s.toLowerCase()) : [];
     let affine = identityAffine(outC);
     let argAt = 0;
     const activations: string[] = [];
     for (const op of fused) {
-      if (op === 'BiasAdd') affine = composeAffine(affine, { scale: new Float64Array(outC).fill(1), shift: Float64Array.from(this.constFloats(args[argAt++], node)) });
-      else if (op === 'FusedBatchNorm') {
-        const [g, beta, mean, variance] = args.slice(argAt, argAt + 4).map((a) => this.constFloats(a, node));
-        argAt += 4;
-        affine = composeAffine(affine, batchNormAffine(g, beta, mean, variance, attrFloat(node, 'epsilon', 0.001)));
-      } else activations.push(op);
+      if (op === 'biasadd') affine = composeAffine(affine, { scale: new Float64Array(outC).fill(1), shift: Float64Array.from(this.constFloats(args[argAt++], node)) });
+      else if (op === 'fusedbatchnorm') throw new Error(`TF node ${node.name}: FusedBatchNorm inside a fused conv is not supported (TF.js refuses it too)`);
+      else activations.push(op);
     }
     if (activations.length > 1) throw new Error(`TF node ${node.name}: fused ops [${fused}] not supported`);
     let last = node.name;
@@ -337,10 +335,10 @@ class GraphModelConverter {
     const data = this.constFloats(fName, node);
     let y = depthwise ? depthwiseConv2d(this.b, x.value, data, filter.shape, opts, node.name) : conv2d(this.b, x.value, data, filter.shape, opts, node.name);
     const act = activations[0];
-    if (act === 'Relu') y = relu(this.b, y, `${node.name}/relu`);
-    else if (act === 'Relu6') y = clip(this.b, y, 0, 6, `${node.name}/relu6`);
-    else if (act === 'Prelu') y = prelu(this.b, y, this.constFloats(args[argAt], node), `${node.name}/prelu`);
-    else if (act === 'LeakyRelu') y = this.b.node('LeakyRelu', [y.name], y.shape, `${node.name}/leakyrelu`, { alpha: { float: attrFloat(node, 'leakyrelu_alpha', 0.2) } });
+    if (act === 'relu') y = relu(this.b, y, `${node.name}/relu`);
+    else if (act === 'relu6') y = clip(this.b, y, 0, 6, `${node.name}/relu6`);
+    else if (act === 'prelu') y = prelu(this.b, y, this.constFloats(args[argAt], node), `${node.name}/prelu`);
+    else if (act === 'leakyrelu') y = this.b.node('LeakyRelu', [y.name], y.shape, `${node.name}/leakyrelu`, { alpha: { float: attrFloat(node, 'leakyrelu_alpha', 0.2) } });
     else if (act !== undefined) throw new Error(`TF node ${node.name}: fused activation ${act} not supported`);
     const out: Converted = { kind: 'nchw', value: y };
     if (last !== node.name) this.converted.set(last, out);
@@ -444,17 +442,17 @@ class GraphModelConverter {
       data = t;
       [k, m] = [m, k];
     }
-    const fused = node.op === '_FusedMatMul' ? attrStrings(node, 'fused_ops') : [];
+    const fused = node.op === '_FusedMatMul' ? attrStrings(node, 'fused_ops').map((s) => s.toLowerCase()) : [];
     let bias: Float32Array | undefined;
     let act: string | undefined;
     for (const op of fused) {
-      if (op === 'BiasAdd') bias = this.constFloats(args[0], node);
+      if (op === 'biasadd') bias = this.constFloats(args[0], node);
       else if (act === undefined) act = op;
       else throw new Error(`TF node ${node.name}: fused ops [${fused}] not supported`);
     }
     let y = dense(this.b, a.value, data, [k, m], bias, node.name);
-    if (act === 'Relu') y = relu(this.b, y, `${node.name}/relu`);
-    else if (act === 'Relu6') y = clip(this.b, y, 0, 6, `${node.name}/relu6`);
+    if (act === 'relu') y = relu(this.b, y, `${node.name}/relu`);
+    else if (act === 'relu6') y = clip(this.b, y, 0, 6, `${node.name}/relu6`);
     else if (act !== undefined) throw new Error(`TF node ${node.name}: fused activation ${act} not supported`);
     return { kind: 'plain', value: y };
   }

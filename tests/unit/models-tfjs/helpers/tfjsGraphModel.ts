@@ -9,7 +9,7 @@ import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 
 export interface GraphModelFiles {
   readonly modelTopology: unknown;
-  readonly weightsManifest: readonly { readonly weights: readonly tf.io.WeightsManifestEntry[] }[];
+  readonly weightsManifest: readonly { readonly weights: readonly object[] }[];
   readonly format?: string;
 }
 
@@ -19,7 +19,7 @@ export async function loadGraphModelFromMemory(model: GraphModelFiles, weightByt
     load: async () => ({
       modelTopology: model.modelTopology as tf.io.ModelArtifacts['modelTopology'],
       format: model.format,
-      weightSpecs: model.weightsManifest.flatMap((g) => g.weights),
+      weightSpecs: model.weightsManifest.flatMap((g) => g.weights) as tf.io.WeightsManifestEntry[],
       weightData: weightBytes.slice().buffer,
     }),
   };
