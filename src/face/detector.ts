@@ -95,7 +95,7 @@ function placementOf(image: RgbaImage, view: DetectorView): Placement {
   return { x: Math.round((W - width) / 2), y: Math.round((H - height) / 2), width, height };
 }
 
-/** The detector's input for one view, normalised NCHW floats (grey, 0 after normalisation, around a zoomed-out image). */
+/** The detector's input for one view as normalised NCHW floats (mid-grey, 128, around a zoomed-out image). */
 export function detectorInput(image: RgbaImage, channelOrder: 'RGB' | 'BGR', view: DetectorView = 'stretch'): Float32Array {
   const W = DETECTOR_INPUT_WIDTH;
   const H = DETECTOR_INPUT_HEIGHT;
