@@ -101,6 +101,18 @@ export async function runEngineBench(opts: EngineBenchOptions = {}): Promise<Eng
         );
       }
     }
+    for (const k of [50, 200]) {
+      log(`stage 2: 7x7x512, k ${k}, cpu ...`);
+      stage2.push(
+        await page.evaluate(
+          async ({ bench, o }) => {
+            const m: typeof import('./enginePage.ts') = await import(bench);
+            return m.benchStage2(o);
+          },
+          { bench, o: { grid: 7, k, mode: 'reference' as const, backend: 'cpu' as const, queries, warmup: 2, galleryFaces } },
+        ),
+      );
+    }
     log('stage 2: 7x7x512, k 100, converged, cpu ...');
     stage2.push(
       await page.evaluate(
@@ -112,7 +124,7 @@ export async function runEngineBench(opts: EngineBenchOptions = {}): Promise<Eng
       ),
     );
     const stage1: Stage1Row[] = [];
-    for (const rows of [10_000, 100_000]) {
+    for (const rows of [5_000, 20_000, 100_000]) {
       log(`stage 1: ${rows} x 512 ...`);
       stage1.push(
         await page.evaluate(

@@ -1,7 +1,14 @@
 /**
  * `npm run eval -- --gallery DIR [--ood none|crop|mask|sunglasses] [--model ID]
  *   [--k 100] [--alpha 0.7] [--grid G] [--weights apc] [--sinkhorn reference|converged]
- *   [--limit N] [--seed S] [--json FILE] [--rankings] [--webgpu]`
+ *   [--limit N] [--seed S] [--json FILE] [--rankings] [--webgpu]
+ *   [--also "weights=sc;grid=4;k=200,weights=uniform"]`
+ *
+ * `--also` adds variants of the main settings, separated by ';' (each a
+ * comma-separated list of key=value overrides: weights, grid, k, alpha,
+ * sinkhorn). They are evaluated on the same queries in the same run, so a
+ * transformed query is embedded once for all of them; the JSON lists them
+ * under `variants`, each with the same fields as the main report.
  *
  * Drives the real app in headless Chromium: imports DIR through the app's
  * own import path (the gallery is kept in a browser profile under .cache/, so
@@ -37,6 +44,7 @@ export interface EvalArgs {
   readonly rankings: boolean;
   readonly webgpu: boolean;
   readonly quiet?: boolean;
+  readonly extraSettings?: readonly RerankSettings[];
 }
 
 export type EvalJson = EvalReport & { index_images_per_s: number | null; failed_images: { file: string; code: string; message: string }[]; gallery_dir: string; cached_images: number };
@@ -65,7 +73,31 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     backend: argv.includes('--webgpu') ? 'auto' : 'cpu',
   };
   const limit = argValue(argv, 'limit');
-  return { gallery: resolve(gallery), ood, model: argValue(argv, 'model'), settings, limit: limit ? Number(limit) : undefined, seed: num('seed', 1), rankings: argv.includes('--rankings'), webgpu: argv.includes('--webgpu') };
+  const also = argValue(argv, 'also');
+  const extraSettings = also ? also.split(';').filter((v) => v.trim() !== '').map((v) => applyOverrides(settings, v)) : undefined;
+  return { gallery: resolve(gallery), ood, model: argValue(argv, 'model'), settings, limit: limit ? Number(limit) : undefined, seed: num('seed', 1), rankings: argv.includes('--rankings'), webgpu: argv.includes('--webgpu'), extraSettings };
+}
+
+/** `weights=sc,grid=4` applied to a copy of `base`; unknown keys or bad values throw, naming them. */
+export function applyOverrides(base: RerankSettings, spec: string): RerankSettings {
+  let s: RerankSettings = base;
+  for (const pair of spec.split(',')) {
+    const [key, value] = pair.split('=').map((x) => x.trim());
+    const n = Number(value);
+    const needNumber = () => {
+      if (!Number.isFinite(n)) throw new Error(`--also: ${key} must be a number, got ${value}`);
+      return n;
+    };
+    if (key === 'weights') s = { ...s, weighting: value as Weighting };
+    else if (key === 'grid') s = { ...s, grid: needNumber() };
+    else if (key === 'k') s = { ...s, k: needNumber() };
+    else if (key === 'alpha') s = { ...s, alpha: value === 'sum' ? 'sum' : needNumber() };
+    else if (key === 'sinkhorn') {
+      if (value !== 'reference' && value !== 'converged') throw new Error(`--also: sinkhorn must be reference or converged, got ${value}`);
+      s = { ...s, sinkhorn: { ...s.sinkhorn, mode: value, maxIter: value === 'converged' ? 1000 : 100 } };
+    } else throw new Error(`--also: unknown key "${key}" in "${spec}" (use weights, grid, k, alpha or sinkhorn)`);
+  }
+  return s;
 }
 
 export async function runEval(args: EvalArgs): Promise<EvalJson> {
@@ -98,16 +130,16 @@ export async function runEval(args: EvalArgs): Promise<EvalJson> {
     const extracted = last.added;
     const report = await page.evaluate(
       (opts) => window.__deepfaceEmd.evaluate(opts, (d: number, t: number) => window.__evalProgress(d, t)),
-      { ood: args.ood, settings: args.settings, limit: args.limit, seed: args.seed, withRankings: args.rankings } satisfies EvalOptions,
+      { ood: args.ood, settings: args.settings, limit: args.limit, seed: args.seed, withRankings: args.rankings, extraSettings: args.extraSettings } satisfies EvalOptions,
     );
     log('\n');
-    return {
-      ...report,
+    const run = {
       gallery_dir: args.gallery,
       index_images_per_s: extracted > 0 ? last.imagesPerSecond : null,
       cached_images: last.skippedDuplicates,
       failed_images: last.problems.map((p) => ({ file: p.file, code: p.code, message: p.message })),
     };
+    return { ...report, ...run, ...(report.variants ? { variants: report.variants.map((v) => ({ ...v, ...run })) } : {}) };
   } finally {
     await context.close();
     served.close();
@@ -127,7 +159,10 @@ async function main(): Promise<void> {
   const report = await runEval(args);
   console.log(MARKDOWN_HEAD);
   console.log(markdownRow(report));
-  console.log(`\nalpha sweep (stage 2 P@1): ${report.alpha_sweep.map((a) => `${a.alpha}: ${a.stage2.p1.toFixed(2)}`).join(', ')}`);
+  for (const v of report.variants ?? []) console.log(markdownRow({ ...report, ...v }));
+  for (const r of [report, ...(report.variants ?? [])]) {
+    console.log(`\nalpha sweep (${r.weights} ${r.grid}x${r.grid} k ${r.k}, stage 2 P@1): ${r.alpha_sweep.map((a) => `${a.alpha}: ${a.stage2.p1.toFixed(2)}`).join(', ')}`);
+  }
   console.log(`indexing: ${report.index_images_per_s === null ? `all ${report.cached_images} images cached` : `${report.index_images_per_s.toFixed(1)} images/s`}; ${report.failed_images.length} images not indexed`);
   const json = argValue(argv, 'json');
   if (json) {

@@ -333,7 +333,9 @@ export class AppEngine {
   async evaluate(opts: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalReport> {
     const pool = this.requirePool();
     this.evalCancelled = false;
-    const { settings } = opts;
+    // The main settings first, then any extra variants: each query's features
+    // (the expensive part for a transformed query) are computed once for all.
+    const variants = [opts.settings, ...(opts.extraSettings ?? [])];
     const all = [...this.labels];
     const counts = leaveOneOutCounts(all.map(([, v]) => v.label));
     let candidates = all.filter(([, v]) => (counts.get(v.label) ?? 0) >= 1).sort((a, b) => a[1].fileName.localeCompare(b[1].fileName));
@@ -342,11 +344,8 @@ export class AppEngine {
       candidates = Array.from({ length: opts.limit }, (_, i) => candidates[Math.floor(i * step)]);
     }
     const maxR = Math.max(0, ...counts.values());
-    const listLength = Math.max(settings.k, maxR) + 1;
-    const scores: EvalQueryScores[] = [];
-    let stage1Ms = 0;
-    let stage2Ms = 0;
-    let emdBackend = '';
+    const listLength = Math.max(...variants.map((s) => s.k), maxR) + 1;
+    const perVariant = variants.map(() => ({ scores: [] as EvalQueryScores[], stage1Ms: 0, stage2Ms: 0, emdBackend: '' }));
     for (let qi = 0; qi < candidates.length && !this.evalCancelled; qi++) {
       const [key, meta] = candidates[qi];
       const stored = (await this.db!.get(key))!;
@@ -354,21 +353,37 @@ export class AppEngine {
         opts.ood === 'none'
           ? storedToFeatures(stored)
           : await pool.withWorker((api) => api.embedAligned(stored.thumbnail, stored.landmarks68 ?? new Float32Array(), opts.ood, opts.seed + qi));
-      // One extra candidate, since the query itself is still in the gallery; it is dropped below.
-      const r = await this.search.search(features, { ...settings, k: settings.k + 1 }, { stage1Length: listLength });
-      stage1Ms += r.timings.stage1Ms;
-      stage2Ms += r.timings.stage2Ms;
-      emdBackend = r.backendUsed;
-      const byStage1 = [...r.stage2].sort((a, b) => a.rankBefore - b.rankBefore).filter((e) => e.id !== key).slice(0, settings.k);
-      scores.push({
-        queryKey: key,
-        label: meta.label,
-        stage1Labels: r.stage1.filter((h) => h.id !== key).map((h) => h.label),
-        sCos: byStage1.map((e) => e.sCos),
-        sEmd: byStage1.map((e) => e.sEmd),
-      });
+      for (let vi = 0; vi < variants.length; vi++) {
+        const settings = variants[vi];
+        const acc = perVariant[vi];
+        // One extra candidate, since the query itself is still in the gallery; it is dropped below.
+        const r = await this.search.search(features, { ...settings, k: settings.k + 1 }, { stage1Length: listLength });
+        acc.stage1Ms += r.timings.stage1Ms;
+        acc.stage2Ms += r.timings.stage2Ms;
+        acc.emdBackend = r.backendUsed;
+        const byStage1 = [...r.stage2].sort((a, b) => a.rankBefore - b.rankBefore).filter((e) => e.id !== key).slice(0, settings.k);
+        acc.scores.push({
+          queryKey: key,
+          label: meta.label,
+          stage1Labels: r.stage1.filter((h) => h.id !== key).map((h) => h.label),
+          sCos: byStage1.map((e) => e.sCos),
+          sEmd: byStage1.map((e) => e.sEmd),
+        });
+      }
       if (onProgress && (qi % 10 === 0 || qi === candidates.length - 1)) onProgress({ done: qi + 1, total: candidates.length });
     }
+    const reports = variants.map((settings, vi) => this.evalReport(opts, settings, perVariant[vi], counts, vi === 0 && opts.withRankings === true));
+    return reports.length > 1 ? { ...reports[0], variants: reports.slice(1) } : reports[0];
+  }
+
+  private evalReport(
+    opts: EvalOptions,
+    settings: RerankSettings,
+    acc: { scores: EvalQueryScores[]; stage1Ms: number; stage2Ms: number; emdBackend: string },
+    counts: ReadonlyMap<string, number>,
+    withRankings: boolean,
+  ): EvalReport {
+    const { scores } = acc;
     const main = summarise(scores, counts, settings.k, settings.alpha);
     const triple = (m: RetrievalMetrics): MetricTriple => ({ p1: m.p1, rp: m.rPrecision, mapr: m.mapAtR });
     const n = Math.max(scores.length, 1);
@@ -385,11 +400,11 @@ export class AppEngine {
       stage1: triple(main.stage1),
       stage2: triple(main.stage2),
       max_precision_at_k: main.stage1.maxPrecisionAtK,
-      ms_per_query: { stage1: stage1Ms / n, stage2: stage2Ms / n },
-      emd_backend: emdBackend,
+      ms_per_query: { stage1: acc.stage1Ms / n, stage2: acc.stage2Ms / n },
+      emd_backend: acc.emdBackend,
       alpha_sweep: ALPHA_SWEEP.map((alpha) => ({ alpha, stage2: triple(summarise(scores, counts, settings.k, alpha).stage2) })),
       cancelled: this.evalCancelled,
-      ...(opts.withRankings
+      ...(withRankings
         ? {
             rankings: scores.map((q) => ({
               query: this.labels.get(q.queryKey)?.fileName ?? q.queryKey,

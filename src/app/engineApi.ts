@@ -132,6 +132,8 @@ export interface EvalOptions {
   readonly seed: number;
   /** Include every query's ranked labels (for independent re-computation of the metrics). */
   readonly withRankings?: boolean;
+  /** More settings evaluated on the same queries (their features computed once); reported in `variants`. */
+  readonly extraSettings?: readonly import('../core/types.ts').RerankSettings[];
 }
 
 export interface EvalProgress {
@@ -162,5 +164,7 @@ export interface EvalReport {
   readonly emd_backend: string;
   readonly alpha_sweep: readonly { readonly alpha: number; readonly stage2: MetricTriple }[];
   readonly cancelled: boolean;
+  /** One report per `EvalOptions.extraSettings` entry, in order. */
+  readonly variants?: readonly EvalReport[];
   readonly rankings?: readonly { readonly query: string; readonly label: string; readonly relevant: number; readonly stage1: readonly string[]; readonly stage2: readonly string[] }[];
 }
