@@ -33,7 +33,7 @@ test('npm run eval on lfw-mini writes the report JSON and its metrics match the 
   test.setTimeout(600_000);
   if (!existsSync(lfwMini)) throw new Error(`Test data missing: ${lfwMini}`);
   const out = join(mkdtempSync(join(tmpdir(), 'eval-')), 'report.json');
-  const r = spawnSync('npx', ['tsx', 'bench/eval.ts', '--gallery', lfwMini, '--ood', 'mask', '--k', '20', '--json', out, '--rankings'], { encoding: 'utf8', timeout: 540_000 });
+  const r = spawnSync('npx', ['tsx', 'bench/eval.ts', '--gallery', lfwMini, '--ood', 'mask', '--k', '20', '--json', out, '--rankings', '--also', 'weights=uniform,k=10'], { encoding: 'utf8', timeout: 540_000 });
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toContain('| stage 1 P@1 / RP / MAP@R |');
   const j = JSON.parse(readFileSync(out, 'utf8'));
@@ -54,4 +54,11 @@ test('npm run eval on lfw-mini writes the report JSON and its metrics match the 
   }
   // The alpha sweep's 0.7 point is the headline stage 2.
   expect(j.alpha_sweep.find((a: { alpha: number }) => a.alpha === 0.7).stage2.p1).toBeCloseTo(j.stage2.p1, 9);
+  // A variant from --also: same queries (same transformed features), so stage 1 is identical and only stage 2 and the k-bound differ.
+  expect(j.variants).toHaveLength(1);
+  const v = j.variants[0];
+  for (const key of ['model', 'grid', 'weights', 'alpha', 'k', 'ood', 'n_queries', 'stage1', 'stage2', 'max_precision_at_k', 'ms_per_query', 'index_images_per_s', 'failed_images']) expect(v).toHaveProperty(key);
+  expect(v).toMatchObject({ grid: 7, weights: 'uniform', alpha: 0.7, k: 10, ood: 'mask', n_queries: j.n_queries });
+  expect(v.stage1.p1).toBeCloseTo(j.stage1.p1, 9);
+  expect(v.max_precision_at_k).toBeLessThanOrEqual(j.max_precision_at_k);
 });
