@@ -53,9 +53,25 @@ export interface Served {
   close(): void;
 }
 
-export async function servePreview(): Promise<Served> {
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
+  });
+}
+
+/**
+ * Serves dist/ with `vite preview`. Browser storage belongs to an origin,
+ * port included: callers that reuse a profile's IndexedDB between runs (the
+ * eval's feature cache) must pass the same `port` every time.
+ */
+export async function servePreview(opts: { port?: number } = {}): Promise<Served> {
   ensureBuilt();
-  const port = await freePort();
+  if (opts.port !== undefined && !(await portIsFree(opts.port))) {
+    throw new Error(`port ${opts.port} is busy; is another eval on the same gallery and model still running? (its cached gallery lives on that port's origin)`);
+  }
+  const port = opts.port ?? (await freePort());
   const child: ChildProcess = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: repoRoot, stdio: 'ignore', detached: true });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;

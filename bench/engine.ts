@@ -124,7 +124,7 @@ export async function runEngineBench(opts: EngineBenchOptions = {}): Promise<Eng
       ),
     );
     const stage1: Stage1Row[] = [];
-    for (const rows of [5_000, 20_000, 100_000]) {
+    for (const rows of [10_000, 20_000, 100_000]) {
       log(`stage 1: ${rows} x 512 ...`);
       stage1.push(
         await page.evaluate(

@@ -100,12 +100,20 @@ export function applyOverrides(base: RerankSettings, spec: string): RerankSettin
   return s;
 }
 
+/**
+ * The browser profile that caches a gallery's features for one recognizer,
+ * and the fixed port its origin needs (IndexedDB is per origin, port included).
+ */
+export function evalProfile(gallery: string, model: string | undefined): { profileDir: string; port: number } {
+  const profileKey = createHash('sha1').update(`${gallery}|${model ?? 'default'}`).digest('hex').slice(0, 16);
+  return { profileDir: join(repoRoot, '.cache/eval-profiles', profileKey), port: 42000 + (parseInt(profileKey.slice(0, 6), 16) % 8000) };
+}
+
 export async function runEval(args: EvalArgs): Promise<EvalJson> {
   const log = (s: string) => args.quiet || process.stderr.write(s);
-  const profileKey = createHash('sha1').update(`${args.gallery}|${args.model ?? 'default'}`).digest('hex').slice(0, 16);
-  const profileDir = join(repoRoot, '.cache/eval-profiles', profileKey);
+  const { profileDir, port } = evalProfile(args.gallery, args.model);
   mkdirSync(profileDir, { recursive: true });
-  const served = await servePreview();
+  const served = await servePreview({ port });
   const context = await launchApp({ profileDir, webgpu: args.webgpu });
   try {
     const page = context.pages()[0] ?? (await context.newPage());

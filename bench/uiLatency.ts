@@ -10,12 +10,12 @@
  * The target (issue: "every change redraws within 100 ms for a 5,000-image
  * gallery at k = 100") is printed beside the numbers.
  */
-import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { argValue, launchApp, repoRoot, servePreview } from './browser.ts';
+import { argValue, launchApp, servePreview } from './browser.ts';
+import { evalProfile } from './eval.ts';
 
 interface Change {
   readonly name: string;
@@ -78,12 +78,11 @@ function firstImage(dir: string): string {
 }
 
 export async function runUiLatency(opts: { gallery: string; query?: string; repeats: number; log: (s: string) => void }): Promise<{ gallery: number; rows: UiLatencyRow[] }> {
-  const profileKey = createHash('sha1').update(`${opts.gallery}|default`).digest('hex').slice(0, 16);
-  const cached = join(repoRoot, '.cache/eval-profiles', profileKey);
+  const { profileDir: cached, port } = evalProfile(opts.gallery, undefined);
   if (!existsSync(cached)) throw new Error(`no indexed profile for ${opts.gallery}: run \`npm run eval -- --gallery ${opts.gallery}\` first`);
   const profile = mkdtempSync(join(tmpdir(), 'ui-latency-'));
   cpSync(cached, profile, { recursive: true, filter: (src) => !/Singleton(Lock|Socket|Cookie)$/.test(src) });
-  const served = await servePreview();
+  const served = await servePreview({ port });
   const ctx = await launchApp({ profileDir: profile });
   try {
     const page = ctx.pages()[0] ?? (await ctx.newPage());
