@@ -75,6 +75,34 @@ function sniffUnsupported(bytes: Uint8Array): string | null {
   return null;
 }
 
+/**
+ * What a file that is not an image holds, when its first bytes say so: a
+ * document or a page renamed to .jpg is the usual case, and naming it tells
+ * the user which file went wrong in their export. Null for unknown binary.
+ */
+export function describeNonImage(bytes: Uint8Array): string | null {
+  const start = ascii(bytes, 0, 8);
+  if (start.startsWith('%PDF-')) return 'a PDF document';
+  if (start.startsWith('PK\x03\x04')) return 'a ZIP archive (or an Office document)';
+  if (start.startsWith('{\\rtf')) return 'an RTF document';
+  // Text formats: look past a UTF-8 byte-order mark and leading white space.
+  let text = '';
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, Math.min(bytes.length, 1024)));
+  } catch {
+    // A multi-byte character cut at 1024 bytes, or binary: decide on what decodes.
+    text = new TextDecoder('utf-8').decode(bytes.subarray(0, Math.min(bytes.length, 1024)));
+    if ((text.match(/\uFFFD/g)?.length ?? 0) > 2) return null;
+  }
+  const head = text.replace(/^\uFEFF/, '').trimStart().toLowerCase();
+  if (/^<svg[\s>]/.test(head) || (/^<\?xml[\s?]/.test(head) && /<svg[\s>]/.test(head))) return 'an SVG drawing';
+  if (/^<!doctype html|^<html[\s>]|^<head[\s>]|^<body[\s>]/.test(head)) return 'an HTML page';
+  if (/^<\?xml[\s?]/.test(head)) return 'an XML file';
+  // Text: no control characters other than tab, newline, carriage return and form feed.
+  if (text.length > 0 && !/[\x00-\x08\x0b\x0e-\x1f\x7f]/.test(text)) return 'text';
+  return null;
+}
+
 class Truncated extends Error {}
 
 function need(bytes: Uint8Array, end: number): void {
@@ -86,6 +114,8 @@ interface Parsed {
   height: number;
   orientation: number;
   complete: boolean;
+  /** Set when the structure is whole but a checksum shows damaged data. */
+  damage?: string;
 }
 
 /** SOFn markers carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) are not frames. */
@@ -140,24 +170,49 @@ function parseJpeg(b: Uint8Array): Parsed {
   return { width, height, orientation, complete };
 }
 
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+/** CRC-32 (ISO 3309, as PNG uses it) of b[from, to). */
+function crc32(b: Uint8Array, from: number, to: number): number {
+  let c = 0xffffffff;
+  for (let i = from; i < to; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
 function parsePng(b: Uint8Array): Parsed {
   need(b, 33);
   if (ascii(b, 12, 4) !== 'IHDR') throw new Error('PNG does not start with an IHDR chunk');
   const width = u32be(b, 16);
   const height = u32be(b, 20);
+  // A bomb is refused from its size alone; checking its CRCs would only cost time.
+  const checkCrc = width * height <= MAX_IMAGE_PIXELS;
   let i = 8;
   let complete = false;
+  let damage: string | undefined;
   while (i + 12 <= b.length) {
     const len = u32be(b, i);
     const type = ascii(b, i + 4, 4);
     if (i + 12 + len > b.length) break;
+    // Like libpng (and so the browser): a critical chunk (upper-case first letter) with a wrong CRC is fatal, an ancillary one is not.
+    const critical = (b[i + 4] & 0x20) === 0;
+    if (checkCrc && critical && damage === undefined && crc32(b, i + 4, i + 8 + len) !== u32be(b, i + 8 + len)) {
+      damage = `its ${type} chunk fails its CRC check (the data was changed after it was written)`;
+    }
     if (type === 'IEND') {
       complete = true;
       break;
     }
     i += 12 + len;
   }
-  return { width, height, orientation: 1, complete };
+  return { width, height, orientation: 1, complete, damage };
 }
 
 /** Walks GIF blocks up to the end of the first frame's image data. */
@@ -262,8 +317,9 @@ const PARSERS: Record<ImageFormat, (b: Uint8Array) => Parsed> = {
 
 /**
  * Validates an image file from its bytes and returns its header. Throws an
- * AppError naming `fileName`: 'empty-file', 'not-an-image',
- * 'unsupported-image', 'corrupt-image' (unreadable header or cut short),
+ * AppError naming `fileName`: 'empty-file', 'not-an-image' (saying what
+ * the content is when it is a known document or text), 'unsupported-image'
+ * (TIFF, HEIC, AVIF, SVG), 'corrupt-image' (unreadable header or cut short),
  * 'image-too-large' (> 50 MP) or 'image-too-small' (a side < 32 px).
  */
 export function readImageHeader(bytes: Uint8Array, fileName: string): ImageHeader {
@@ -277,7 +333,12 @@ export function readImageHeader(bytes: Uint8Array, fileName: string): ImageHeade
     if (other) {
       throw new AppError('unsupported-image', `${other} images are not supported`, 'Convert the photo to JPEG or PNG and drop it again.', { file });
     }
-    throw new AppError('not-an-image', 'this is not an image file (its first bytes match no image format)', HINT_NOT_IMAGE, { file });
+    const what = describeNonImage(bytes);
+    if (what === 'an SVG drawing') {
+      throw new AppError('unsupported-image', 'this is an SVG drawing, not a photo; SVG images are not supported', 'Export the drawing as PNG or JPEG, or drop a photo instead.', { file });
+    }
+    const message = what ? `this is not an image file: its content is ${what}` : 'this is not an image file (its first bytes match no image format)';
+    throw new AppError('not-an-image', message, HINT_NOT_IMAGE, { file });
   }
   let parsed: Parsed;
   try {
@@ -306,6 +367,9 @@ export function readImageHeader(bytes: Uint8Array, fileName: string): ImageHeade
   }
   if (!parsed.complete) {
     throw new AppError('corrupt-image', `the ${format.toUpperCase()} file is truncated (its data ends early)`, HINT_CORRUPT, { file });
+  }
+  if (parsed.damage) {
+    throw new AppError('corrupt-image', `the ${format.toUpperCase()} file is damaged: ${parsed.damage}`, HINT_CORRUPT, { file });
   }
   return { format, width, height, orientation: parsed.orientation, mimeType: MIME[format] };
 }

@@ -55,6 +55,39 @@ describe('readImageHeader: rejections name the file', () => {
     expectAppError(() => readImageHeader(b, 'broken-magic.jpg'), 'not-an-image', 'broken-magic.jpg');
   });
 
+  it('says what a renamed document is: PDF, HTML, text; an SVG is an unsupported image', () => {
+    const enc = (t: string) => new TextEncoder().encode(t);
+    const message = (b: Uint8Array) => {
+      try {
+        readImageHeader(b, 'x.jpg');
+      } catch (e) {
+        return `${(e as { code: string }).code}: ${(e as Error).message}`;
+      }
+      return 'accepted';
+    };
+    expect(message(enc('%PDF-1.7\n...'))).toBe('not-an-image: x.jpg: this is not an image file: its content is a PDF document');
+    expect(message(enc('\uFEFF  <!DOCTYPE html><html><body>hi</body></html>'))).toMatch(/^not-an-image: .*an HTML page$/);
+    expect(message(enc('Dear Zoë,\nsee you at 5.\n'))).toMatch(/^not-an-image: .*its content is text$/);
+    expect(message(enc('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"></svg>'))).toMatch(/^unsupported-image: .*SVG drawing/);
+    expect(message(Uint8Array.from([0, 1, 2, 3, 250, 251, 252, 0, 7, 9]))).toBe('not-an-image: x.jpg: this is not an image file (its first bytes match no image format)');
+  });
+
+  it('a PNG whose critical chunk fails its CRC is corrupt; a bad ancillary CRC is tolerated', () => {
+    const png = encodePng(64, 64, new Uint8Array(64 * 64 * 4).map((_, i) => (i * 37) & 255));
+    // Chunks after the signature: IHDR (13 bytes of data) then IDAT; flip the last bit of IDAT's CRC.
+    const idatAt = 8 + 12 + 13;
+    const idatLen = (png[idatAt] << 24) | (png[idatAt + 1] << 16) | (png[idatAt + 2] << 8) | png[idatAt + 3];
+    expect(String.fromCharCode(...png.subarray(idatAt + 4, idatAt + 8))).toBe('IDAT');
+    const bad = Uint8Array.from(png);
+    bad[idatAt + 8 + idatLen + 3] ^= 1;
+    expectAppError(() => readImageHeader(bad, 'crc.png'), 'corrupt-image', 'crc.png');
+    expect(() => readImageHeader(bad, 'crc.png')).toThrow(/IDAT chunk fails its CRC check/);
+    // A tEXt chunk with a wrong CRC, inserted before IDAT: browsers ignore it, so do we.
+    const text = Uint8Array.from([0, 0, 0, 3, ...[...'tEXta'].map((c) => c.charCodeAt(0)), 0, 0x62, 0xde, 0xad, 0xbe, 0xef]);
+    const withText = Uint8Array.from([...png.subarray(0, idatAt), ...text, ...png.subarray(idatAt)]);
+    expect(readImageHeader(withText, 'text.png')).toMatchObject({ format: 'png', width: 64, height: 64 });
+  });
+
   it('TIFF and HEIC are named as unsupported', () => {
     expectAppError(() => readImageHeader(Uint8Array.from([0x49, 0x49, 0x2a, 0, 8, 0, 0, 0, 0, 0]), 'scan.tif'), 'unsupported-image', 'scan.tif');
     const heic = Uint8Array.from([0, 0, 0, 24, ...[...'ftypheic'].map((c) => c.charCodeAt(0)), 0, 0, 0, 0]);
