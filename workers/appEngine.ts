@@ -169,7 +169,8 @@ export class AppEngine {
     let done = 0;
     let added = 0;
     let skippedDuplicates = 0;
-    const seen = new Set<string>();
+    /** Key -> the path of the first file of this import with that content. */
+    const seen = new Map<string, string>();
     const progress = (finished: boolean): ImportProgress => {
       const elapsed = (performance.now() - t0) / 1000;
       const rate = done / Math.max(elapsed, 1e-3);
@@ -192,11 +193,19 @@ export class AppEngine {
         const bytes = await entry.file.arrayBuffer();
         const hash = await sha256Hex(bytes);
         const key = faceKey(this.modelKey, hash);
-        if (seen.has(key) || this.labels.has(key) || (await this.db!.has(key))) {
+        const first = seen.get(key);
+        if (first !== undefined) {
+          // Two files of this very import with the same bytes: say which, since the user may expect both.
+          skippedDuplicates++;
+          problems.push({ file: entry.path, code: 'duplicate-image', message: `the same image (identical content) as ${first}, which is processed instead`, hint: 'Nothing to do: each image is indexed once. Remove one copy if they are meant to be different photos.' });
+          return;
+        }
+        // Claimed before the next await, so a second copy hashed meanwhile in another lane sees it.
+        seen.set(key, entry.path);
+        if (this.labels.has(key) || (await this.db!.has(key))) {
           skippedDuplicates++;
           return;
         }
-        seen.add(key);
         const outcome: ExtractOutcome = await pool.run<ExtractOutcome>(entry.path, (api) => api.extract(entry.path, bytes, { purpose: 'gallery', ood: 'none', seed: 0 }));
         if (!outcome.ok) {
           problems.push({ file: entry.path, code: outcome.error.code, message: outcome.error.message, hint: outcome.error.hint });

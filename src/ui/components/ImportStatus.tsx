@@ -28,7 +28,7 @@ export function ImportStatus({ onCancel }: { onCancel: () => void }) {
           <summary>{p.problems.length} file(s) not indexed</summary>
           <ul data-testid="import-problems">
             {p.problems.map((q, i) => (
-              <li key={i} data-code={q.code}>
+              <li key={i} data-code={q.code} data-file={q.file}>
                 <b>{q.file}</b>: {q.message} <i>{q.hint}</i>
               </li>
             ))}
