@@ -29,7 +29,7 @@ import { ALPHA_SWEEP, leaveOneOutCounts, stage2Labels, summarise, type EvalQuery
 import type { RetrievalMetrics } from '../src/engine/metrics.ts';
 import { guessQueryIdentity, identityFromPath, looksLikeImageName } from '../src/app/identity.ts';
 import { SearchEngine } from '../src/engine/searchEngine.ts';
-import type { ExtractWorkerApi } from './extract.worker.ts';
+import type { ExtractFault, ExtractWorkerApi } from './extract.worker.ts';
 import { WorkerPool, type PoolWorker } from './importQueue.ts';
 import { GalleryDb, faceKey, type StoredFace } from './storage/galleryDb.ts';
 import { readGalleryFile, writeGalleryFile } from './storage/galleryFile.ts';
@@ -46,6 +46,15 @@ export interface InitOptions {
   readonly workers?: number;
   /** Test hook: a deliberately failing model file name, to exercise the error path. */
   readonly dbName?: string;
+  /** Enables injectExtractFaults (the page passes it only with ?testHooks=1 in its address). */
+  readonly testHooks?: boolean;
+}
+
+/** A fault to inject into the next `times` gallery extract jobs (of files whose path contains `file`, when given). */
+export interface ExtractFaultRule {
+  readonly kind: ExtractFault;
+  readonly times: number;
+  readonly file?: string;
 }
 
 const JOB_TIMEOUT_MS = 60_000;
@@ -59,7 +68,11 @@ function spawnExtractWorker(slot: number, init: (api: Comlink.Remote<ExtractWork
   const worker = new Worker(new URL('./extract.worker.ts', import.meta.url), { type: 'module', name: `extract-${slot}` });
   const api = Comlink.wrap<ExtractWorkerApi>(worker);
   const died = new Promise<string>((resolve) => {
-    worker.addEventListener('error', (e) => resolve(e.message || 'worker error'));
+    worker.addEventListener('error', (e) => {
+      // Handled here: the pool replaces the worker; unhandled, it would be re-thrown in this (the engine) worker.
+      e.preventDefault();
+      resolve(e.message || 'worker error');
+    });
   });
   return init(api).then(() => ({ api, died, terminate: () => worker.terminate() }));
 }
@@ -97,9 +110,13 @@ export class AppEngine {
   private query: { features: FaceFeatures; view: QueryView } | undefined;
   private lastResult: SearchView | undefined;
   private evalCancelled = false;
+  private testHooks = false;
+  private faults: { kind: ExtractFault; times: number; file?: string }[] = [];
 
   async init(opts: InitOptions): Promise<ModelsStatus> {
     this.pool?.terminate();
+    this.testHooks = opts.testHooks === true;
+    this.faults = [];
     const size = Math.max(1, Math.min(opts.workers ?? navigator.hardwareConcurrency ?? 2, 4));
     let first: ModelsStatus | undefined;
     this.pool = new WorkerPool({
@@ -151,6 +168,31 @@ export class AppEngine {
 
   cancelImport(): void {
     this.cancelRequested = true;
+  }
+
+  /** Extraction workers replaced after a crash or a hang since the engine started. */
+  workerRestarts(): number {
+    return this.pool?.restarts ?? 0;
+  }
+
+  /**
+   * Test hook, refused unless the engine was started with `testHooks`: the
+   * next matching gallery extract jobs crash their worker or hang it, and
+   * `jobTimeoutMs` (if given) shortens the per-image time limit so a hang is
+   * noticed quickly. A retried job is a new job: it faults only while rules
+   * still have `times` left.
+   */
+  injectExtractFaults(rules: readonly ExtractFaultRule[], jobTimeoutMs?: number): void {
+    if (!this.testHooks) throw new AppError('invalid-argument', 'test hooks are off', 'Open the page with ?testHooks=1 to inject faults.');
+    this.faults = rules.map((r) => ({ ...r }));
+    if (jobTimeoutMs !== undefined) this.requirePool().setJobTimeout(jobTimeoutMs);
+  }
+
+  private takeFault(path: string): ExtractFault | undefined {
+    const rule = this.faults.find((r) => r.times > 0 && (r.file === undefined || path.includes(r.file)));
+    if (!rule) return undefined;
+    rule.times--;
+    return rule.kind;
   }
 
   async importFiles(entries: readonly ImportEntry[], onProgress: (p: ImportProgress) => void): Promise<ImportProgress> {
@@ -206,7 +248,7 @@ export class AppEngine {
           skippedDuplicates++;
           return;
         }
-        const outcome: ExtractOutcome = await pool.run<ExtractOutcome>(entry.path, (api) => api.extract(entry.path, bytes, { purpose: 'gallery', ood: 'none', seed: 0 }));
+        const outcome: ExtractOutcome = await pool.run<ExtractOutcome>(entry.path, (api) => api.extract(entry.path, bytes, { purpose: 'gallery', ood: 'none', seed: 0 }, this.takeFault(entry.path)));
         if (!outcome.ok) {
           problems.push({ file: entry.path, code: outcome.error.code, message: outcome.error.message, hint: outcome.error.hint });
           return;

@@ -27,6 +27,9 @@ installComlinkErrorHandler();
  */
 const GALLERY_SECOND_FACE_MAX_AREA_RATIO = 0.7;
 
+/** Faults the engine's test hook can inject into one extract job (see AppEngine.injectExtractFaults). */
+export type ExtractFault = 'crash' | 'hang';
+
 let models: LoadedModels | undefined;
 let pipeline: FacePipeline | undefined;
 
@@ -72,7 +75,23 @@ const api = {
     return `${rec.entry.version}-${rec.entry.sha256.slice(0, 12)}`;
   },
 
-  async extract(fileName: string, bytes: ArrayBuffer, opts: ExtractOptions): Promise<ExtractOutcome> {
+  /**
+   * `fault` is the engine's test hook (AppEngine.injectExtractFaults, only with
+   * ?testHooks=1): 'crash' throws an uncaught error in this worker (its error
+   * event, as a decoder crash gives) and never answers; 'hang' spins forever.
+   */
+  async extract(fileName: string, bytes: ArrayBuffer, opts: ExtractOptions, fault?: ExtractFault): Promise<ExtractOutcome> {
+    if (fault === 'crash') {
+      setTimeout(() => {
+        throw new Error(`injected crash while extracting ${fileName} (test hook)`);
+      });
+      return new Promise<never>(() => {});
+    }
+    if (fault === 'hang') {
+      for (;;) {
+        // Busy, as a decoder stuck in a loop: only terminate() ends it.
+      }
+    }
     try {
       const p = requirePipeline();
       const t0 = performance.now();

@@ -3,7 +3,7 @@
  * the store. Components call these and render the store; they hold no logic
  * beyond wiring.
  */
-import type { ImportEntry } from '../../workers/appEngine.ts';
+import type { ExtractFaultRule, ImportEntry } from '../../workers/appEngine.ts';
 import { toPlainError } from '../core/errors.ts';
 import type { OodTransform, RerankSettings } from '../core/types.ts';
 import type { EvalOptions, EvalProgress, EvalReport } from '../app/engineApi.ts';
@@ -14,6 +14,8 @@ let engine: EngineProxy | null = null;
 let worker: Worker | null = null;
 /** Results of superseded requests are dropped: only the latest settings win. */
 let searchSeq = 0;
+/** Fault injection for the end-to-end tests exists only when the address says ?testHooks=1. */
+const testHooks = new URLSearchParams(globalThis.location?.search ?? '').get('testHooks') === '1';
 
 function fail(e: unknown): void {
   setState({ error: toPlainError(e) });
@@ -30,7 +32,7 @@ export async function initEngine(): Promise<void> {
   worker = started.worker;
   setState({ models: { phase: 'loading' }, gallery: null, results: null, pair: null, selectedKey: null });
   try {
-    const status = await engine.init({ ortBackend: getState().ortBackend, recognizerId: getState().recognizerId });
+    const status = await engine.init({ ortBackend: getState().ortBackend, recognizerId: getState().recognizerId, testHooks });
     // A grid finer than the recognizer's own map does not exist: clamp to its native grid.
     const { settings } = getState();
     if (settings.grid > status.patchGrid.h) setState({ settings: { ...settings, grid: status.patchGrid.h } });
@@ -52,7 +54,7 @@ export async function refreshGallery(): Promise<void> {
 
 export async function importEntries(entries: ImportEntry[]): Promise<void> {
   if (entries.length === 0) {
-    setState({ error: { __appError: true, code: 'invalid-argument', message: 'the drop held no files', hint: 'Drop a folder of face images, image files or a .zip.' } });
+    setState({ error: { __appError: true, code: 'invalid-argument', message: 'nothing to import: the folder or drop held no files', hint: 'The gallery is unchanged. Choose a folder of face images (Name/Name_0001.jpg), image files or a .zip.' } });
     return;
   }
   try {
@@ -234,8 +236,12 @@ export const automation = {
   evaluate,
   state: () => {
     const s = getState();
-    return { models: s.models, gallery: s.gallery, importing: s.importing };
+    return { models: s.models, gallery: s.gallery, importing: s.importing, results: s.results };
   },
+  /** Extraction workers replaced after a crash or a hang. */
+  workerRestarts: () => requireEngine().workerRestarts(),
+  /** Test hook (refused without ?testHooks=1): crash or hang the next extract jobs; see AppEngine.injectExtractFaults. */
+  injectExtractFaults: (rules: ExtractFaultRule[], jobTimeoutMs?: number) => requireEngine().injectExtractFaults(rules, jobTimeoutMs),
 };
 
 export async function exportGallery(): Promise<Blob | undefined> {
