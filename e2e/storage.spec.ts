@@ -37,7 +37,7 @@ test('a full storage quota stops the import, names the problem and keeps every i
   expect(done).toMatch(/^cancelled/);
   expect(added).toBeGreaterThan(0);
   expect(added).toBeLessThan(50);
-  expect(await galleryCount(page)).toBe(added);
+  await expect.poll(() => galleryCount(page), { timeout: 10_000 }).toBe(added);
 
   await page.reload();
   await ready(page);
@@ -56,7 +56,8 @@ test('closing the browser mid-import keeps every finished image; importing again
   await ready(page);
   await page.getByTestId('gallery-folder-input').setInputFiles(requireLfwMini());
   await expect(page.getByTestId('import-done')).toBeVisible({ timeout: 180_000 });
-  const full = await galleryCount(page);
+  const full = Number(/(\d+) added/.exec(await page.getByTestId('import-done').innerText())?.[1]);
+  await expect.poll(() => galleryCount(page), { timeout: 10_000 }).toBe(full);
   await ctx.close();
 
   ctx = await launch();
@@ -79,6 +80,6 @@ test('closing the browser mid-import keeps every finished image; importing again
   await page.getByTestId('gallery-folder-input').setInputFiles(requireLfwMini());
   await expect(page.getByTestId('import-done')).toBeVisible({ timeout: 180_000 });
   await expect(page.getByTestId('import-counts')).toContainText(`${kept} duplicates skipped`);
-  expect(await galleryCount(page)).toBe(full);
+  await expect.poll(() => galleryCount(page), { timeout: 10_000 }).toBe(full);
   await ctx.close();
 });
