@@ -9,7 +9,8 @@ import type { EvalJson } from './eval.ts';
 
 function command(r: EvalJson, main: EvalJson): string {
   const parts = ['npm run eval -- --gallery ../shared/data/lfw-dev', `--ood ${r.ood}`];
-  if (r.model !== 'mobilefacenet-arcface') parts.push(`--model ${r.model}`);
+  const model = r.model.split('@')[0];
+  if (model !== 'mobilefacenet-arcface') parts.push(`--model ${model}`);
   if (r.grid !== 7) parts.push(`--grid ${r.grid}`);
   if (r.weights !== 'apc') parts.push(`--weights ${r.weights}`);
   if (r.k !== 100) parts.push(`--k ${r.k}`);
@@ -28,9 +29,9 @@ for (const path of process.argv.slice(2)) {
   for (const r of [main, ...(main.variants ?? [])]) {
     const d = (a: number, b: number) => `${b - a >= 0 ? '+' : ''}${(b - a).toFixed(2)}`;
     rows.push(
-      `| ${r.model} | ${r.ood} | ${r.grid}x${r.grid} | ${r.weights} | ${r.k} | ${r.n_queries} | ${f(r.stage1.p1)} / ${f(r.stage1.rp)} / ${f(r.stage1.mapr)} | ${f(r.stage2.p1)} / ${f(r.stage2.rp)} / ${f(r.stage2.mapr)} | ${d(r.stage1.p1, r.stage2.p1)} / ${d(r.stage1.mapr, r.stage2.mapr)} | ${f(r.max_precision_at_k)} | ${r.ms_per_query.stage2.toFixed(1)} | ${command(r, main)} |`,
+      `| ${r.model.split('@')[0]} | ${r.ood} | ${r.grid}x${r.grid} | ${r.weights} | ${r.k} | ${r.n_queries} | ${f(r.stage1.p1)} / ${f(r.stage1.rp)} / ${f(r.stage1.mapr)} | ${f(r.stage2.p1)} / ${f(r.stage2.rp)} / ${f(r.stage2.mapr)} | ${d(r.stage1.p1, r.stage2.p1)} / ${d(r.stage1.mapr, r.stage2.mapr)} | ${f(r.max_precision_at_k)} | ${r.ms_per_query.stage2.toFixed(1)} | ${command(r, main)} |`,
     );
-    sweeps.push(`| ${r.model} | ${r.ood} | ${r.grid}x${r.grid} ${r.weights} k${r.k} | ${f(r.stage1.p1)} | ${r.alpha_sweep.map((a) => f(a.stage2.p1)).join(' | ')} |`);
+    sweeps.push(`| ${r.model.split('@')[0]} | ${r.ood} | ${r.grid}x${r.grid} ${r.weights} k${r.k} | ${f(r.stage1.p1)} | ${r.alpha_sweep.map((a) => f(a.stage2.p1)).join(' | ')} |`);
   }
 }
 console.log('| model | queries | grid | weights | k | n | stage 1 P@1 / RP / MAP@R | stage 2 P@1 / RP / MAP@R | Δ P@1 / Δ MAP@R | max P@k | stage 2 ms/query | command |');

@@ -36,28 +36,30 @@ export interface UiLatencyRow {
   readonly maxMs: number;
 }
 
-async function armProbe(page: Page): Promise<void> {
-  await page.evaluate(() => {
-    const w = window as unknown as { __lat?: number | null; __latStart?: number };
-    w.__lat = null;
-    const start = () => {
-      w.__latStart = performance.now();
-      document.removeEventListener('input', start, true);
-      document.removeEventListener('change', start, true);
-    };
-    document.addEventListener('input', start, true);
-    document.addEventListener('change', start, true);
-    const watched = [document.querySelector('[data-testid="stage2-row"]'), document.querySelector('[data-testid="stage1-row"]'), document.querySelector('[data-testid="status-timings"]')].filter((n): n is Element => n !== null);
-    const obs = new MutationObserver(() => {
-      if (w.__latStart === undefined) return;
-      obs.disconnect();
-      requestAnimationFrame(() => {
-        w.__lat = performance.now() - (w.__latStart as number);
-        w.__latStart = undefined;
-      });
+// A string, not a function: tsx's name-keeping helper (__name) does not exist in the page.
+const PROBE = `(() => {
+  window.__lat = null;
+  function start() {
+    window.__latStart = performance.now();
+    document.removeEventListener('input', start, true);
+    document.removeEventListener('change', start, true);
+  }
+  document.addEventListener('input', start, true);
+  document.addEventListener('change', start, true);
+  const watched = ['stage2-row', 'stage1-row', 'status-timings'].map((id) => document.querySelector('[data-testid="' + id + '"]')).filter((n) => n !== null);
+  const obs = new MutationObserver(() => {
+    if (window.__latStart === undefined) return;
+    obs.disconnect();
+    requestAnimationFrame(() => {
+      window.__lat = performance.now() - window.__latStart;
+      window.__latStart = undefined;
     });
-    for (const n of watched) obs.observe(n, { subtree: true, childList: true, characterData: true, attributes: true });
   });
+  for (const n of watched) obs.observe(n, { subtree: true, childList: true, characterData: true, attributes: true });
+})()`;
+
+async function armProbe(page: Page): Promise<void> {
+  await page.evaluate(PROBE);
 }
 
 async function measure(page: Page, change: Change): Promise<number | null> {

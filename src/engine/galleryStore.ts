@@ -37,7 +37,8 @@ export class GalleryStore {
   private averages: RowStore | null = null;
   private landmarks: (readonly Point[] | undefined)[] = [];
   private cropSizes: number[] = [];
-  private gridCache = new Map<number, RowStore>();
+  /** Pooled unit grids, per grid size, filled per face on first use: a grid change costs only the k candidates, not the whole gallery. */
+  private gridCache = new Map<number, Map<number, Float32Array>>();
 
   get size(): number {
     return this.idList.length;
@@ -115,10 +116,8 @@ export class GalleryStore {
     this.unitNative!.removeRows(drop);
     this.patchNorms!.removeRows(drop);
     this.averages!.removeRows(drop);
-    for (const cache of this.gridCache.values()) {
-      // A cache may cover only a prefix of the gallery; drop only rows it has.
-      cache.removeRows(new Set([...drop].filter((p) => p < cache.rows)));
-    }
+    // Positions shift after a removal; pooled grids are cheap to rebuild on demand.
+    this.gridCache.clear();
     this.idList = this.idList.filter(keep);
     this.labelList = this.labelList.filter(keep);
     this.landmarks = this.landmarks.filter(keep);
@@ -154,23 +153,22 @@ export class GalleryStore {
     }
   }
 
-  /** Unit patches of face `pos` on a grid x grid grid (a view; valid until the gallery changes). */
+  /** Unit patches of face `pos` on a grid x grid grid (valid until the gallery changes). */
   unitGrid(pos: number, grid: number): Float32Array {
     const shape = this.shape!;
     if (grid === shape.h && grid === shape.w) return this.unitNative!.row(pos);
     let cache = this.gridCache.get(grid);
     if (!cache) {
       requireValidGrid({ h: shape.h, w: shape.w, c: shape.c, data: new Float32Array(0) }, grid);
-      cache = new RowStore(grid * grid * shape.c, this.size);
+      cache = new Map();
       this.gridCache.set(grid, cache);
     }
-    while (cache.rows <= pos) cache.append(unitPatchGrid(this.rawMap(cache.rows), grid));
-    return cache.row(pos);
-  }
-
-  /** Pools every face to this grid now (so the first query on a new grid does not pay for it). */
-  warmGrid(grid: number): void {
-    if (this.size > 0) this.unitGrid(this.size - 1, grid);
+    let row = cache.get(pos);
+    if (!row) {
+      row = unitPatchGrid(this.rawMap(pos), grid);
+      cache.set(pos, row);
+    }
+    return row;
   }
 
   unitAverage(pos: number): Float32Array {

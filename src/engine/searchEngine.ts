@@ -237,7 +237,6 @@ export class SearchEngine {
   private buildBatch(q: PreparedQuery, positions: readonly number[], settings: RerankSettings): Stage2Batch {
     const grid = settings.grid;
     const n = grid * grid;
-    this.gallery.warmGrid(grid);
     const candidates = positions.map((p) => this.gallery.unitGrid(p, grid));
     return {
       n,
