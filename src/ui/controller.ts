@@ -4,6 +4,7 @@
  * beyond wiring.
  */
 import type { ExtractFaultRule, ImportEntry } from '../../workers/appEngine.ts';
+import { settingsForRecognizer } from '../models/recommended.ts';
 import { toPlainError } from '../core/errors.ts';
 import type { OodTransform, RerankSettings } from '../core/types.ts';
 import type { EvalOptions, EvalProgress, EvalReport } from '../app/engineApi.ts';
@@ -33,9 +34,15 @@ export async function initEngine(): Promise<void> {
   setState({ models: { phase: 'loading' }, gallery: null, results: null, pair: null, selectedKey: null });
   try {
     const status = await engine.init({ ortBackend: getState().ortBackend, recognizerId: getState().recognizerId, testHooks });
-    // A grid finer than the recognizer's own map does not exist: clamp to its native grid.
-    const { settings } = getState();
-    if (settings.grid > status.patchGrid.h) setState({ settings: { ...settings, grid: status.patchGrid.h } });
+    const { settings, settingsFor } = getState();
+    const active = status.models.find((m) => m.role === 'recognizer')?.id;
+    if (active && active !== settingsFor) {
+      // Another recognizer than the settings were made for: its native grid and its own alpha.
+      setState({ settings: settingsForRecognizer(active, status.patchGrid.h, settings), settingsFor: active });
+    } else if (settings.grid > status.patchGrid.h) {
+      // A grid finer than the recognizer's own map does not exist: clamp to its native grid.
+      setState({ settings: { ...settings, grid: status.patchGrid.h } });
+    }
     setState({ models: { phase: 'ready', status } });
     await refreshGallery();
   } catch (e) {

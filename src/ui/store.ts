@@ -18,6 +18,8 @@ interface AppState {
   recognizerId: string | undefined;
   models: ModelsPhase;
   settings: RerankSettings;
+  /** The recognizer `settings` were chosen for (DEFAULT_SETTINGS: the default recognizer's). */
+  settingsFor: string | undefined;
   ood: OodTransform;
   gallery: GalleryInfo | null;
   importing: ImportProgress | null;
@@ -36,6 +38,7 @@ export const useAppStore = create<AppState>(() => ({
   recognizerId: new URLSearchParams(globalThis.location?.search ?? '').get('model') ?? undefined,
   models: { phase: 'loading' },
   settings: DEFAULT_SETTINGS,
+  settingsFor: 'mobilefacenet-arcface',
   ood: 'none',
   gallery: null,
   importing: null,
