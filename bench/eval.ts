@@ -128,10 +128,15 @@ export async function runEval(args: EvalArgs): Promise<EvalJson> {
     log(`indexing ${args.gallery} …\n`);
     await page.getByTestId('gallery-folder-input').setInputFiles(args.gallery);
     let last: ImportProgress | null = null;
+    const started = Date.now();
     for (;;) {
       last = await page.evaluate(() => window.__deepfaceEmd.state().importing);
       if (last) log(`\r  ${last.done}/${last.total} images, ${last.imagesPerSecond.toFixed(1)}/s   `);
       if (last?.finished) break;
+      if (!last && Date.now() - started > 60_000) {
+        const banner = await page.getByTestId('error-banner').innerText().catch(() => 'no message');
+        throw new Error(`the app did not start importing ${args.gallery} (${banner}); is it a folder of images (Identity/Identity_0001.jpg)? Symbolic links to folders are not followed.`);
+      }
       await page.waitForTimeout(1000);
     }
     log('\n');

@@ -10,9 +10,23 @@ import { ort } from './ortBrowser.ts';
 import { probeWebGpu } from './webgpuProbe.ts';
 
 async function fetchModelFile(name: string): Promise<Uint8Array> {
-  const res = await fetch(new URL(`/models/${name}`, self.location.origin));
-  if (!res.ok) throw new Error(`HTTP ${res.status} for /models/${name}`);
-  return new Uint8Array(await res.arrayBuffer());
+  const url = new URL(`/models/${name}`, self.location.origin);
+  const attempt = async (init?: RequestInit) => {
+    const res = await fetch(url, init);
+    if (!res.ok) throw new Error(`HTTP ${res.status} for /models/${name}`);
+    return new Uint8Array(await res.arrayBuffer());
+  };
+  try {
+    return await attempt();
+  } catch (first) {
+    if (!(first instanceof TypeError)) throw first;
+    // Each extraction worker loads the models at once; Chromium can fail the HTTP-cache write of
+    // one of two concurrent 20 MB downloads (net::ERR_CACHE_WRITE_FAILURE, seen for dlib-resnet in
+    // a fresh profile). Going past the cache gets the same file from the same origin.
+    return attempt({ cache: 'no-store' }).catch(() => {
+      throw first;
+    });
+  }
 }
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
