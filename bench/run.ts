@@ -1,0 +1,101 @@
+/**
+ * `npm run bench -- [--json FILE] [--quick] [--only engine,indexing,face,scale]`
+ *
+ * Every speed figure of the project in one run and one JSON:
+ * - stage2_ms_per_query: per backend, grid and k (engine bench, headless Chromium);
+ * - stage1_ms: per gallery size (engine bench);
+ * - index_images_per_s: through the app (both extraction workers) and per
+ *   pipeline step (face bench in Node, one worker per core);
+ * - scale: a 20,000-face gallery in the app's engine worker (memory, storage,
+ *   search timings, main-thread long tasks while indexing).
+ * Numbers, not pass/fail: the targets are printed beside them.
+ */
+import { writeFileSync } from 'node:fs';
+import { argValue, ensureBuilt } from './browser.ts';
+import { engineBenchTable, runEngineBench, type EngineBenchResult } from './engine.ts';
+import { runFaceBench, type FaceBenchResult } from './face.ts';
+import { runIndexingBench, type IndexingBenchResult } from './indexing.ts';
+import { runScaleBench, scaleBenchTable, type ScaleBenchResult } from './scale.ts';
+
+interface BenchReport {
+  readonly when: string;
+  readonly stage2_ms_per_query: Record<string, number>;
+  readonly stage1_ms: Record<string, number>;
+  readonly index_images_per_s: Record<string, number>;
+  readonly step_ms: Record<string, Record<string, number>>;
+  readonly engine?: EngineBenchResult;
+  readonly indexing?: IndexingBenchResult;
+  readonly face?: FaceBenchResult;
+  readonly scale?: ScaleBenchResult;
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const quick = argv.includes('--quick');
+  const only = new Set((argValue(argv, 'only') ?? 'engine,indexing,face,scale').split(','));
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  ensureBuilt();
+  const report: BenchReport = { when: new Date().toISOString(), stage2_ms_per_query: {}, stage1_ms: {}, index_images_per_s: {}, step_ms: {} };
+  const out: { -readonly [K in keyof BenchReport]: BenchReport[K] } = report;
+
+  if (only.has('engine')) {
+    log('== engine (stage 1 and stage 2 in headless Chromium) ==');
+    const engine = await runEngineBench({ queries: quick ? 20 : 40, gpuQueries: 20, log });
+    out.engine = engine;
+    for (const r of engine.stage2) {
+      out.stage2_ms_per_query[`${r.backendUsed}${r.backendUsed !== r.backendAsked ? `(asked ${r.backendAsked})` : ''}/${r.grid}x${r.grid}x${r.c}/k${r.k}/${r.mode}`] = round(r.medianMs);
+    }
+    for (const r of engine.stage1) out.stage1_ms[`${r.galleryRows}x${r.dim}`] = round(r.medianMs);
+    console.log(engineBenchTable(engine));
+  }
+  if (only.has('indexing')) {
+    const images = quick ? 60 : 200;
+    log(`== indexing ${images} lfw-dev images through the app ==`);
+    const indexing = await runIndexingBench({ images });
+    out.indexing = indexing;
+    out.index_images_per_s[`app/${indexing.workers}-workers/${indexing.backend}`] = round(indexing.index_images_per_s);
+    out.step_ms[`app/${indexing.backend}`] = Object.fromEntries(Object.entries(indexing.step_ms).map(([k, v]) => [k, round(v)]));
+    console.log(`\nIndexing through the app (${indexing.images} images, ${indexing.workers} workers, ${indexing.backend}): ${indexing.index_images_per_s.toFixed(1)} images/s; per-step ms ${fmtSteps(indexing.step_ms)}; ${indexing.failed} not indexed; longest main-thread task while indexing ${indexing.longest_main_thread_task_ms.toFixed(0)} ms (${indexing.long_tasks_over_200ms} over 200 ms)`);
+  }
+  if (only.has('face')) {
+    const limit = quick ? 100 : 300;
+    log(`== face pipeline in Node (${limit} lfw-dev images, fresh timings) ==`);
+    const face = await runFaceBench({ limit, useCache: false, log });
+    out.face = face;
+    const steps = face.msPerImage;
+    out.step_ms['node/one-worker'] = Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, round(v)]));
+    for (const [step, ms] of Object.entries(steps)) out.index_images_per_s[`node/one-worker/${step}`] = round(1000 / ms);
+    if (face.throughput.measuredImagesPerSec !== null) out.index_images_per_s[`node/${face.workers}-workers/all-steps`] = round(face.throughput.measuredImagesPerSec);
+    console.log(`\nFace pipeline in Node (${face.images} images): per-step ms ${fmtSteps(steps)}; ${face.throughput.perWorkerImagesPerSec.toFixed(1)} images/s per worker, ${face.throughput.measuredImagesPerSec?.toFixed(1) ?? '-'} images/s with ${face.workers} workers`);
+  }
+  if (only.has('scale')) {
+    log('== scale: 20,000-face gallery in the app ==');
+    const scale = await runScaleBench({ faces: quick ? 5_000 : 20_000, log });
+    out.scale = scale;
+    out.stage1_ms[`app/${scale.faces}-faces`] = round(scale.search.stage1MsMedian);
+    out.stage2_ms_per_query[`app/${scale.faces}-faces/${scale.search.backend}/7x7x512/k100/reference`] = round(scale.search.stage2MsMedian);
+    console.log(`\n${scaleBenchTable(scale)}`);
+  }
+
+  const json = argValue(argv, 'json');
+  console.log(`\n${JSON.stringify({ stage2_ms_per_query: report.stage2_ms_per_query, stage1_ms: report.stage1_ms, index_images_per_s: report.index_images_per_s }, null, 2)}`);
+  if (json) {
+    writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`wrote ${json}`);
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function fmtSteps(steps: Readonly<Record<string, number>>): string {
+  return Object.entries(steps)
+    .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+    .join(', ');
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exit(1);
+});
