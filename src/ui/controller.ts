@@ -59,16 +59,21 @@ export async function refreshGallery(): Promise<void> {
   setState({ gallery: await requireEngine().galleryInfo() });
 }
 
+/** Files per message to the engine worker (each File costs the main thread about 1 ms to post). */
+const STAGE_BATCH = 16;
+
 export async function importEntries(entries: ImportEntry[]): Promise<void> {
   if (entries.length === 0) {
     setState({ error: { __appError: true, code: 'invalid-argument', message: 'nothing to import: the folder or drop held no files', hint: 'The gallery is unchanged. Choose a folder of face images (Name/Name_0001.jpg), image files or a .zip.' } });
     return;
   }
   try {
-    await requireEngine().importFiles(
-      entries,
-      Comlink.proxy((p) => setState({ importing: p })),
-    );
+    // A few files per message, so the page stays responsive while a big folder is handed over.
+    const engine = requireEngine();
+    for (let i = 0; i < entries.length; i += STAGE_BATCH) {
+      await engine.stageImportEntries(entries.slice(i, i + STAGE_BATCH), i === 0);
+    }
+    await engine.importStaged(Comlink.proxy((p) => setState({ importing: p })));
     await refreshGallery();
     if (getState().query) await search();
   } catch (e) {
