@@ -5,15 +5,17 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Point, RgbaImage } from '../../../src/core/types.ts';
+import { meanPoint, LEFT_EYE, RIGHT_EYE } from '../../../src/face/fivePoints.ts';
 import { applyOod, LENS_COLOUR, MASK_COLOUR } from '../../../src/face/ood.ts';
 import type { AlignedFace } from '../../../src/face/pipeline.ts';
-import { dataPath } from './helpers/data.ts';
+import { dataPath, listIdentityImages } from './helpers/data.ts';
 import { decodeImageNode } from './helpers/decodeNode.ts';
 import { createPipeline } from './helpers/models.ts';
 
 let face: AlignedFace;
+let pipeline: Awaited<ReturnType<typeof createPipeline>>['pipeline'];
 beforeAll(async () => {
-  const { pipeline } = await createPipeline();
+  ({ pipeline } = await createPipeline());
   const name = 'lfw-dev/Aaron_Sorkin/Aaron_Sorkin_0001.jpg';
   const image = decodeImageNode(new Uint8Array(readFileSync(dataPath(name))), name);
   face = await pipeline.analyse(image, name);
@@ -105,5 +107,62 @@ describe('OOD generators', () => {
         expect(Math.abs(shownX - q[0])).toBeLessThan(1);
       }
     }
+  });
+
+  // The authors' overlays are found by differencing their -glass / -masked image with its original; ours by
+  // differencing our output with its input. Both are measured in the same frame: centred between the eyes (our 68
+  // landmarks), unit = inter-ocular distance D, clipped to |u| <= 1.3 so that temple arms outside a tight crop do
+  // not count. A pixel counts as covered when it changed and looks like the overlay (dark glass, light-blue mask).
+  const lum = (im: RgbaImage, i: number) => 0.3 * im.data[i] + 0.59 * im.data[i + 1] + 0.11 * im.data[i + 2];
+  const covered = {
+    sunglasses: (before: RgbaImage, after: RgbaImage, i: number) => lum(after, i) < 45 && lum(before, i) - lum(after, i) > 25,
+    mask: (before: RgbaImage, after: RgbaImage, i: number) =>
+      after.data[i + 2] > after.data[i] + 25 && [0, 1, 2].reduce((d, c) => d + Math.abs(after.data[i + c] - before.data[i + c]), 0) > 60,
+  };
+  const frameStats = (kind: keyof typeof covered, before: RgbaImage, after: RgbaImage, landmarks: readonly Point[]) => {
+    const l = meanPoint(landmarks, LEFT_EYE);
+    const r = meanPoint(landmarks, RIGHT_EYE);
+    const D = Math.hypot(r[0] - l[0], r[1] - l[1]);
+    const [cx, cy] = [(l[0] + r[0]) / 2, (l[1] + r[1]) / 2];
+    const [cos, sin] = [(r[0] - l[0]) / D, (r[1] - l[1]) / D];
+    const vs: number[] = [];
+    for (let y = 0; y < after.height; y++) {
+      for (let x = 0; x < after.width; x++) {
+        if (!covered[kind](before, after, (y * after.width + x) * 4)) continue;
+        const u = ((x - cx) * cos + (y - cy) * sin) / D;
+        if (Math.abs(u) <= 1.3) vs.push((-(x - cx) * sin + (y - cy) * cos) / D);
+      }
+    }
+    vs.sort((a, b) => a - b);
+    return { area: vs.length / (D * D), vTop: vs[Math.floor(0.05 * vs.length)], vBottom: vs[Math.floor(0.95 * vs.length)] };
+  };
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  // [transform, authors' folder, least plausible area of the authors' overlay in D^2, edge tolerance in D]
+  const overlays = [
+    ['sunglasses', 'lfw-align-128-glass', 0.9, 0.08],
+    ['mask', 'lfw-align-128-masked', 1.8, 0.15],
+  ] as const;
+  it.each(overlays)("%s covers about as much of the face as the authors' own queries (paper-small/%s vs the original)", async (kind, folder, minArea, edgeTol) => {
+    const authors: ReturnType<typeof frameStats>[] = [];
+    const ours: ReturnType<typeof frameStats>[] = [];
+    for (const img of listIdentityImages('paper-small/lfw-align-128')) {
+      const original = decodeImageNode(new Uint8Array(readFileSync(img.path)), img.name);
+      const theirsName = `paper-small/${folder}/${img.name}`;
+      const theirs = decodeImageNode(new Uint8Array(readFileSync(dataPath(theirsName))), theirsName);
+      const analysis = await pipeline.analyse(original, img.name);
+      authors.push(frameStats(kind, original, theirs, analysis.faces[analysis.chosenIndex].landmarks68));
+      ours.push(frameStats(kind, analysis.aligned, applyOod(kind, analysis, 1).aligned, analysis.landmarksAligned));
+    }
+    expect(authors.length).toBe(10);
+    const summary = (xs: typeof authors) => ({ area: median(xs.map((s) => s.area)), vTop: median(xs.map((s) => s.vTop)), vBottom: median(xs.map((s) => s.vBottom)) });
+    const a = summary(authors);
+    const o = summary(ours);
+    const detail = JSON.stringify({ authors: a, ours: o });
+    expect(a.area, detail).toBeGreaterThan(minArea);
+    // Small round lenses (0.6 D^2 against the authors' 1.3) fail this.
+    expect(o.area / a.area, detail).toBeGreaterThan(0.8);
+    expect(o.area / a.area, detail).toBeLessThan(1.25);
+    expect(Math.abs(o.vTop - a.vTop), `top edge ${detail}`).toBeLessThan(edgeTol);
+    expect(Math.abs(o.vBottom - a.vBottom), `bottom edge ${detail}`).toBeLessThan(edgeTol);
   });
 });
