@@ -7,7 +7,7 @@ import type { ExtractFaultRule, ImportEntry } from '../../workers/appEngine.ts';
 import { settingsForRecognizer } from '../models/recommended.ts';
 import { toPlainError } from '../core/errors.ts';
 import type { OodTransform, RerankSettings } from '../core/types.ts';
-import type { EvalOptions, EvalProgress, EvalReport } from '../app/engineApi.ts';
+import type { EvalOptions, EvalProgress, EvalReport, ImportProgress } from '../app/engineApi.ts';
 import { getState, setState } from './store.ts';
 import { Comlink, startEngineWorker, type EngineProxy } from './workerClient.ts';
 
@@ -67,16 +67,26 @@ export async function importEntries(entries: ImportEntry[]): Promise<void> {
     setState({ error: { __appError: true, code: 'invalid-argument', message: 'nothing to import: the folder or drop held no files', hint: 'The gallery is unchanged. Choose a folder of face images (Name/Name_0001.jpg), image files or a .zip.' } });
     return;
   }
+  // The last progress report ("done: N added") is held back until the new gallery count is in, so the two
+  // never disagree on screen.
+  const final: { progress?: ImportProgress } = {};
   try {
     // A few files per message, so the page stays responsive while a big folder is handed over.
     const engine = requireEngine();
     for (let i = 0; i < entries.length; i += STAGE_BATCH) {
       await engine.stageImportEntries(entries.slice(i, i + STAGE_BATCH), i === 0);
     }
-    await engine.importStaged(Comlink.proxy((p) => setState({ importing: p })));
-    await refreshGallery();
+    await engine.importStaged(
+      Comlink.proxy((p) => {
+        if (p.finished) final.progress = p;
+        else setState({ importing: p });
+      }),
+    );
+    const gallery = await engine.galleryInfo();
+    setState(final.progress ? { gallery, importing: final.progress } : { gallery });
     if (getState().query) await search();
   } catch (e) {
+    if (final.progress) setState({ importing: final.progress });
     fail(e);
   }
 }
