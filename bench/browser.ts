@@ -38,7 +38,7 @@ export function ensureBuilt(): void {
   if (r.status !== 0) throw new Error('vite build failed');
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {

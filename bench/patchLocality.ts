@@ -7,21 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { applyOod } from '../src/face/ood.ts';
+import { cosine } from '../tests/unit/models-tfjs/helpers/compare.ts';
 import { listIdentityImages } from '../tests/unit/face/helpers/data.ts';
 import { decodeImageNode } from '../tests/unit/face/helpers/decodeNode.ts';
 import { createPipeline } from '../tests/unit/face/helpers/models.ts';
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(aa * bb);
-}
 
 const model = process.argv[2] ?? 'mobilefacenet-arcface';
 const n = Number(process.argv[3] ?? 60);

@@ -24,12 +24,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
-import { argValue, chromiumPath, repoRoot } from './browser.ts';
+import { argValue, chromiumPath, freePort, repoRoot } from './browser.ts';
 import type { EngineBytes, LoadResult, MemorySample, PageInfo, SearchRow, StorageSample, WriteResult } from './scalePage.ts';
 
 export interface ScaleBenchOptions {
@@ -117,15 +116,6 @@ const BENCH = '/bench/scalePage.ts';
 
 type PageModule = typeof import('./scalePage.ts');
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (typeof a === 'object' && a ? res(a.port) : rej(new Error('no port'))));
-    });
-  });
-}
 
 async function startDevServer(): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();

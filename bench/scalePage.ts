@@ -11,9 +11,9 @@
  * Gaussian embeddings, drawn from fixed tables so generating 20k faces costs
  * little next to writing them.
  */
-import { DEFAULT_SETTINGS, type FaceFeatures, type Point, type RerankSettings } from '../src/core/types.ts';
+import { DEFAULT_SETTINGS, type FaceFeatures, type RerankSettings } from '../src/core/types.ts';
 import { SearchEngine } from '../src/engine/searchEngine.ts';
-import { GalleryDb, faceKey, type StoredFace } from '../workers/storage/galleryDb.ts';
+import { GalleryDb, faceKey, storedToFeatures, type StoredFace } from '../workers/storage/galleryDb.ts';
 
 export interface Summary {
   readonly count: number;
@@ -317,16 +317,6 @@ export async function writeGallery(opts: { dbName: string; modelKey: string; fac
 let engine: SearchEngine | null = null;
 const labels = new Map<string, { label: string; fileName: string }>();
 
-/** Same conversion as workers/appEngine.ts storedToFeatures (not exported there). */
-function storedToFeatures(f: StoredFace): FaceFeatures {
-  const lm = f.landmarks68;
-  return {
-    embedding: f.embedding,
-    patches: f.patches,
-    landmarks68: lm ? Array.from({ length: lm.length / 2 }, (_, i) => [lm[2 * i], lm[2 * i + 1]] as Point) : undefined,
-    cropSize: f.cropSize,
-  };
-}
 
 /** workers/appEngine.ts loadGallery: stream the model's records into one batch, then one SearchEngine.add. */
 export async function loadGallery(opts: { dbName: string; modelKey: string }): Promise<LoadResult> {

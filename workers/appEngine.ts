@@ -31,7 +31,7 @@ import { guessQueryIdentity, identityFromPath, looksLikeImageName } from '../src
 import { SearchEngine } from '../src/engine/searchEngine.ts';
 import type { ExtractFault, ExtractWorkerApi } from './extract.worker.ts';
 import { WorkerPool, type PoolWorker } from './importQueue.ts';
-import { GalleryDb, faceKey, type StoredFace } from './storage/galleryDb.ts';
+import { GalleryDb, faceKey, storedToFeatures, type StoredFace } from './storage/galleryDb.ts';
 import { readGalleryFile, writeGalleryFile } from './storage/galleryFile.ts';
 
 export interface ImportEntry {
@@ -513,16 +513,6 @@ export class AppEngine {
     if (!this.query) throw new AppError('invalid-argument', 'no query yet', 'Drop a photo of a face as the query first.');
     return this.query;
   }
-}
-
-function storedToFeatures(f: StoredFace): FaceFeatures {
-  const lm = f.landmarks68;
-  return {
-    embedding: f.embedding,
-    patches: f.patches,
-    landmarks68: lm ? Array.from({ length: lm.length / 2 }, (_, i) => [lm[2 * i], lm[2 * i + 1]] as const) : undefined,
-    cropSize: f.cropSize,
-  };
 }
 
 function featuresToStored(key: string, modelKey: string, contentHash: string, label: string, fileName: string, face: ExtractedFace): StoredFace {

@@ -5,6 +5,7 @@
  * gallery is kept per recognizer, and the same file is indexed once.
  */
 import { AppError } from '../../src/core/errors.ts';
+import type { FaceFeatures } from '../../src/core/types.ts';
 
 export const DB_NAME = 'deepface-emd';
 /** Bump with a migration step in upgrade() whenever the record shape changes. */
@@ -25,6 +26,17 @@ export interface StoredFace {
   readonly cropSize: number;
   /** The aligned face as an encoded image (shown as a thumbnail and used by the flow view). */
   readonly thumbnail: Blob;
+}
+
+/** The engine's view of a stored face (landmarks unflattened). */
+export function storedToFeatures(f: StoredFace): FaceFeatures {
+  const lm = f.landmarks68;
+  return {
+    embedding: f.embedding,
+    patches: f.patches,
+    landmarks68: lm ? Array.from({ length: lm.length / 2 }, (_, i) => [lm[2 * i], lm[2 * i + 1]] as const) : undefined,
+    cropSize: f.cropSize,
+  };
 }
 
 export type FaceSummary = Pick<StoredFace, 'key' | 'contentHash' | 'label' | 'fileName' | 'addedAt'>;
