@@ -131,9 +131,8 @@ export class AppEngine {
     });
     await this.pool.start();
     this.status = first!;
-    const recognizer = this.status.models.find((m) => m.role === 'recognizer')!;
     const version = await this.pool.withWorker((api) => api.recognizerVersion());
-    this.modelKey = `${recognizer.id}@${version}`;
+    this.modelKey = `${this.status.active.id}@${version}`;
     this.db ??= await GalleryDb.open(opts.dbName);
     await this.loadGallery();
     return this.status;

@@ -13,7 +13,9 @@ import { FaceDetector } from '../src/face/detector.ts';
 import { LandmarkModel } from '../src/face/landmarks.ts';
 import { applyOod } from '../src/face/ood.ts';
 import { FacePipeline } from '../src/face/pipeline.ts';
-import { Recognizer } from '../src/face/recognizer.ts';
+import { Recognizer, type FaceEmbedder } from '../src/face/recognizer.ts';
+import { FusedRecognizer } from '../src/face/fusedRecognizer.ts';
+import { fusedPipeline } from '../src/models/pipelines.ts';
 import { boxArea } from '../src/face/detector.ts';
 import { decodeImageFile } from './decodeImage.ts';
 import { loadAllModels, type LoadedModels } from './modelHost.ts';
@@ -50,6 +52,18 @@ async function decodeAligned(blob: Blob): Promise<RgbaImage> {
   return { width: d.width, height: d.height, data: d.data };
 }
 
+/** The active recognizer, or the fused pipeline's two recognizers read as one. */
+function buildEmbedder(loaded: LoadedModels): FaceEmbedder {
+  const recognizer = (id: string) => {
+    const m = loaded.byId.get(id);
+    if (!m) throw new AppError('model-missing', `recognizer ${id} was not loaded`, 'Reload the page; if it persists, rebuild the models with `npm run models`.');
+    return new Recognizer(m.session, m.entry);
+  };
+  const fused = fusedPipeline(loaded.status.active.id);
+  if (!fused) return recognizer(loaded.status.active.id);
+  return new FusedRecognizer(recognizer(fused.primary), recognizer(fused.secondary), { secondaryWeight: fused.secondaryWeight });
+}
+
 function requirePipeline(): FacePipeline {
   if (!pipeline) throw new AppError('internal', 'the extraction worker has no models loaded', 'Reload the page.');
   return pipeline;
@@ -59,20 +73,22 @@ const api = {
   async init(choice: OrtBackendChoice, recognizerId?: string): Promise<ModelsStatus> {
     models = await loadAllModels(choice, recognizerId);
     const byRole = (role: string) => [...models!.byId.values()].find((m) => m.entry.role === role)!;
-    const rec = byRole('recognizer');
     pipeline = new FacePipeline({
       detector: new FaceDetector(byRole('detector').session),
       landmarks: new LandmarkModel(byRole('landmarks').session),
-      recognizer: new Recognizer(rec.session, rec.entry),
+      recognizer: buildEmbedder(models),
     });
     return models.status;
   },
 
+  /** Changes whenever the built weights, graphs or a pipeline's fusion change: galleries are keyed by it. */
   recognizerVersion(): string {
-    const rec = [...(models?.byId.values() ?? [])].find((m) => m.entry.role === 'recognizer');
-    if (!rec) throw new AppError('internal', 'no recognizer loaded', 'Reload the page.');
-    // The checksum changes whenever the built weights or graph change.
-    return `${rec.entry.version}-${rec.entry.sha256.slice(0, 12)}`;
+    if (!models) throw new AppError('internal', 'no recognizer loaded', 'Reload the page.');
+    const rec = (id: string) => models!.byId.get(id)!.entry;
+    const fused = fusedPipeline(models.status.active.id);
+    if (fused) return `${fused.version}-w${fused.secondaryWeight}-${rec(fused.primary).sha256.slice(0, 12)}-${rec(fused.secondary).sha256.slice(0, 12)}`;
+    const entry = rec(models.status.active.id);
+    return `${entry.version}-${entry.sha256.slice(0, 12)}`;
   },
 
   /**

@@ -4,7 +4,8 @@
  */
 import { AppError } from '../src/core/errors.ts';
 import type { ModelsStatus, OrtBackendChoice } from '../src/app/engineApi.ts';
-import type { ModelManifest } from '../src/models/manifest.ts';
+import type { ModelManifest, PatchGridSpec } from '../src/models/manifest.ts';
+import { DEFAULT_RECOGNIZER_ID, FUSED_PIPELINES, fusedPipeline } from '../src/models/pipelines.ts';
 import { loadModel, readManifest, type LoadedModel, type ModelLoaderDeps, type ExecutionBackend } from '../src/models/loadModels.ts';
 import { ort } from './ortBrowser.ts';
 import { probeWebGpu } from './webgpuProbe.ts';
@@ -65,12 +66,8 @@ export async function loadAllModels(choice: OrtBackendChoice, recognizerId?: str
     backendNote = `auto: ${webgpu.description}; using WASM`;
   }
   const manifest = await readManifest(browserLoaderDeps);
-  const recognizer = recognizerId ?? manifest.models.find((m) => m.role === 'recognizer')?.id;
-  if (!manifest.models.some((m) => m.role === 'recognizer' && m.id === recognizer)) {
-    throw new AppError('model-missing', `no recognizer "${recognizer}" in the manifest`, `Pick one of: ${manifest.models.filter((m) => m.role === 'recognizer').map((m) => m.id).join(', ')}; or rebuild with \`npm run models\`.`, { file: 'models/manifest.json' });
-  }
-  const recEntry = manifest.models.find((m) => m.id === recognizer)!;
-  const wanted = manifest.models.filter((m) => m.role !== 'recognizer' || m.id === recognizer);
+  const active = resolveRecognizer(manifest, recognizerId ?? DEFAULT_RECOGNIZER_ID);
+  const wanted = manifest.models.filter((m) => m.role !== 'recognizer' || active.modelIds.includes(m.id));
   const byId = new Map<string, LoadedModel>();
   for (const entry of wanted) {
     const loaded = await loadModel(browserLoaderDeps, entry, backend);
@@ -79,5 +76,41 @@ export async function loadAllModels(choice: OrtBackendChoice, recognizerId?: str
   }
   const models = [...byId.values()].map((m) => ({ id: m.entry.id, title: m.entry.title, role: m.entry.role, backend: m.backend, loadMs: m.loadMs }));
   const used = models.every((m) => m.backend === backend) ? backend : 'wasm';
-  return { manifest, byId, status: { backend: used, models, webgpu, backendNote, totalMs: performance.now() - t0, patchGrid: recEntry.patchGrids![0], embeddingDim: recEntry.embedding!.dim, recognizers: manifest.models.filter((m) => m.role === 'recognizer').map((m) => ({ id: m.id, title: m.title })) } };
+  const recognizers = [
+    ...FUSED_PIPELINES.filter((p) => manifest.models.some((m) => m.id === p.primary) && manifest.models.some((m) => m.id === p.secondary)).map((p) => ({ id: p.id, title: p.title })),
+    ...manifest.models.filter((m) => m.role === 'recognizer').map((m) => ({ id: m.id, title: m.title })),
+  ];
+  return {
+    manifest,
+    byId,
+    status: { backend: used, models, webgpu, backendNote, totalMs: performance.now() - t0, patchGrid: active.patchGrid, embeddingDim: active.embeddingDim, active: { id: active.id, title: active.title }, recognizers },
+  };
+}
+
+export interface ActiveRecognizer {
+  readonly id: string;
+  readonly title: string;
+  /** Manifest recognizers it runs (one, or a fused pipeline's primary then secondary). */
+  readonly modelIds: readonly string[];
+  readonly patchGrid: PatchGridSpec;
+  readonly embeddingDim: number;
+}
+
+/** A manifest recognizer or a fused pipeline (src/models/pipelines.ts), checked against the manifest. */
+export function resolveRecognizer(manifest: ModelManifest, id: string): ActiveRecognizer {
+  const recognizerIds = manifest.models.filter((m) => m.role === 'recognizer').map((m) => m.id);
+  const entry = (rid: string) => manifest.models.find((m) => m.role === 'recognizer' && m.id === rid);
+  const fused = fusedPipeline(id);
+  const missing = (what: string) =>
+    new AppError('model-missing', `no recognizer "${what}" in the manifest`, `Pick one of: ${[...FUSED_PIPELINES.map((p) => p.id), ...recognizerIds].join(', ')}; or rebuild with \`npm run models\`.`, { file: 'models/manifest.json' });
+  if (fused) {
+    const primary = entry(fused.primary);
+    const secondary = entry(fused.secondary);
+    if (!primary) throw missing(fused.primary);
+    if (!secondary) throw missing(fused.secondary);
+    return { id: fused.id, title: fused.title, modelIds: [primary.id, secondary.id], patchGrid: primary.patchGrids![0], embeddingDim: primary.embedding!.dim + secondary.embedding!.dim };
+  }
+  const single = entry(id);
+  if (!single) throw missing(id);
+  return { id, title: single.title, modelIds: [id], patchGrid: single.patchGrids![0], embeddingDim: single.embedding!.dim };
 }

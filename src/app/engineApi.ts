@@ -33,7 +33,9 @@ export interface ModelsStatus {
   /** The active recognizer's native patch grid and embedding size. */
   readonly patchGrid: { readonly h: number; readonly w: number; readonly c: number };
   readonly embeddingDim: number;
-  /** Every recognizer in the manifest, for the model picker. */
+  /** The recognizer (or fused pipeline) features come from. */
+  readonly active: { readonly id: string; readonly title: string };
+  /** Every recognizer and pipeline, for the model picker. */
   readonly recognizers: readonly { readonly id: string; readonly title: string }[];
 }
 

@@ -9,7 +9,7 @@ import type { FaceFeatures, Point, RgbaImage } from '../core/types.ts';
 import { boxArea, type FaceBox, type FaceDetector } from './detector.ts';
 import { fivePointsFrom68 } from './fivePoints.ts';
 import type { LandmarkModel } from './landmarks.ts';
-import type { Recognizer } from './recognizer.ts';
+import type { FaceEmbedder } from './recognizer.ts';
 import { applyAffine, fitResidual, fitSimilarity, invertAffine, type Affine2x3 } from './similarity.ts';
 import { warpFace } from './warp.ts';
 
@@ -76,7 +76,7 @@ export function largestFaceIndex(faces: readonly { readonly box: FaceBox }[]): n
 export interface FacePipelineParts {
   readonly detector: FaceDetector;
   readonly landmarks: LandmarkModel;
-  readonly recognizer: Recognizer;
+  readonly recognizer: FaceEmbedder;
 }
 
 export class FacePipeline {

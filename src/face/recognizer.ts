@@ -15,7 +15,14 @@ export interface RecognizerOptions {
   readonly patchOutput?: string;
 }
 
-export class Recognizer {
+/** What the face pipeline needs of a recognizer: its input square, its template and features of aligned faces. */
+export interface FaceEmbedder {
+  readonly inputSize: number;
+  readonly template: readonly Point[];
+  embed(faces: readonly RgbaImage[], landmarks?: readonly (readonly Point[] | undefined)[]): Promise<FaceFeatures[]>;
+}
+
+export class Recognizer implements FaceEmbedder {
   readonly inputSize: number;
   readonly model: ModelEntry;
   private readonly grid: PatchGridSpec;

@@ -35,7 +35,7 @@ export async function initEngine(): Promise<void> {
   try {
     const status = await engine.init({ ortBackend: getState().ortBackend, recognizerId: getState().recognizerId, testHooks });
     const { settings, settingsFor } = getState();
-    const active = status.models.find((m) => m.role === 'recognizer')?.id;
+    const active = status.active.id;
     if (active && active !== settingsFor) {
       // Another recognizer than the settings were made for: its native grid and its own alpha.
       setState({ settings: settingsForRecognizer(active, status.patchGrid.h, settings), settingsFor: active });

@@ -81,7 +81,7 @@ export function Controls() {
         {status && (
           <label>
             recognizer{' '}
-            <select value={status.models.find((m) => m.role === 'recognizer')?.id} data-testid="recognizer" onChange={(e) => void setRecognizer(e.target.value)}>
+            <select value={status.active.id} data-testid="recognizer" onChange={(e) => void setRecognizer(e.target.value)}>
               {status.recognizers.map((r) => (
                 <option key={r.id} value={r.id} title={r.title}>
                   {r.id}

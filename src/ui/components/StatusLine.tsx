@@ -14,7 +14,7 @@ export function StatusLine() {
         features: <b data-testid="status-backend">{status ? (status.backend === 'webgpu' ? 'WebGPU' : 'WASM') : '…'}</b>
       </span>
       <span>
-        model: <b>{status?.models.find((m) => m.role === 'recognizer')?.id ?? '…'}</b>
+        model: <b>{status?.active.id ?? '…'}</b>
       </span>
       <span>
         gallery: <b data-testid="status-gallery">{gallery?.count ?? 0}</b>

@@ -1,0 +1,47 @@
+/**
+ * One worker of bench/study/dump.ts: for each lfw-dev image, the app's face
+ * pipeline aligned to FaceRes's 224 frame, then every query variant
+ * (none / crop / mask / sunglasses, drawn on that frame) embedded by FaceRes
+ * directly and by MobileFaceNet through its fixed framing of the same pixels.
+ */
+import { readFileSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { isAppError } from '../../src/core/errors.ts';
+import { boxArea } from '../../src/face/detector.ts';
+import { applyOod } from '../../src/face/ood.ts';
+import { VARIANTS, type DumpJob } from './shared.ts';
+import { Recognizer } from '../../src/face/recognizer.ts';
+import { resampleRect } from '../../src/face/pixels.ts';
+import { decodeImageNode } from '../../tests/unit/face/helpers/decodeNode.ts';
+import { createPipeline, loadSession, modelEntry } from '../../tests/unit/face/helpers/models.ts';
+
+
+
+
+const setup = await createPipeline('faceres');
+const mfnEntry = modelEntry('mobilefacenet-arcface');
+const mfn = new Recognizer(await loadSession(mfnEntry), mfnEntry);
+const side = (workerData as { mfnSide: number }).mfnSide;
+
+async function one(job: DumpJob) {
+  try {
+    const image = decodeImageNode(readFileSync(job.path), job.name);
+    const a = await setup.pipeline.analyse(image, job.name);
+    const areas = a.faces.map((f) => boxArea(f.box)).sort((x, y) => y - x);
+    const refused = areas.length > 1 && areas[1] > 0.7 * areas[0];
+    const faces = VARIANTS.map((v, i) => applyOod(v, a, job.index * 4 + i + 1));
+    const fr = await setup.recognizer.embed(faces.map((f) => f.aligned));
+    const off = (224 - side) / 2;
+    const mf = await mfn.embed(faces.map((f) => resampleRect(f.aligned, { x: off, y: off, width: side, height: side }, 112, 112)));
+    return { index: job.index, ok: true, refused, fr: fr.map((f) => [f.embedding, f.patches.data]), mf: mf.map((f) => [f.embedding, f.patches.data]) };
+  } catch (e) {
+    return { index: job.index, ok: false, code: isAppError(e) ? e.code : String(e) };
+  }
+}
+
+parentPort!.on('message', async (jobs: DumpJob[]) => {
+  const out = [];
+  for (const j of jobs) out.push(await one(j));
+  parentPort!.postMessage({ out });
+});
+parentPort!.postMessage({ ready: true });
