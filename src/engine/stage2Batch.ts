@@ -9,9 +9,12 @@ import { DotWorkspace } from './simd/dotWorkspace.ts';
 import { SinkhornWorkspace, sinkhornEmd, validateSinkhornOptions } from './sinkhornCpu.ts';
 import { patchWeightsSc, patchWeightsScSim } from './weights.ts';
 
-/** Weights known before the costs (uniform, apc, cc, lmk), or derived from each pair's costs (sc, sc-sim). */
+/**
+ * Weights known before the costs (uniform, apc, cc, lmk), or derived from each pair's costs (sc, sc-sim).
+ * u weighs the QUERY patches, v the GALLERY (candidate) patches (the authors' emd.py names them the other way round).
+ */
 export type Stage2Weights =
-  | { readonly kind: 'given'; /** pairs x n */ readonly u: Float32Array; /** pairs x n */ readonly v: Float32Array }
+  | { readonly kind: 'given'; /** pairs x n, query side */ readonly u: Float32Array; /** pairs x n, gallery side */ readonly v: Float32Array }
   | { readonly kind: 'sc' | 'sc-sim' };
 
 export interface Stage2Batch {
@@ -101,6 +104,7 @@ export class CpuStage2Scorer {
       this.ws.dots(q * block, n, candidateAt, n, c, costAt, n);
       for (let x = costAt; x < costAt + n * n; x++) data[x] = 1 - data[x];
       const w = pairWeightsFromBatch(batch, p, data, costAt, u, v);
+      // Cost rows = query patches, columns = candidate patches; the reference mode iterates in the authors' orientation inside.
       const r = sinkhornEmd(data, n, n, w.u, w.v, batch.sinkhorn, costAt, this.sinkhorn);
       similarity[p] = r.similarity;
       iterations[p] = r.iterations;

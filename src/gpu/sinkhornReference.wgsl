@@ -1,7 +1,14 @@
 // Sinkhorn, the authors' loop, one workgroup per (query, candidate) pair, all
-// pairs in one dispatch with no readback between iterations:
-//   K = exp(-d / eps); r = c = 1; repeat up to maxIter:
-//   r = u / (K c); c = v / (K^T r); stop when mean |r - r_prev| < 0.1 (per pair).
+// pairs in one dispatch with no readback between iterations.
+// Layout: cosines[p][i][j], row i = QUERY patch, column j = GALLERY patch;
+// u = query weights, v = gallery weights; the plan T_ij = r_i K_ij c_j, so r
+// scales the query side (rows), c the gallery side (columns).
+// The iteration follows the authors' ORIENTATION (utils/emd.py puts the gallery
+// patches on the rows, their u is the gallery side): K = exp(-d / eps);
+// r = c = 1; repeat up to maxIter:
+//   c = v / (K^T r)   (gallery side first: their r = u / (K c))
+//   r = u / (K c)     (query side last: their c = v / (K^T r); exact marginal)
+//   stop when mean |c - c_prev| < 0.1 (the gallery side; per pair).
 // Thread i owns row i and column i, so N <= WG (64). K lives in workgroup memory.
 
 struct Params {
@@ -101,18 +108,20 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) i
     if (iterations >= params.maxIter) { break; }
     iterations++;
     var change = 0.0;
-    if (i < n) {
-      var s = 0.0;
-      for (var j = 0u; j < n; j++) { s += kern[i * n + j] * c[j]; }
-      let next = u[i] / s;
-      change = abs(next - r[i]);
-      r[i] = next;
-    }
-    workgroupBarrier();
+    // Gallery side first, with the stop test on it.
     if (i < n) {
       var t = 0.0;
       for (var k = 0u; k < n; k++) { t += kern[k * n + i] * r[k]; }
-      c[i] = v[i] / t;
+      let next = v[i] / t;
+      change = abs(next - c[i]);
+      c[i] = next;
+    }
+    workgroupBarrier();
+    // Query side last (its marginal is exact); workgroupSum's barriers order these writes before the next round's reads.
+    if (i < n) {
+      var s = 0.0;
+      for (var j = 0u; j < n; j++) { s += kern[i * n + j] * c[j]; }
+      r[i] = u[i] / s;
     }
     let total = workgroupSum(i, change);
     if (i == 0u) { stopFlag = select(0u, 1u, total / f32(n) < STOP_THRESHOLD); }

@@ -1,6 +1,9 @@
 /**
  * Kernel: the authors' Sinkhorn loop for every pair of a batch
- * (sinkhornReference.wgsl), stop rule per pair. It forms K = exp(-d/eps) in
+ * (sinkhornReference.wgsl), stop rule per pair, in the authors' orientation
+ * (the gallery-side scaling is updated first and tested by the stop rule, the
+ * query side last), as the CPU's `sinkhornEmd` reference mode does. Cosines
+ * stay laid out row = query patch, column = gallery patch. It forms K = exp(-d/eps) in
  * float32, whose smallest normal value is exp(-87); with d up to 2 that needs
  * eps >= 0.025, so smaller eps is refused here (the CPU, in float64, runs it).
  */

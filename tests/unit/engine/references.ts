@@ -159,7 +159,12 @@ export function randomSimplex(rand: () => number, n: number): Float64Array {
 
 /**
  * The authors' PyTorch loop transcribed literally (float64, plain arrays), as
- * an independent reference for the `reference` mode.
+ * an independent reference for the `reference` mode. It takes THEIR
+ * orientation (utils/emd.py): `d` is n x n with row = GALLERY patch, column =
+ * QUERY patch (their dis = 1 - einsum('cm,ncs->nsm'), one pair), `u` the
+ * gallery weights (updated first, tested by the stop rule), `v` the query
+ * weights. The engine's cost is query-rows x gallery-columns: pass
+ * `transposeSquare(cost, n)` and swap the weights.
  */
 export function authorsSinkhorn(d: ArrayLike<number>, n: number, u: ArrayLike<number>, v: ArrayLike<number>, eps: number) {
   const K = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => Math.exp(-d[i * n + j] / eps)));
@@ -195,5 +200,12 @@ export function directPool(data: Float32Array, h: number, w: number, c: number, 
       }
     }
   }
+  return out;
+}
+
+/** d^T for a row-major n x n matrix. */
+export function transposeSquare(d: ArrayLike<number>, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[j * n + i] = d[i * n + j];
   return out;
 }

@@ -49,8 +49,10 @@ function independentApcReference(q: FaceFeatures, g: FaceFeatures, grid: number)
   };
   const u = weights(qg, meanUnit(g));
   const v = weights(gg, meanUnit(q));
-  const d = Array.from({ length: n * n }, (_, x) => 1 - dot(qg, Math.floor(x / n), gg, x % n));
-  return authorsSinkhorn(d, n, u, v, 0.05).sim;
+  // The authors' orientation: row = gallery patch, their u = gallery weights, v = query weights.
+  // (This used to pass the query on the rows, the transposed problem the old reference mode solved.)
+  const d = Array.from({ length: n * n }, (_, x) => 1 - dot(gg, Math.floor(x / n), qg, x % n));
+  return authorsSinkhorn(d, n, v, u, 0.05).sim;
 }
 
 function errorCode(f: () => unknown): Promise<string> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/core/errors.ts';
 import { sinkhornEmd, type SinkhornOptions } from '../../../src/engine/sinkhornCpu.ts';
-import { authorsSinkhorn, bruteForceAssignment, cosineDistances, exactEmd, randomSimplex, randomUnitRows, seededRandom } from './references.ts';
+import { authorsSinkhorn, bruteForceAssignment, cosineDistances, exactEmd, randomSimplex, randomUnitRows, seededRandom, transposeSquare } from './references.ts';
 
 const converged = (eps: number, extra: Partial<SinkhornOptions> = {}): SinkhornOptions => ({ mode: 'converged', eps, maxIter: 200_000, tol: 1e-9, wantPlan: true, ...extra });
 
@@ -156,7 +156,11 @@ describe('closed forms', () => {
 });
 
 describe('reference mode (the authors loop)', () => {
-  it('matches a literal transcription of their code, stops per pair, and leaves the column marginal exact', () => {
+  // The authors put the gallery patches on the rows and update that side first; our cost has the
+  // query on the rows. This test used to feed our query-rows matrix to their loop as is (the
+  // transposed problem, which the old reference mode solved); now their loop gets their
+  // orientation, and the side exact after the last update is the query (our rows).
+  it('matches a literal transcription of their code in their orientation, stops per pair, and leaves the query (row) marginal exact', () => {
     const rand = seededRandom(31);
     for (let t = 0; t < 30; t++) {
       const n = 4 + Math.floor(rand() * 13);
@@ -175,12 +179,13 @@ describe('reference mode (the authors loop)', () => {
       const d = cosineDistances(norm(a), n, norm(b), n, dim);
       const u = randomSimplex(rand, n);
       const v = randomSimplex(rand, n);
-      const ref = authorsSinkhorn(d, n, u, v, 0.05);
+      // d: row = query patch (a), column = gallery patch (b); u = query weights, v = gallery weights.
+      const ref = authorsSinkhorn(transposeSquare(d, n), n, v, u, 0.05);
       const r = sinkhornEmd(d, n, n, u, v, { mode: 'reference', eps: 0.05, maxIter: 100, wantPlan: true });
       expect(r.iterations).toBe(ref.it);
       expect(Math.abs(r.similarity - ref.sim)).toBeLessThan(1e-12);
-      const { cols } = marginals(r.plan!, n, n);
-      expect(maxAbsDiff(cols, v)).toBeLessThan(1e-12);
+      const { rows } = marginals(r.plan!, n, n);
+      expect(maxAbsDiff(rows, u)).toBeLessThan(1e-12);
     }
   });
 
