@@ -1,8 +1,14 @@
 /**
- * `npm run eval -- --gallery DIR [--ood none|crop|mask|sunglasses] [--model ID]
+ * `npm run eval -- --gallery DIR [--preset default|paper] [--ood none|crop|mask|sunglasses] [--model ID]
  *   [--k 100] [--alpha 0.7] [--grid G] [--weights apc] [--sinkhorn reference|converged]
  *   [--limit N] [--seed S] [--json FILE] [--rankings] [--webgpu]
  *   [--also "weights=sc;grid=4;k=200,weights=uniform"]`
+ *
+ * `--preset` picks the starting point (src/models/presets.ts): `default`
+ * (the app's default pipeline and its settings) unless told otherwise, or
+ * `paper` (the published method: MobileFaceNet, alpha 0.7, APC, 7x7, k 100,
+ * reference Sinkhorn). Every other flag overrides the preset; `--alpha`
+ * replaces an adaptive alpha with that fixed one.
  *
  * `--also` adds variants of the main settings, separated by ';' (each a
  * comma-separated list of key=value overrides: weights, grid, k, alpha,
@@ -20,7 +26,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EvalOptions, EvalReport, ImportProgress, ModelsStatus } from '../src/app/engineApi.ts';
-import { DEFAULT_SETTINGS, type OodTransform, type RerankSettings, type SinkhornMode, type Weighting } from '../src/core/types.ts';
+import { type OodTransform, type RerankSettings, type SinkhornMode, type Weighting } from '../src/core/types.ts';
+import { presetById, PRESETS, type PresetId } from '../src/models/presets.ts';
 import { argValue, launchApp, repoRoot, servePreview } from './browser.ts';
 
 interface Automation {
@@ -37,7 +44,8 @@ declare global {
 export interface EvalArgs {
   readonly gallery: string;
   readonly ood: OodTransform;
-  readonly model?: string;
+  readonly preset: PresetId;
+  readonly model: string;
   readonly settings: RerankSettings;
   readonly limit?: number;
   readonly seed: number;
@@ -47,7 +55,7 @@ export interface EvalArgs {
   readonly extraSettings?: readonly RerankSettings[];
 }
 
-export type EvalJson = EvalReport & { index_images_per_s: number | null; failed_images: { file: string; code: string; message: string }[]; gallery_dir: string; cached_images: number };
+export type EvalJson = EvalReport & { preset?: PresetId; index_images_per_s: number | null; failed_images: { file: string; code: string; message: string }[]; gallery_dir: string; cached_images: number };
 
 export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   const gallery = argValue(argv, 'gallery');
@@ -62,20 +70,25 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got ${v}`);
     return n;
   };
-  const mode = (argValue(argv, 'sinkhorn') ?? DEFAULT_SETTINGS.sinkhorn.mode) as SinkhornMode;
+  const presetId = argValue(argv, 'preset') ?? 'default';
+  const preset = presetById(presetId);
+  if (!preset) throw new Error(`--preset must be one of ${PRESETS.map((p) => p.id).join(', ')}, got ${presetId}`);
+  const base = preset.settings;
+  const mode = (argValue(argv, 'sinkhorn') ?? base.sinkhorn.mode) as SinkhornMode;
   const settings: RerankSettings = {
-    ...DEFAULT_SETTINGS,
-    k: num('k', DEFAULT_SETTINGS.k),
-    alpha: alphaArg === 'sum' ? 'sum' : num('alpha', DEFAULT_SETTINGS.alpha as number),
-    grid: num('grid', DEFAULT_SETTINGS.grid),
-    weighting: (argValue(argv, 'weights') ?? DEFAULT_SETTINGS.weighting) as Weighting,
-    sinkhorn: { ...DEFAULT_SETTINGS.sinkhorn, mode, maxIter: mode === 'converged' ? 1000 : 100 },
+    ...base,
+    k: num('k', base.k),
+    alpha: alphaArg === 'sum' ? 'sum' : num('alpha', base.alpha as number),
+    adaptiveAlpha: alphaArg === undefined ? base.adaptiveAlpha : null,
+    grid: num('grid', base.grid),
+    weighting: (argValue(argv, 'weights') ?? base.weighting) as Weighting,
+    sinkhorn: { ...base.sinkhorn, mode, maxIter: mode === base.sinkhorn.mode ? base.sinkhorn.maxIter : mode === 'converged' ? 1000 : 100 },
     backend: argv.includes('--webgpu') ? 'auto' : 'cpu',
   };
   const limit = argValue(argv, 'limit');
   const also = argValue(argv, 'also');
   const extraSettings = also ? also.split(';').filter((v) => v.trim() !== '').map((v) => applyOverrides(settings, v)) : undefined;
-  return { gallery: resolve(gallery), ood, model: argValue(argv, 'model'), settings, limit: limit ? Number(limit) : undefined, seed: num('seed', 1), rankings: argv.includes('--rankings'), webgpu: argv.includes('--webgpu'), extraSettings };
+  return { gallery: resolve(gallery), ood, preset: preset.id, model: argValue(argv, 'model') ?? preset.recognizerId, settings, limit: limit ? Number(limit) : undefined, seed: num('seed', 1), rankings: argv.includes('--rankings'), webgpu: argv.includes('--webgpu'), extraSettings };
 }
 
 /** `weights=sc,grid=4` applied to a copy of `base`; unknown keys or bad values throw, naming them. */
@@ -91,7 +104,7 @@ export function applyOverrides(base: RerankSettings, spec: string): RerankSettin
     if (key === 'weights') s = { ...s, weighting: value as Weighting };
     else if (key === 'grid') s = { ...s, grid: needNumber() };
     else if (key === 'k') s = { ...s, k: needNumber() };
-    else if (key === 'alpha') s = { ...s, alpha: value === 'sum' ? 'sum' : needNumber() };
+    else if (key === 'alpha') s = { ...s, alpha: value === 'sum' ? 'sum' : needNumber(), adaptiveAlpha: null };
     else if (key === 'sinkhorn') {
       if (value !== 'reference' && value !== 'converged') throw new Error(`--also: sinkhorn must be reference or converged, got ${value}`);
       s = { ...s, sinkhorn: { ...s.sinkhorn, mode: value, maxIter: value === 'converged' ? 1000 : 100 } };
@@ -104,8 +117,8 @@ export function applyOverrides(base: RerankSettings, spec: string): RerankSettin
  * The browser profile that caches a gallery's features for one recognizer,
  * and the fixed port its origin needs (IndexedDB is per origin, port included).
  */
-export function evalProfile(gallery: string, model: string | undefined): { profileDir: string; port: number } {
-  const profileKey = createHash('sha1').update(`${gallery}|${model ?? 'default'}`).digest('hex').slice(0, 16);
+export function evalProfile(gallery: string, model: string): { profileDir: string; port: number } {
+  const profileKey = createHash('sha1').update(`${gallery}|${model}`).digest('hex').slice(0, 16);
   return { profileDir: join(repoRoot, '.cache/eval-profiles', profileKey), port: 42000 + (parseInt(profileKey.slice(0, 6), 16) % 8000) };
 }
 
@@ -119,7 +132,7 @@ export async function runEval(args: EvalArgs): Promise<EvalJson> {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => log(`page error: ${e.message}\n`));
     await page.exposeFunction('__evalProgress', (done: number, total: number) => log(`\r  evaluating ${args.ood}: ${done}/${total}   `));
-    const params = new URLSearchParams({ backend: 'wasm', ...(args.model ? { model: args.model } : {}) });
+    const params = new URLSearchParams({ backend: 'wasm', model: args.model });
     await page.goto(`${served.url}/?${params}`);
     await page.waitForFunction(() => window.__deepfaceEmd?.state().models.phase !== 'loading' && window.__deepfaceEmd.state().gallery !== null, null, { timeout: 120_000 }).catch(() => undefined);
     const models = await page.evaluate(() => window.__deepfaceEmd.state().models);
@@ -152,16 +165,22 @@ export async function runEval(args: EvalArgs): Promise<EvalJson> {
       cached_images: last.skippedDuplicates,
       failed_images: last.problems.map((p) => ({ file: p.file, code: p.code, message: p.message })),
     };
-    return { ...report, ...run, ...(report.variants ? { variants: report.variants.map((v) => ({ ...v, ...run })) } : {}) };
+    return { ...report, preset: args.preset, ...run, ...(report.variants ? { variants: report.variants.map((v) => ({ ...v, ...run })) } : {}) };
   } finally {
     await context.close();
     served.close();
   }
 }
 
+/** A fixed alpha, or the adaptive rule as `clean/damaged@threshold`. */
+export function alphaText(r: EvalReport): string {
+  const a = r.adaptive_alpha;
+  return a ? `${a.clean}/${a.damaged}@${a.threshold}` : String(r.alpha);
+}
+
 export function markdownRow(r: EvalJson): string {
   const f = (x: number) => x.toFixed(2);
-  return `| ${r.model} | ${r.ood} | ${r.grid}x${r.grid} | ${r.weights} | ${r.alpha} | ${r.k} | ${r.n_queries} | ${f(r.stage1.p1)} / ${f(r.stage1.rp)} / ${f(r.stage1.mapr)} | ${f(r.stage2.p1)} / ${f(r.stage2.rp)} / ${f(r.stage2.mapr)} | ${f(r.max_precision_at_k)} | ${r.ms_per_query.stage1.toFixed(1)} / ${r.ms_per_query.stage2.toFixed(1)} |`;
+  return `| ${r.model} | ${r.ood} | ${r.grid}x${r.grid} | ${r.weights} | ${alphaText(r)} | ${r.k} | ${r.n_queries} | ${f(r.stage1.p1)} / ${f(r.stage1.rp)} / ${f(r.stage1.mapr)} | ${f(r.stage2.p1)} / ${f(r.stage2.rp)} / ${f(r.stage2.mapr)} | ${f(r.max_precision_at_k)} | ${r.ms_per_query.stage1.toFixed(1)} / ${r.ms_per_query.stage2.toFixed(1)} |`;
 }
 
 export const MARKDOWN_HEAD = '| model | queries | grid | weights | alpha | k | n | stage 1 P@1 / RP / MAP@R | stage 2 P@1 / RP / MAP@R | max P@k | ms/query (1 / 2) |\n|---|---|---|---|---|---|---|---|---|---|---|';

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { argValue, launchApp, servePreview } from './browser.ts';
 import { evalProfile } from './eval.ts';
+import { DEFAULT_RECOGNIZER_ID } from '../src/models/pipelines.ts';
 
 interface Change {
   readonly name: string;
@@ -80,7 +81,7 @@ function firstImage(dir: string): string {
 }
 
 export async function runUiLatency(opts: { gallery: string; query?: string; repeats: number; log: (s: string) => void }): Promise<{ gallery: number; rows: UiLatencyRow[] }> {
-  const { profileDir: cached, port } = evalProfile(opts.gallery, undefined);
+  const { profileDir: cached, port } = evalProfile(opts.gallery, DEFAULT_RECOGNIZER_ID);
   if (!existsSync(cached)) throw new Error(`no indexed profile for ${opts.gallery}: run \`npm run eval -- --gallery ${opts.gallery}\` first`);
   const profile = mkdtempSync(join(tmpdir(), 'ui-latency-'));
   cpSync(cached, profile, { recursive: true, filter: (src) => !/Singleton(Lock|Socket|Cookie)$/.test(src) });

@@ -453,7 +453,7 @@ export class AppEngine {
     withRankings: boolean,
   ): EvalReport {
     const { scores } = acc;
-    const main = summarise(scores, counts, settings.k, settings.alpha);
+    const main = summarise(scores, counts, settings.k, settings.alpha, settings.adaptiveAlpha);
     const triple = (m: RetrievalMetrics): MetricTriple => ({ p1: m.p1, rp: m.rPrecision, mapr: m.mapAtR });
     const n = Math.max(scores.length, 1);
     return {
@@ -461,6 +461,7 @@ export class AppEngine {
       grid: settings.grid,
       weights: settings.weighting,
       alpha: settings.alpha,
+      adaptive_alpha: settings.adaptiveAlpha ?? null,
       k: settings.k,
       ood: opts.ood,
       sinkhorn: settings.sinkhorn.mode,
@@ -480,7 +481,7 @@ export class AppEngine {
               label: q.label,
               relevant: counts.get(q.label) ?? 0,
               stage1: q.stage1Labels,
-              stage2: stage2Labels(q, settings.alpha),
+              stage2: stage2Labels(q, settings.alpha, settings.adaptiveAlpha),
             })),
           }
         : {}),
@@ -500,6 +501,8 @@ export class AppEngine {
       fallbackReason: r.fallbackReason,
       galleryCount: this.labels.size,
       k,
+      alpha: r.alpha,
+      alphaReason: r.alphaReason,
     };
   }
 

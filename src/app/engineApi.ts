@@ -111,6 +111,9 @@ export interface SearchView {
   readonly fallbackReason?: string;
   readonly galleryCount: number;
   readonly k: number;
+  /** The alpha this query got, and why when an adaptive rule chose it. */
+  readonly alpha: number | 'sum';
+  readonly alphaReason: string;
 }
 
 export interface PairView {
@@ -153,7 +156,10 @@ export interface EvalReport {
   readonly model: string;
   readonly grid: number;
   readonly weights: string;
+  /** The fixed alpha (unused when `adaptive_alpha` is set). */
   readonly alpha: number | 'sum';
+  /** The per-query alpha rule the main stage-2 numbers used, if any (the sweep is always fixed alphas). */
+  readonly adaptive_alpha: import('../core/types.ts').AdaptiveAlpha | null;
   readonly k: number;
   readonly ood: string;
   readonly sinkhorn: string;

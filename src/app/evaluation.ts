@@ -4,7 +4,8 @@
  * the top-k's separate s_cos and s_emd, so an alpha sweep only re-blends.
  */
 import { evaluateRetrieval, type RankedQuery, type RetrievalMetrics } from '../engine/metrics.ts';
-import { finalOrder, rerankTopK, type Alpha } from '../engine/rerank.ts';
+import type { AdaptiveAlpha } from '../core/types.ts';
+import { alphaForQuery, finalOrder, rerankTopK, type Alpha } from '../engine/rerank.ts';
 
 export interface EvalQueryScores {
   readonly queryKey: string;
@@ -30,16 +31,21 @@ export function leaveOneOutCounts(labels: Iterable<string>): Map<string, number>
   return counts;
 }
 
-/** Labels in the final (re-ranked) order. */
-export function stage2Labels(q: EvalQueryScores, alpha: Alpha): string[] {
+/**
+ * Labels in the final (re-ranked) order. With an adaptive rule the query's
+ * alpha comes from its stage-1 top-1 score as in a real search (the query
+ * itself already left out of the list, as it is absent from a real gallery).
+ */
+export function stage2Labels(q: EvalQueryScores, alpha: Alpha, adaptive?: AdaptiveAlpha | null): string[] {
   const k = q.sCos.length;
   const top = Array.from({ length: k }, (_, i) => ({ sCos: q.sCos[i], sEmd: q.sEmd[i] }));
-  return finalOrder(q.stage1Labels.length, rerankTopK(top, alpha)).map((i) => q.stage1Labels[i]);
+  const chosen = alphaForQuery(alpha, adaptive, k > 0 ? q.sCos[0] : 0).alpha;
+  return finalOrder(q.stage1Labels.length, rerankTopK(top, chosen)).map((i) => q.stage1Labels[i]);
 }
 
-export function summarise(queries: readonly EvalQueryScores[], counts: ReadonlyMap<string, number>, k: number, alpha: Alpha): EvalSummary {
+export function summarise(queries: readonly EvalQueryScores[], counts: ReadonlyMap<string, number>, k: number, alpha: Alpha, adaptive?: AdaptiveAlpha | null): EvalSummary {
   const s1: RankedQuery[] = queries.map((q) => ({ label: q.label, ranked: q.stage1Labels }));
-  const s2: RankedQuery[] = queries.map((q) => ({ label: q.label, ranked: stage2Labels(q, alpha) }));
+  const s2: RankedQuery[] = queries.map((q) => ({ label: q.label, ranked: stage2Labels(q, alpha, adaptive) }));
   return { alpha, stage1: evaluateRetrieval(s1, counts, k), stage2: evaluateRetrieval(s2, counts, k) };
 }
 

@@ -38,6 +38,17 @@ export type SinkhornMode = 'reference' | 'converged';
 export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
 export type OodTransform = 'none' | 'crop' | 'mask' | 'sunglasses';
 
+/**
+ * Alpha per query (issue 13): when the query's stage-1 top-1 score is below
+ * `threshold` it looks damaged (occluded, cropped) and the EMD gets weight
+ * `damaged`; otherwise `clean`. Chosen on lfw-dev by cross-validation.
+ */
+export interface AdaptiveAlpha {
+  readonly threshold: number;
+  readonly clean: number;
+  readonly damaged: number;
+}
+
 export interface RerankSettings {
   /** Number of stage-1 candidates re-ranked (paper: 100). */
   readonly k: number;
@@ -52,6 +63,8 @@ export interface RerankSettings {
     readonly maxIter: number;
   };
   readonly backend: BackendChoice;
+  /** When set, each query's alpha comes from this rule and `alpha` is not used. */
+  readonly adaptiveAlpha?: AdaptiveAlpha | null;
 }
 
 export const DEFAULT_SETTINGS: RerankSettings = {

@@ -4,6 +4,7 @@
  * candidate so a new alpha only re-blends (no Sinkhorn).
  */
 import { AppError } from '../core/errors.ts';
+import type { AdaptiveAlpha } from '../core/types.ts';
 
 /** alpha in [0, 1]: alpha*s_emd + (1-alpha)*s_cos. 'sum' (or any alpha < 0, the authors' convention): s_emd + s_cos. */
 export type Alpha = number | 'sum';
@@ -55,4 +56,32 @@ export function finalOrder(stage1Length: number, reranked: readonly RerankedEntr
   const order = reranked.map((e) => e.stage1Index);
   for (let i = reranked.length; i < stage1Length; i++) order.push(i);
   return order;
+}
+
+/** The alpha one query gets, and why (the UI shows both). */
+export interface QueryAlpha {
+  readonly alpha: Alpha;
+  /** Empty for a fixed alpha. */
+  readonly reason: string;
+}
+
+/**
+ * A fixed alpha, or the adaptive rule's choice from the query's stage-1
+ * top-1 score (a damaged query matches nothing well, so its best score is low).
+ */
+export function alphaForQuery(fixed: Alpha, rule: AdaptiveAlpha | null | undefined, stage1Top1: number): QueryAlpha {
+  if (!rule) return { alpha: fixed, reason: '' };
+  validateAdaptiveAlpha(rule);
+  const clean = stage1Top1 >= rule.threshold;
+  const cmp = `top-1 stage-1 score ${stage1Top1.toFixed(3)} ${clean ? '>=' : '<'} ${rule.threshold}`;
+  return clean
+    ? { alpha: rule.clean, reason: `${cmp}: the query looks clean, so cosine leads (alpha ${rule.clean})` }
+    : { alpha: rule.damaged, reason: `${cmp}: the query looks damaged (occluded or cropped), so the patch EMD gets more say (alpha ${rule.damaged})` };
+}
+
+export function validateAdaptiveAlpha(rule: AdaptiveAlpha): void {
+  const ok = (x: number) => typeof x === 'number' && x >= 0 && x <= 1;
+  if (!ok(rule.clean) || !ok(rule.damaged) || !Number.isFinite(rule.threshold)) {
+    throw new AppError('invalid-argument', `adaptive alpha needs alphas in [0, 1] and a finite threshold, got ${JSON.stringify(rule)}`, 'Use the default preset, or a fixed alpha.');
+  }
 }

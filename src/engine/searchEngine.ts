@@ -8,7 +8,7 @@ import { AppError } from '../core/errors.ts';
 import type { FaceFeatures, RerankSettings, Weighting } from '../core/types.ts';
 import { GalleryStore, type GalleryItem } from './galleryStore.ts';
 import { requireValidGrid, unitAveragePatch, unitPatchGrid } from './patchGrid.ts';
-import { type Alpha, rerankTopK, validateAlpha } from './rerank.ts';
+import { type Alpha, alphaForQuery, rerankTopK, validateAdaptiveAlpha, validateAlpha } from './rerank.ts';
 import { DotWorkspace } from './simd/dotWorkspace.ts';
 import { sinkhornEmd, validateSinkhornOptions } from './sinkhornCpu.ts';
 import { CpuStage2Scorer, type Stage2Accelerator, type Stage2Batch, type Stage2BatchResult, type Stage2Weights } from './stage2Batch.ts';
@@ -45,7 +45,10 @@ export interface SearchResult {
   readonly backendUsed: 'webgpu' | 'cpu';
   /** Why stage 2 ran on the CPU although WebGPU was allowed. */
   readonly fallbackReason?: string;
+  /** The alpha this query's stage 2 used. */
   readonly alpha: Alpha;
+  /** Why, when an adaptive rule chose it (empty for a fixed alpha). */
+  readonly alphaReason: string;
 }
 
 export interface PairDetail {
@@ -147,14 +150,14 @@ export class SearchEngine {
     const { result, backendUsed, fallbackReason } = await this.scoreWithBackend(batch, settings);
     const t2 = performance.now();
     this.last = { stage1, sEmd: result.similarity, stage1Ms: t1 - t0, stage2Ms: t2 - t1, backendUsed, fallbackReason };
-    return this.assemble(settings.alpha, t2 - t0);
+    return this.assemble(alphaForQuery(settings.alpha, settings.adaptiveAlpha, stage1[0]?.score ?? 0), t2 - t0);
   }
 
-  /** Re-blends the last query's cached scores with a new alpha; no Sinkhorn runs. */
+  /** Re-blends the last query's cached scores with a new (fixed) alpha; no Sinkhorn runs. */
   reblend(alpha: Alpha): SearchResult {
     validateAlpha(alpha);
     if (!this.last) throw new AppError('invalid-argument', 'no search to re-blend yet (or the gallery changed since)', 'Run a search first.');
-    return this.assemble(alpha, 0);
+    return this.assemble({ alpha, reason: '' }, 0);
   }
 
   /** The transport plan and weights of one pair, for the flow and heatmap views (CPU, float64). */
@@ -188,7 +191,7 @@ export class SearchEngine {
     };
   }
 
-  private assemble(alpha: Alpha, totalMs: number): SearchResult {
+  private assemble({ alpha, reason }: { alpha: Alpha; reason: string }, totalMs: number): SearchResult {
     const last = this.last!;
     const topK = Array.from(last.sEmd, (sEmd, i) => ({ sEmd, sCos: last.stage1[i].score }));
     const stage2: Stage2Hit[] = rerankTopK(topK, alpha).map((e) => {
@@ -202,6 +205,7 @@ export class SearchEngine {
       backendUsed: last.backendUsed,
       ...(last.fallbackReason ? { fallbackReason: last.fallbackReason } : {}),
       alpha,
+      alphaReason: reason,
     };
   }
 
@@ -297,6 +301,7 @@ export class SearchEngine {
 function validateSettings(s: RerankSettings): void {
   if (!Number.isInteger(s.k) || s.k < 1) throw new AppError('invalid-argument', `k must be a positive integer, got ${s.k}`, 'The paper uses k = 100.');
   validateAlpha(s.alpha);
+  if (s.adaptiveAlpha) validateAdaptiveAlpha(s.adaptiveAlpha);
   validateSinkhornOptions(s.sinkhorn);
   if (!['auto', 'webgpu', 'cpu'].includes(s.backend)) throw new AppError('invalid-argument', `unknown backend ${String(s.backend)}`, "Use 'auto', 'webgpu' or 'cpu'.");
 }

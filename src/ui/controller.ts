@@ -4,6 +4,7 @@
  * beyond wiring.
  */
 import type { ExtractFaultRule, ImportEntry } from '../../workers/appEngine.ts';
+import { presetById } from '../models/presets.ts';
 import { settingsForRecognizer } from '../models/recommended.ts';
 import { toPlainError } from '../core/errors.ts';
 import type { OodTransform, RerankSettings } from '../core/types.ts';
@@ -155,7 +156,8 @@ export async function updateSettings(patch: Partial<RerankSettings>): Promise<vo
   const before = getState().settings;
   const settings = { ...before, ...patch, sinkhorn: { ...before.sinkhorn, ...(patch.sinkhorn ?? {}) } };
   setState({ settings });
-  const onlyAlpha = Object.keys(patch).every((k) => k === 'alpha');
+  // A fixed alpha only re-blends cached scores; the adaptive rule's on/off does too, but needs the stage-1 top-1, so it searches.
+  const onlyAlpha = Object.keys(patch).every((k) => k === 'alpha' || k === 'adaptiveAlpha') && !settings.adaptiveAlpha;
   if (onlyAlpha && getState().results) {
     const seq = ++searchSeq;
     try {
@@ -205,6 +207,24 @@ export async function clearGallery(): Promise<void> {
 
 export async function galleryThumbnail(key: string): Promise<Blob | undefined> {
   return requireEngine().thumbnail(key);
+}
+
+/**
+ * A preset sets the recognizer and every re-ranking setting. Marking the
+ * settings as made for the preset's recognizer keeps initEngine from
+ * replacing them with that recognizer's own recommendation.
+ */
+export async function applyPreset(id: string): Promise<void> {
+  const preset = presetById(id);
+  if (!preset) return;
+  const status = getState().models;
+  const active = status.phase === 'ready' ? status.status.active.id : undefined;
+  setState({ settings: preset.settings, settingsFor: preset.recognizerId });
+  if (active !== preset.recognizerId) {
+    await setRecognizer(preset.recognizerId);
+    return;
+  }
+  await search();
 }
 
 /** Galleries are kept per recognizer: switching loads that model's own gallery. */

@@ -3,6 +3,7 @@ import { create } from 'zustand';
 import type { EvalProgress, EvalReport, GalleryInfo, ImportProgress, ModelsStatus, OrtBackendChoice, PairView, QueryView, SearchView } from '../app/engineApi.ts';
 import type { PlainError } from '../core/errors.ts';
 import { DEFAULT_SETTINGS, type OodTransform, type RerankSettings } from '../core/types.ts';
+import { DEFAULT_RECOGNIZER_ID } from '../models/pipelines.ts';
 
 export type ModelsPhase = { phase: 'loading' } | { phase: 'ready'; status: ModelsStatus } | { phase: 'failed'; error: PlainError };
 
@@ -38,7 +39,7 @@ export const useAppStore = create<AppState>(() => ({
   recognizerId: new URLSearchParams(globalThis.location?.search ?? '').get('model') ?? undefined,
   models: { phase: 'loading' },
   settings: DEFAULT_SETTINGS,
-  settingsFor: 'mobilefacenet-arcface',
+  settingsFor: DEFAULT_RECOGNIZER_ID,
   ood: 'none',
   gallery: null,
   importing: null,

@@ -1,5 +1,7 @@
 import type { SinkhornMode, Weighting } from '../../core/types.ts';
-import { setRecognizer, updateSettings } from '../controller.ts';
+import { DEFAULT_SETTINGS } from '../../core/types.ts';
+import { matchingPreset, PRESETS } from '../../models/presets.ts';
+import { applyPreset, setRecognizer, updateSettings } from '../controller.ts';
 import { useAppStore } from '../store.ts';
 
 const WEIGHTINGS: Weighting[] = ['uniform', 'apc', 'cc', 'sc', 'sc-sim', 'lmk'];
@@ -10,24 +12,49 @@ export function Controls() {
   const native = status?.patchGrid.h ?? 7;
   const grids = Array.from({ length: native }, (_, i) => native - i);
   const isSum = s.alpha === 'sum';
+  const adaptive = s.adaptiveAlpha ?? null;
+  const preset = status ? matchingPreset(status.active.id, s) : undefined;
+  // The rule chosen on lfw-dev belongs to the default pipeline's score scale.
+  const defaultRule = DEFAULT_SETTINGS.adaptiveAlpha ?? null;
   return (
     <section className="panel controls" aria-label="Re-ranking settings">
       <h2>Re-ranking</h2>
       <label>
-        alpha <output data-testid="alpha-value">{isSum ? 'sum' : (s.alpha as number).toFixed(2)}</output>
+        preset{' '}
+        <select value={preset?.id ?? 'custom'} data-testid="preset" onChange={(e) => void applyPreset(e.target.value)}>
+          {PRESETS.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.title}
+            </option>
+          ))}
+          <option value="custom" disabled>
+            custom
+          </option>
+        </select>
+      </label>
+      <p className="note" data-testid="preset-summary">
+        {preset ? preset.summary : 'Custom: settings moved away from a preset; pick one to go back.'}
+      </p>
+      <label>
+        alpha <output data-testid="alpha-value">{adaptive ? `auto (${adaptive.clean} / ${adaptive.damaged})` : isSum ? 'sum' : (s.alpha as number).toFixed(2)}</output>
         <input
           type="range"
           min={0}
           max={1}
           step={0.05}
           disabled={isSum}
-          value={isSum ? 0.7 : (s.alpha as number)}
+          value={isSum ? 0.7 : adaptive ? adaptive.clean : (s.alpha as number)}
           data-testid="alpha"
-          onChange={(e) => void updateSettings({ alpha: Number(e.target.value) })}
+          onChange={(e) => void updateSettings({ alpha: Number(e.target.value), adaptiveAlpha: null })}
         />
       </label>
+      {defaultRule && (
+        <label title={`alpha ${defaultRule.clean} when the stage-1 top-1 score is >= ${defaultRule.threshold}, else ${defaultRule.damaged}`}>
+          <input type="checkbox" checked={adaptive !== null} disabled={isSum} data-testid="alpha-adaptive" onChange={(e) => void updateSettings({ adaptiveAlpha: e.target.checked ? defaultRule : null })} /> alpha per query (more EMD when the query looks damaged)
+        </label>
+      )}
       <label>
-        <input type="checkbox" checked={isSum} data-testid="alpha-sum" onChange={(e) => void updateSettings({ alpha: e.target.checked ? 'sum' : 0.7 })} /> sum mode (s_emd + s_cos)
+        <input type="checkbox" checked={isSum} data-testid="alpha-sum" onChange={(e) => void updateSettings({ alpha: e.target.checked ? 'sum' : 0.7, adaptiveAlpha: null })} /> sum mode (s_emd + s_cos)
       </label>
       <label>
         grid{' '}

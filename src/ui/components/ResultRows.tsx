@@ -1,5 +1,6 @@
 import type { RankedView } from '../../app/engineApi.ts';
 import { selectResult } from '../controller.ts';
+import { matchingPreset } from '../../models/presets.ts';
 import { useAppStore } from '../store.ts';
 import { Thumb } from './Thumb.tsx';
 
@@ -28,9 +29,18 @@ export function ResultRows() {
   const known = useAppStore((s) => s.query?.view.knownIdentity);
   const selected = useAppStore((s) => s.selectedKey);
   const searching = useAppStore((s) => s.searching);
+  const settings = useAppStore((s) => s.settings);
+  const active = useAppStore((s) => (s.models.phase === 'ready' ? s.models.status.active : null));
+  const preset = active ? matchingPreset(active.id, settings) : undefined;
+  const policyName = preset ? `the ${preset.id} preset (${preset.title})` : `custom settings on ${active?.id ?? '?'}`;
   if (!results) return <section className="panel results"><p className="hint">Build a gallery and drop a query to see the rankings.</p></section>;
   return (
     <section className={`panel results ${searching ? 'busy' : ''}`} aria-label="Results">
+      <p className="policy" data-testid="ranking-policy">
+        ranked by <b>{policyName}</b>
+        {' · '}stage 2 alpha <b data-testid="query-alpha">{results.alpha === 'sum' ? 'sum' : results.alpha.toFixed(2)}</b>
+        {results.alphaReason && <span data-testid="alpha-reason"> ({results.alphaReason})</span>}
+      </p>
       <div className="result-row">
         <h3>Stage 1: cosine</h3>
         <ol data-testid="stage1-row">
