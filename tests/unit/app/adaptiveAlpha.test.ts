@@ -1,0 +1,69 @@
+/** The per-query alpha rule's decisions on fixed inputs, in the engine, the evaluation and the presets. */
+import { describe, expect, it } from 'vitest';
+import { stage2Labels, summarise, leaveOneOutCounts, type EvalQueryScores } from '../../../src/app/evaluation.ts';
+import { DEFAULT_SETTINGS } from '../../../src/core/types.ts';
+import { alphaForQuery } from '../../../src/engine/rerank.ts';
+import { matchingPreset, PAPER_SETTINGS, presetById } from '../../../src/models/presets.ts';
+import { settingsForRecognizer } from '../../../src/models/recommended.ts';
+
+const rule = { threshold: 0.5, clean: 0.2, damaged: 0.9 };
+
+describe('alphaForQuery', () => {
+  it('a fixed alpha is used as it is, with no reason', () => {
+    expect(alphaForQuery(0.7, null, 0.1)).toEqual({ alpha: 0.7, reason: '' });
+    expect(alphaForQuery('sum', undefined, 0.9)).toEqual({ alpha: 'sum', reason: '' });
+  });
+  it('below the threshold the query counts as damaged; at or above, as clean; the reason names the score', () => {
+    const low = alphaForQuery(0.7, rule, 0.4999);
+    expect(low.alpha).toBe(0.9);
+    expect(low.reason).toMatch(/0\.500 < 0\.5.*damaged.*alpha 0\.9/);
+    expect(alphaForQuery(0.7, rule, 0.5).alpha).toBe(0.2);
+    expect(alphaForQuery(0.7, rule, 0.93).reason).toMatch(/>= 0\.5.*clean.*alpha 0\.2/);
+  });
+  it('refuses a rule with alphas outside [0, 1]', () => {
+    expect(() => alphaForQuery(0.7, { ...rule, damaged: 1.5 }, 0.3)).toThrow(/adaptive alpha/);
+  });
+});
+
+describe('evaluation with the adaptive rule', () => {
+  // Query 1's best stage-1 score is low (damaged): alpha 0.9 lets EMD move 'a' up.
+  // Query 2's is high (clean): alpha 0.2 keeps cosine's order although EMD prefers 'b'.
+  const q1: EvalQueryScores = { queryKey: 'q1', label: 'a', stage1Labels: ['b', 'a', 'c'], sCos: [0.45, 0.44], sEmd: [0.3, 0.6] };
+  const q2: EvalQueryScores = { queryKey: 'q2', label: 'a', stage1Labels: ['a', 'b', 'c'], sCos: [0.8, 0.7], sEmd: [0.5, 0.6] };
+  it('each query gets its own alpha from its stage-1 top-1', () => {
+    // q1 at 0.9: a = 0.9*0.6 + 0.1*0.44 = 0.584 > b = 0.9*0.3 + 0.1*0.45 = 0.315.
+    expect(stage2Labels(q1, 0.7, rule)).toEqual(['a', 'b', 'c']);
+    // q2 at 0.2: a = 0.2*0.5 + 0.8*0.8 = 0.74 > b = 0.2*0.6 + 0.8*0.7 = 0.68; a fixed 0.9 would flip them.
+    expect(stage2Labels(q2, 0.7, rule)).toEqual(['a', 'b', 'c']);
+    expect(stage2Labels(q2, 0.9)).toEqual(['b', 'a', 'c']);
+  });
+  it('the summary uses the rule for stage 2 and leaves stage 1 alone', () => {
+    const counts = leaveOneOutCounts(['a', 'a', 'b', 'c']);
+    const s = summarise([q1, q2], counts, 2, 0.9, rule);
+    expect(s.stage1.p1).toBe(50);
+    expect(s.stage2.p1).toBe(100);
+    expect(summarise([q1, q2], counts, 2, 0.9).stage2.p1).toBe(50);
+  });
+});
+
+describe('presets', () => {
+  it("the paper preset is the published method: MobileFaceNet, alpha 0.7, APC, 7x7, k 100, reference Sinkhorn (eps 0.05, 100 iterations), no adaptive alpha", () => {
+    const p = presetById('paper')!;
+    expect(p.recognizerId).toBe('mobilefacenet-arcface');
+    expect(PAPER_SETTINGS).toMatchObject({ k: 100, alpha: 0.7, grid: 7, weighting: 'apc', sinkhorn: { mode: 'reference', eps: 0.05, maxIter: 100 } });
+    expect(PAPER_SETTINGS.adaptiveAlpha ?? null).toBeNull();
+  });
+  it('settings are recognised as a preset only when they match it exactly (backend aside)', () => {
+    expect(matchingPreset('mobilefacenet-arcface', { ...PAPER_SETTINGS, backend: 'cpu' })?.id).toBe('paper');
+    expect(matchingPreset('mobilefacenet-arcface', { ...PAPER_SETTINGS, alpha: 0.65 })).toBeUndefined();
+    expect(matchingPreset('faceres', PAPER_SETTINGS)).toBeUndefined();
+    expect(matchingPreset(undefined, DEFAULT_SETTINGS)?.id).toBe('default');
+  });
+  it('switching to the default pipeline restores its alpha rule; switching to another recognizer drops it', () => {
+    const def = presetById('default')!;
+    const s = settingsForRecognizer(def.recognizerId, 7, { ...PAPER_SETTINGS, k: 50 });
+    expect(s.adaptiveAlpha ?? null).toEqual(DEFAULT_SETTINGS.adaptiveAlpha ?? null);
+    expect(s.alpha).toBe(DEFAULT_SETTINGS.alpha);
+    expect(settingsForRecognizer('dlib-resnet', 8, DEFAULT_SETTINGS).adaptiveAlpha ?? null).toBeNull();
+  });
+});
