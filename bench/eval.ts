@@ -1,5 +1,5 @@
 /**
- * `npm run eval -- --gallery DIR [--preset default|paper] [--ood none|crop|mask|sunglasses] [--model ID]
+ * `npm run eval -- [--gallery DIR (default ../shared/data/lfw-dev)] [--preset default|paper] [--ood none|crop|mask|sunglasses] [--model ID]
  *   [--k 100] [--alpha 0.7] [--grid G] [--weights apc] [--sinkhorn reference|converged]
  *   [--limit N] [--seed S] [--json FILE] [--rankings] [--webgpu]
  *   [--also "weights=sc;grid=4;k=200,weights=uniform"]`
@@ -23,7 +23,7 @@
  * markdown table and writes the JSON report.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EvalOptions, EvalReport, ImportProgress, ModelsStatus } from '../src/app/engineApi.ts';
 import { type OodTransform, type RerankSettings, type SinkhornMode, type Weighting } from '../src/core/types.ts';
@@ -58,8 +58,9 @@ export interface EvalArgs {
 export type EvalJson = EvalReport & { preset?: PresetId; index_images_per_s: number | null; failed_images: { file: string; code: string; message: string }[]; gallery_dir: string; cached_images: number };
 
 export function parseEvalArgs(argv: readonly string[]): EvalArgs {
-  const gallery = argValue(argv, 'gallery');
-  if (!gallery) throw new Error('--gallery DIR is required (a folder laid out as Identity/Identity_0001.jpg)');
+  // With no --gallery: the development set the defaults were chosen on.
+  const gallery = argValue(argv, 'gallery') ?? join(repoRoot, '../shared/data/lfw-dev');
+  if (!existsSync(gallery)) throw new Error(`--gallery ${gallery} does not exist: give a folder laid out as Identity/Identity_0001.jpg`);
   const ood = (argValue(argv, 'ood') ?? 'none') as OodTransform;
   if (!['none', 'crop', 'mask', 'sunglasses'].includes(ood)) throw new Error(`--ood must be none, crop, mask or sunglasses, got ${ood}`);
   const alphaArg = argValue(argv, 'alpha');

@@ -67,6 +67,14 @@ export interface RerankSettings {
   readonly adaptiveAlpha?: AdaptiveAlpha | null;
 }
 
+/**
+ * The default preset's settings, for the default pipeline (src/models/pipelines.ts).
+ * The adaptive alpha was chosen on lfw-dev by 5-fold cross-validation by
+ * identity (bench/study/policySearch.ts; docs/RESULTS.md): a query whose best
+ * fused stage-1 score is below 0.444 looks damaged and is re-ranked at alpha
+ * 0.7; a clean one keeps its stage-1 order (alpha 0). `alpha` is the fixed
+ * value used when the per-query rule is switched off.
+ */
 export const DEFAULT_SETTINGS: RerankSettings = {
   k: 100,
   alpha: 0.7,
@@ -74,4 +82,5 @@ export const DEFAULT_SETTINGS: RerankSettings = {
   weighting: 'apc',
   sinkhorn: { mode: 'reference', eps: 0.05, maxIter: 100 },
   backend: 'auto',
+  adaptiveAlpha: { threshold: 0.444, clean: 0, damaged: 0.7 },
 };

@@ -26,7 +26,7 @@ export const FUSED_PIPELINES: readonly FusedPipelineSpec[] = [
     version: '1',
     primary: 'faceres',
     secondary: 'mobilefacenet-arcface',
-    secondaryWeight: 0.5,
+    secondaryWeight: 0.4,
   },
 ];
 
