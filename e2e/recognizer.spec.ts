@@ -1,10 +1,13 @@
 /**
- * Issue 8 through the UI: the three recognizers are selectable; switching
- * loads the other model, keeps a separate gallery, and applies that
- * recognizer's native grid and alpha (src/models/recommended.ts).
+ * Recognizers and presets through the UI: the default fused pipeline and the
+ * three recognizers are selectable; switching loads the other model(s),
+ * keeps a separate gallery, and applies that recognizer's native grid and
+ * alpha (src/models/recommended.ts). The results say which policy ranked
+ * them and which alpha this query got; the paper preset switches to the
+ * published method.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { lfwMiniFiles, zipOf, dropFiles } from './support/fixtures.ts';
+import { lfwMiniFiles, zipOf, dropFiles, readRow } from './support/fixtures.ts';
 
 async function ready(page: Page) {
   await expect(page.getByTestId('models-status')).toHaveText('models ready', { timeout: 90_000 });
@@ -16,9 +19,11 @@ test('switching recognizer: its own grid, alpha and gallery; switching back rest
   await ready(page);
   const picker = page.getByTestId('recognizer');
   await page.locator('details.advanced > summary').click();
-  expect((await picker.locator('option').allTextContents()).length).toBe(3);
+  expect(await picker.locator('option').allTextContents()).toEqual(['mfn-faceres', 'mobilefacenet-arcface', 'dlib-resnet', 'faceres']);
+  await expect(picker).toHaveValue('mfn-faceres');
   await expect(page.getByTestId('grid')).toHaveValue('7');
-  await expect(page.getByTestId('alpha-value')).toHaveText('0.70');
+  await expect(page.getByTestId('alpha-value')).toHaveText('auto (0 / 0.7)');
+  await expect(page.getByTestId('preset')).toHaveValue('default');
 
   const files = lfwMiniFiles().filter((f) => /^(Alec_Baldwin|Abdullah)\//.test(f.path));
   await dropFiles(page, 'gallery-drop', [{ name: 'g.zip', bytes: zipOf(files) }]);
@@ -33,13 +38,48 @@ test('switching recognizer: its own grid, alpha and gallery; switching back rest
   await expect(page.getByTestId('alpha-value')).toHaveText('0.20');
   await expect(page.getByTestId('gallery-count')).toHaveText(/^0 images/);
   await expect(page.getByText(/dlib-resnet/).first()).toBeVisible();
+  await expect(page.getByTestId('preset')).toHaveValue('custom');
 
   await page.getByTestId('recognizer').selectOption('faceres');
   await ready(page);
   await expect(page.getByTestId('grid')).toHaveValue('7');
   await expect(page.getByTestId('alpha-value')).toHaveText('0.70');
 
-  await page.getByTestId('recognizer').selectOption('mobilefacenet-arcface');
+  await page.getByTestId('recognizer').selectOption('mfn-faceres');
   await ready(page);
   await expect(page.getByTestId('gallery-count')).toHaveText(first);
+  await expect(page.getByTestId('alpha-value')).toHaveText('auto (0 / 0.7)');
+  await expect(page.getByTestId('preset')).toHaveValue('default');
+});
+
+test('the results name the policy and the alpha this query got; the paper preset switches to the published method', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto('/?backend=wasm');
+  await ready(page);
+  const files = lfwMiniFiles().filter((f) => /^(Alec_Baldwin|Abdullah|Angela_Merkel)\//.test(f.path));
+  const [query, ...gallery] = files;
+  await dropFiles(page, 'gallery-drop', [{ name: 'g.zip', bytes: zipOf(gallery) }]);
+  await expect(page.getByTestId('import-done')).toBeVisible({ timeout: 120_000 });
+  await page.getByTestId('query-input').setInputFiles({ name: query.path.split('/')[1], mimeType: 'image/jpeg', buffer: Buffer.from(query.bytes) });
+  await expect(page.getByTestId('stage2-result')).not.toHaveCount(0, { timeout: 60_000 });
+  const policy = page.getByTestId('ranking-policy');
+  await expect(policy).toContainText('the default preset');
+  // The rule's reason names the query's stage-1 top-1 score and the threshold, and the alpha shown is one of the rule's two.
+  await expect(page.getByTestId('alpha-reason')).toContainText(/top-1 stage-1 score 0\.\d{3} (>=|<) 0\.444/);
+  const top1 = (await readRow(page, 1))[0].score;
+  await expect(page.getByTestId('query-alpha')).toHaveText(top1 >= 0.444 ? '0.00' : '0.70');
+
+  // Turning the rule off: a fixed alpha, no reason, the policy becomes custom.
+  await page.getByTestId('alpha-adaptive').uncheck();
+  await expect(page.getByTestId('query-alpha')).toHaveText('0.70');
+  await expect(page.getByTestId('alpha-reason')).toHaveCount(0);
+  await expect(policy).toContainText('custom settings on mfn-faceres');
+
+  await page.getByTestId('preset').selectOption('paper');
+  await ready(page);
+  await page.locator('details.advanced > summary').click();
+  await expect(page.getByTestId('recognizer')).toHaveValue('mobilefacenet-arcface');
+  await expect(page.getByTestId('alpha-value')).toHaveText('0.70');
+  await expect(page.getByTestId('preset')).toHaveValue('paper');
+  await expect(page.getByTestId('preset-summary')).toContainText('alpha 0.7');
 });

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { DEFAULT_SETTINGS } from '../../src/core/types.ts';
 
 const lfwMini = resolve('../shared/data/lfw-mini');
 
@@ -39,7 +40,9 @@ test('npm run eval on lfw-mini writes the report JSON and its metrics match the 
   const j = JSON.parse(readFileSync(out, 'utf8'));
   for (const key of ['model', 'grid', 'weights', 'alpha', 'k', 'ood', 'n_queries', 'stage1', 'stage2', 'max_precision_at_k', 'ms_per_query', 'index_images_per_s', 'failed_images']) expect(j).toHaveProperty(key);
   for (const s of ['stage1', 'stage2']) for (const m of ['p1', 'rp', 'mapr']) expect(typeof j[s][m]).toBe('number');
-  expect(j).toMatchObject({ grid: 7, weights: 'apc', alpha: 0.7, k: 20, ood: 'mask' });
+  // No --preset: the default pipeline with its per-query alpha rule.
+  expect(j).toMatchObject({ preset: 'default', grid: 7, weights: 'apc', k: 20, ood: 'mask', adaptive_alpha: DEFAULT_SETTINGS.adaptiveAlpha });
+  expect(j.model).toMatch(/^mfn-faceres@/);
   expect(j.ms_per_query.stage1).toBeGreaterThan(0);
   expect(j.ms_per_query.stage2).toBeGreaterThan(0);
   expect(Array.isArray(j.failed_images)).toBe(true);
@@ -52,13 +55,25 @@ test('npm run eval on lfw-mini writes the report JSON and its metrics match the 
     expect(j[stage].mapr).toBeCloseTo(m.mapr, 9);
     if (stage === 'stage1') expect(j.max_precision_at_k).toBeCloseTo(m.maxp, 9);
   }
-  // The alpha sweep's 0.7 point is the headline stage 2.
-  expect(j.alpha_sweep.find((a: { alpha: number }) => a.alpha === 0.7).stage2.p1).toBeCloseTo(j.stage2.p1, 9);
   // A variant from --also: same queries (same transformed features), so stage 1 is identical and only stage 2 and the k-bound differ.
   expect(j.variants).toHaveLength(1);
   const v = j.variants[0];
   for (const key of ['model', 'grid', 'weights', 'alpha', 'k', 'ood', 'n_queries', 'stage1', 'stage2', 'max_precision_at_k', 'ms_per_query', 'index_images_per_s', 'failed_images']) expect(v).toHaveProperty(key);
-  expect(v).toMatchObject({ grid: 7, weights: 'uniform', alpha: 0.7, k: 10, ood: 'mask', n_queries: j.n_queries });
+  expect(v).toMatchObject({ grid: 7, weights: 'uniform', k: 10, ood: 'mask', n_queries: j.n_queries, adaptive_alpha: DEFAULT_SETTINGS.adaptiveAlpha });
   expect(v.stage1.p1).toBeCloseTo(j.stage1.p1, 9);
   expect(v.max_precision_at_k).toBeLessThanOrEqual(j.max_precision_at_k);
+});
+
+test('npm run eval --preset paper evaluates the published method: MobileFaceNet, fixed alpha 0.7', async () => {
+  test.setTimeout(600_000);
+  const out = join(mkdtempSync(join(tmpdir(), 'eval-')), 'report.json');
+  const r = spawnSync('npx', ['tsx', 'bench/eval.ts', '--gallery', lfwMini, '--preset', 'paper', '--ood', 'none', '--k', '20', '--json', out, '--rankings'], { encoding: 'utf8', timeout: 540_000 });
+  expect(r.status, r.stderr).toBe(0);
+  const j = JSON.parse(readFileSync(out, 'utf8'));
+  expect(j).toMatchObject({ preset: 'paper', grid: 7, weights: 'apc', alpha: 0.7, k: 20, ood: 'none', sinkhorn: 'reference', adaptive_alpha: null });
+  expect(j.model).toMatch(/^mobilefacenet-arcface@/);
+  // A fixed alpha: the sweep's 0.7 point is the headline stage 2, and the metrics match the ranked lists.
+  expect(j.alpha_sweep.find((a: { alpha: number }) => a.alpha === 0.7).stage2.p1).toBeCloseTo(j.stage2.p1, 9);
+  const m = recompute(j.rankings, 'stage2', j.k);
+  expect(j.stage2.mapr).toBeCloseTo(m.mapr, 9);
 });
