@@ -415,13 +415,18 @@ export class AppEngine {
     const maxR = Math.max(0, ...counts.values());
     const listLength = Math.max(...variants.map((s) => s.k), maxR) + 1;
     const perVariant = variants.map(() => ({ scores: [] as EvalQueryScores[], stage1Ms: 0, stage2Ms: 0, emdBackend: '' }));
+    const queryFeatures = async (qi: number): Promise<FaceFeatures> => {
+      const stored = (await this.db!.get(candidates[qi][0]))!;
+      return opts.ood === 'none'
+        ? storedToFeatures(stored)
+        : pool.withWorker((api) => api.embedAligned(stored.thumbnail, stored.landmarks68 ?? new Float32Array(), opts.ood, opts.seed + qi));
+    };
+    // The next query's features are extracted (in an extraction worker) while this one is searched (here).
+    let upcoming = candidates.length > 0 ? queryFeatures(0) : null;
     for (let qi = 0; qi < candidates.length && !this.evalCancelled; qi++) {
       const [key, meta] = candidates[qi];
-      const stored = (await this.db!.get(key))!;
-      const features =
-        opts.ood === 'none'
-          ? storedToFeatures(stored)
-          : await pool.withWorker((api) => api.embedAligned(stored.thumbnail, stored.landmarks68 ?? new Float32Array(), opts.ood, opts.seed + qi));
+      const features = await upcoming!;
+      upcoming = qi + 1 < candidates.length ? queryFeatures(qi + 1) : null;
       for (let vi = 0; vi < variants.length; vi++) {
         const settings = variants[vi];
         const acc = perVariant[vi];
@@ -441,6 +446,8 @@ export class AppEngine {
       }
       if (onProgress && (qi % 10 === 0 || qi === candidates.length - 1)) onProgress({ done: qi + 1, total: candidates.length });
     }
+    // A cancelled run still lets its prefetch finish, so no extraction is left running (or failing) unobserved.
+    if (upcoming) await upcoming;
     const reports = variants.map((settings, vi) => this.evalReport(opts, settings, perVariant[vi], counts, vi === 0 && opts.withRankings === true));
     return reports.length > 1 ? { ...reports[0], variants: reports.slice(1) } : reports[0];
   }
