@@ -7,7 +7,8 @@ import { authorsSinkhorn, directPool, seededRandom } from './references.ts';
 import { syntheticFace, syntheticIdentity } from './syntheticFaces.ts';
 
 const shape = { h: 7, w: 7, c: 16, dim: 16 };
-const settings = (over: Partial<RerankSettings> = {}): RerankSettings => ({ ...DEFAULT_SETTINGS, k: 10, backend: 'cpu', ...over });
+// A fixed alpha unless a test sets the adaptive rule (the default preset's is checked in its own test).
+const settings = (over: Partial<RerankSettings> = {}): RerankSettings => ({ ...DEFAULT_SETTINGS, k: 10, backend: 'cpu', adaptiveAlpha: null, ...over });
 
 function buildGallery(seed = 1, identities = 8, perIdentity = 3) {
   const rand = seededRandom(seed);
@@ -118,6 +119,23 @@ describe('SearchEngine', () => {
       const again = await engine.search(query, settings({ alpha, backend: 'webgpu' }));
       expect(re.stage2.map((h) => [h.id, h.score])).toEqual(again.stage2.map((h) => [h.id, h.score]));
       expect(re.alpha).toBe(alpha);
+    }
+  });
+
+  it('an adaptive alpha rule picks each query\'s alpha from its stage-1 top-1 and ranks as that fixed alpha would', async () => {
+    const { items, query } = buildGallery(5);
+    const engine = new SearchEngine({ accelerator: null });
+    engine.add(items);
+    const plain = await engine.search(query, settings({ alpha: 0.3 }));
+    const top1 = plain.stage1[0].score;
+    for (const [threshold, expected] of [[top1 - 1e-6, 0.1], [top1 + 1e-6, 0.9]] as const) {
+      const rule = { threshold, clean: 0.1, damaged: 0.9 };
+      const r = await engine.search(query, settings({ alpha: 0.3, adaptiveAlpha: rule }));
+      expect(r.alpha).toBe(expected);
+      expect(r.alphaReason).toMatch(expected === 0.1 ? /clean/ : /damaged/);
+      const fixed = await engine.search(query, settings({ alpha: expected }));
+      expect(r.stage2.map((h) => [h.id, h.score])).toEqual(fixed.stage2.map((h) => [h.id, h.score]));
+      expect(fixed.alphaReason).toBe('');
     }
   });
 
