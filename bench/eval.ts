@@ -135,9 +135,21 @@ export async function runEval(args: EvalArgs): Promise<EvalJson> {
     await page.exposeFunction('__evalProgress', (done: number, total: number) => log(`\r  evaluating ${args.ood}: ${done}/${total}   `));
     const params = new URLSearchParams({ backend: 'wasm', model: args.model });
     await page.goto(`${served.url}/?${params}`);
-    await page.waitForFunction(() => window.__deepfaceEmd?.state().models.phase !== 'loading' && window.__deepfaceEmd.state().gallery !== null, null, { timeout: 120_000 }).catch(() => undefined);
-    const models = await page.evaluate(() => window.__deepfaceEmd.state().models);
-    if (models.phase !== 'ready') throw new Error(`the app did not load its models: ${models.error?.message} (${models.error?.hint})`);
+    // Loading the models and a large stored gallery can take minutes on a busy machine: wait while it
+    // goes on, up to a generous limit, and then say what was still loading.
+    const loadStarted = Date.now();
+    const LOAD_LIMIT_MS = 15 * 60_000;
+    for (;;) {
+      const s = await page.evaluate(() => (window.__deepfaceEmd ? { phase: window.__deepfaceEmd.state().models.phase, error: window.__deepfaceEmd.state().models.error, gallery: window.__deepfaceEmd.state().gallery !== null } : null));
+      if (s?.phase === 'failed') throw new Error(`the app could not load its models: ${s.error?.message ?? 'no message'} (${s.error?.hint ?? 'no hint'})`);
+      if (s?.phase === 'ready' && s.gallery) break;
+      const waited = Date.now() - loadStarted;
+      if (waited > LOAD_LIMIT_MS) {
+        const what = !s ? 'the page itself' : s.phase === 'loading' ? 'the models' : 'the stored gallery';
+        throw new Error(`the app was still loading ${what} after ${Math.round(waited / 1000)} s; is the machine very busy? Try again, or with a smaller --gallery.`);
+      }
+      await page.waitForTimeout(1000);
+    }
 
     log(`indexing ${args.gallery} …\n`);
     await page.getByTestId('gallery-folder-input').setInputFiles(args.gallery);
