@@ -1,6 +1,6 @@
 /**
  * Per-query outcomes of every (fusion weight, alpha) on the grid, cached in
- * .cache/study/table-{variant}.bin so policy searches (cv.ts) only look up:
+ * .cache/study/table-{variant}.bin so policy searches (policySearch.ts) only look up:
  * outcome[wi][alpha][query] = stage-1 and stage-2 P@1 and MAP@R, plus the
  * per-query signals a policy may use (stage-1 top-1 score per weight, each
  * recognizer's own top-1 cosine).

@@ -20,7 +20,7 @@ export const RECOMMENDED: Readonly<Record<string, RecognizerRecommendation>> = {
   [DEFAULT_RECOGNIZER_ID]: {
     alpha: DEFAULT_SETTINGS.alpha as number,
     ...(DEFAULT_SETTINGS.adaptiveAlpha ? { adaptiveAlpha: DEFAULT_SETTINGS.adaptiveAlpha } : {}),
-    basis: 'the default preset: chosen on lfw-dev by 5-fold cross-validation by identity (bench/study/cv.ts, docs/RESULTS.md)',
+    basis: 'the default preset: chosen on lfw-dev by 5-fold cross-validation by identity (bench/study/policySearch.ts, docs/RESULTS.md)',
   },
   'mobilefacenet-arcface': { alpha: 0.7, basis: "the paper's alpha; on lfw-dev it helps crop and mask, costs 0.16 P@1 in distribution and 3.5 on sunglasses" },
   faceres: { alpha: 0.7, basis: "the paper's alpha; on lfw-dev (1,500 queries) in-distribution P@1 unchanged (96.93), crop +0.27, mask +3.87, sunglasses +4.87" },

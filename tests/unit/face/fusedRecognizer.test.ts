@@ -14,18 +14,7 @@ import type { Point } from '../../../src/core/types.ts';
 import { dataPath, listIdentityImages } from './helpers/data.ts';
 import { decodeImageNode } from './helpers/decodeNode.ts';
 import { createPipeline, loadSession, modelEntry, type PipelineSetup } from './helpers/models.ts';
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
+import { cosine } from '../models-tfjs/helpers/compare.ts';
 
 let faceres: PipelineSetup;
 let mfn: Recognizer;
