@@ -51,11 +51,6 @@ export class FusedRecognizer implements FaceEmbedder {
     this.wp = Math.sqrt(1 - spec.secondaryWeight);
   }
 
-  /** Length of the fused embedding: secondary dim + primary dim. */
-  get embeddingDim(): number {
-    return this.secondary.model.embedding!.dim + this.primary.model.embedding!.dim;
-  }
-
   async embed(faces: readonly RgbaImage[], landmarks?: readonly (readonly Point[] | undefined)[]): Promise<FaceFeatures[]> {
     const S = this.secondary.inputSize;
     const primary = await this.primary.embed(faces, landmarks);

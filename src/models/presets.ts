@@ -18,6 +18,7 @@ export interface Preset {
   readonly settings: RerankSettings;
 }
 
+/** Spelled out rather than derived from DEFAULT_SETTINGS, so retuning the default can never move the published method. */
 export const PAPER_SETTINGS: RerankSettings = {
   k: 100,
   alpha: 0.7,
