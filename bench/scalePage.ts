@@ -13,7 +13,8 @@
  */
 import { DEFAULT_SETTINGS, type FaceFeatures, type RerankSettings } from '../src/core/types.ts';
 import { SearchEngine } from '../src/engine/searchEngine.ts';
-import { GalleryDb, faceKey, storedToFeatures, type StoredFace } from '../workers/storage/galleryDb.ts';
+import { GalleryDb } from '../workers/storage/galleryDb.ts';
+import { faceKey, storedToFeatures, type StoredFace } from '../src/app/storedFace.ts';
 
 export interface Summary {
   readonly count: number;

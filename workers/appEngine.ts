@@ -31,7 +31,8 @@ import { guessQueryIdentity, identityFromPath, looksLikeImageName } from '../src
 import { SearchEngine } from '../src/engine/searchEngine.ts';
 import type { ExtractFault, ExtractWorkerApi } from './extract.worker.ts';
 import { WorkerPool, type PoolWorker } from './importQueue.ts';
-import { GalleryDb, faceKey, storedToFeatures, type StoredFace } from './storage/galleryDb.ts';
+import { GalleryDb } from './storage/galleryDb.ts';
+import { faceKey, featuresToStored, storedToFeatures, type StoredFace } from '../src/app/storedFace.ts';
 import { readGalleryFile, writeGalleryFile } from './storage/galleryFile.ts';
 
 export interface ImportEntry {
@@ -273,7 +274,7 @@ export class AppEngine {
         }
         if (this.cancelRequested) return;
         const label = identityFromPath(entry.path);
-        await this.db!.put(featuresToStored(key, this.modelKey, hash, label, entry.path, outcome.face));
+        await this.db!.put(featuresToStored(key, this.modelKey, hash, label, entry.path, outcome.face, Date.now()));
         this.search.add([{ id: key, label, features: outcome.face.features }]);
         this.labels.set(key, { label, fileName: entry.path });
         for (const [k, v] of Object.entries(outcome.face.timings)) stepSums[k] = (stepSums[k] ?? 0) + v;
@@ -522,21 +523,4 @@ export class AppEngine {
     if (!this.query) throw new AppError('invalid-argument', 'no query yet', 'Drop a photo of a face as the query first.');
     return this.query;
   }
-}
-
-function featuresToStored(key: string, modelKey: string, contentHash: string, label: string, fileName: string, face: ExtractedFace): StoredFace {
-  const f = face.features;
-  return {
-    key,
-    modelKey,
-    contentHash,
-    label,
-    fileName,
-    addedAt: Date.now(),
-    embedding: f.embedding,
-    patches: f.patches,
-    landmarks68: f.landmarks68 ? Float32Array.from(f.landmarks68.flat()) : null,
-    cropSize: f.cropSize,
-    thumbnail: face.aligned,
-  };
 }

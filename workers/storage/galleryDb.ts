@@ -5,45 +5,12 @@
  * gallery is kept per recognizer, and the same file is indexed once.
  */
 import { AppError } from '../../src/core/errors.ts';
-import type { FaceFeatures } from '../../src/core/types.ts';
+import type { StoredFace } from '../../src/app/storedFace.ts';
 
 export const DB_NAME = 'deepface-emd';
 /** Bump with a migration step in upgrade() whenever the record shape changes. */
 export const DB_VERSION = 1;
 const ITEMS = 'items';
-
-export interface StoredFace {
-  readonly key: string;
-  readonly modelKey: string;
-  readonly contentHash: string;
-  readonly label: string;
-  readonly fileName: string;
-  readonly addedAt: number;
-  readonly embedding: Float32Array;
-  readonly patches: { readonly h: number; readonly w: number; readonly c: number; readonly data: Float32Array };
-  /** 68 landmarks in the aligned crop, flattened x0,y0,x1,y1,... */
-  readonly landmarks68: Float32Array | null;
-  readonly cropSize: number;
-  /** The aligned face as an encoded image (shown as a thumbnail and used by the flow view). */
-  readonly thumbnail: Blob;
-}
-
-/** The engine's view of a stored face (landmarks unflattened). */
-export function storedToFeatures(f: StoredFace): FaceFeatures {
-  const lm = f.landmarks68;
-  return {
-    embedding: f.embedding,
-    patches: f.patches,
-    landmarks68: lm ? Array.from({ length: lm.length / 2 }, (_, i) => [lm[2 * i], lm[2 * i + 1]] as const) : undefined,
-    cropSize: f.cropSize,
-  };
-}
-
-export type FaceSummary = Pick<StoredFace, 'key' | 'contentHash' | 'label' | 'fileName' | 'addedAt'>;
-
-export function faceKey(modelKey: string, contentHash: string): string {
-  return `${modelKey}|${contentHash}`;
-}
 
 function upgrade(db: IDBDatabase, oldVersion: number): void {
   // Version 0 -> 1: the first schema.

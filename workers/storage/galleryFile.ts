@@ -6,7 +6,7 @@
  */
 import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { AppError } from '../../src/core/errors.ts';
-import type { StoredFace } from './galleryDb.ts';
+import type { StoredFace } from '../../src/app/storedFace.ts';
 
 export const GALLERY_FILE_SCHEMA = 1;
 
