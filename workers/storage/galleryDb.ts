@@ -3,7 +3,12 @@
  * own transaction so an interrupted import leaves every finished image and no
  * half-written one. Records are keyed by model id@version + content hash: a
  * gallery is kept per recognizer, and the same file is indexed once.
+ *
+ * Built on `idb` (promises and typed stores over IndexedDB) rather than our
+ * own request/transaction wrappers: what is ours here is only the schema, the
+ * one-transaction-per-face rule and the mapping of failures to AppErrors.
  */
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { AppError } from '../../src/core/errors.ts';
 import type { StoredFace } from '../../src/app/storedFace.ts';
 
@@ -12,7 +17,21 @@ export const DB_NAME = 'deepface-emd';
 export const DB_VERSION = 1;
 const ITEMS = 'items';
 
-function upgrade(db: IDBDatabase, oldVersion: number): void {
+interface GallerySchema extends DBSchema {
+  items: {
+    key: string;
+    value: StoredFace;
+    indexes: {
+      byModel: string;
+      /** Not read by the app today; kept because existing databases have it and dropping it would need a version bump. */
+      byModelLabel: [string, string];
+    };
+  };
+}
+
+type GalleryIdb = IDBPDatabase<GallerySchema>;
+
+function upgrade(db: GalleryIdb, oldVersion: number): void {
   // Version 0 -> 1: the first schema.
   if (oldVersion < 1) {
     const store = db.createObjectStore(ITEMS, { keyPath: 'key' });
@@ -29,29 +48,12 @@ function storageError(e: unknown, what: string): AppError {
   return new AppError('storage-failed', `browser storage failed while ${what}: ${e instanceof Error ? e.message : String(e)}`, 'Reload the page; if it persists, export the gallery and clear site data.');
 }
 
-function promisify<T>(req: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
-}
-
-function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onerror = () => reject(tx.error);
-    tx.onabort = () => reject(tx.error ?? new DOMException('transaction aborted', 'AbortError'));
-  });
-}
-
 export class GalleryDb {
-  private constructor(private readonly db: IDBDatabase) {}
+  private constructor(private readonly db: GalleryIdb) {}
 
   static async open(name = DB_NAME): Promise<GalleryDb> {
-    const req = indexedDB.open(name, DB_VERSION);
-    req.onupgradeneeded = (ev) => upgrade(req.result, ev.oldVersion);
     try {
-      return new GalleryDb(await promisify(req));
+      return new GalleryDb(await openDB<GallerySchema>(name, DB_VERSION, { upgrade }));
     } catch (e) {
       throw storageError(e, 'opening the gallery');
     }
@@ -60,63 +62,45 @@ export class GalleryDb {
   async put(face: StoredFace): Promise<void> {
     try {
       const tx = this.db.transaction(ITEMS, 'readwrite');
-      tx.objectStore(ITEMS).put(face);
-      await done(tx);
+      // The quota error usually arrives on the commit (tx.done), not on the
+      // request, so both are awaited; Promise.all also keeps whichever
+      // rejects second from surfacing as an unhandled rejection.
+      await Promise.all([tx.store.put(face), tx.done]);
     } catch (e) {
       throw storageError(e, `saving ${face.fileName}`);
     }
   }
 
   async has(key: string): Promise<boolean> {
-    const tx = this.db.transaction(ITEMS, 'readonly');
-    return (await promisify(tx.objectStore(ITEMS).count(key))) > 0;
+    return (await this.db.count(ITEMS, key)) > 0;
   }
 
   async get(key: string): Promise<StoredFace | undefined> {
-    const tx = this.db.transaction(ITEMS, 'readonly');
-    return (await promisify(tx.objectStore(ITEMS).get(key))) as StoredFace | undefined;
+    return this.db.get(ITEMS, key);
   }
 
   /** Every face of one model, streamed through `onFace` so the caller can pack features without holding records twice. */
   async forEach(modelKey: string, onFace: (f: StoredFace) => void): Promise<number> {
-    const tx = this.db.transaction(ITEMS, 'readonly');
-    const idx = tx.objectStore(ITEMS).index('byModel');
+    const index = this.db.transaction(ITEMS, 'readonly').store.index('byModel');
     let n = 0;
-    await new Promise<void>((resolve, reject) => {
-      const req = idx.openCursor(IDBKeyRange.only(modelKey));
-      req.onsuccess = () => {
-        const cur = req.result;
-        if (!cur) return resolve();
-        onFace(cur.value as StoredFace);
-        n++;
-        cur.continue();
-      };
-      req.onerror = () => reject(req.error);
-    });
+    for (let cursor = await index.openCursor(IDBKeyRange.only(modelKey)); cursor; cursor = await cursor.continue()) {
+      onFace(cursor.value);
+      n++;
+    }
     return n;
   }
 
   async delete(keys: readonly string[]): Promise<void> {
     try {
       const tx = this.db.transaction(ITEMS, 'readwrite');
-      const store = tx.objectStore(ITEMS);
-      for (const k of keys) store.delete(k);
-      await done(tx);
+      await Promise.all([...keys.map((k) => tx.store.delete(k)), tx.done]);
     } catch (e) {
       throw storageError(e, 'removing images');
     }
   }
 
-  async keysOfLabel(modelKey: string, label: string): Promise<string[]> {
-    const tx = this.db.transaction(ITEMS, 'readonly');
-    const keys = await promisify(tx.objectStore(ITEMS).index('byModelLabel').getAllKeys(IDBKeyRange.only([modelKey, label])));
-    return keys as string[];
-  }
-
   async clear(modelKey: string): Promise<void> {
-    const tx = this.db.transaction(ITEMS, 'readonly');
-    const keys = (await promisify(tx.objectStore(ITEMS).index('byModel').getAllKeys(IDBKeyRange.only(modelKey)))) as string[];
-    await this.delete(keys);
+    await this.delete(await this.db.getAllKeysFromIndex(ITEMS, 'byModel', IDBKeyRange.only(modelKey)));
   }
 
   close(): void {
