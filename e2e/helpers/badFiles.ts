@@ -7,7 +7,7 @@
  * - JPEG: jpeg-js for ordinary colour JPEGs; a small baseline encoder below
  *   for the 1-component (greyscale) and 4-component (Adobe CMYK) files, which
  *   jpeg-js cannot write.
- * - PNG: written chunk by chunk (node:zlib deflate, CRC-32 below), so bit
+ * - PNG: written chunk by chunk (node:zlib deflate, crc-32), so bit
  *   depth, colour type, IHDR size and a chunk's CRC can be chosen freely.
  * - GIF: a two-frame animated GIF89a (uncompressed-style LZW: literal codes
  *   with a clear code often enough that the code size stays 9 bits).
@@ -18,6 +18,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import CRC32 from 'crc-32';
 import { zipSync } from 'fflate';
 import jpeg from 'jpeg-js';
 import { requireLfwMini } from '../support/fixtures.ts';
@@ -256,16 +257,9 @@ export function cmykJpeg(img: Rgba): Uint8Array {
 
 // ---------------------------------------------------------------- PNG
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-
-export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+/** CRC-32 as PNG uses it, unsigned (crc-32 returns it signed). */
+function crc32(bytes: Uint8Array): number {
+  return CRC32.buf(bytes) >>> 0;
 }
 
 function be32(v: number): number[] {

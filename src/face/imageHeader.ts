@@ -8,9 +8,25 @@
  * scan, a PNG's IEND chunk, a GIF's first frame data, a BMP's pixel array, a
  * WebP's RIFF size) because browsers happily decode a cut-off JPEG into a
  * half-grey picture instead of failing.
+ *
+ * Why our own parser and not `file-type` + `image-size`: those two answer
+ * "which format" and "how big" from the first bytes, and nothing more. What
+ * this file exists for is the rest: walking each format's structure to its
+ * end (JPEG segments to the end-of-image marker, PNG chunks with their CRCs
+ * to IEND, GIF blocks to the first frame, BMP's pixel array, WebP's RIFF
+ * size), and that walk finds the frame size on the way, so a size library
+ * would only parse every file a second time with a parser that could
+ * disagree with ours. Signature sniffing for the five formats browsers decode
+ * is a few lines; file-type's result would still need our own checks for
+ * text, HTML and SVG (it reads binary signatures only) to name what a wrong
+ * file is. image-size also understands some twenty formats we refuse anyway,
+ * which is more code reading untrusted input for nothing. We use `crc-32` for
+ * the checksum itself.
  */
 import { AppError } from '../core/errors.ts';
 import { readJpegOrientation } from './exif.ts';
+// crc-32 is CommonJS whose exports Node cannot name statically: only its default import works everywhere (Node, Vite, tsx).
+import CRC32 from 'crc-32';
 
 export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'bmp' | 'webp';
 
@@ -170,21 +186,10 @@ function parseJpeg(b: Uint8Array): Parsed {
   return { width, height, orientation, complete };
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC-32 (ISO 3309, as PNG uses it) of b[from, to). */
+/** CRC-32 (ISO 3309, as PNG uses it) of b[from, to), unsigned. */
 function crc32(b: Uint8Array, from: number, to: number): number {
-  let c = 0xffffffff;
-  for (let i = from; i < to; i++) c = CRC_TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  // crc-32 returns the CRC as a signed 32-bit int; the PNG field is read unsigned.
+  return CRC32.buf(b.subarray(from, to)) >>> 0;
 }
 
 function parsePng(b: Uint8Array): Parsed {
