@@ -3,12 +3,17 @@
  * graph model, or a face-api `*-weights_manifest.json`) plus the
  * concatenated binary shards, into named float32 / int32 tensors.
  *
- * Quantised weights are expanded the way TF.js itself does it
- * (tfjs-core io/io_utils decodeWeights): uint8/uint16 as `q * scale + min`,
- * float16 as half floats. Anything else stops the build: a weight read with
- * the wrong rule would silently change every embedding.
+ * The bytes are decoded by TF.js itself (`tf.io.decodeWeights`), so uint8 /
+ * uint16 / float16 quantisation is expanded exactly as the runtime these
+ * models were published for expands it. What stays ours is checking the
+ * manifest against the shards first (a short or long shard, or a dtype the
+ * converter cannot carry, stops the build with the weight's name): TF.js
+ * would decode a mismatched manifest into shifted weights without a word,
+ * and a weight read wrongly silently changes every embedding.
  */
-import { decodeFloat16 } from './float16.ts';
+import * as tf from '@tensorflow/tfjs-core';
+// decodeWeights returns tensors, and making a tensor needs a backend.
+import '@tensorflow/tfjs-backend-cpu';
 
 export interface WeightQuantization {
   readonly dtype: 'uint8' | 'uint16' | 'float16';
@@ -37,67 +42,51 @@ export interface WeightTensor {
   readonly data: Float32Array | Int32Array;
 }
 
-const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2, float16: 2 };
+const BYTES_PER_STORED_ELEMENT: Record<string, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2, float16: 2 };
 
-function elementCount(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
+/** The manifest entry as TF.js types it, once the dtypes are known to be ones the converter handles. */
+function checkedEntry(spec: WeightSpec): tf.io.WeightsManifestEntry {
+  const { name, dtype, quantization } = spec;
+  if (dtype !== 'float32' && dtype !== 'int32') throw new Error(`Weight ${name}: unsupported dtype "${dtype}"`);
+  if (quantization && BYTES_PER_STORED_ELEMENT[quantization.dtype] === undefined) throw new Error(`Weight ${name}: unsupported quantisation "${quantization.dtype}"`);
+  return { name, shape: [...spec.shape], dtype, ...(quantization ? { quantization: { ...quantization } } : {}) };
 }
 
-/** Decodes one weight whose stored bytes start at `bytes[0]`; returns the tensor and the bytes it used. */
-export function decodeWeight(spec: WeightSpec, bytes: Uint8Array): { tensor: WeightTensor; byteLength: number } {
-  const n = elementCount(spec.shape);
-  const storedDtype = spec.quantization?.dtype ?? spec.dtype;
-  const width = BYTES_PER_ELEMENT[storedDtype];
-  if (width === undefined) throw new Error(`Weight ${spec.name}: unsupported stored dtype "${storedDtype}"`);
-  const byteLength = n * width;
-  if (byteLength > bytes.byteLength) throw new Error(`Weight ${spec.name}: needs ${byteLength} bytes, only ${bytes.byteLength} left in the shards`);
-  // Copy so the typed-array views are aligned whatever the offset in the shard.
-  const own = bytes.slice(0, byteLength);
-  const outDtype: 'float32' | 'int32' = spec.dtype === 'int32' ? 'int32' : 'float32';
-  if (spec.dtype !== 'float32' && spec.dtype !== 'int32') throw new Error(`Weight ${spec.name}: unsupported dtype "${spec.dtype}"`);
-  let data: Float32Array | Int32Array;
-  const q = spec.quantization;
-  if (!q) {
-    data = outDtype === 'int32' ? new Int32Array(own.buffer) : new Float32Array(own.buffer);
-  } else if (q.dtype === 'uint8' || q.dtype === 'uint16') {
-    if (typeof q.scale !== 'number' || typeof q.min !== 'number') throw new Error(`Weight ${spec.name}: ${q.dtype} quantisation without scale/min`);
-    const ints = q.dtype === 'uint8' ? own : new Uint16Array(own.buffer);
-    const { scale, min } = q;
-    data = outDtype === 'int32' ? new Int32Array(n) : new Float32Array(n);
-    // TF.js rounds dequantised int32 values; float32 ones are stored as computed.
-    const round = outDtype === 'int32' ? Math.round : (v: number) => v;
-    for (let i = 0; i < n; i++) data[i] = round(ints[i] * scale + min);
-  } else if (q.dtype === 'float16') {
-    if (outDtype !== 'float32') throw new Error(`Weight ${spec.name}: float16 storage of an int32 tensor`);
-    data = decodeFloat16(own);
-  } else {
-    throw new Error(`Weight ${spec.name}: unsupported quantisation "${(q as { dtype: string }).dtype}"`);
-  }
-  return { tensor: { name: spec.name, shape: [...spec.shape], dtype: outDtype, data }, byteLength };
+function storedByteLength(spec: WeightSpec): number {
+  const width = BYTES_PER_STORED_ELEMENT[spec.quantization?.dtype ?? spec.dtype];
+  return spec.shape.reduce((a, b) => a * b, 1) * width;
+}
+
+function toWeightTensor(name: string, t: tf.Tensor): WeightTensor {
+  const data = t.dataSync();
+  t.dispose();
+  if (t.dtype === 'float32' && data instanceof Float32Array) return { name, shape: [...t.shape], dtype: 'float32', data };
+  if (t.dtype === 'int32' && data instanceof Int32Array) return { name, shape: [...t.shape], dtype: 'int32', data };
+  throw new Error(`Weight ${name}: TF.js decoded it as ${t.dtype}, expected float32 or int32`);
 }
 
 /**
- * Decodes all weights of a manifest. `shards` are the files named in each
- * group's `paths`, in order; weights of a group are stored back to back
+ * Decodes all weights of a manifest. `readShard` returns the file named in
+ * each group's `paths`, in order; weights of a group are stored back to back
  * across its shards.
  */
 export function decodeWeights(groups: readonly WeightGroup[], readShard: (path: string) => Uint8Array): Map<string, WeightTensor> {
+  // Production mode only silences tfjs-backend-cpu's advice to install tfjs-node, which this one-off decode does not need.
+  tf.enableProdMode();
   const out = new Map<string, WeightTensor>();
   for (const group of groups) {
-    const parts = group.paths.map(readShard);
-    const all = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.byteLength;
-    }
+    const shards = group.paths.map((path) => readShard(path).slice().buffer);
+    const available = shards.reduce((a, b) => a + b.byteLength, 0);
+    const entries = group.weights.map(checkedEntry);
     let offset = 0;
     for (const spec of group.weights) {
-      const { tensor, byteLength } = decodeWeight(spec, all.subarray(offset));
-      out.set(spec.name, tensor);
-      offset += byteLength;
+      const needed = storedByteLength(spec);
+      if (offset + needed > available) throw new Error(`Weight ${spec.name}: needs ${needed} bytes, only ${available - offset} left in the shards`);
+      offset += needed;
     }
-    if (offset !== all.byteLength) throw new Error(`Weights of ${group.paths.join(', ')}: ${all.byteLength - offset} bytes left over; the manifest does not match the shards`);
+    if (offset !== available) throw new Error(`Weights of ${group.paths.join(', ')}: ${available - offset} bytes left over; the manifest does not match the shards`);
+    const decoded = tf.io.decodeWeights(shards, entries);
+    for (const spec of group.weights) out.set(spec.name, toWeightTensor(spec.name, decoded[spec.name]));
   }
   return out;
 }
