@@ -3,6 +3,7 @@
  * bench/engine.ts). Synthetic data: rectified Gaussian 7x7x512 patch maps
  * (cosines around 0.5-0.7, like real maps) and Gaussian 512-D embeddings.
  */
+import { seededRandom } from '../src/core/random.ts';
 import { DEFAULT_SETTINGS, type FaceFeatures, type RerankSettings, type SinkhornMode } from '../src/core/types.ts';
 import { SearchEngine } from '../src/engine/searchEngine.ts';
 import { CosineIndex } from '../src/engine/stage1.ts';
@@ -38,18 +39,6 @@ function summarise(ms: number[]): TimingSummary {
   return { queries: s.length, medianMs: median, p90Ms: at(0.9), minMs: s[0] };
 }
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
 function gaussians(rand: () => number, n: number, rectified = false): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
@@ -61,7 +50,7 @@ function gaussians(rand: () => number, n: number, rectified = false): Float32Arr
 
 const H = 7;
 const C = 512;
-const rand = seeded(2022);
+const rand = seededRandom(2022);
 const face = (): FaceFeatures => ({ embedding: gaussians(rand, C), patches: { h: H, w: H, c: C, data: gaussians(rand, H * H * C, true) }, cropSize: 112 });
 
 let engine: SearchEngine | null = null;
@@ -102,7 +91,7 @@ export async function benchStage2(opts: { grid: number; k: number; mode: Sinkhor
 
 /** Median stage-1 ms per query: exact cosine top-100 over n x dim unit embeddings. */
 export function benchStage1(opts: { rows: number; dim: number; k: number; queries: number; warmup: number }): Stage1Row {
-  const r = seeded(opts.rows);
+  const r = seededRandom(opts.rows);
   const index = new CosineIndex(opts.dim);
   const chunk = 10_000;
   for (let start = 0; start < opts.rows; start += chunk) {

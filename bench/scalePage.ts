@@ -11,6 +11,7 @@
  * Gaussian embeddings, drawn from fixed tables so generating 20k faces costs
  * little next to writing them.
  */
+import { seededRandom, type RandomSource } from '../src/core/random.ts';
 import { DEFAULT_SETTINGS, type FaceFeatures, type RerankSettings } from '../src/core/types.ts';
 import { SearchEngine } from '../src/engine/searchEngine.ts';
 import { GalleryDb } from '../workers/storage/galleryDb.ts';
@@ -106,35 +107,28 @@ function summarise(xs: readonly number[]): Summary {
 
 // ---- synthetic features ------------------------------------------------------
 
-let rngState = 2022;
-function next(): number {
-  let s = rngState;
-  s ^= s << 13;
-  s ^= s >>> 17;
-  s ^= s << 5;
-  rngState = s >>> 0;
-  return rngState;
-}
+let random = seededRandom(2022);
+/** An integer in [0, n). */
+const below = (n: number, from: RandomSource = random) => Math.floor(from() * n);
 
 const TABLE = 1 << 16;
 const gaussTable = new Float32Array(TABLE);
 const reluTable = new Float32Array(TABLE);
 for (let i = 0; i < TABLE; i++) {
-  const u1 = (next() + 1) / 4294967297;
-  const u2 = next() / 4294967296;
-  const x = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  // 1 - random() lies in (0, 1], so the logarithm stays finite.
+  const x = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   gaussTable[i] = x;
   reluTable[i] = Math.max(0, x);
 }
 
 function fill(out: Float32Array, table: Float32Array): Float32Array {
-  for (let i = 0; i < out.length; i++) out[i] = table[next() & (TABLE - 1)];
+  for (let i = 0; i < out.length; i++) out[i] = table[below(TABLE)];
   return out;
 }
 
 function syntheticLandmarks(): Float32Array {
   const lm = new Float32Array(2 * LANDMARKS);
-  for (let i = 0; i < lm.length; i++) lm[i] = 20 + (next() / 4294967296) * (CROP - 40);
+  for (let i = 0; i < lm.length; i++) lm[i] = 20 + random() * (CROP - 40);
   return lm;
 }
 
@@ -157,14 +151,14 @@ function syntheticThumbnail(seed: number): Promise<Blob> {
   const c = new OffscreenCanvas(CROP, CROP);
   const g = c.getContext('2d')!;
   const img = g.createImageData(CROP, CROP);
-  rngState = seed + 1;
+  const noise = seededRandom(seed + 1);
   for (let y = 0; y < CROP; y++) {
     for (let x = 0; x < CROP; x++) {
       const o = 4 * (y * CROP + x);
       const base = 90 + 80 * Math.exp(-((x - 56) ** 2 + (y - 60) ** 2) / 1800);
-      img.data[o] = base + (next() & 15);
-      img.data[o + 1] = base * 0.8 + (next() & 15);
-      img.data[o + 2] = base * 0.7 + (next() & 15);
+      img.data[o] = base + below(16, noise);
+      img.data[o + 1] = base * 0.8 + below(16, noise);
+      img.data[o + 2] = base * 0.7 + below(16, noise);
       img.data[o + 3] = 255;
     }
   }
@@ -201,7 +195,8 @@ export async function init(opts: { jpegsBase64: readonly string[] }): Promise<Pa
     source = 'synthetic';
     for (let i = 0; i < 8; i++) thumbnails.push(new Uint8Array(await (await syntheticThumbnail(i)).arrayBuffer()));
   }
-  rngState = 2022;
+  // Every run then draws the same faces, however much set-up drew before.
+  random = seededRandom(2022);
   return {
     crossOriginIsolated: globalThis.crossOriginIsolated === true,
     userAgent: navigator.userAgent,

@@ -8,6 +8,7 @@
  *   sized like the authors' own sunglasses queries (see drawSunglasses).
  * Only `crop` draws random numbers; the overlays are fixed by the landmarks.
  */
+import { seededRandom } from '../core/random.ts';
 import type { OodTransform, Point, RgbaImage } from '../core/types.ts';
 import type { AlignedFace } from './pipeline.ts';
 import { meanPoint, LEFT_EYE, RIGHT_EYE } from './fivePoints.ts';
@@ -25,18 +26,6 @@ export interface OodResult extends AlignedFace {
   readonly cropRect?: { readonly x: number; readonly y: number; readonly side: number };
 }
 
-/** mulberry32: a tiny, well-mixed 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function applyOod(transform: OodTransform, face: AlignedFace, seed: number): OodResult {
   switch (transform) {
     case 'none':
@@ -52,7 +41,7 @@ export function applyOod(transform: OodTransform, face: AlignedFace, seed: numbe
 
 function randomCrop(face: AlignedFace, seed: number): OodResult {
   const { width, height } = face.aligned;
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const side = Math.round(CROP_FRACTION * Math.min(width, height));
   const x = Math.floor(random() * (width - side + 1));
   const y = Math.floor(random() * (height - side + 1));

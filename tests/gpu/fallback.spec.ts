@@ -13,10 +13,11 @@ test('a device lost mid-batch still returns the CPU answer, says why, and the ne
     const { GpuStage2 }: typeof import('../../src/gpu/gpuStage2.ts') = await import('/src/gpu/gpuStage2.ts' as string);
     const { SearchEngine }: typeof import('../../src/engine/searchEngine.ts') = await import('/src/engine/searchEngine.ts' as string);
     const { DEFAULT_SETTINGS }: typeof import('../../src/core/types.ts') = await import('/src/core/types.ts' as string);
+    const { seededRandom }: typeof import('../../src/core/random.ts') = await import('/src/core/random.ts' as string);
     // A small synthetic gallery (7x7x64): 30 faces of 10 identities.
-    let s = 7;
-    const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647);
-    const gauss = () => Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand());
+    const rand = seededRandom(7);
+    // 1 - rand() lies in (0, 1], so the logarithm stays finite.
+    const gauss = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
     const face = (base: Float32Array, emb: Float32Array) => ({
       embedding: emb.map((x) => x + 0.5 * gauss()),
       patches: { h: 7, w: 7, c: 64, data: base.map((x) => Math.max(0, x + 0.5 * gauss())) },
@@ -68,9 +69,9 @@ test('no adapter, and a batch the GPU cannot run, fall back to the CPU with a re
     const { GpuStage2 }: typeof import('../../src/gpu/gpuStage2.ts') = await import('/src/gpu/gpuStage2.ts' as string);
     const { SearchEngine }: typeof import('../../src/engine/searchEngine.ts') = await import('/src/engine/searchEngine.ts' as string);
     const { DEFAULT_SETTINGS }: typeof import('../../src/core/types.ts') = await import('/src/core/types.ts' as string);
+    const { seededRandom }: typeof import('../../src/core/random.ts') = await import('/src/core/random.ts' as string);
     const face = (seed: number) => {
-      let s = seed;
-      const rand = () => ((s = (s * 48271) % 2147483647) / 2147483647);
+      const rand = seededRandom(seed);
       return { embedding: Float32Array.from({ length: 32 }, () => rand() - 0.5), patches: { h: 4, w: 4, c: 32, data: Float32Array.from({ length: 512 }, rand) }, cropSize: 112 };
     };
     const items = Array.from({ length: 12 }, (_, i) => ({ id: `g${i}`, label: `l${i % 4}`, features: face(i + 1) }));

@@ -4,6 +4,7 @@
  * Every comparison runs the same batch through the WebGPU scorer and the CPU
  * scorer (float64 Sinkhorn, computed in the page).
  */
+import { seededRandom } from '../../src/core/random.ts';
 import type { Weighting } from '../../src/core/types.ts';
 import { unitAveragePatch, unitPatchGrid } from '../../src/engine/patchGrid.ts';
 import { CpuStage2Scorer, type Stage2Batch, type Stage2Weights } from '../../src/engine/stage2Batch.ts';
@@ -57,18 +58,6 @@ export async function compare(label: string, batch: Stage2Batch): Promise<Compar
   };
 }
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
 /** n unit patches of c channels: signed Gaussian (cosines near 0) or rectified (cosines high, like real maps). */
 function randomUnitPatches(rand: () => number, n: number, c: number, rectified: boolean): Float32Array {
   const out = new Float32Array(n * c);
@@ -99,7 +88,7 @@ export interface RandomBatchSpec {
 }
 
 export function randomBatch(s: RandomBatchSpec): Stage2Batch {
-  const rand = seeded(s.seed);
+  const rand = seededRandom(s.seed);
   const n = s.grid * s.grid;
   const nq = s.queries ?? 1;
   const queries = Array.from({ length: nq }, () => randomUnitPatches(rand, n, s.c, s.rectified));

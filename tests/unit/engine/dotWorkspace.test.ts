@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DotWorkspace, simdAvailable } from '../../../src/engine/simd/dotWorkspace.ts';
-import { gaussian, seededRandom } from './references.ts';
+import { seededRandom } from '../../../src/core/random.ts';
+import { gaussian } from './references.ts';
 
 describe('dot-product kernels', () => {
   it('SIMD is available in Node (else the speed targets cannot hold)', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { adaptiveAvgPool, adaptivePoolBins, unitAveragePatch, unitPatchGrid } from '../../../src/engine/patchGrid.ts';
-import { directPool, gaussian, seededRandom } from './references.ts';
+import { seededRandom } from '../../../src/core/random.ts';
+import { directPool, gaussian } from './references.ts';
 
 describe('patch grids', () => {
   it('bins 7 -> 4 overlap as PyTorch does', () => {

@@ -104,20 +104,6 @@ export function bruteForceAssignment(d: ArrayLike<number>, n: number): { cost: n
   return { cost: best / n, perm: bestPerm };
 }
 
-/** A seeded generator so failures reproduce. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    // xorshift32
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s / 4294967296;
-  };
-}
-
 export function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(rand() + 1e-300)) * Math.cos(2 * Math.PI * rand());
 }

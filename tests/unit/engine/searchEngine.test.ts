@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { AppError } from '../../../src/core/errors.ts';
+import { seededRandom } from '../../../src/core/random.ts';
 import { DEFAULT_SETTINGS, type FaceFeatures, type RerankSettings } from '../../../src/core/types.ts';
 import { SearchEngine } from '../../../src/engine/searchEngine.ts';
 import { CpuStage2Scorer, type Stage2Accelerator } from '../../../src/engine/stage2Batch.ts';
-import { authorsSinkhorn, directPool, seededRandom } from './references.ts';
+import { authorsSinkhorn, directPool } from './references.ts';
 import { syntheticFace, syntheticIdentity } from './syntheticFaces.ts';
 
 const shape = { h: 7, w: 7, c: 16, dim: 16 };

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/core/errors.ts';
+import { seededRandom } from '../../../src/core/random.ts';
 import { CosineIndex, cosineTopK, cosineTopKBatch } from '../../../src/engine/stage1.ts';
-import { gaussian, seededRandom } from './references.ts';
+import { gaussian } from './references.ts';
 
 /** Independent reference: float64 cosines, full sort, ties by index. */
 function naiveTopK(query: Float32Array, matrix: Float32Array, dim: number, k: number) {

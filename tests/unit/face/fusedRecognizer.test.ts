@@ -10,11 +10,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fuseEmbeddings, framingRect, FusedRecognizer } from '../../../src/face/fusedRecognizer.ts';
 import { alignFace } from '../../../src/face/pipeline.ts';
 import { Recognizer } from '../../../src/face/recognizer.ts';
+import { seededRandom } from '../../../src/core/random.ts';
 import type { Point } from '../../../src/core/types.ts';
 import { dataPath, listIdentityImages } from './helpers/data.ts';
 import { decodeImageNode } from './helpers/decodeNode.ts';
 import { createPipeline, loadSession, modelEntry, type PipelineSetup } from './helpers/models.ts';
-import { cosine } from '../models-tfjs/helpers/compare.ts';
+import { referenceCosine } from '../../support/vectors.ts';
 
 let faceres: PipelineSetup;
 let mfn: Recognizer;
@@ -42,8 +43,8 @@ describe('framingRect', () => {
 
 describe('fuseEmbeddings', () => {
   it('makes the dot product the weighted sum of cosines (closed form on random vectors)', () => {
-    let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    const random = seededRandom(7);
+    const rnd = () => random() * 2 - 1;
     const v = (n: number) => Float32Array.from({ length: n }, rnd);
     const [a1, a2, b1, b2] = [v(5), v(5), v(9), v(9)];
     const w = 0.3;
@@ -51,7 +52,7 @@ describe('fuseEmbeddings', () => {
     const f2 = fuseEmbeddings(a2, b2, Math.sqrt(w), Math.sqrt(1 - w));
     let dot = 0;
     for (let i = 0; i < f1.length; i++) dot += f1[i] * f2[i];
-    expect(dot).toBeCloseTo(w * cosine(a1, a2) + (1 - w) * cosine(b1, b2), 6);
+    expect(dot).toBeCloseTo(w * referenceCosine(a1, a2) + (1 - w) * referenceCosine(b1, b2), 6);
     expect(Math.hypot(...f1)).toBeCloseTo(1, 6);
   });
 });
@@ -78,18 +79,18 @@ describe('FusedRecognizer on real faces', () => {
     for (const r of rows) {
       // FaceRes part: exactly its own unit embedding, scaled by sqrt(1 - w).
       const frPart = r.fused.subarray(512);
-      expect(cosine(frPart, r.fr)).toBeGreaterThan(0.999999);
+      expect(referenceCosine(frPart, r.fr)).toBeGreaterThan(0.999999);
       expect(Math.hypot(...frPart)).toBeCloseTo(Math.sqrt(1 - w), 5);
       // MobileFaceNet part: seen through FaceRes's crop instead of its own warp, nearly the same face vector.
-      expect(cosine(r.fused.subarray(0, 512), r.mfDirect)).toBeGreaterThan(0.95);
+      expect(referenceCosine(r.fused.subarray(0, 512), r.mfDirect)).toBeGreaterThan(0.95);
     }
     // Pairwise: the fused dot product is w cos_mfn + (1 - w) cos_faceres, within float32.
     for (let i = 0; i < rows.length; i++) {
       for (let j = i + 1; j < rows.length; j++) {
         let dot = 0;
         for (let d = 0; d < rows[i].fused.length; d++) dot += rows[i].fused[d] * rows[j].fused[d];
-        const cm = cosine(rows[i].fused.subarray(0, 512), rows[j].fused.subarray(0, 512));
-        const cr = cosine(rows[i].fr, rows[j].fr);
+        const cm = referenceCosine(rows[i].fused.subarray(0, 512), rows[j].fused.subarray(0, 512));
+        const cr = referenceCosine(rows[i].fr, rows[j].fr);
         expect(dot).toBeCloseTo(w * cm + (1 - w) * cr, 5);
       }
     }

@@ -1,4 +1,5 @@
 /** Numeric comparison helpers for parity tests. */
+import { seededRandom } from '../../../../src/core/random.ts';
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`Length mismatch: ${a.length} vs ${b.length}`);
@@ -36,28 +37,8 @@ export function nchwToNhwc(data: ArrayLike<number>, [n, c, h, w]: readonly numbe
   return out;
 }
 
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
-
-/** Deterministic pseudo-random floats in [-1, 1) (mulberry32), so a failing op test can be rerun exactly. */
+/** Deterministic pseudo-random floats in [-1, 1), so a failing op test can be rerun exactly. */
 export function randomFloats(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
+  const random = seededRandom(seed);
+  return Float32Array.from({ length: n }, () => random() * 2 - 1);
 }
