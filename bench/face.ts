@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { l2NormaliseRows } from '../src/engine/vectors.ts';
 import { listIdentityImages, REPO_ROOT } from '../tests/unit/face/helpers/data.ts';
 import { modelEntry } from '../tests/unit/face/helpers/models.ts';
 import type { BenchJob, BenchRecord, BenchWorkerConfig } from './faceWorker.ts';
@@ -110,10 +111,7 @@ function leaveOneOutP1(identities: readonly string[], embeddings: readonly (Floa
   const unit = new Float32Array(n * dim);
   embeddings.forEach((e, i) => {
     if (!e) return;
-    let norm = 0;
-    for (const v of e) norm += v * v;
-    norm = Math.sqrt(norm) || 1;
-    for (let d = 0; d < dim; d++) unit[i * dim + d] = e[d] / norm;
+    l2NormaliseRows(e, 0, 1, dim, unit, i * dim);
     rows.push(i);
   });
   let queries = 0;

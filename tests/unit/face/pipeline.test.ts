@@ -14,24 +14,13 @@ import { decodeImageNode } from './helpers/decodeNode.ts';
 import { encodeJpeg, withExifOrientation } from './helpers/imageBytes.ts';
 import { storedForOrientation } from './helpers/imageOps.ts';
 import { createPipeline, modelEntry, type PipelineSetup } from './helpers/models.ts';
+import { referenceCosine } from '../../support/vectors.ts';
 
 let setup: PipelineSetup;
 const template = () => modelEntry('mobilefacenet-arcface').alignmentTemplate as readonly Point[];
 beforeAll(async () => {
   setup = await createPipeline();
 });
-
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 const load = (rel: string) => decodeImageNode(new Uint8Array(readFileSync(dataPath(rel))), rel);
 
@@ -83,7 +72,7 @@ describe('FacePipeline', () => {
       const bytes = withExifOrientation(encodeJpeg(storedForOrientation(uprightPixels, o), 95), o);
       const decoded = decodeImageNode(bytes, name);
       const emb = (await setup.pipeline.embed([await setup.pipeline.analyse(decoded, name)]))[0].embedding;
-      const cos = cosine(ref, emb);
+      const cos = referenceCosine(ref, emb);
       expect(cos, `orientation ${o}: cosine ${cos.toFixed(4)}`).toBeGreaterThanOrEqual(0.99);
     }
   });
@@ -92,7 +81,7 @@ describe('FacePipeline', () => {
     const small = load('lfw-dev/Abba_Eban/Abba_Eban_0001.jpg');
     const big = resizeImage(small, 1000, 1000);
     const [fs, fb] = await setup.pipeline.embed([await setup.pipeline.analyse(small, 's.jpg'), await setup.pipeline.analyse(big, 'b.jpg')]);
-    expect(cosine(fs.embedding, fb.embedding)).toBeGreaterThanOrEqual(0.98);
+    expect(referenceCosine(fs.embedding, fb.embedding)).toBeGreaterThanOrEqual(0.98);
   });
 });
 

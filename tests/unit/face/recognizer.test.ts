@@ -7,6 +7,7 @@ import { Recognizer } from '../../../src/face/recognizer.ts';
 import { dataPath } from './helpers/data.ts';
 import { decodeImageNode } from './helpers/decodeNode.ts';
 import { createPipeline, loadSession, modelEntry } from './helpers/models.ts';
+import { referenceCosine } from '../../support/vectors.ts';
 
 let faces: RgbaImage[];
 let recognizer: Recognizer;
@@ -49,22 +50,11 @@ describe('Recognizer', () => {
 
   it('gives the same features batched as one by one, and same-person faces are closer', async () => {
     const batched = await recognizer.embed(faces);
-    const cos = (a: Float32Array, b: Float32Array) => {
-      let ab = 0;
-      let aa = 0;
-      let bb = 0;
-      for (let i = 0; i < a.length; i++) {
-        ab += a[i] * b[i];
-        aa += a[i] * a[i];
-        bb += b[i] * b[i];
-      }
-      return ab / Math.sqrt(aa * bb);
-    };
     for (let i = 0; i < faces.length; i++) {
       const [single] = await recognizer.embed([faces[i]]);
-      expect(cos(single.embedding, batched[i].embedding)).toBeGreaterThan(0.99999);
+      expect(referenceCosine(single.embedding, batched[i].embedding)).toBeGreaterThan(0.99999);
     }
     // Faces 0 and 2 are Aaron Sorkin, face 1 is Abba Eban.
-    expect(cos(batched[0].embedding, batched[2].embedding)).toBeGreaterThan(cos(batched[0].embedding, batched[1].embedding) + 0.2);
+    expect(referenceCosine(batched[0].embedding, batched[2].embedding)).toBeGreaterThan(referenceCosine(batched[0].embedding, batched[1].embedding) + 0.2);
   });
 });

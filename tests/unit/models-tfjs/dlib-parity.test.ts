@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { buildDlibResnet } from '../../../scripts/models/tfjs/buildDlibResnet.ts';
-import { cosine, maxAbs, maxAbsDiff, nchwToNhwc } from './helpers/compare.ts';
+import { referenceCosine } from '../../support/vectors.ts';
+import { maxAbs, maxAbsDiff, nchwToNhwc } from './helpers/compare.ts';
 import { dlibReferenceMaps } from './helpers/dlibReference.ts';
 import { loadFaceApiRecognitionNet, type FaceApiRecognitionNet } from './helpers/faceApiNet.ts';
 import { runOnnx } from './helpers/onnxRun.ts';
@@ -66,8 +67,8 @@ describe('dlib-resnet ONNX vs face-api FaceRecognitionNet (TF.js CPU)', () => {
     const e = (i: number) => onnx.embedding.data.subarray(i * 128, (i + 1) * 128);
     for (let i = 0; i < FACES; i += 2) {
       expect(faces[i].identity).toBe(faces[i + 1].identity);
-      const same = cosine(e(i), e(i + 1));
-      for (let j = 0; j < FACES; j++) if (faces[j].identity !== faces[i].identity) expect(same).toBeGreaterThan(cosine(e(i), e(j)));
+      const same = referenceCosine(e(i), e(i + 1));
+      for (let j = 0; j < FACES; j++) if (faces[j].identity !== faces[i].identity) expect(same).toBeGreaterThan(referenceCosine(e(i), e(j)));
     }
   });
 });

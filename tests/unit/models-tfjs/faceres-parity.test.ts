@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { readSource } from '../../../scripts/models/sources.ts';
 import { FACERES_INPUT_SIZE, FACERES_TF_TENSORS, buildFaceres } from '../../../scripts/models/tfjs/buildFaceres.ts';
 import { TFJS_SOURCES } from '../../../scripts/models/tfjs/tfjsSources.ts';
-import { cosine, maxAbs, maxAbsDiff, nchwToNhwc } from './helpers/compare.ts';
+import { referenceCosine } from '../../support/vectors.ts';
+import { maxAbs, maxAbsDiff, nchwToNhwc } from './helpers/compare.ts';
 import { runOnnx } from './helpers/onnxRun.ts';
 import { loadRealFaces, toNchwNormalised, type RgbFace } from './helpers/realFaces.ts';
 import { loadGraphModelFromMemory, type GraphModelFiles } from './helpers/tfjsGraphModel.ts';
@@ -70,8 +71,8 @@ describe('faceres ONNX vs the TF.js graph model (tfjs-converter, CPU)', () => {
     const e = (i: number) => onnx.embedding.data.subarray(i * 1024, (i + 1) * 1024);
     for (let i = 0; i < FACES; i += 2) {
       expect(faces[i].identity).toBe(faces[i + 1].identity);
-      const same = cosine(e(i), e(i + 1));
-      for (let j = 0; j < FACES; j++) if (faces[j].identity !== faces[i].identity) expect(same).toBeGreaterThan(cosine(e(i), e(j)));
+      const same = referenceCosine(e(i), e(i + 1));
+      for (let j = 0; j < FACES; j++) if (faces[j].identity !== faces[i].identity) expect(same).toBeGreaterThan(referenceCosine(e(i), e(j)));
     }
   });
 });

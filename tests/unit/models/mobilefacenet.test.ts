@@ -13,6 +13,7 @@ import { SOURCES, packageDir, sha256 } from '../../../scripts/models/sources.ts'
 import type { ModelManifest } from '../../../src/models/manifest.ts';
 import { listIdentityImages, repoRoot, requireSharedData } from '../../support/sharedData.ts';
 import { readJpeg, resizeRgba, toNchw } from '../../support/nodeImage.ts';
+import { referenceCosine } from '../../support/vectors.ts';
 
 const manifest = JSON.parse(readFileSync(join(repoRoot, 'public/models/manifest.json'), 'utf8')) as ModelManifest;
 const entry = manifest.models.find((m) => m.id === 'mobilefacenet-arcface')!;
@@ -100,11 +101,8 @@ describe('mobilefacenet-arcface build', () => {
   it('same-person faces are closer than different-person faces (sanity of preprocessing)', async () => {
     const out = await built.run({ input: new ort.Tensor('float32', faces.slice(0, 4 * PER), [4, 3, 112, 112]) });
     const e = out.output.data as Float32Array;
-    const cos = (i: number, j: number) => {
-      let d = 0, a = 0, b = 0;
-      for (let k = 0; k < 512; k++) { d += e[i * 512 + k] * e[j * 512 + k]; a += e[i * 512 + k] ** 2; b += e[j * 512 + k] ** 2; }
-      return d / Math.sqrt(a * b);
-    };
+    const row = (i: number) => e.subarray(i * 512, (i + 1) * 512);
+    const cos = (i: number, j: number) => referenceCosine(row(i), row(j));
     // Faces 0,1 are one person and 2,3 another (two images per identity in paper-small).
     expect(cos(0, 1)).toBeGreaterThan(cos(0, 2));
     expect(cos(2, 3)).toBeGreaterThan(cos(1, 3));

@@ -1,0 +1,18 @@
+/**
+ * The tests' own cosine, kept apart from the code under test
+ * (src/engine/vectors.ts) so a fault there cannot hide in both: float64 sums
+ * over the two vectors, then one square root of the product of squared norms.
+ * A zero vector gives NaN, which fails any comparison a test makes with it.
+ */
+export function referenceCosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`cosine of vectors of different lengths (${a.length} and ${b.length})`);
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / Math.sqrt(aa * bb);
+}
