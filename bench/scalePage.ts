@@ -4,7 +4,7 @@
  * embedding, 7x7x512 float32 patch map, 68 landmarks, a 112x112 PNG of the
  * aligned face) is written into IndexedDB through the app's own GalleryDb,
  * read back and packed into a SearchEngine the way the app's engine worker
- * does at start (workers/appEngine.ts loadGallery), then searched.
+ * does at start (src/app/galleryService.ts load()), then searched.
  *
  * Feature values: rectified Gaussian patch maps (about half zeros, like ReLU
  * maps; this matters because Chromium compresses large IndexedDB values) and
@@ -61,7 +61,7 @@ export interface WriteResult {
 
 export interface LoadResult {
   readonly faces: number;
-  /** GalleryDb.forEach over the model's faces, converting each record (appEngine.ts storedToFeatures). */
+  /** GalleryDb.forEach over the model's faces, converting each record (src/app/storedFace.ts storedToFeatures). */
   readonly readMs: number;
   /** SearchEngine.add(batch): normalising and packing every face. */
   readonly addMs: number;
@@ -314,7 +314,7 @@ let engine: SearchEngine | null = null;
 const labels = new Map<string, { label: string; fileName: string }>();
 
 
-/** workers/appEngine.ts loadGallery: stream the model's records into one batch, then one SearchEngine.add. */
+/** src/app/galleryService.ts load(): stream the model's records into one batch, then one SearchEngine.add. */
 export async function loadGallery(opts: { dbName: string; modelKey: string }): Promise<LoadResult> {
   engine = null;
   labels.clear();

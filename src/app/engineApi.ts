@@ -1,10 +1,54 @@
 /**
- * The one interface the UI talks to. The same object runs in a Worker (via
- * comlink) or, in Node tests, in-process. Only small, structured-cloneable
- * values cross it; big arrays stay in the worker or move as transferables.
+ * The one interface the UI talks to (EngineApi) and the values that cross
+ * it. The object (src/app/appEngine.ts) runs in a Worker behind comlink or,
+ * in Node tests, in-process. Only small, structured-cloneable values cross;
+ * big arrays stay in the worker or move as transferables.
  */
-import type { PlainError } from '../core/errors.ts';
+import type { AdaptiveAlpha, OodTransform, RerankSettings } from '../core/types.ts';
+import type { Alpha } from '../engine/rerank.ts';
 import type { ExecutionBackend } from '../models/loadModels.ts';
+import type { ExtractFaultRule } from './ports.ts';
+import type { ImportEntry } from './zipEntries.ts';
+
+export interface InitOptions {
+  readonly ortBackend: OrtBackendChoice;
+  readonly recognizerId?: string;
+  /** Extraction workers (default: one per core, at most 4). */
+  readonly workers?: number;
+  /** Another IndexedDB database than the app's own (tests and benches keep theirs apart). */
+  readonly dbName?: string;
+  /** Accept injectExtractFaults (the page passes it only with ?testHooks=1 in its address). */
+  readonly testHooks?: boolean;
+}
+
+export interface EngineApi {
+  init(opts: InitOptions): Promise<ModelsStatus>;
+  galleryInfo(): GalleryInfo;
+  galleryItems(label?: string): GalleryItemView[];
+  thumbnail(key: string): Promise<Blob | undefined>;
+  /** Extraction workers replaced after a crash or a hang since the engine started. */
+  workerRestarts(): number;
+  /** Test hook: the next matching gallery extract jobs crash or hang their worker; `jobTimeoutMs` shortens the per-image limit. */
+  injectExtractFaults(rules: readonly ExtractFaultRule[], jobTimeoutMs?: number): void;
+  /** Files to import, sent in small batches; `reset` starts a new list. */
+  stageImportEntries(entries: readonly ImportEntry[], reset: boolean): number;
+  importStaged(onProgress: (p: ImportProgress) => void): Promise<ImportProgress>;
+  importFiles(entries: readonly ImportEntry[], onProgress: (p: ImportProgress) => void): Promise<ImportProgress>;
+  cancelImport(): void;
+  exportGallery(): Promise<Blob>;
+  importGalleryFile(fileName: string, file: Blob): Promise<{ added: number; skipped: number }>;
+  removeItems(keys: readonly string[]): Promise<void>;
+  removeIdentity(label: string): Promise<number>;
+  clearGallery(): Promise<void>;
+  setQuery(fileName: string, file: Blob, ood: OodTransform, faceIndex?: number, seed?: number): Promise<QueryView>;
+  setQueryFromGallery(key: string): Promise<QueryView>;
+  runSearch(settings: RerankSettings): Promise<SearchView>;
+  /** Alpha only re-blends the last search's cached scores: no Sinkhorn runs. */
+  reblend(alpha: Alpha): SearchView;
+  pairDetail(key: string, settings: RerankSettings): Promise<PairView>;
+  evaluate(opts: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalReport>;
+  cancelEvaluation(): void;
+}
 
 export type OrtBackendChoice = 'auto' | ExecutionBackend;
 
@@ -38,8 +82,6 @@ export interface ModelsStatus {
   /** Every recognizer and pipeline, for the model picker. */
   readonly recognizers: readonly { readonly id: string; readonly title: string }[];
 }
-
-export type InitResult = { ok: true; status: ModelsStatus } | { ok: false; error: PlainError };
 
 export interface ImportProblem {
   readonly file: string;
@@ -96,8 +138,6 @@ export interface QueryView {
   readonly fileName: string;
   readonly faces: readonly { x: number; y: number; width: number; height: number; score: number }[];
   readonly chosenIndex: number;
-  readonly imageWidth?: number;
-  readonly imageHeight?: number;
   readonly aligned: Blob;
   readonly knownIdentity?: string;
 }
@@ -130,15 +170,15 @@ export interface PairView {
 }
 
 export interface EvalOptions {
-  readonly ood: import('../core/types.ts').OodTransform;
-  readonly settings: import('../core/types.ts').RerankSettings;
+  readonly ood: OodTransform;
+  readonly settings: RerankSettings;
   /** Evaluate at most this many queries (an evenly spaced subset, deterministic). */
   readonly limit?: number;
   readonly seed: number;
   /** Include every query's ranked labels (for independent re-computation of the metrics). */
   readonly withRankings?: boolean;
   /** More settings evaluated on the same queries (their features computed once); reported in `variants`. */
-  readonly extraSettings?: readonly import('../core/types.ts').RerankSettings[];
+  readonly extraSettings?: readonly RerankSettings[];
 }
 
 export interface EvalProgress {
@@ -159,7 +199,7 @@ export interface EvalReport {
   /** The fixed alpha (unused when `adaptive_alpha` is set). */
   readonly alpha: number | 'sum';
   /** The per-query alpha rule the main stage-2 numbers used, if any (the sweep is always fixed alphas). */
-  readonly adaptive_alpha: import('../core/types.ts').AdaptiveAlpha | null;
+  readonly adaptive_alpha: AdaptiveAlpha | null;
   readonly k: number;
   readonly ood: string;
   readonly sinkhorn: string;

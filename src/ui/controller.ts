@@ -3,7 +3,8 @@
  * the store. Components call these and render the store; they hold no logic
  * beyond wiring.
  */
-import type { ExtractFaultRule, ImportEntry } from '../../workers/appEngine.ts';
+import type { ExtractFaultRule } from '../app/ports.ts';
+import type { ImportEntry } from '../app/zipEntries.ts';
 import { presetById } from '../models/presets.ts';
 import { settingsForRecognizer } from '../models/recommended.ts';
 import { toPlainError } from '../core/errors.ts';
@@ -282,7 +283,7 @@ export const automation = {
   },
   /** Extraction workers replaced after a crash or a hang. */
   workerRestarts: () => requireEngine().workerRestarts(),
-  /** Test hook (refused without ?testHooks=1): crash or hang the next extract jobs; see AppEngine.injectExtractFaults. */
+  /** Test hook (refused without ?testHooks=1): crash or hang the next extract jobs; see EngineApi.injectExtractFaults. */
   injectExtractFaults: (rules: ExtractFaultRule[], jobTimeoutMs?: number) => requireEngine().injectExtractFaults(rules, jobTimeoutMs),
 };
 

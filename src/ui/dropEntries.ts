@@ -3,7 +3,7 @@
  * folder drops are walked through the entries API; synthetic or plain file
  * drops fall back to the file list.
  */
-import type { ImportEntry } from '../../workers/appEngine.ts';
+import type { ImportEntry } from '../app/zipEntries.ts';
 
 function readAll(reader: FileSystemDirectoryReader): Promise<FileSystemEntry[]> {
   // readEntries returns at most ~100 entries per call; keep reading until it returns none.

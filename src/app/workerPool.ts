@@ -4,9 +4,10 @@
  * and its image retried once, so a bad decoder run never stops an import. A
  * replacement that fails to start (or takes over two minutes) leaves its slot
  * empty; the slot's next job tries again, so one bad start does not wedge the
- * pool. Covered end to end by e2e/worker-faults.spec.ts.
+ * pool. Unit-tested with fake workers (tests/unit/app/workerPool.test.ts) and end to end by
+ * e2e/worker-faults.spec.ts.
  */
-import { AppError } from '../src/core/errors.ts';
+import { AppError } from '../core/errors.ts';
 
 export interface PoolWorker<Api> {
   readonly api: Api;

@@ -1,0 +1,154 @@
+/**
+ * The one engine object the UI talks to (EngineApi): it starts the ports it
+ * is given (extraction workers, gallery storage) and hands each request to
+ * the service that owns it. Runs in the engine worker behind comlink
+ * (workers/engine.worker.ts) and in-process in the unit tests.
+ */
+import * as Comlink from 'comlink';
+import { AppError } from '../core/errors.ts';
+import type { OodTransform, RerankSettings } from '../core/types.ts';
+import type { Alpha } from '../engine/rerank.ts';
+import type { SearchEngineOptions } from '../engine/searchEngine.ts';
+import { readGalleryFile, writeGalleryFile } from '../../workers/storage/galleryFile.ts';
+import type { EngineApi, EvalOptions, EvalProgress, EvalReport, GalleryInfo, GalleryItemView, ImportProgress, InitOptions, ModelsStatus, PairView, QueryView, SearchView } from './engineApi.ts';
+import { EvaluationRunner } from './evaluationRunner.ts';
+import { GalleryService } from './galleryService.ts';
+import { ImportService } from './importService.ts';
+import type { EnginePorts, ExtractFaultRule, ExtractorPort, GalleryStoragePort, StartedExtractor } from './ports.ts';
+import { QueryService } from './queryService.ts';
+import type { ImportEntry } from './zipEntries.ts';
+
+/** Everything that exists once init() has finished; replaced as a whole on the next init(). */
+interface Running {
+  readonly started: StartedExtractor;
+  readonly gallery: GalleryService;
+  readonly imports: ImportService;
+  readonly queries: QueryService;
+  readonly evaluation: EvaluationRunner;
+}
+
+export class AppEngine implements EngineApi {
+  private running: Running | undefined;
+  private storage: Promise<GalleryStoragePort> | undefined;
+
+  constructor(
+    private readonly ports: EnginePorts,
+    private readonly engineOptions: SearchEngineOptions = {},
+  ) {}
+
+  async init(opts: InitOptions): Promise<ModelsStatus> {
+    this.running?.started.extractor.stop();
+    this.running = undefined;
+    const started = await this.ports.startExtractor({ ortBackend: opts.ortBackend, recognizerId: opts.recognizerId, workers: opts.workers, testHooks: opts.testHooks === true });
+    // The database is opened once per engine; a recognizer switch reads another model's records from it.
+    this.storage ??= this.ports.openStorage(opts.dbName);
+    const storage = await this.storage;
+    const gallery = new GalleryService(storage, `${started.status.active.id}@${started.recognizerVersion}`, this.engineOptions);
+    await gallery.load();
+    const extractor: ExtractorPort = started.extractor;
+    this.running = {
+      started,
+      gallery,
+      imports: new ImportService(gallery, extractor, this.ports),
+      queries: new QueryService(gallery, extractor),
+      evaluation: new EvaluationRunner(gallery, extractor),
+    };
+    return started.status;
+  }
+
+  galleryInfo(): GalleryInfo {
+    return this.require().gallery.info();
+  }
+
+  galleryItems(label?: string): GalleryItemView[] {
+    return this.require().gallery.items(label);
+  }
+
+  async thumbnail(key: string): Promise<Blob | undefined> {
+    return (await this.require().gallery.get(key))?.thumbnail;
+  }
+
+  workerRestarts(): number {
+    return this.running?.started.extractor.restarts ?? 0;
+  }
+
+  /** Refused unless the page was opened with ?testHooks=1 (the port passed in then is the only one that accepts). */
+  injectExtractFaults(rules: readonly ExtractFaultRule[], jobTimeoutMs?: number): void {
+    this.require().started.testHooks.injectExtractFaults(rules, jobTimeoutMs);
+  }
+
+  stageImportEntries(entries: readonly ImportEntry[], reset: boolean): number {
+    return this.require().imports.stage(entries, reset);
+  }
+
+  importStaged(onProgress: (p: ImportProgress) => void): Promise<ImportProgress> {
+    return this.require().imports.importStaged(onProgress);
+  }
+
+  importFiles(entries: readonly ImportEntry[], onProgress: (p: ImportProgress) => void): Promise<ImportProgress> {
+    return this.require().imports.importFiles(entries, onProgress);
+  }
+
+  cancelImport(): void {
+    this.running?.imports.cancel();
+  }
+
+  /** The whole gallery of the active recognizer as one file. */
+  async exportGallery(): Promise<Blob> {
+    const { gallery } = this.require();
+    return writeGalleryFile(gallery.modelKey, await gallery.exportAll());
+  }
+
+  /** Adds the faces of an exported gallery file; faces already present are skipped. */
+  async importGalleryFile(fileName: string, file: Blob): Promise<{ added: number; skipped: number }> {
+    const { gallery } = this.require();
+    return gallery.addAll(await readGalleryFile(file, fileName, gallery.modelKey));
+  }
+
+  removeItems(keys: readonly string[]): Promise<void> {
+    return this.require().gallery.remove(keys);
+  }
+
+  removeIdentity(label: string): Promise<number> {
+    return this.require().gallery.removeIdentity(label);
+  }
+
+  clearGallery(): Promise<void> {
+    return this.require().gallery.clear();
+  }
+
+  setQuery(fileName: string, file: Blob, ood: OodTransform, faceIndex?: number, seed = 1): Promise<QueryView> {
+    return this.require().queries.setQuery(fileName, file, ood, faceIndex, seed);
+  }
+
+  setQueryFromGallery(key: string): Promise<QueryView> {
+    return this.require().queries.setQueryFromGallery(key);
+  }
+
+  runSearch(settings: RerankSettings): Promise<SearchView> {
+    return this.require().queries.search(settings);
+  }
+
+  reblend(alpha: Alpha): SearchView {
+    return this.require().queries.reblend(alpha);
+  }
+
+  async pairDetail(key: string, settings: RerankSettings): Promise<PairView> {
+    const view = await this.require().queries.pairDetail(key, settings);
+    // The plan and duals move to the page instead of being copied.
+    return Comlink.transfer(view, [view.plan.buffer, view.u.buffer, view.v.buffer]);
+  }
+
+  evaluate(opts: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalReport> {
+    return this.require().evaluation.run(opts, onProgress);
+  }
+
+  cancelEvaluation(): void {
+    this.running?.evaluation.cancel();
+  }
+
+  private require(): Running {
+    if (!this.running) throw new AppError('internal', 'the engine is not initialised (its models are still loading, or loading failed)', 'Wait for the models to load, or reload the page.');
+    return this.running;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * The labelled gallery of the active recognizer: the records on disk
+ * (GalleryStoragePort), the search index built from them (SearchEngine) and
+ * the labels the UI lists, kept in step. Every edit writes to disk first, so
+ * a failed write leaves memory and disk agreeing.
+ */
+import { SearchEngine, type SearchEngineOptions } from '../engine/searchEngine.ts';
+import type { GalleryInfo, GalleryItemView } from './engineApi.ts';
+import type { GalleryStoragePort } from './ports.ts';
+import { storedToFeatures, type StoredFace } from './storedFace.ts';
+
+export interface GalleryEntry {
+  readonly label: string;
+  readonly fileName: string;
+}
+
+export class GalleryService {
+  readonly index: SearchEngine;
+  private readonly entries = new Map<string, GalleryEntry>();
+
+  constructor(
+    private readonly storage: GalleryStoragePort,
+    readonly modelKey: string,
+    engineOptions: SearchEngineOptions = {},
+  ) {
+    this.index = new SearchEngine(engineOptions);
+  }
+
+  /** Reads this model's stored faces into memory (at start and after a recognizer switch). */
+  async load(): Promise<void> {
+    this.index.clear();
+    this.entries.clear();
+    const batch: { id: string; label: string; features: ReturnType<typeof storedToFeatures> }[] = [];
+    await this.storage.forEach(this.modelKey, (f) => {
+      batch.push({ id: f.key, label: f.label, features: storedToFeatures(f) });
+      this.entries.set(f.key, { label: f.label, fileName: f.fileName });
+    });
+    if (batch.length) this.index.add(batch);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  entry(key: string): GalleryEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  /** Every face, as [key, entry] pairs. */
+  all(): [string, GalleryEntry][] {
+    return [...this.entries];
+  }
+
+  identities(): Set<string> {
+    return new Set([...this.entries.values()].map((v) => v.label));
+  }
+
+  info(): GalleryInfo {
+    const counts = new Map<string, number>();
+    for (const { label } of this.entries.values()) counts.set(label, (counts.get(label) ?? 0) + 1);
+    const identities = [...counts].map(([label, count]) => ({ label, count })).sort((a, b) => a.label.localeCompare(b.label));
+    return { modelKey: this.modelKey, count: this.entries.size, identities };
+  }
+
+  items(label?: string): GalleryItemView[] {
+    const out: GalleryItemView[] = [];
+    for (const [key, v] of this.entries) if (label === undefined || v.label === label) out.push({ key, ...v });
+    return out.sort((a, b) => a.fileName.localeCompare(b.fileName));
+  }
+
+  get(key: string): Promise<StoredFace | undefined> {
+    return this.storage.get(key);
+  }
+
+  /** In memory or already on disk (a face saved by an import this page did not finish loading). */
+  async contains(key: string): Promise<boolean> {
+    return this.entries.has(key) || (await this.storage.has(key));
+  }
+
+  async add(face: StoredFace): Promise<void> {
+    await this.storage.put(face);
+    this.index.add([{ id: face.key, label: face.label, features: storedToFeatures(face) }]);
+    this.entries.set(face.key, { label: face.label, fileName: face.fileName });
+  }
+
+  /** Adds faces read from an export file, skipping those already present. */
+  async addAll(faces: readonly StoredFace[]): Promise<{ added: number; skipped: number }> {
+    let added = 0;
+    for (const f of faces) {
+      if (this.entries.has(f.key)) continue;
+      await this.add(f);
+      added++;
+    }
+    return { added, skipped: faces.length - added };
+  }
+
+  async exportAll(): Promise<StoredFace[]> {
+    const faces: StoredFace[] = [];
+    await this.storage.forEach(this.modelKey, (f) => faces.push(f));
+    return faces;
+  }
+
+  async remove(keys: readonly string[]): Promise<void> {
+    await this.storage.delete(keys);
+    this.index.remove(keys);
+    for (const k of keys) this.entries.delete(k);
+  }
+
+  async removeIdentity(label: string): Promise<number> {
+    const keys = [...this.entries].filter(([, v]) => v.label === label).map(([k]) => k);
+    await this.remove(keys);
+    return keys.length;
+  }
+
+  async clear(): Promise<void> {
+    await this.storage.clear(this.modelKey);
+    this.index.clear();
+    this.entries.clear();
+  }
+}

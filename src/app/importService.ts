@@ -1,0 +1,162 @@
+/**
+ * Imports dropped files into the gallery: zips expanded, non-images refused
+ * by name, each file hashed so the same content is indexed once (within this
+ * import and across imports), features extracted by every worker at once,
+ * each face saved as it finishes (so a reload keeps what was done), progress
+ * reported at most every 150 ms. A full disk stops the import: later images
+ * could not be saved either.
+ */
+import { toPlainError } from '../core/errors.ts';
+import { sha256Hex } from '../core/hash.ts';
+import type { ImportProblem, ImportProgress } from './engineApi.ts';
+import type { GalleryService } from './galleryService.ts';
+import { identityFromPath, looksLikeImageName } from './identity.ts';
+import type { ExtractorPort } from './ports.ts';
+import { faceKey, featuresToStored } from './storedFace.ts';
+import { expandZips, type ImportEntry } from './zipEntries.ts';
+
+const PROGRESS_INTERVAL_MS = 150;
+
+export interface ImportClock {
+  now(): number;
+  wallClock(): number;
+}
+
+export class ImportService {
+  private cancelRequested = false;
+  private staged: ImportEntry[] = [];
+
+  constructor(
+    private readonly gallery: GalleryService,
+    private readonly extractor: ExtractorPort,
+    private readonly clock: ImportClock,
+  ) {}
+
+  cancel(): void {
+    this.cancelRequested = true;
+  }
+
+  /**
+   * Files arrive in small batches: posting a File to a worker costs the page's
+   * main thread about 1 ms, so a whole folder in one message froze the page
+   * (200 files: a 220-260 ms task). `reset` starts a new list.
+   */
+  stage(entries: readonly ImportEntry[], reset: boolean): number {
+    if (reset) this.staged = [];
+    this.staged.push(...entries);
+    return this.staged.length;
+  }
+
+  importStaged(onProgress: (p: ImportProgress) => void): Promise<ImportProgress> {
+    const entries = this.staged;
+    this.staged = [];
+    return this.importFiles(entries, onProgress);
+  }
+
+  async importFiles(entries: readonly ImportEntry[], onProgress: (p: ImportProgress) => void): Promise<ImportProgress> {
+    this.cancelRequested = false;
+    const problems: ImportProblem[] = [];
+    const images = (await expandZips(entries, problems)).filter((e) => {
+      if (looksLikeImageName(e.path)) return true;
+      problems.push({ file: e.path, code: 'not-an-image', message: 'not an image file (skipped by its name)', hint: 'Only JPEG, PNG, WebP, BMP and GIF images are indexed.' });
+      return false;
+    });
+    const run = new ImportRun(images.length, problems, this.clock, () => this.cancelRequested);
+    let lastReport = -Infinity;
+    const report = (finished: boolean) => {
+      const now = this.clock.now();
+      if (finished || now - lastReport > PROGRESS_INTERVAL_MS) {
+        lastReport = now;
+        onProgress(run.progress(finished));
+      }
+    };
+    report(false);
+    // Keep every worker busy, plus one job reading/hashing ahead.
+    let next = 0;
+    const lane = async () => {
+      while (next < images.length && !this.cancelRequested) {
+        await this.importOne(images[next++], run);
+        report(false);
+      }
+    };
+    await Promise.all(Array.from({ length: this.extractor.concurrency + 1 }, lane));
+    const final = run.progress(true);
+    onProgress(final);
+    return final;
+  }
+
+  private async importOne(entry: ImportEntry, run: ImportRun): Promise<void> {
+    if (this.cancelRequested) return;
+    try {
+      const bytes = await entry.file.arrayBuffer();
+      const hash = await sha256Hex(bytes);
+      const key = faceKey(this.gallery.modelKey, hash);
+      const first = run.seen.get(key);
+      if (first !== undefined) {
+        // Two files of this very import with the same bytes: say which, since the user may expect both.
+        run.skippedDuplicates++;
+        run.problems.push({ file: entry.path, code: 'duplicate-image', message: `the same image (identical content) as ${first}, which is processed instead`, hint: 'Nothing to do: each image is indexed once. Remove one copy if they are meant to be different photos.' });
+        return;
+      }
+      // Claimed before the next await, so a second copy hashed meanwhile in another lane sees it.
+      run.seen.set(key, entry.path);
+      if (await this.gallery.contains(key)) {
+        run.skippedDuplicates++;
+        return;
+      }
+      const outcome = await this.extractor.extract(entry.path, bytes, { purpose: 'gallery', ood: 'none', seed: 0 });
+      if (!outcome.ok) {
+        run.problems.push({ file: entry.path, code: outcome.error.code, message: outcome.error.message, hint: outcome.error.hint });
+        return;
+      }
+      if (this.cancelRequested) return;
+      await this.gallery.add(featuresToStored(key, this.gallery.modelKey, hash, identityFromPath(entry.path), entry.path, outcome.face, this.clock.wallClock()));
+      run.added++;
+      for (const [step, ms] of Object.entries(outcome.face.timings)) run.stepSums[step] = (run.stepSums[step] ?? 0) + ms;
+    } catch (e) {
+      const p = toPlainError(e);
+      run.problems.push({ file: entry.path, code: p.code, message: p.message, hint: p.hint });
+      if (p.code === 'storage-quota') this.cancelRequested = true;
+    } finally {
+      run.done++;
+    }
+  }
+}
+
+/** The counters of one import. */
+class ImportRun {
+  done = 0;
+  added = 0;
+  skippedDuplicates = 0;
+  readonly stepSums: Record<string, number> = {};
+  /** Key -> the path of the first file of this import with that content. */
+  readonly seen = new Map<string, string>();
+  private readonly startedAt: number;
+
+  constructor(
+    readonly total: number,
+    readonly problems: ImportProblem[],
+    private readonly clock: ImportClock,
+    private readonly cancelled: () => boolean,
+  ) {
+    this.startedAt = clock.now();
+  }
+
+  progress(finished: boolean): ImportProgress {
+    const elapsed = (this.clock.now() - this.startedAt) / 1000;
+    const rate = this.done / Math.max(elapsed, 1e-3);
+    const stepMs = Object.fromEntries(Object.entries(this.stepSums).map(([k, v]) => [k, v / Math.max(this.added, 1)]));
+    return {
+      done: this.done,
+      total: this.total,
+      added: this.added,
+      skippedDuplicates: this.skippedDuplicates,
+      problems: [...this.problems],
+      imagesPerSecond: rate,
+      etaSeconds: rate > 0 ? (this.total - this.done) / rate : 0,
+      finished,
+      cancelled: this.cancelled(),
+      stepMs,
+    };
+  }
+}

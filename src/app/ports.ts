@@ -1,0 +1,73 @@
+/**
+ * What the app services need from the outside world, as interfaces: the
+ * worker file (workers/engine.worker.ts) passes real implementations (a pool
+ * of extraction workers, IndexedDB), unit tests pass in-memory ones
+ * (tests/support/appPorts.ts).
+ */
+import type { FaceFeatures, OodTransform } from '../core/types.ts';
+import type { ModelsStatus, OrtBackendChoice } from './engineApi.ts';
+import type { ExtractOptions, ExtractOutcome } from './extractTypes.ts';
+import type { StoredFace } from './storedFace.ts';
+
+/** Feature extraction, run by several workers at once. */
+export interface ExtractorPort {
+  /** How many extract jobs run at the same time. */
+  readonly concurrency: number;
+  /** Workers replaced after a crash or a hang since the extractor started. */
+  readonly restarts: number;
+  /** Never rejects for a bad image (that is an `ok: false` outcome); rejects when the extractor itself fails. */
+  extract(path: string, bytes: ArrayBuffer, opts: ExtractOptions): Promise<ExtractOutcome>;
+  /** Features of an already aligned face after a query transform (evaluation builds its queries from stored faces). */
+  embedAligned(aligned: Blob, landmarks68: Float32Array, ood: OodTransform, seed: number): Promise<FaceFeatures>;
+  stop(): void;
+}
+
+/** The gallery on disk, one record per face; every put is atomic. */
+export interface GalleryStoragePort {
+  put(face: StoredFace): Promise<void>;
+  has(key: string): Promise<boolean>;
+  get(key: string): Promise<StoredFace | undefined>;
+  /** Streams one model's faces so the caller can pack features without holding every record twice. */
+  forEach(modelKey: string, onFace: (f: StoredFace) => void): Promise<number>;
+  delete(keys: readonly string[]): Promise<void>;
+  clear(modelKey: string): Promise<void>;
+}
+
+/** Which extract jobs should fail on purpose; the end-to-end tests drive this (see workers/testHooks.ts). */
+export type ExtractFault = 'crash' | 'hang';
+
+/** A fault for the next `times` gallery extract jobs (of files whose path contains `file`, when given). */
+export interface ExtractFaultRule {
+  readonly kind: ExtractFault;
+  readonly times: number;
+  readonly file?: string;
+}
+
+export interface TestHooksPort {
+  injectExtractFaults(rules: readonly ExtractFaultRule[], jobTimeoutMs?: number): void;
+}
+
+export interface StartedExtractor {
+  readonly extractor: ExtractorPort;
+  readonly status: ModelsStatus;
+  /** Changes whenever the recognizer's weights, graphs or fusion change: galleries are keyed by it. */
+  readonly recognizerVersion: string;
+  readonly testHooks: TestHooksPort;
+}
+
+export interface ExtractorStartOptions {
+  readonly ortBackend: OrtBackendChoice;
+  readonly recognizerId?: string;
+  readonly workers?: number;
+  readonly testHooks: boolean;
+}
+
+/** How the engine gets its ports when it starts (and again on a recognizer or backend switch). */
+export interface EnginePorts {
+  startExtractor(opts: ExtractorStartOptions): Promise<StartedExtractor>;
+  openStorage(dbName?: string): Promise<GalleryStoragePort>;
+  /** Milliseconds from a monotonic clock (progress rates, timings). */
+  now(): number;
+  /** Wall-clock time stamped on new records. */
+  wallClock(): number;
+}

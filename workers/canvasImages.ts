@@ -1,0 +1,26 @@
+/** Aligned faces to and from PNG in a worker (OffscreenCanvas). */
+import { AppError } from '../src/core/errors.ts';
+import type { RgbaImage } from '../src/core/types.ts';
+
+function context2d(canvas: OffscreenCanvas): OffscreenCanvasRenderingContext2D {
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new AppError('internal', 'no 2D canvas is available in this worker', 'Use a current version of Chrome, Edge or Firefox.');
+  return ctx;
+}
+
+/** Lossless, so query transforms applied later to a stored face (evaluation) see the exact pixels the gallery was embedded from. */
+export function encodeAligned(img: RgbaImage): Promise<Blob> {
+  const c = new OffscreenCanvas(img.width, img.height);
+  context2d(c).putImageData(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), 0, 0);
+  return c.convertToBlob({ type: 'image/png' });
+}
+
+export async function decodeAligned(blob: Blob): Promise<RgbaImage> {
+  const bmp = await createImageBitmap(blob, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+  const c = new OffscreenCanvas(bmp.width, bmp.height);
+  const ctx = context2d(c);
+  ctx.drawImage(bmp, 0, 0);
+  bmp.close();
+  const d = ctx.getImageData(0, 0, c.width, c.height);
+  return { width: d.width, height: d.height, data: d.data };
+}
