@@ -19,6 +19,8 @@ if (depsStale()) {
   run('npm ci --no-audit --no-fund');
 }
 
+// The engine's WebAssembly kernels: regenerated only when their .wat source changed.
+run('npx tsx scripts/assembleWat.ts');
 run('npx tsx scripts/models/build.ts --if-stale');
 
 if (forTests) {

@@ -1,15 +1,19 @@
 /**
  * A growable block of float memory with fast dot-product kernels over it.
  * With WebAssembly SIMD (every current browser and Node) the memory is the
- * module instance's own and the kernels are the emitted SIMD code; otherwise a
+ * module instance's own and the kernels are the SIMD code; otherwise a
  * plain ArrayBuffer and the same loops in JS. Each workspace owns one instance,
  * so callers lay out their own regions without sharing an allocator.
+ *
+ * The kernels' source is dotKernel.wat (WebAssembly text); its binary comes
+ * from dotKernel.generated.ts, a module scripts/assembleWat.ts writes with
+ * wabt, so loading it stays synchronous and needs no bundler or fetch.
  *
  * Pitfall: growing WebAssembly memory detaches earlier views, so always read
  * `data` again after `reserve`.
  */
 import { AppError } from '../../core/errors.ts';
-import { buildDotKernelModule } from './dotKernelModule.ts';
+import { DOT_KERNEL_WASM_BASE64 } from './dotKernel.generated.ts';
 
 type KernelFn = (a: number, na: number, b: number, nb: number, c: number, out: number, ldo: number) => void;
 
@@ -24,10 +28,18 @@ const MAX_PAGES = 65536; // 4 GiB, the wasm32 ceiling
 
 let cachedModule: WebAssembly.Module | null | undefined;
 
+/** The kernel module's bytes; atob exists in every place the engine runs (page, worker, Node). */
+function kernelBytes(): Uint8Array<ArrayBuffer> {
+  const binary = atob(DOT_KERNEL_WASM_BASE64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
 function simdModule(): WebAssembly.Module | null {
   if (cachedModule !== undefined) return cachedModule;
   try {
-    const bytes = buildDotKernelModule();
+    const bytes = kernelBytes();
     cachedModule = typeof WebAssembly !== 'undefined' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
   } catch {
     cachedModule = null;
