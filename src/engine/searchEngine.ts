@@ -4,6 +4,7 @@
  * stage 2 (EMD re-ranking of the top k on WebGPU or the CPU), caches the last
  * query's s_emd and s_cos so a new alpha only re-blends.
  */
+import { autoDeclinesAdapter } from '../core/autoBackend.ts';
 import { AppError } from '../core/errors.ts';
 import type { FaceFeatures, RerankSettings, Weighting } from '../core/types.ts';
 import { GalleryStore, type GalleryItem } from './galleryStore.ts';
@@ -274,10 +275,8 @@ export class SearchEngine {
     } else {
       try {
         reason = await accelerator.ready();
-        // 'auto' means the fastest path: a software adapter (SwiftShader) is ~100x slower than the CPU loops.
-        if (!reason && settings.backend === 'auto' && accelerator.isSoftwareAdapter) {
-          return { result: this.cpu.scoreBatch(batch), backendUsed: 'cpu', fallbackReason: 'auto: the WebGPU adapter is a software fallback, so the CPU is faster; choose WebGPU to force it' };
-        }
+        const declined = !reason && settings.backend === 'auto' ? autoDeclinesAdapter({ isFallbackAdapter: accelerator.isSoftwareAdapter ?? false, description: 'the WebGPU adapter' }, 'the CPU') : null;
+        if (declined) return { result: this.cpu.scoreBatch(batch), backendUsed: 'cpu', fallbackReason: declined };
         if (!reason) return { result: await accelerator.scoreBatch(batch), backendUsed: 'webgpu' };
       } catch (e) {
         reason = e instanceof Error ? e.message : String(e);

@@ -239,4 +239,19 @@ describe('SearchEngine', () => {
     const untouched = await lost.search(query, settings({ backend: 'cpu' }));
     expect(untouched.fallbackReason).toBeUndefined();
   });
+
+  it("'auto' declines a software adapter and says so; asking for WebGPU still uses it", async () => {
+    const { items, query } = buildGallery(8);
+    const cpu = new CpuStage2Scorer();
+    let batches = 0;
+    const software: Stage2Accelerator = { name: 'webgpu', isSoftwareAdapter: true, ready: async () => null, scoreBatch: async (b) => (batches++, cpu.scoreBatch(b)) };
+    const engine = new SearchEngine({ accelerator: software });
+    engine.add(items);
+    const automatic = await engine.search(query, settings({ backend: 'auto' }));
+    expect([automatic.backendUsed, batches]).toEqual(['cpu', 0]);
+    expect(automatic.fallbackReason).toMatch(/software fallback/);
+    const forced = await engine.search(query, settings({ backend: 'webgpu' }));
+    expect([forced.backendUsed, batches]).toEqual(['webgpu', 1]);
+    expect(forced.fallbackReason).toBeUndefined();
+  });
 });
