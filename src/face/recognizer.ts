@@ -7,6 +7,7 @@
 import { Tensor, type InferenceSession } from 'onnxruntime-web';
 import type { FaceFeatures, Point, RgbaImage } from '../core/types.ts';
 import type { ModelEntry, PatchGridSpec } from '../models/manifest.ts';
+import { asRecognizerEntry, nativePatchGrid, type RecognizerEntry } from '../models/recognizers.ts';
 
 export interface RecognizerOptions {
   /** Faces per session run (more = faster up to memory; 16 is plenty for WASM). */
@@ -24,7 +25,7 @@ export interface FaceEmbedder {
 
 export class Recognizer implements FaceEmbedder {
   readonly inputSize: number;
-  readonly model: ModelEntry;
+  readonly model: RecognizerEntry;
   private readonly grid: PatchGridSpec;
   private readonly maxBatch: number;
 
@@ -33,15 +34,13 @@ export class Recognizer implements FaceEmbedder {
     model: ModelEntry,
     options: RecognizerOptions = {},
   ) {
-    if (model.role !== 'recognizer' || !model.embedding || !model.patchGrids?.length) {
-      throw new Error(`model ${model.id} is not a recognizer with an embedding and a patch grid`);
-    }
+    const recognizer = asRecognizerEntry(model);
     if (model.input.layout !== 'NCHW') throw new Error(`model ${model.id}: only NCHW inputs are supported`);
     const [, channels, h, w] = model.input.shape;
     if (channels !== 3 || h !== w) throw new Error(`model ${model.id}: expected a square 3-channel input, got ${model.input.shape}`);
-    const grid = options.patchOutput ? model.patchGrids.find((g) => g.output === options.patchOutput) : model.patchGrids[0];
+    const grid = options.patchOutput ? recognizer.patchGrids.find((g) => g.output === options.patchOutput) : nativePatchGrid(recognizer);
     if (!grid) throw new Error(`model ${model.id} has no patch output ${options.patchOutput}`);
-    this.model = model;
+    this.model = recognizer;
     this.grid = grid;
     this.inputSize = h;
     // A model exported with batch 1 can only take one face per run.
@@ -82,9 +81,9 @@ export class Recognizer implements FaceEmbedder {
       const S = this.inputSize;
       const input = new Tensor('float32', this.toInput(batch), [batch.length, 3, S, S]);
       const out = await this.session.run({ [this.model.input.name]: input });
-      const emb = out[this.model.embedding!.output].data as Float32Array;
+      const emb = out[this.model.embedding.output].data as Float32Array;
       const map = out[this.grid.output].data as Float32Array;
-      const dim = this.model.embedding!.dim;
+      const dim = this.model.embedding.dim;
       const { h, w, c } = this.grid;
       const cells = h * w;
       for (let n = 0; n < batch.length; n++) {

@@ -5,10 +5,31 @@
  * or disks.
  */
 import type * as Ort from 'onnxruntime-web';
+import { autoDeclinesAdapter, type AdapterKind } from '../core/autoBackend.ts';
 import { AppError, asAppError } from '../core/errors.ts';
 import type { ModelEntry, ModelManifest, ModelRole } from './manifest.ts';
+import { MANIFEST_FILE, parseManifest } from './manifestSchema.ts';
 
 export type ExecutionBackend = 'webgpu' | 'wasm';
+
+export interface BackendDecision {
+  readonly backend: ExecutionBackend;
+  /** Why it is not the one asked for, or why auto chose WASM, for the status line. */
+  readonly note?: string;
+}
+
+/** The onnxruntime-web backend for the user's choice and what the WebGPU probe found; WebGPU asked for by name but absent is an error. */
+export function chooseExecutionBackend(choice: 'auto' | ExecutionBackend, webgpu: AdapterKind & { readonly available: boolean }): BackendDecision {
+  if (choice === 'wasm') return { backend: 'wasm' };
+  if (!webgpu.available) {
+    if (choice === 'webgpu') {
+      throw new AppError('no-webgpu', `WebGPU was requested but ${webgpu.description}`, 'Choose the WASM or auto backend, or start Chromium with WebGPU enabled (--enable-unsafe-webgpu on Linux).');
+    }
+    return { backend: 'wasm', note: `auto: ${webgpu.description}; using WASM` };
+  }
+  const declined = choice === 'auto' ? autoDeclinesAdapter(webgpu, 'WASM') : null;
+  return declined ? { backend: 'wasm', note: declined } : { backend: 'webgpu' };
+}
 
 export interface LoadedModel {
   readonly entry: ModelEntry;
@@ -29,15 +50,9 @@ export async function readManifest(deps: ModelLoaderDeps): Promise<ModelManifest
   try {
     bytes = await deps.readFile('manifest.json');
   } catch (e) {
-    throw asAppError(e, 'model-missing', 'The models are not built. Run `npm run models` (or `npm start`, which builds them).', 'models/manifest.json');
+    throw asAppError(e, 'model-missing', 'The models are not built. Run `npm run models` (or `npm start`, which builds them).', MANIFEST_FILE);
   }
-  try {
-    const m = JSON.parse(new TextDecoder().decode(bytes)) as ModelManifest;
-    if (m.schema !== 1 || !Array.isArray(m.models)) throw new Error(`unknown manifest schema ${String(m.schema)}`);
-    return m;
-  } catch (e) {
-    throw asAppError(e, 'model-load-failed', 'The manifest is unreadable. Rebuild it with `npm run models`.', 'models/manifest.json');
-  }
+  return parseManifest(new TextDecoder().decode(bytes));
 }
 
 /** Creates a session on the preferred backend; WebGPU failures fall back to WASM and say why. */
@@ -82,4 +97,17 @@ export async function loadModel(
 
 export function modelsByRole(manifest: ModelManifest, role: ModelRole): ModelEntry[] {
   return manifest.models.filter((m) => m.role === role);
+}
+
+/** The loaded model `id`, or an AppError `model-missing` (it is in the manifest but was not loaded for this recognizer). */
+export function loadedModel(models: ReadonlyMap<string, LoadedModel>, id: string): LoadedModel {
+  const model = models.get(id);
+  if (!model) throw new AppError('model-missing', `model ${id} was not loaded`, 'Reload the page; if it persists, rebuild the models with `npm run models`.', { file: MANIFEST_FILE });
+  return model;
+}
+
+/** The one loaded model of a role (the detector, the landmark model), or an AppError `model-missing`. */
+export function loadedModelOfRole(models: ReadonlyMap<string, LoadedModel>, role: Exclude<ModelRole, 'recognizer'>): LoadedModel {
+  for (const model of models.values()) if (model.entry.role === role) return model;
+  throw new AppError('model-missing', `no ${role} model was loaded`, 'Rebuild the models with `npm run models`, then reload the page.', { file: MANIFEST_FILE });
 }

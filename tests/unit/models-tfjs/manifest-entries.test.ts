@@ -10,6 +10,7 @@ import { buildDlibResnet } from '../../../scripts/models/tfjs/buildDlibResnet.ts
 import { buildFaceres } from '../../../scripts/models/tfjs/buildFaceres.ts';
 import { arcFaceTemplateIn } from '../../../scripts/models/tfjs/templates.ts';
 import { ARCFACE_112_TEMPLATE } from '../../../scripts/models/faceplugin.ts';
+import { hasRecognizerOutputs } from '../../../src/models/recognizers.ts';
 
 function graphSignature(bytes: Uint8Array): Record<string, number[]> {
   const g = onnxProto.onnx.ModelProto.decode(bytes).graph!;
@@ -37,14 +38,14 @@ describe.each([
   });
 
   it('embedding and patch grids point at outputs of the right size', () => {
-    const emb = entry.outputs.find((o) => o.name === entry.embedding!.output)!;
-    expect(emb.shape).toEqual([-1, entry.embedding!.dim]);
-    for (const p of entry.patchGrids!) expect(sig[p.output]).toEqual([-1, p.c, p.h, p.w]);
+    if (!hasRecognizerOutputs(entry)) throw new Error(`${id} has no embedding or no patch grid`);
+    expect(entry.outputs.find((o) => o.name === entry.embedding.output)?.shape).toEqual([-1, entry.embedding.dim]);
+    for (const p of entry.patchGrids) expect(sig[p.output]).toEqual([-1, p.c, p.h, p.w]);
   });
 
   it('has a five-point template inside the crop and three normalisation values', () => {
     expect(entry.alignmentTemplate).toHaveLength(5);
-    for (const [x, y] of entry.alignmentTemplate!) {
+    for (const [x, y] of entry.alignmentTemplate ?? []) {
       expect(x).toBeGreaterThan(0);
       expect(x).toBeLessThan(size);
       expect(y).toBeGreaterThan(0);
@@ -58,7 +59,7 @@ describe.each([
 
 describe('dlib-resnet patch grids', () => {
   it('lists 8x8x128 first, then 4x4x256', () => {
-    expect(buildDlibResnet().entry.patchGrids!.map((p) => [p.h, p.w, p.c])).toEqual([
+    expect(buildDlibResnet().entry.patchGrids?.map((p) => [p.h, p.w, p.c])).toEqual([
       [8, 8, 128],
       [4, 4, 256],
     ]);

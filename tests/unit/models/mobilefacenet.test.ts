@@ -10,13 +10,14 @@ import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeModel, readFloatInitializer } from '../../../scripts/models/onnxGraph.ts';
 import { SOURCES, packageDir, sha256 } from '../../../scripts/models/sources.ts';
-import type { ModelManifest } from '../../../src/models/manifest.ts';
+import { parseManifest } from '../../../src/models/manifestSchema.ts';
+import { manifestEntry, recognizerEntry } from '../../../src/models/recognizers.ts';
 import { listIdentityImages, repoRoot, requireSharedData } from '../../support/sharedData.ts';
 import { readJpeg, resizeRgba, toNchw } from '../../support/nodeImage.ts';
 import { referenceCosine } from '../../support/vectors.ts';
 
-const manifest = JSON.parse(readFileSync(join(repoRoot, 'public/models/manifest.json'), 'utf8')) as ModelManifest;
-const entry = manifest.models.find((m) => m.id === 'mobilefacenet-arcface')!;
+const manifest = parseManifest(readFileSync(join(repoRoot, 'public/models/manifest.json'), 'utf8'));
+const entry = recognizerEntry(manifest, 'mobilefacenet-arcface');
 const sourcePath = join(packageDir(SOURCES.frFeature.package), SOURCES.frFeature.file);
 
 let built: ort.InferenceSession;
@@ -112,7 +113,7 @@ describe('mobilefacenet-arcface build', () => {
 describe('detector and landmark builds', () => {
   it('are the package files byte for byte, and run', async () => {
     for (const id of ['ultraface-detector', 'pfld-landmarks68']) {
-      const e = manifest.models.find((m) => m.id === id)!;
+      const e = manifestEntry(manifest, id);
       const bytes = readFileSync(join(repoRoot, 'public/models', e.file));
       expect(sha256(bytes)).toBe(e.source.sha256);
       const s = await ort.InferenceSession.create(bytes);

@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../../src/core/types.ts';
+import { parseManifest } from '../../../src/models/manifestSchema.ts';
 import { DEFAULT_RECOGNIZER_ID } from '../../../src/models/pipelines.ts';
+import { recognizerEntries } from '../../../src/models/recognizers.ts';
 import { RECOMMENDED, settingsForRecognizer } from '../../../src/models/recommended.ts';
 
 describe('per-recognizer stage-2 settings', () => {
@@ -18,8 +20,7 @@ describe('per-recognizer stage-2 settings', () => {
     expect(RECOMMENDED[DEFAULT_RECOGNIZER_ID].adaptiveAlpha ?? null).toEqual(DEFAULT_SETTINGS.adaptiveAlpha ?? null);
     const manifestPath = resolve('public/models/manifest.json');
     if (!existsSync(manifestPath)) throw new Error(`${manifestPath} is missing: run npm run models`);
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { models: { id: string; role: string }[] };
-    const recognizers = manifest.models.filter((m) => m.role === 'recognizer').map((m) => m.id);
+    const recognizers = recognizerEntries(parseManifest(readFileSync(manifestPath, 'utf8'), manifestPath)).map((m) => m.id);
     expect(recognizers.length).toBeGreaterThanOrEqual(3);
     for (const id of recognizers) expect(RECOMMENDED[id], id).toBeDefined();
   });

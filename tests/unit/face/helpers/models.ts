@@ -6,7 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
-import { findModel, type ModelEntry, type ModelManifest } from '../../../../src/models/manifest.ts';
+import type { ModelEntry, ModelManifest } from '../../../../src/models/manifest.ts';
+import { parseManifest } from '../../../../src/models/manifestSchema.ts';
+import { manifestEntry } from '../../../../src/models/recognizers.ts';
 import { FaceDetector, type DetectorOptions } from '../../../../src/face/detector.ts';
 import { LandmarkModel } from '../../../../src/face/landmarks.ts';
 import { FacePipeline } from '../../../../src/face/pipeline.ts';
@@ -18,13 +20,11 @@ export const MODELS_DIR = join(REPO_ROOT, 'public/models');
 export function readManifest(): ModelManifest {
   const path = join(MODELS_DIR, 'manifest.json');
   if (!existsSync(path)) throw new Error(`${path} is missing: build the models with \`npx tsx scripts/models/build.ts --if-stale\`.`);
-  return JSON.parse(readFileSync(path, 'utf8')) as ModelManifest;
+  return parseManifest(readFileSync(path, 'utf8'), path);
 }
 
 export function modelEntry(id: string): ModelEntry {
-  const entry = findModel(readManifest(), id);
-  if (!entry) throw new Error(`model ${id} is not in public/models/manifest.json`);
-  return entry;
+  return manifestEntry(readManifest(), id);
 }
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
