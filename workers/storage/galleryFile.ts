@@ -6,31 +6,8 @@
  */
 import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
 import { AppError } from '../../src/core/errors.ts';
+import { GALLERY_FILE_FORMAT, GALLERY_FILE_SCHEMA, parseGalleryIndex, type GalleryIndex, type GalleryIndexEntry } from '../../src/app/galleryFileSchema.ts';
 import type { StoredFace } from '../../src/app/storedFace.ts';
-
-export const GALLERY_FILE_SCHEMA = 1;
-
-interface IndexEntry {
-  readonly key: string;
-  readonly contentHash: string;
-  readonly label: string;
-  readonly fileName: string;
-  readonly addedAt: number;
-  readonly dim: number;
-  readonly h: number;
-  readonly w: number;
-  readonly c: number;
-  readonly landmarks: number;
-  readonly cropSize: number;
-}
-
-interface GalleryIndex {
-  readonly format: 'deepface-emd-gallery';
-  readonly schema: number;
-  readonly modelKey: string;
-  readonly exportedAt: string;
-  readonly faces: readonly IndexEntry[];
-}
 
 function floatsToBytes(parts: readonly Float32Array[]): Uint8Array {
   const total = parts.reduce((n, p) => n + p.length, 0);
@@ -45,7 +22,7 @@ function floatsToBytes(parts: readonly Float32Array[]): Uint8Array {
 
 export async function writeGalleryFile(modelKey: string, faces: readonly StoredFace[]): Promise<Blob> {
   const files: Zippable = {};
-  const index: IndexEntry[] = [];
+  const index: GalleryIndexEntry[] = [];
   for (const [i, f] of faces.entries()) {
     const name = String(i).padStart(6, '0');
     const lm = f.landmarks68 ?? new Float32Array();
@@ -53,7 +30,7 @@ export async function writeGalleryFile(modelKey: string, faces: readonly StoredF
     files[`faces/${name}.png`] = [new Uint8Array(await f.thumbnail.arrayBuffer()), { level: 0 }];
     index.push({ key: f.key, contentHash: f.contentHash, label: f.label, fileName: f.fileName, addedAt: f.addedAt, dim: f.embedding.length, h: f.patches.h, w: f.patches.w, c: f.patches.c, landmarks: lm.length, cropSize: f.cropSize });
   }
-  const head: GalleryIndex = { format: 'deepface-emd-gallery', schema: GALLERY_FILE_SCHEMA, modelKey, exportedAt: new Date().toISOString(), faces: index };
+  const head: GalleryIndex = { format: GALLERY_FILE_FORMAT, schema: GALLERY_FILE_SCHEMA, modelKey, exportedAt: new Date().toISOString(), faces: index };
   files['index.json'] = strToU8(JSON.stringify(head));
   return new Blob([zipSync(files) as Uint8Array<ArrayBuffer>], { type: 'application/zip' });
 }
@@ -67,16 +44,7 @@ export async function readGalleryFile(file: Blob, fileName: string, modelKey: st
     throw bad(`unreadable zip (${e instanceof Error ? e.message : String(e)})`);
   }
   if (!files['index.json']) throw bad('index.json is missing');
-  let index: GalleryIndex;
-  try {
-    index = JSON.parse(strFromU8(files['index.json'])) as GalleryIndex;
-  } catch {
-    throw bad('index.json is not JSON');
-  }
-  if (index.format !== 'deepface-emd-gallery') throw bad('unknown format');
-  if (index.schema > GALLERY_FILE_SCHEMA) {
-    throw new AppError('invalid-argument', `the gallery file has schema ${index.schema}, newer than this app's ${GALLERY_FILE_SCHEMA}`, 'Update the app, then import it again.', { file: fileName });
-  }
+  const index = parseGalleryIndex(strFromU8(files['index.json']), fileName);
   if (index.modelKey !== modelKey) {
     throw new AppError('invalid-argument', `the gallery file was made with recognizer ${index.modelKey}, but ${modelKey} is active`, 'Switch to that recognizer (Advanced settings), or re-index the photos with this one.', { file: fileName });
   }

@@ -1,0 +1,83 @@
+/**
+ * index.json of a gallery export file, as a valibot schema. The file comes
+ * from another machine or another person, so nothing in it is used before it
+ * passes this check; the types the export writer fills are derived from the
+ * same schema. The version is read first, on its own: a file from a newer app
+ * may have a different shape, and "update the app" is the useful answer then,
+ * not a list of unknown fields.
+ */
+import * as v from 'valibot';
+import { AppError } from '../core/errors.ts';
+import { parseJsonWithSchema, validateWithSchema, type ValidationContext } from '../core/validate.ts';
+
+export const GALLERY_FILE_FORMAT = 'deepface-emd-gallery';
+export const GALLERY_FILE_SCHEMA = 1;
+
+/** Feature sizes above these are not from a face recognizer: the file is damaged. */
+const MAX_CHANNELS = 8192;
+const MAX_GRID_SIDE = 64;
+const MAX_LANDMARK_FLOATS = 2 * 1024;
+const MAX_CROP_SIZE = 4096;
+
+const count = (min: number, max: number) => v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(min, `must be at least ${min}`), v.maxValue(max, `must be at most ${max}`));
+const nonEmptyString = v.pipe(v.string(), v.nonEmpty('must not be empty'));
+
+const GalleryIndexEntrySchema = v.pipe(
+  v.object({
+    key: nonEmptyString,
+    contentHash: nonEmptyString,
+    label: v.string(),
+    fileName: v.string(),
+    /** Milliseconds since 1970. */
+    addedAt: v.pipe(v.number(), v.finite('must be a finite number'), v.minValue(0, 'must not be negative')),
+    /** Embedding floats. */
+    dim: count(1, MAX_CHANNELS),
+    h: count(1, MAX_GRID_SIDE),
+    w: count(1, MAX_GRID_SIDE),
+    c: count(1, MAX_CHANNELS),
+    /** Landmark floats (x, y pairs), 0 when the face has none. */
+    landmarks: v.pipe(
+      count(0, MAX_LANDMARK_FLOATS),
+      v.check((n) => n % 2 === 0, 'must be even (x, y pairs)'),
+    ),
+    cropSize: count(1, MAX_CROP_SIZE),
+  }),
+  v.readonly(),
+);
+
+const GalleryIndexHeaderSchema = v.object({
+  format: v.literal(GALLERY_FILE_FORMAT, `must be "${GALLERY_FILE_FORMAT}"`),
+  schema: count(1, Number.MAX_SAFE_INTEGER),
+});
+
+const GalleryIndexSchema = v.pipe(
+  v.object({
+    format: v.literal(GALLERY_FILE_FORMAT, `must be "${GALLERY_FILE_FORMAT}"`),
+    schema: v.literal(GALLERY_FILE_SCHEMA, `must be ${GALLERY_FILE_SCHEMA}`),
+    modelKey: nonEmptyString,
+    exportedAt: v.string(),
+    faces: v.pipe(v.array(GalleryIndexEntrySchema), v.readonly()),
+  }),
+  v.readonly(),
+);
+
+export type GalleryIndexEntry = v.InferOutput<typeof GalleryIndexEntrySchema>;
+export type GalleryIndex = v.InferOutput<typeof GalleryIndexSchema>;
+
+function context(fileName: string): ValidationContext {
+  return { file: fileName, what: 'the gallery index (index.json)', code: 'corrupt-image', hint: 'The file is damaged or not a gallery export: choose a file made with “Export gallery”.' };
+}
+
+/**
+ * index.json's text, checked: an AppError naming the file, the field and its
+ * value when it is malformed, or asking for an app update when it is newer.
+ */
+export function parseGalleryIndex(text: string, fileName: string): GalleryIndex {
+  const ctx = context(fileName);
+  const json = parseJsonWithSchema(v.unknown(), text, ctx);
+  const header = validateWithSchema(GalleryIndexHeaderSchema, json, ctx);
+  if (header.schema > GALLERY_FILE_SCHEMA) {
+    throw new AppError('invalid-argument', `the gallery file has schema ${header.schema}, newer than this app's ${GALLERY_FILE_SCHEMA}`, 'Update the app, then import it again.', { file: fileName });
+  }
+  return validateWithSchema(GalleryIndexSchema, json, ctx);
+}
