@@ -26,15 +26,31 @@ interface Shape {
   readonly dim: number;
 }
 
+/** The per-face arrays, which exist together from the first face on: their shape is the first face's. */
+interface Columns {
+  readonly shape: Shape;
+  readonly index: CosineIndex;
+  readonly unitNative: RowStore;
+  readonly patchNorms: RowStore;
+  readonly averages: RowStore;
+}
+
+function createColumns(first: FaceFeatures, capacity: number): Columns {
+  const { h, w, c } = first.patches;
+  return {
+    shape: { h, w, c, dim: first.embedding.length },
+    index: new CosineIndex(first.embedding.length),
+    unitNative: new RowStore(h * w * c, capacity),
+    patchNorms: new RowStore(h * w, capacity),
+    averages: new RowStore(c, capacity),
+  };
+}
+
 export class GalleryStore {
-  private shape: Shape | null = null;
-  private index: CosineIndex | null = null;
+  private columns: Columns | null = null;
   private idList: string[] = [];
   private labelList: string[] = [];
   private positions = new Map<string, number>();
-  private unitNative: RowStore | null = null;
-  private patchNorms: RowStore | null = null;
-  private averages: RowStore | null = null;
   private landmarks: (readonly Point[] | undefined)[] = [];
   private cropSizes: number[] = [];
   /** Pooled unit grids, per grid size, filled per face on first use: a grid change costs only the k candidates, not the whole gallery. */
@@ -52,13 +68,18 @@ export class GalleryStore {
     return this.labelList;
   }
 
-  get patchShape(): Shape | null {
-    return this.shape;
+  /** Channels per patch (the gallery must hold a face). */
+  get channels(): number {
+    return this.requireColumns().shape.c;
   }
 
   get stage1(): CosineIndex {
-    if (!this.index) throw new AppError('empty-gallery', 'the gallery is empty', 'Add labelled faces first.');
-    return this.index;
+    return this.requireColumns().index;
+  }
+
+  private requireColumns(): Columns {
+    if (!this.columns) throw new AppError('empty-gallery', 'the gallery is empty', 'Add labelled faces first.');
+    return this.columns;
   }
 
   position(id: string): number {
@@ -76,25 +97,18 @@ export class GalleryStore {
       this.requireCompatible(item.features, `gallery face ${item.id}`);
     }
     if (items.length === 0) return;
-    const first = items[0].features;
-    if (!this.shape) {
-      const { h, w, c } = first.patches;
-      this.shape = { h, w, c, dim: first.embedding.length };
-      this.index = new CosineIndex(first.embedding.length);
-      this.unitNative = new RowStore(h * w * c, items.length);
-      this.patchNorms = new RowStore(h * w, items.length);
-      this.averages = new RowStore(c, items.length);
-    }
-    this.index!.add(items.map((i) => i.features.embedding));
-    const { h, w, c } = this.shape;
+    this.columns ??= createColumns(items[0].features, items.length);
+    const cols = this.columns;
+    cols.index.add(items.map((i) => i.features.embedding));
+    const { h, w, c } = cols.shape;
     const unit = new Float32Array(h * w * c);
     const norms = new Float32Array(h * w);
     for (const item of items) {
       const f = item.features;
       l2NormaliseRows(f.patches.data, 0, h * w, c, unit, 0, norms);
-      this.unitNative!.append(unit);
-      this.patchNorms!.append(norms);
-      this.averages!.append(unitAveragePatch(f.patches));
+      cols.unitNative.append(unit);
+      cols.patchNorms.append(norms);
+      cols.averages.append(unitAveragePatch(f.patches));
       this.positions.set(item.id, this.idList.length);
       this.idList.push(item.id);
       this.labelList.push(item.label);
@@ -111,11 +125,12 @@ export class GalleryStore {
       if (p !== undefined) drop.add(p);
     }
     if (drop.size === 0) return;
+    const cols = this.requireColumns();
     const keep = (_: unknown, i: number) => !drop.has(i);
-    this.index!.removeRows([...drop]);
-    this.unitNative!.removeRows(drop);
-    this.patchNorms!.removeRows(drop);
-    this.averages!.removeRows(drop);
+    cols.index.removeRows([...drop]);
+    cols.unitNative.removeRows(drop);
+    cols.patchNorms.removeRows(drop);
+    cols.averages.removeRows(drop);
     // Positions shift after a removal; pooled grids are cheap to rebuild on demand.
     this.gridCache.clear();
     this.idList = this.idList.filter(keep);
@@ -127,12 +142,10 @@ export class GalleryStore {
   }
 
   clear(): void {
-    this.shape = null;
-    this.index = null;
+    this.columns = null;
     this.idList = [];
     this.labelList = [];
     this.positions.clear();
-    this.unitNative = this.patchNorms = this.averages = null;
     this.landmarks = [];
     this.cropSizes = [];
     this.gridCache.clear();
@@ -142,8 +155,8 @@ export class GalleryStore {
   requireCompatible(f: FaceFeatures, what: string): void {
     requireValidPatchMap(f.patches, `${what} patch map`);
     unitEmbedding(f.embedding, `${what} embedding`);
-    if (!this.shape) return;
-    const { h, w, c, dim } = this.shape;
+    if (!this.columns) return;
+    const { h, w, c, dim } = this.columns.shape;
     if (f.patches.h !== h || f.patches.w !== w || f.patches.c !== c || f.embedding.length !== dim) {
       throw new AppError(
         'invalid-argument',
@@ -155,8 +168,8 @@ export class GalleryStore {
 
   /** Unit patches of face `pos` on a grid x grid grid (valid until the gallery changes). */
   unitGrid(pos: number, grid: number): Float32Array {
-    const shape = this.shape!;
-    if (grid === shape.h && grid === shape.w) return this.unitNative!.row(pos);
+    const { shape, unitNative } = this.requireColumns();
+    if (grid === shape.h && grid === shape.w) return unitNative.row(pos);
     let cache = this.gridCache.get(grid);
     if (!cache) {
       requireValidGrid({ h: shape.h, w: shape.w, c: shape.c, data: new Float32Array(0) }, grid);
@@ -172,11 +185,11 @@ export class GalleryStore {
   }
 
   unitAverage(pos: number): Float32Array {
-    return this.averages!.row(pos);
+    return this.requireColumns().averages.row(pos);
   }
 
   unitEmbedding(pos: number): Float32Array {
-    return this.index!.row(pos);
+    return this.requireColumns().index.row(pos);
   }
 
   landmarksOf(pos: number): readonly Point[] | undefined {
@@ -189,9 +202,10 @@ export class GalleryStore {
 
   /** The raw native map of face `pos`, rebuilt from unit patches and norms. */
   rawMap(pos: number): PatchMap {
-    const { h, w, c } = this.shape!;
-    const unit = this.unitNative!.row(pos);
-    const norms = this.patchNorms!.row(pos);
+    const { shape, unitNative, patchNorms } = this.requireColumns();
+    const { h, w, c } = shape;
+    const unit = unitNative.row(pos);
+    const norms = patchNorms.row(pos);
     const data = new Float32Array(h * w * c);
     for (let p = 0; p < h * w; p++) for (let t = 0; t < c; t++) data[p * c + t] = unit[p * c + t] * norms[p];
     return { h, w, c, data };

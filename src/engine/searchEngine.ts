@@ -150,15 +150,16 @@ export class SearchEngine {
     const batch = this.buildBatch(q, positions, settings);
     const { result, backendUsed, fallbackReason } = await this.scoreWithBackend(batch, settings);
     const t2 = performance.now();
-    this.last = { stage1, sEmd: result.similarity, stage1Ms: t1 - t0, stage2Ms: t2 - t1, backendUsed, fallbackReason };
-    return this.assemble(alphaForQuery(settings.alpha, settings.adaptiveAlpha, stage1[0]?.score ?? 0), t2 - t0);
+    const last: CachedSearch = { stage1, sEmd: result.similarity, stage1Ms: t1 - t0, stage2Ms: t2 - t1, backendUsed, fallbackReason };
+    this.last = last;
+    return this.assemble(last, alphaForQuery(settings.alpha, settings.adaptiveAlpha, stage1[0]?.score ?? 0), t2 - t0);
   }
 
   /** Re-blends the last query's cached scores with a new (fixed) alpha; no Sinkhorn runs. */
   reblend(alpha: Alpha): SearchResult {
     validateAlpha(alpha);
     if (!this.last) throw new AppError('invalid-argument', 'no search to re-blend yet (or the gallery changed since)', 'Run a search first.');
-    return this.assemble({ alpha, reason: '' }, 0);
+    return this.assemble(this.last, { alpha, reason: '' }, 0);
   }
 
   /** The transport plan and weights of one pair, for the flow and heatmap views (CPU, float64). */
@@ -168,7 +169,7 @@ export class SearchEngine {
     const q = this.prepareQuery(query, settings.grid);
     const g = this.gallery.unitGrid(pos, settings.grid);
     const n = settings.grid * settings.grid;
-    const c = this.gallery.patchShape!.c;
+    const c = this.gallery.channels;
     this.ws.reserve(2 * n * c + n * n);
     const data = this.ws.data;
     data.set(q.grid, 0);
@@ -180,9 +181,10 @@ export class SearchEngine {
     const u = Float32Array.from(w.u);
     const v = Float32Array.from(w.v);
     const r = sinkhornEmd(cost, n, n, u, v, { ...settings.sinkhorn, wantPlan: true });
+    if (!r.plan) throw new AppError('internal', 'the Sinkhorn solver returned no transport plan', 'Report this as a bug; the ranking itself is unaffected.');
     return {
       grid: settings.grid,
-      plan: Float32Array.from(r.plan!),
+      plan: Float32Array.from(r.plan),
       u,
       v,
       cost,
@@ -192,8 +194,7 @@ export class SearchEngine {
     };
   }
 
-  private assemble({ alpha, reason }: { alpha: Alpha; reason: string }, totalMs: number): SearchResult {
-    const last = this.last!;
+  private assemble(last: CachedSearch, { alpha, reason }: { alpha: Alpha; reason: string }, totalMs: number): SearchResult {
     const topK = Array.from(last.sEmd, (sEmd, i) => ({ sEmd, sCos: last.stage1[i].score }));
     const stage2: Stage2Hit[] = rerankTopK(topK, alpha).map((e) => {
       const hit = last.stage1[e.stage1Index];
@@ -224,7 +225,7 @@ export class SearchEngine {
   private pairWeightInputs(q: PreparedQuery, pos: number, grid: number, cost?: Float32Array): PairWeightInputs {
     return {
       grid,
-      c: this.gallery.patchShape!.c,
+      c: this.gallery.channels,
       queryPatches: q.grid,
       galleryPatches: this.gallery.unitGrid(pos, grid),
       queryUnitAverage: q.unitAverage,
@@ -245,7 +246,7 @@ export class SearchEngine {
     const candidates = positions.map((p) => this.gallery.unitGrid(p, grid));
     return {
       n,
-      c: this.gallery.patchShape!.c,
+      c: this.gallery.channels,
       queries: [q.grid],
       candidates,
       weights: this.batchWeights(settings.weighting, q, positions, grid),
