@@ -15,6 +15,7 @@ import { extractFace } from '../src/face/extractFace.ts';
 import { LandmarkModel } from '../src/face/landmarks.ts';
 import { applyOod } from '../src/face/ood.ts';
 import { FacePipeline } from '../src/face/pipeline.ts';
+import { loadedModelOfRole } from '../src/models/loadModels.ts';
 import { decodeAligned, encodeAligned } from './canvasImages.ts';
 import { decodeImageFile } from './decodeImage.ts';
 import { loadAllModels, type LoadedModels } from './modelHost.ts';
@@ -34,20 +35,14 @@ function requireLoaded(): Loaded {
   return loaded;
 }
 
-function sessionOfRole(models: LoadedModels, role: string) {
-  const m = [...models.byId.values()].find((e) => e.entry.role === role);
-  if (!m) throw new AppError('model-missing', `no ${role} model was loaded`, 'Rebuild the models with `npm run models`, then reload the page.', { file: 'models/manifest.json' });
-  return m.session;
-}
-
 const transferFeatures = (f: FaceFeatures) => [f.embedding.buffer, f.patches.data.buffer];
 
 const api = {
   async init(choice: OrtBackendChoice, recognizerId?: string): Promise<ModelsStatus> {
     const models = await loadAllModels(choice, recognizerId);
     const pipeline = new FacePipeline({
-      detector: new FaceDetector(sessionOfRole(models, 'detector')),
-      landmarks: new LandmarkModel(sessionOfRole(models, 'landmarks')),
+      detector: new FaceDetector(loadedModelOfRole(models.byId, 'detector').session),
+      landmarks: new LandmarkModel(loadedModelOfRole(models.byId, 'landmarks').session),
       recognizer: embedderFor(models.status.active.id, models.byId),
     });
     loaded = { models, pipeline };

@@ -5,21 +5,14 @@
  * weights, graphs or a pipeline's fusion change, so stale features are never
  * mixed with new ones.
  */
-import { AppError } from '../core/errors.ts';
-import type { LoadedModel } from '../models/loadModels.ts';
+import { loadedModel, type LoadedModel } from '../models/loadModels.ts';
 import { fusedPipeline } from '../models/pipelines.ts';
 import { FusedRecognizer } from './fusedRecognizer.ts';
 import { Recognizer, type FaceEmbedder } from './recognizer.ts';
 
-function loadedRecognizer(byId: ReadonlyMap<string, LoadedModel>, id: string): LoadedModel {
-  const m = byId.get(id);
-  if (!m) throw new AppError('model-missing', `recognizer ${id} was not loaded`, 'Reload the page; if it persists, rebuild the models with `npm run models`.');
-  return m;
-}
-
 export function embedderFor(activeId: string, byId: ReadonlyMap<string, LoadedModel>): FaceEmbedder {
   const recognizer = (id: string) => {
-    const m = loadedRecognizer(byId, id);
+    const m = loadedModel(byId, id);
     return new Recognizer(m.session, m.entry);
   };
   const fused = fusedPipeline(activeId);
@@ -28,8 +21,8 @@ export function embedderFor(activeId: string, byId: ReadonlyMap<string, LoadedMo
 }
 
 export function recognizerVersion(activeId: string, byId: ReadonlyMap<string, LoadedModel>): string {
-  const checksum = (id: string) => loadedRecognizer(byId, id).entry.sha256.slice(0, 12);
+  const checksum = (id: string) => loadedModel(byId, id).entry.sha256.slice(0, 12);
   const fused = fusedPipeline(activeId);
   if (fused) return `${fused.version}-w${fused.secondaryWeight}-${checksum(fused.primary)}-${checksum(fused.secondary)}`;
-  return `${loadedRecognizer(byId, activeId).entry.version}-${checksum(activeId)}`;
+  return `${loadedModel(byId, activeId).entry.version}-${checksum(activeId)}`;
 }
