@@ -28,9 +28,7 @@ export interface WatSource {
   readonly exportName: string;
 }
 
-export const WAT_SOURCES: readonly WatSource[] = [
-  { wat: 'src/engine/simd/dotKernel.wat', generated: 'src/engine/simd/dotKernel.generated.ts', exportName: 'DOT_KERNEL_WASM_BASE64' },
-];
+export const WAT_SOURCES: readonly WatSource[] = [{ wat: 'src/engine/simd/dotKernel.wat', generated: 'src/engine/simd/dotKernel.generated.ts', exportName: 'DOT_KERNEL_WASM_BASE64' }];
 
 type Wabt = Awaited<ReturnType<typeof wabtFactory>>;
 

@@ -102,7 +102,7 @@ export function describeNonImage(bytes: Uint8Array): string | null {
   if (start.startsWith('PK\x03\x04')) return 'a ZIP archive (or an Office document)';
   if (start.startsWith('{\\rtf')) return 'an RTF document';
   // Text formats: look past a UTF-8 byte-order mark and leading white space.
-  let text = '';
+  let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, Math.min(bytes.length, 1024)));
   } catch {
@@ -110,11 +110,15 @@ export function describeNonImage(bytes: Uint8Array): string | null {
     text = new TextDecoder('utf-8').decode(bytes.subarray(0, Math.min(bytes.length, 1024)));
     if ((text.match(/\uFFFD/g)?.length ?? 0) > 2) return null;
   }
-  const head = text.replace(/^\uFEFF/, '').trimStart().toLowerCase();
+  const head = text
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .toLowerCase();
   if (/^<svg[\s>]/.test(head) || (/^<\?xml[\s?]/.test(head) && /<svg[\s>]/.test(head))) return 'an SVG drawing';
   if (/^<!doctype html|^<html[\s>]|^<head[\s>]|^<body[\s>]/.test(head)) return 'an HTML page';
   if (/^<\?xml[\s?]/.test(head)) return 'an XML file';
   // Text: no control characters other than tab, newline, carriage return and form feed.
+  // eslint-disable-next-line no-control-regex -- finding control characters is this pattern's purpose
   if (text.length > 0 && !/[\x00-\x08\x0b\x0e-\x1f\x7f]/.test(text)) return 'text';
   return null;
 }
@@ -363,12 +367,7 @@ export function readImageHeader(bytes: Uint8Array, fileName: string): ImageHeade
     );
   }
   if (Math.min(width, height) < MIN_IMAGE_SIDE) {
-    throw new AppError(
-      'image-too-small',
-      `the image is ${width} x ${height} pixels; both sides must be at least ${MIN_IMAGE_SIDE}`,
-      'Use a larger photo of the face.',
-      { file },
-    );
+    throw new AppError('image-too-small', `the image is ${width} x ${height} pixels; both sides must be at least ${MIN_IMAGE_SIDE}`, 'Use a larger photo of the face.', { file });
   }
   if (!parsed.complete) {
     throw new AppError('corrupt-image', `the ${format.toUpperCase()} file is truncated (its data ends early)`, HINT_CORRUPT, { file });

@@ -43,9 +43,17 @@ function upgrade(db: GalleryIdb, oldVersion: number): void {
 function storageError(e: unknown, what: string): AppError {
   const name = e instanceof DOMException ? e.name : '';
   if (name === 'QuotaExceededError') {
-    return new AppError('storage-quota', `the browser's storage quota is full while ${what}`, 'Everything indexed before this image is saved. Free space (remove images or clear other site data) and import the rest again.');
+    return new AppError(
+      'storage-quota',
+      `the browser's storage quota is full while ${what}`,
+      'Everything indexed before this image is saved. Free space (remove images or clear other site data) and import the rest again.',
+    );
   }
-  return new AppError('storage-failed', `browser storage failed while ${what}: ${e instanceof Error ? e.message : String(e)}`, 'Reload the page; if it persists, export the gallery and clear site data.');
+  return new AppError(
+    'storage-failed',
+    `browser storage failed while ${what}: ${e instanceof Error ? e.message : String(e)}`,
+    'Reload the page; if it persists, export the gallery and clear site data.',
+  );
 }
 
 export class GalleryDb {

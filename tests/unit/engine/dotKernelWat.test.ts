@@ -27,7 +27,11 @@ describe('dotKernel.wat and its generated module', () => {
 
   it('exports the two kernels with seven i32 parameters and a growable memory of one page', () => {
     const module = new WebAssembly.Module(committedBytes);
-    expect(WebAssembly.Module.exports(module).map((e) => `${e.name}:${e.kind}`).sort()).toEqual(['dots1x8:function', 'dots2x4:function', 'memory:memory']);
+    expect(
+      WebAssembly.Module.exports(module)
+        .map((e) => `${e.name}:${e.kind}`)
+        .sort(),
+    ).toEqual(['dots1x8:function', 'dots2x4:function', 'memory:memory']);
     expect(WebAssembly.Module.imports(module)).toEqual([]);
     const exports = new WebAssembly.Instance(module).exports;
     const memory = exports.memory;
