@@ -7,27 +7,9 @@
 // column marginal is exact after each column update) or after maxIter rounds;
 // the same rule and the same start (g = 0) as the CPU, so iterates match.
 // Thread i owns row i and column i, so N <= WG (64).
+// Params, the bindings, MAX_N, WG, workgroupSum and normalisedWeight come from
+// sinkhornCommon.wgsl, appended when the pipeline is built.
 
-struct Params {
-  n: u32,
-  pairs: u32,
-  maxIter: u32,
-  weightMode: u32,  // 0: u, v given; 1: sc (sums of distances); 2: sc-sim (sums of similarities)
-  eps: f32,
-  tol: f32,
-  pairOffset: u32,
-  _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> cosines: array<f32>;
-@group(0) @binding(2) var<storage, read> weightsU: array<f32>;
-@group(0) @binding(3) var<storage, read> weightsV: array<f32>;
-@group(0) @binding(4) var<storage, read_write> results: array<vec4<f32>>;
-
-override MAX_N: u32 = 64u;
-const WG: u32 = 64u;
-const WEIGHT_EPS: f32 = 1e-7;
 // Stands for log(0) (a patch with no mass) without infinities, which WGSL does not promise to keep.
 const NO_MASS: f32 = -1e30;
 
@@ -36,27 +18,6 @@ var<workgroup> fs: array<f32, MAX_N>;
 var<workgroup> gs: array<f32, MAX_N>;
 var<workgroup> logU: array<f32, MAX_N>;
 var<workgroup> logV: array<f32, MAX_N>;
-var<workgroup> partial: array<f32, WG>;
-var<workgroup> stopFlag: u32;
-
-fn workgroupSum(i: u32, x: f32) -> f32 {
-  partial[i] = x;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (i < s) { partial[i] += partial[i + s]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
-}
-
-fn normalisedWeight(i: u32, n: u32, raw: f32) -> f32 {
-  let w = select(0.0, max(raw, 0.0), i < n);
-  let total = workgroupSum(i, w);
-  if (total > 0.0) { return w / (total + WEIGHT_EPS); }
-  return 1.0 / f32(n);
-}
 
 fn safeLog(x: f32) -> f32 {
   return select(NO_MASS, log(x), x > 0.0);

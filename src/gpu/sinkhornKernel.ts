@@ -8,6 +8,7 @@
  */
 import { AppError } from '../core/errors.ts';
 import { createComputePipeline } from './computePipeline.ts';
+import sinkhornCommonWgsl from './sinkhornCommon.wgsl?raw';
 
 export const SINKHORN_WORKGROUP = 64;
 
@@ -47,12 +48,13 @@ export class SinkhornKernel {
     readonly maxN: number,
   ) {}
 
+  /** `wgsl` is one kernel's own code; the declarations both kernels share (sinkhornCommon.wgsl) are added here. */
   static async create(device: GPUDevice, label: string, wgsl: string, maxN: number): Promise<SinkhornKernel> {
     if (maxN > SINKHORN_WORKGROUP) throw new AppError('gpu-pipeline-failed', `the GPU Sinkhorn handles up to ${SINKHORN_WORKGROUP} patches (8x8), not ${maxN}`, 'Use a grid of 8x8 or less.');
     const need = sinkhornWorkgroupBytes(maxN);
     const have = device.limits.maxComputeWorkgroupStorageSize;
     if (need > have) throw new AppError('gpu-pipeline-failed', `${maxN} patches need ${need} bytes of workgroup memory; this GPU offers ${have}`, 'The CPU runs the re-ranking instead.');
-    return new SinkhornKernel(device, await createComputePipeline(device, label, wgsl, { MAX_N: maxN }), maxN);
+    return new SinkhornKernel(device, await createComputePipeline(device, label, `${wgsl}\n${sinkhornCommonWgsl}`, { MAX_N: maxN }), maxN);
   }
 
   /** Records the dispatch; returns the uniform buffer to destroy after the submission. */

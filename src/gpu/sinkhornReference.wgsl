@@ -10,28 +10,9 @@
 //   r = u / (K c)     (query side last: their c = v / (K^T r); exact marginal)
 //   stop when mean |c - c_prev| < 0.1 (the gallery side; per pair).
 // Thread i owns row i and column i, so N <= WG (64). K lives in workgroup memory.
+// Params, the bindings, MAX_N, WG, workgroupSum and normalisedWeight come from
+// sinkhornCommon.wgsl, appended when the pipeline is built.
 
-struct Params {
-  n: u32,
-  pairs: u32,
-  maxIter: u32,
-  weightMode: u32,  // 0: u, v given; 1: sc (sums of distances); 2: sc-sim (sums of similarities)
-  eps: f32,
-  tol: f32,         // unused here (the reference rule is fixed); kept for one layout with the converged kernel
-  pairOffset: u32,  // where this dispatch's pairs start in `results`
-  _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> cosines: array<f32>;
-@group(0) @binding(2) var<storage, read> weightsU: array<f32>;
-@group(0) @binding(3) var<storage, read> weightsV: array<f32>;
-// Per pair: similarity, iterations, marginal error, 0.
-@group(0) @binding(4) var<storage, read_write> results: array<vec4<f32>>;
-
-override MAX_N: u32 = 64u;
-const WG: u32 = 64u;
-const WEIGHT_EPS: f32 = 1e-7;
 const STOP_THRESHOLD: f32 = 0.1;
 
 var<workgroup> kern: array<f32, MAX_N * MAX_N>;
@@ -39,29 +20,6 @@ var<workgroup> r: array<f32, MAX_N>;
 var<workgroup> c: array<f32, MAX_N>;
 var<workgroup> u: array<f32, MAX_N>;
 var<workgroup> v: array<f32, MAX_N>;
-var<workgroup> partial: array<f32, WG>;
-var<workgroup> stopFlag: u32;
-
-// Sum of x over the workgroup (every thread calls it; all get the total).
-fn workgroupSum(i: u32, x: f32) -> f32 {
-  partial[i] = x;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (i < s) { partial[i] += partial[i + s]; }
-    workgroupBarrier();
-  }
-  let total = partial[0];
-  workgroupBarrier();
-  return total;
-}
-
-// max(0, w) / (sum + 1e-7), or uniform when nothing positive is left (as the CPU does).
-fn normalisedWeight(i: u32, n: u32, raw: f32) -> f32 {
-  let w = select(0.0, max(raw, 0.0), i < n);
-  let total = workgroupSum(i, w);
-  if (total > 0.0) { return w / (total + WEIGHT_EPS); }
-  return 1.0 / f32(n);
-}
 
 @compute @workgroup_size(64, 1, 1)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) i: u32) {
