@@ -59,6 +59,18 @@ const EmbeddingSpecSchema = v.pipe(v.object({ output: nonEmptyString, dim: count
 
 const point = v.pipe(v.tuple([finite, finite]), v.readonly());
 
+export interface RecognizerOutputs {
+  readonly role: 'recognizer';
+  readonly embedding: EmbeddingSpec;
+  /** The native grid first. */
+  readonly patchGrids: readonly [PatchGridSpec, ...PatchGridSpec[]];
+}
+
+/** Whether the entry is a recognizer with an embedding and at least one patch grid (also for the build scripts' entries, which lack checksums). */
+export function hasRecognizerOutputs<T extends { readonly role: ModelRole; readonly embedding?: EmbeddingSpec; readonly patchGrids?: readonly PatchGridSpec[] }>(entry: T): entry is T & RecognizerOutputs {
+  return entry.role === 'recognizer' && entry.embedding !== undefined && entry.patchGrids !== undefined && entry.patchGrids.length > 0;
+}
+
 const ModelEntrySchema = v.pipe(
   v.object({
     id: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes')),
@@ -89,7 +101,7 @@ const ModelEntrySchema = v.pipe(
     alignmentTemplate: v.optional(v.pipe(v.array(point), v.length(5, 'needs five points'), v.readonly())),
     notes: v.optional(v.string()),
   }),
-  v.check((e) => e.role !== 'recognizer' || (e.embedding !== undefined && e.patchGrids !== undefined && e.patchGrids.length > 0), 'a recognizer needs an embedding and at least one patch grid'),
+  v.check((e) => e.role !== 'recognizer' || hasRecognizerOutputs(e), 'a recognizer needs an embedding and at least one patch grid'),
   v.readonly(),
 );
 

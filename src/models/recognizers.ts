@@ -6,22 +6,12 @@
  * manifest schema insists on both), so callers need no `!`.
  */
 import { AppError } from '../core/errors.ts';
-import { MANIFEST_FILE, type EmbeddingSpec, type ModelEntry, type ModelManifest, type PatchGridSpec } from './manifestSchema.ts';
+import { hasRecognizerOutputs, MANIFEST_FILE, type ModelEntry, type ModelManifest, type PatchGridSpec, type RecognizerOutputs } from './manifestSchema.ts';
 import { FUSED_PIPELINES, fusedPipeline } from './pipelines.ts';
 
-interface RecognizerOutputs {
-  readonly role: 'recognizer';
-  readonly embedding: EmbeddingSpec;
-  /** The native grid first. */
-  readonly patchGrids: readonly [PatchGridSpec, ...PatchGridSpec[]];
-}
+export { hasRecognizerOutputs };
 
 export type RecognizerEntry = ModelEntry & RecognizerOutputs;
-
-/** Whether the entry is a recognizer with an embedding and at least one patch grid (also for the build scripts' entries, which lack checksums). */
-export function hasRecognizerOutputs<T extends Pick<ModelEntry, 'role' | 'embedding' | 'patchGrids'>>(entry: T): entry is T & RecognizerOutputs {
-  return entry.role === 'recognizer' && entry.embedding !== undefined && entry.patchGrids !== undefined && entry.patchGrids.length > 0;
-}
 
 /** The entry as a recognizer, or an AppError `model-load-failed` when it cannot be one. */
 export function asRecognizerEntry(entry: ModelEntry): RecognizerEntry {
