@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../../../src/core/types.ts';
 import { readJpegOrientation } from '../../../src/face/exif.ts';
-import { applyOrientation } from '../../../src/face/orient.ts';
+import { applyOrientation } from '../../support/orient.ts';
 import { dataPath } from './helpers/data.ts';
 import { decodeImageNode } from './helpers/decodeNode.ts';
 import { expectAppError } from './helpers/expectAppError.ts';

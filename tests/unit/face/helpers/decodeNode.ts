@@ -9,7 +9,7 @@ import { PNG } from 'pngjs';
 import { AppError } from '../../../../src/core/errors.ts';
 import type { RgbaImage } from '../../../../src/core/types.ts';
 import { MAX_IMAGE_PIXELS, readImageHeader } from '../../../../src/face/imageHeader.ts';
-import { applyOrientation } from '../../../../src/face/orient.ts';
+import { applyOrientation } from '../../../support/orient.ts';
 import { flattenAlphaOnWhite } from '../../../../src/face/pixels.ts';
 
 export function decodeImageNode(bytes: Uint8Array, fileName: string): RgbaImage {

@@ -1,7 +1,7 @@
 /**
  * Whole-image flips and quarter turns written plainly for tests, to build
  * the stored pixels of each EXIF orientation from an upright image
- * independently of src/face/orient.ts.
+ * independently of tests/support/orient.ts.
  */
 import type { RgbaImage } from '../../../../src/core/types.ts';
 

@@ -1,9 +1,10 @@
 /**
  * Turns stored pixels upright according to an EXIF orientation (1-8).
  * Browsers do this themselves (createImageBitmap, imageOrientation
- * 'from-image'); Node decoders (jpeg-js) do not, so tests and the bench use it.
+ * 'from-image'), so the app never needs it; Node decoders (jpeg-js) do not,
+ * so the tests that decode photos in Node do.
  */
-import type { RgbaImage } from '../core/types.ts';
+import type { RgbaImage } from '../../src/core/types.ts';
 
 /**
  * For an output pixel (x, y) of the upright image, the stored pixel it comes
