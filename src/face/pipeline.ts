@@ -37,8 +37,6 @@ export interface Alignment extends AlignedFace {
 
 export interface FaceAnalysis extends Alignment {
   readonly fileName: string;
-  readonly imageWidth: number;
-  readonly imageHeight: number;
   /** Every face found, best detector score first. */
   readonly faces: readonly FoundFace[];
   /** Index into `faces` of the aligned face: the largest box. */
@@ -112,8 +110,6 @@ export class FacePipeline {
     return {
       ...alignment,
       fileName,
-      imageWidth: image.width,
-      imageHeight: image.height,
       faces,
       chosenIndex,
       timings: { detectMs: t1 - t0, landmarksMs: t2 - t1, alignMs: t3 - t2 },
