@@ -5,16 +5,13 @@
  */
 import { AppError } from '../core/errors.ts';
 import { DotWorkspace } from './simd/dotWorkspace.ts';
-import { l2Norm, requireFinite, unitEmbedding } from './vectors.ts';
+import { unitEmbedding } from './vectors.ts';
 
 export interface RankedIndex {
   /** Row of the gallery matrix. */
   readonly index: number;
   readonly score: number;
 }
-
-/** Gallery rows scored per kernel call in batched search: bounds scratch memory to queries x CHUNK floats. */
-const BATCH_CHUNK_ROWS = 4096;
 
 /** Unit-normalised gallery embeddings, in insertion order, with top-k search. */
 export class CosineIndex {
@@ -70,32 +67,19 @@ export class CosineIndex {
   }
 
   topK(query: Float32Array, k: number): RankedIndex[] {
-    return this.topKBatch([query], k)[0];
-  }
-
-  topKBatch(queries: readonly Float32Array[], k: number): RankedIndex[][] {
     requireK(k);
-    const m = queries.length;
-    if (m === 0) return [];
-    const units = queries.map((q, i) => {
-      this.requireDim(q, `query ${i}`);
-      return unitEmbedding(q, `query ${i}`);
-    });
-    const heaps = units.map(() => new TopKHeap(Math.min(k, this.rows)));
-    if (this.rows === 0) return heaps.map((h) => h.sorted());
-    const chunk = Math.min(this.rows, m === 1 ? this.rows : BATCH_CHUNK_ROWS);
+    this.requireDim(query, 'query');
+    const unit = unitEmbedding(query, 'query');
+    const heap = new TopKHeap(Math.min(k, this.rows));
+    if (this.rows === 0) return heap.sorted();
+    // The query and its scores go after the gallery's reserved rows, so one kernel call reads and writes one memory.
     const queryAt = this.capacityRows * this.dim;
-    const scoresAt = queryAt + m * this.dim;
-    this.ws.reserve(scoresAt + m * chunk);
-    let data = this.ws.data;
-    units.forEach((u, i) => data.set(u, queryAt + i * this.dim));
-    for (let start = 0; start < this.rows; start += chunk) {
-      const count = Math.min(chunk, this.rows - start);
-      this.ws.dots(queryAt, m, start * this.dim, count, this.dim, scoresAt, chunk);
-      data = this.ws.data;
-      for (let q = 0; q < m; q++) heaps[q].pushRange(data, scoresAt + q * chunk, count, start);
-    }
-    return heaps.map((h) => h.sorted());
+    const scoresAt = queryAt + this.dim;
+    this.ws.reserve(scoresAt + this.rows);
+    this.ws.data.set(unit, queryAt);
+    this.ws.dots(queryAt, 1, 0, this.rows, this.dim, scoresAt, this.rows);
+    heap.pushRange(this.ws.data, scoresAt, this.rows, 0);
+    return heap.sorted();
   }
 
   private ensureRows(rows: number): void {
@@ -108,27 +92,6 @@ export class CosineIndex {
   private requireDim(v: Float32Array, what: string): void {
     if (v.length !== this.dim) throw new AppError('invalid-argument', `${what} has ${v.length} values, the gallery ${this.dim}`, 'Use features from the same recognizer as the gallery.');
   }
-}
-
-/** Cosine top-k of one query against an n x dim row-major matrix (rows need not be normalised). */
-export function cosineTopK(query: Float32Array, matrix: Float32Array, dim: number, k: number): RankedIndex[] {
-  return cosineTopKBatch([query], matrix, dim, k)[0];
-}
-
-/** Cosine top-k of many queries against one n x dim row-major matrix. */
-export function cosineTopKBatch(queries: readonly Float32Array[], matrix: Float32Array, dim: number, k: number): RankedIndex[][] {
-  if (matrix.length % dim !== 0) throw new AppError('invalid-argument', `matrix length ${matrix.length} is not a multiple of dim ${dim}`, 'Pass a row-major n x dim matrix.');
-  requireFinite(matrix, 'gallery matrix');
-  const index = new CosineIndex(dim);
-  const n = matrix.length / dim;
-  const rows: Float32Array[] = [];
-  for (let r = 0; r < n; r++) {
-    const row = matrix.subarray(r * dim, (r + 1) * dim);
-    if (!(l2Norm(row, 0, dim) > 0)) throw new AppError('invalid-vector', `gallery row ${r} is a zero vector`, 'Remove it or extract its features again.');
-    rows.push(row);
-  }
-  index.add(rows);
-  return index.topKBatch(queries, k);
 }
 
 function requireK(k: number): void {
