@@ -36,7 +36,7 @@ export async function entriesFromDataTransfer(dt: DataTransfer): Promise<ImportE
     .map((i) => i.webkitGetAsEntry?.() ?? null);
   if (roots.length > 0 && roots.every((r) => r !== null)) {
     const out: ImportEntry[] = [];
-    for (const r of roots) await walk(r!, out);
+    for (const r of roots) await walk(r, out);
     return out;
   }
   return entriesFromFiles(dt.files);

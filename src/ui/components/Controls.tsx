@@ -36,14 +36,14 @@ export function Controls() {
         {preset ? preset.summary : 'Custom: settings moved away from a preset; pick one to go back.'}
       </p>
       <label>
-        alpha <output data-testid="alpha-value">{adaptive ? `auto (${adaptive.clean} / ${adaptive.damaged})` : isSum ? 'sum' : (s.alpha as number).toFixed(2)}</output>
+        alpha <output data-testid="alpha-value">{adaptive ? `auto (${adaptive.clean} / ${adaptive.damaged})` : isSum ? 'sum' : s.alpha.toFixed(2)}</output>
         <input
           type="range"
           min={0}
           max={1}
           step={0.05}
           disabled={isSum}
-          value={isSum ? 0.7 : adaptive ? adaptive.clean : (s.alpha as number)}
+          value={isSum ? 0.7 : adaptive ? adaptive.clean : s.alpha}
           data-testid="alpha"
           onChange={(e) => void updateSettings({ alpha: Number(e.target.value), adaptiveAlpha: null })}
         />

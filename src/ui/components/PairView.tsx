@@ -34,19 +34,25 @@ export function PairView() {
   const pair = useAppStore((s) => s.pair);
   const query = useAppStore((s) => s.query);
   const results = useAppStore((s) => s.results);
-  const [faces, setFaces] = useState<{ q: RgbaImage; g: RgbaImage } | null>(null);
+  const [decoded, setDecoded] = useState<{ qBlob: Blob; gBlob: Blob; q: RgbaImage; g: RgbaImage } | null>(null);
   const [hover, setHover] = useState<number | null>(null);
+  const queryBlob = query?.view.aligned;
+  const galleryBlob = pair?.galleryAligned;
 
   useEffect(() => {
+    if (!queryBlob || !galleryBlob) return;
     let live = true;
-    if (!pair || !query) return setFaces(null);
-    void Promise.all([blobToRgba(query.view.aligned, 112), blobToRgba(pair.galleryAligned, 112)]).then(([q, g]) => live && setFaces({ q, g }));
+    void Promise.all([blobToRgba(queryBlob, 112), blobToRgba(galleryBlob, 112)]).then(([q, g]) => {
+      if (live) setDecoded({ qBlob: queryBlob, gBlob: galleryBlob, q, g });
+    });
     return () => {
       live = false;
     };
-  }, [pair, query]);
+  }, [queryBlob, galleryBlob]);
 
   if (!pair || !query) return null;
+  // Faces decoded for another pair are never drawn under this pair's flow; the canvases wait for this pair's.
+  const faces = decoded && decoded.qBlob === queryBlob && decoded.gBlob === galleryBlob ? decoded : null;
   const entry = results?.stage2.find((r) => r.key === pair.key) ?? results?.stage1.find((r) => r.key === pair.key);
   const g = pair.grid;
   const n = g * g;
