@@ -276,7 +276,7 @@ async function attempt(url: string, faces: number, queries: number, log: (s: str
             const m = (await import(bench)) as Record<string, (...a: unknown[]) => unknown>;
             return m[method](...arg);
           },
-          { bench: BENCH, method: method as string, arg: arg as unknown[] },
+          { bench: BENCH, method, arg },
         )) as Awaited<ReturnType<PageModule[K]>>;
       } catch (e) {
         const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
@@ -346,7 +346,7 @@ export async function runScaleBench(opts: ScaleBenchOptions = {}): Promise<Scale
         failures.push(f);
         log(`  FAILED at ${f.faces} faces in ${f.phase}: ${f.error}`);
         const nextFaces = Math.floor(Math.min(faces, f.faces) / 2);
-        if (nextFaces < minFaces) throw new Error(`the scale bench failed down to ${faces} faces: ${failures.map((x) => `${x.faces} faces, ${x.phase}: ${x.error}`).join('; ')}`);
+        if (nextFaces < minFaces) throw new Error(`the scale bench failed down to ${faces} faces: ${failures.map((x) => `${x.faces} faces, ${x.phase}: ${x.error}`).join('; ')}`, { cause: e });
         faces = nextFaces;
       }
     }
