@@ -21,7 +21,7 @@ const ISSUES_SHOWN = 3;
 const VALUE_CHARS = 60;
 
 /** `models[2].patchGrids[0].h`; the root is "(top level)". */
-export function issuePath(issue: v.BaseIssue<unknown>): string {
+function issuePath(issue: v.BaseIssue<unknown>): string {
   let path = '';
   for (const item of issue.path ?? []) {
     const key: unknown = item.key;
@@ -43,7 +43,7 @@ function shownValue(value: unknown): string {
 }
 
 /** One line per issue: where, what was found, what was expected. */
-export function describeIssue(issue: v.BaseIssue<unknown>): string {
+function describeIssue(issue: v.BaseIssue<unknown>): string {
   return `${issuePath(issue)} is ${shownValue(issue.input)} (${issue.message})`;
 }
 

@@ -4,4 +4,4 @@
  * are derived from the schema the file is checked against
  * (./manifestSchema.ts); lookups in it live in ./recognizers.ts.
  */
-export type { EmbeddingSpec, ModelEntry, ModelManifest, ModelRole, ModelSource, PatchGridSpec, TensorSpec } from './manifestSchema.ts';
+export type { ModelEntry, ModelManifest, ModelRole, ModelSource, PatchGridSpec } from './manifestSchema.ts';

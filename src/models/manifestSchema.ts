@@ -114,7 +114,7 @@ function repeatedId(models: readonly { readonly id: string }[]): string | undefi
   return undefined;
 }
 
-export const ModelManifestSchema = v.pipe(
+const ModelManifestSchema = v.pipe(
   v.object({
     schema: v.literal(1, 'must be 1 (the manifest format this app reads)'),
     builtAt: v.string(),
@@ -133,9 +133,9 @@ export const ModelManifestSchema = v.pipe(
 
 export type ModelRole = v.InferOutput<typeof ModelRoleSchema>;
 export type ModelSource = v.InferOutput<typeof ModelSourceSchema>;
-export type TensorSpec = v.InferOutput<typeof TensorSpecSchema>;
+type TensorSpec = v.InferOutput<typeof TensorSpecSchema>;
 export type PatchGridSpec = v.InferOutput<typeof PatchGridSpecSchema>;
-export type EmbeddingSpec = v.InferOutput<typeof EmbeddingSpecSchema>;
+type EmbeddingSpec = v.InferOutput<typeof EmbeddingSpecSchema>;
 export type ModelEntry = v.InferOutput<typeof ModelEntrySchema>;
 export type ModelManifest = v.InferOutput<typeof ModelManifestSchema>;
 

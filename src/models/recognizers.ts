@@ -9,8 +9,6 @@ import { AppError } from '../core/errors.ts';
 import { hasRecognizerOutputs, MANIFEST_FILE, type ModelEntry, type ModelManifest, type PatchGridSpec, type RecognizerOutputs } from './manifestSchema.ts';
 import { FUSED_PIPELINES, fusedPipeline } from './pipelines.ts';
 
-export { hasRecognizerOutputs };
-
 export type RecognizerEntry = ModelEntry & RecognizerOutputs;
 
 /** The entry as a recognizer, or an AppError `model-load-failed` when it cannot be one. */
@@ -43,13 +41,6 @@ function missingRecognizer(manifest: ModelManifest, id: string): AppError {
 export function recognizerEntry(manifest: ModelManifest, id: string): RecognizerEntry {
   const entry = recognizerEntries(manifest).find((m) => m.id === id);
   if (!entry) throw missingRecognizer(manifest, id);
-  return entry;
-}
-
-/** Any manifest model by id (detector, landmarks or recognizer), or an AppError `model-missing`. */
-export function manifestEntry(manifest: ModelManifest, id: string): ModelEntry {
-  const entry = manifest.models.find((m) => m.id === id);
-  if (!entry) throw new AppError('model-missing', `no model "${id}" in the manifest`, `It lists: ${manifest.models.map((m) => m.id).join(', ')}. Rebuild with \`npm run models\`.`, { file: MANIFEST_FILE });
   return entry;
 }
 

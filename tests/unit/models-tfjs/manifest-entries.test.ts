@@ -10,7 +10,7 @@ import { buildDlibResnet } from '../../../scripts/models/tfjs/buildDlibResnet.ts
 import { buildFaceres } from '../../../scripts/models/tfjs/buildFaceres.ts';
 import { arcFaceTemplateIn } from '../../../scripts/models/tfjs/templates.ts';
 import { ARCFACE_112_TEMPLATE } from '../../../scripts/models/faceplugin.ts';
-import { hasRecognizerOutputs } from '../../../src/models/recognizers.ts';
+import { hasRecognizerOutputs } from '../../../src/models/manifestSchema.ts';
 
 function graphSignature(bytes: Uint8Array): Record<string, number[]> {
   const g = onnxProto.onnx.ModelProto.decode(bytes).graph!;

@@ -11,7 +11,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeModel, readFloatInitializer } from '../../../scripts/models/onnxGraph.ts';
 import { SOURCES, packageDir, sha256 } from '../../../scripts/models/sources.ts';
 import { parseManifest } from '../../../src/models/manifestSchema.ts';
-import { manifestEntry, recognizerEntry } from '../../../src/models/recognizers.ts';
+import { recognizerEntry } from '../../../src/models/recognizers.ts';
+import { modelEntry } from '../face/helpers/models.ts';
 import { listIdentityImages, repoRoot, requireSharedData } from '../../support/sharedData.ts';
 import { readJpeg, resizeRgba, toNchw } from '../../support/nodeImage.ts';
 import { referenceCosine } from '../../support/vectors.ts';
@@ -113,7 +114,7 @@ describe('mobilefacenet-arcface build', () => {
 describe('detector and landmark builds', () => {
   it('are the package files byte for byte, and run', async () => {
     for (const id of ['ultraface-detector', 'pfld-landmarks68']) {
-      const e = manifestEntry(manifest, id);
+      const e = modelEntry(id);
       const bytes = readFileSync(join(repoRoot, 'public/models', e.file));
       expect(sha256(bytes)).toBe(e.source.sha256);
       const s = await ort.InferenceSession.create(bytes);

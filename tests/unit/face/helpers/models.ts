@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import type { ModelEntry, ModelManifest } from '../../../../src/models/manifest.ts';
 import { parseManifest } from '../../../../src/models/manifestSchema.ts';
-import { manifestEntry } from '../../../../src/models/recognizers.ts';
 import { FaceDetector, type DetectorOptions } from '../../../../src/face/detector.ts';
 import { LandmarkModel } from '../../../../src/face/landmarks.ts';
 import { FacePipeline } from '../../../../src/face/pipeline.ts';
@@ -23,8 +22,11 @@ export function readManifest(): ModelManifest {
   return parseManifest(readFileSync(path, 'utf8'), path);
 }
 
+/** Any built model by id; the app itself only looks up recognizers (src/models/recognizers.ts). */
 export function modelEntry(id: string): ModelEntry {
-  return manifestEntry(readManifest(), id);
+  const entry = readManifest().models.find((m) => m.id === id);
+  if (!entry) throw new Error(`model ${id} is not in public/models/manifest.json: rebuild with \`npm run models\``);
+  return entry;
 }
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
