@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { applyOod } from '../src/face/ood.ts';
-import { cosineSimilarity } from '../src/engine/vectors.ts';
+import { referenceCosine } from '../tests/support/vectors.ts';
 import { listIdentityImages } from '../tests/unit/face/helpers/data.ts';
 import { decodeImageNode } from '../tests/unit/face/helpers/decodeNode.ts';
 import { createPipeline } from '../tests/unit/face/helpers/models.ts';
@@ -29,10 +29,10 @@ for (const ood of ['sunglasses', 'mask'] as const) {
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         const at = (y * w + x) * c;
-        rows[y] += cosineSimilarity(clean.patches.data.subarray(at, at + c), occluded.patches.data.subarray(at, at + c)) / (w * images.length);
+        rows[y] += referenceCosine(clean.patches.data.subarray(at, at + c), occluded.patches.data.subarray(at, at + c)) / (w * images.length);
       }
     }
-    embeddingCos += cosineSimilarity(clean.embedding, occluded.embedding) / images.length;
+    embeddingCos += referenceCosine(clean.embedding, occluded.embedding) / images.length;
   }
   console.log(`${model} ${ood} (${images.length} faces): embedding cosine ${embeddingCos.toFixed(3)}; patch cosine per row, top to bottom: ${rows.map((r) => r.toFixed(2)).join(' ')}`);
 }

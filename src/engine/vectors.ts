@@ -25,24 +25,6 @@ export function l2NormaliseRows(src: Float32Array, srcOffset: number, rows: numb
   }
 }
 
-/**
- * Cosine similarity of two equally long vectors. A zero vector scores 0
- * against anything, as it does after l2NormaliseRows (the norm floor keeps it
- * zero), so averaging over rectified patch maps never meets 0 / 0.
- */
-export function cosineSimilarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new AppError('invalid-argument', `cosine of vectors of different lengths (${a.length} and ${b.length})`, 'This is a bug in the caller; report it.');
-  let dot = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return dot / (Math.max(Math.sqrt(aa), NORMALISE_FLOOR) * Math.max(Math.sqrt(bb), NORMALISE_FLOOR));
-}
-
 /** Throws `invalid-vector` unless every entry is finite. */
 export function requireFinite(data: ArrayLike<number>, what: string): void {
   for (let i = 0; i < data.length; i++) {

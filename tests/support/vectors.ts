@@ -1,8 +1,9 @@
 /**
- * The tests' own cosine, kept apart from the code under test
- * (src/engine/vectors.ts) so a fault there cannot hide in both: float64 sums
- * over the two vectors, then one square root of the product of squared norms.
- * A zero vector gives NaN, which fails any comparison a test makes with it.
+ * The one pairwise cosine of tests and benches. The app has none: stage 1
+ * scores unit rows with the SIMD dot kernels and stage 2 builds whole cosine
+ * matrices, so this one stays independent of both: float64 sums over the two
+ * vectors, then one square root of the product of squared norms. A zero
+ * vector gives NaN, which fails any comparison a test makes with it.
  */
 export function referenceCosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`cosine of vectors of different lengths (${a.length} and ${b.length})`);
