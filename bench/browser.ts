@@ -88,7 +88,9 @@ export async function servePreview(opts: { port?: number } = {}): Promise<Served
     url,
     close: () => {
       try {
-        process.kill(-child.pid!, 'SIGTERM');
+        // The whole process group (npx and the server under it); without a pid there is only the child.
+        if (child.pid === undefined) child.kill('SIGTERM');
+        else process.kill(-child.pid, 'SIGTERM');
       } catch {
         child.kill('SIGTERM');
       }

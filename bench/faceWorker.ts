@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { isAppError } from '../src/core/errors.ts';
+import { AppError } from '../src/core/errors.ts';
 import { fivePointsFrom68 } from '../src/face/fivePoints.ts';
 import type { FaceAnalysis } from '../src/face/pipeline.ts';
 import { decodeImageNode } from '../tests/unit/face/helpers/decodeNode.ts';
@@ -54,15 +54,15 @@ async function process(jobs: readonly BenchJob[]): Promise<BenchRecord[]> {
       try {
         done.push({ job, analysis: await setup.pipeline.analyse(image, job.name), decodeMs });
       } catch (e) {
-        done.push({ job, decodeMs, errorCode: isAppError(e) ? e.code : 'internal' });
+        done.push({ job, decodeMs, errorCode: e instanceof AppError ? e.code : 'internal' });
       }
     } catch (e) {
-      done.push({ job, decodeMs: performance.now() - t0, errorCode: isAppError(e) ? e.code : 'internal' });
+      done.push({ job, decodeMs: performance.now() - t0, errorCode: e instanceof AppError ? e.code : 'internal' });
     }
   }
-  const analysed = done.filter((d) => d.analysis);
+  const analysed = done.flatMap((d) => (d.analysis ? [d.analysis] : []));
   const t0 = performance.now();
-  const features = await setup.pipeline.embed(analysed.map((d) => d.analysis!));
+  const features = await setup.pipeline.embed(analysed);
   const embedMs = analysed.length ? (performance.now() - t0) / analysed.length : 0;
   let k = 0;
   return done.map(({ job, analysis, decodeMs, errorCode }): BenchRecord => {
@@ -83,10 +83,12 @@ async function process(jobs: readonly BenchJob[]): Promise<BenchRecord[]> {
   });
 }
 
-parentPort!.on('message', (jobs: BenchJob[]) => {
+const port = parentPort;
+if (!port) throw new Error('bench/faceWorker.ts runs as a worker thread that bench/face.ts starts');
+port.on('message', (jobs: BenchJob[]) => {
   process(jobs).then(
-    (records) => parentPort!.postMessage({ records }),
-    (e: unknown) => parentPort!.postMessage({ error: String((e as Error)?.stack ?? e) }),
+    (records) => port.postMessage({ records }),
+    (e: unknown) => port.postMessage({ error: String((e as Error)?.stack ?? e) }),
   );
 });
-parentPort!.postMessage({ ready: true });
+port.postMessage({ ready: true });

@@ -43,11 +43,12 @@ interface LongTask {
 function recordLongTasks(): void {
   if (typeof window === 'undefined' || typeof PerformanceObserver === 'undefined') return;
   const w = window as unknown as { __benchLongTasks?: LongTask[]; __benchLongTaskObserver?: boolean };
-  w.__benchLongTasks = [];
+  const longTasks: LongTask[] = [];
+  w.__benchLongTasks = longTasks;
   w.__benchLongTaskObserver = PerformanceObserver.supportedEntryTypes?.includes('longtask') ?? false;
   if (!w.__benchLongTaskObserver) return;
   new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) w.__benchLongTasks!.push({ start: e.startTime, duration: e.duration });
+    for (const e of list.getEntries()) longTasks.push({ start: e.startTime, duration: e.duration });
   }).observe({ type: 'longtask', buffered: true });
 }
 

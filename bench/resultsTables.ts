@@ -9,7 +9,8 @@ import { presetById } from '../src/models/presets.ts';
 import { alphaText, type EvalJson } from './eval.ts';
 
 function command(r: EvalJson, main: EvalJson): string {
-  const preset = presetById(main.preset ?? 'default') ?? presetById('default')!;
+  const preset = presetById(main.preset ?? 'default') ?? presetById('default');
+  if (!preset) throw new Error('src/models/presets.ts has no "default" preset');
   const parts = ['npm run eval --', ...(preset.id === 'default' ? [] : [`--preset ${preset.id}`]), `--ood ${r.ood}`];
   const base = preset.settings;
   const model = r.model.split('@')[0];

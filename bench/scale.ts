@@ -358,7 +358,8 @@ export async function runScaleBench(opts: ScaleBenchOptions = {}): Promise<Scale
 
 function toResult(a: Attempt, requested: number, failures: ScaleAttemptFailure[]): ScaleBenchResult {
   const n = a.load.faces;
-  const row7 = a.rows.find((r) => r.grid === 7)!;
+  const row7 = a.rows.find((r) => r.grid === 7);
+  if (!row7) throw new Error('the scale bench measured no 7x7 grid row');
   const usageDelta = a.before.usage !== null && a.after.usage !== null ? a.after.usage - a.before.usage : null;
   const thumbMean = a.info.thumbnailPngBytes.reduce((s, x) => s + x, 0) / Math.max(1, a.info.thumbnailPngBytes.length);
   const stage1Limit = STAGE1_TARGET_MS_100K;

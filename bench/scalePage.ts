@@ -147,9 +147,15 @@ function syntheticFeatures(): FaceFeatures {
 /** PNG bytes of a few aligned-face-sized thumbnails; each stored face gets its own Blob of one of them, as each import encodes its own. */
 let thumbnails: Uint8Array<ArrayBuffer>[] = [];
 
+function context2d(canvas: OffscreenCanvas): OffscreenCanvasRenderingContext2D {
+  const g = canvas.getContext('2d');
+  if (!g) throw new Error('this browser gives no 2D context on an OffscreenCanvas');
+  return g;
+}
+
 function syntheticThumbnail(seed: number): Promise<Blob> {
   const c = new OffscreenCanvas(CROP, CROP);
-  const g = c.getContext('2d')!;
+  const g = context2d(c);
   const img = g.createImageData(CROP, CROP);
   const noise = seededRandom(seed + 1);
   for (let y = 0; y < CROP; y++) {
@@ -172,12 +178,12 @@ async function thumbnailFromJpeg(b64: string): Promise<Blob> {
   const bmp = await createImageBitmap(new Blob([bytes], { type: 'image/jpeg' }));
   const c = new OffscreenCanvas(CROP, CROP);
   const side = Math.min(bmp.width, bmp.height) * 0.5;
-  c.getContext('2d')!.drawImage(bmp, (bmp.width - side) / 2, (bmp.height - side) / 2 + side * 0.05, side, side, 0, 0, CROP, CROP);
+  context2d(c).drawImage(bmp, (bmp.width - side) / 2, (bmp.height - side) / 2 + side * 0.05, side, side, 0, 0, CROP, CROP);
   bmp.close();
   // Through ImageData, as the app encodes its aligned crop.
-  const px = c.getContext('2d')!.getImageData(0, 0, CROP, CROP);
+  const px = context2d(c).getImageData(0, 0, CROP, CROP);
   const out = new OffscreenCanvas(CROP, CROP);
-  out.getContext('2d')!.putImageData(px, 0, 0);
+  context2d(out).putImageData(px, 0, 0);
   return out.convertToBlob({ type: 'image/png' });
 }
 
@@ -411,16 +417,17 @@ export function engineBytes(): EngineBytes {
 }
 
 export async function searchRow(opts: { grid: number; k: number; queries: number; warmup: number }): Promise<SearchRow> {
-  if (!engine) throw new Error('no engine: loadGallery first');
+  const loaded = engine;
+  if (!loaded) throw new Error('no engine: loadGallery first');
   const settings: RerankSettings = { ...DEFAULT_SETTINGS, k: opts.k, grid: opts.grid, backend: 'cpu' };
-  const first = await engine.search(syntheticFeatures(), settings);
+  const first = await loaded.search(syntheticFeatures(), settings);
   const queries = Array.from({ length: opts.warmup + opts.queries }, () => syntheticFeatures());
   let used: 'cpu' | 'webgpu' = first.backendUsed;
   const pass = async () => {
     const s1: number[] = [];
     const s2: number[] = [];
     for (let q = 0; q < queries.length; q++) {
-      const r = await engine!.search(queries[q], settings);
+      const r = await loaded.search(queries[q], settings);
       used = r.backendUsed;
       if (q < opts.warmup) continue;
       s1.push(r.timings.stage1Ms);

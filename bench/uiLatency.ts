@@ -108,7 +108,8 @@ export async function runUiLatency(opts: { gallery: string; query?: string; repe
         if (ms !== null) samples.push(ms);
         await page.waitForTimeout(150);
         if (i < opts.repeats - 1) {
-          const other = CHANGES.find((c) => c.name.split(' ')[0] === change.name.split(' ')[0] && c !== change)!;
+          const other = CHANGES.find((c) => c.name.split(' ')[0] === change.name.split(' ')[0] && c !== change);
+          if (!other) throw new Error(`no other change of the same control as "${change.name}" to come back with`);
           await other.apply(page);
           await page.waitForTimeout(400);
         }

@@ -96,10 +96,12 @@ function checkProblems(list: Problem[], set: BadSet, prefix: string) {
     const lines = list.filter((p) => p.file === file);
     expect(lines, `${bad.what} (${file}) is listed once`).toHaveLength(1);
     const [line] = lines;
-    expect(line.code, `${bad.what}: code`).toBe(bad.expect!.code);
+    const want = bad.expect;
+    if (!want) throw new Error(`${bad.what}: the bad set gives no expected error`);
+    expect(line.code, `${bad.what}: code`).toBe(want.code);
     // The line names the file and says why.
     expect(line.text.startsWith(`${file}: `), `${bad.what}: the line starts with the file's path`).toBe(true);
-    expect(line.text, `${bad.what}: reason`).toMatch(bad.expect!.message);
+    expect(line.text, `${bad.what}: reason`).toMatch(want.message);
     expect(line.hasElements, `${bad.what}: the line holds no elements made from the name`).toBe(false);
   }
   const [a, b] = set.duplicatePair.map((p) => prefix + p);
@@ -173,7 +175,11 @@ test('a folder of broken and awkward files next to an indexed gallery: each bad 
   // Every variant of the one photo is that person, and the eight EXIF orientations give the same features.
   await page.getByTestId('query-input').setInputFiles({ name: `${VARIANT_IDENTITY}_0001.jpg`, mimeType: 'image/jpeg', buffer: Buffer.from(set.variantSource) });
   await expect(page.getByTestId('stage2-result')).toHaveCount(5, { timeout: 60_000 });
-  const ranked = await page.evaluate(() => (window as unknown as { __deepfaceEmd: Automation }).__deepfaceEmd.state().results!.stage1);
+  const ranked = await page.evaluate(() => {
+    const results = (window as unknown as { __deepfaceEmd: Automation }).__deepfaceEmd.state().results;
+    if (!results) throw new Error('the query shows five results but the app state holds none');
+    return results.stage1;
+  });
   const score = (path: string) => ranked.find((r) => r.fileName === `bad-import/${path}`)?.score ?? NaN;
   const others = Math.max(...ranked.filter((r) => r.label !== VARIANT_IDENTITY).map((r) => r.score));
   expect(others).toBeLessThan(0.5);

@@ -9,7 +9,8 @@ import { mirroredJpeg, requireLfwMini } from './support/fixtures.ts';
 
 test('a full session (load, index, query, flow view) requests nothing outside the app origin', async ({ page, baseURL }) => {
   test.setTimeout(240_000);
-  const origin = new URL(baseURL!).origin;
+  if (!baseURL) throw new Error('the e2e projects in playwright.config.ts set baseURL');
+  const origin = new URL(baseURL).origin;
   const foreign: string[] = [];
   const all: string[] = [];
   // Pages and workers alike: the context sees every request.
