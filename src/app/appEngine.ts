@@ -9,7 +9,7 @@ import { AppError } from '../core/errors.ts';
 import type { OodTransform, RerankSettings } from '../core/types.ts';
 import type { Alpha } from '../engine/rerank.ts';
 import type { SearchEngineOptions } from '../engine/searchEngine.ts';
-import { readGalleryFile, writeGalleryFile } from '../../workers/storage/galleryFile.ts';
+import { readGalleryFile, writeGalleryFile } from './galleryFile.ts';
 import type { EngineApi, EvalOptions, EvalProgress, EvalReport, GalleryInfo, GalleryItemView, ImportProgress, InitOptions, ModelsStatus, PairView, QueryView, SearchView } from './engineApi.ts';
 import { EvaluationRunner } from './evaluationRunner.ts';
 import { GalleryService } from './galleryService.ts';

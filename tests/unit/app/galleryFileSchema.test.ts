@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseGalleryIndex } from '../../../src/app/galleryFileSchema.ts';
 import type { StoredFace } from '../../../src/app/storedFace.ts';
 import { AppError } from '../../../src/core/errors.ts';
-import { readGalleryFile, writeGalleryFile } from '../../../workers/storage/galleryFile.ts';
+import { readGalleryFile, writeGalleryFile } from '../../../src/app/galleryFile.ts';
 
 type Key = string | number;
 

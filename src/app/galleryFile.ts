@@ -5,9 +5,9 @@
  * the same results without re-indexing.
  */
 import { strFromU8, strToU8, unzipSync, zipSync, type Zippable } from 'fflate';
-import { AppError } from '../../src/core/errors.ts';
-import { GALLERY_FILE_FORMAT, GALLERY_FILE_SCHEMA, parseGalleryIndex, type GalleryIndex, type GalleryIndexEntry } from '../../src/app/galleryFileSchema.ts';
-import type { StoredFace } from '../../src/app/storedFace.ts';
+import { AppError } from '../core/errors.ts';
+import { GALLERY_FILE_FORMAT, GALLERY_FILE_SCHEMA, parseGalleryIndex, type GalleryIndex, type GalleryIndexEntry } from './galleryFileSchema.ts';
+import type { StoredFace } from './storedFace.ts';
 
 function floatsToBytes(parts: readonly Float32Array[]): Uint8Array {
   const total = parts.reduce((n, p) => n + p.length, 0);
