@@ -4,7 +4,7 @@
  * the labels the UI lists, kept in step. Every edit writes to disk first, so
  * a failed write leaves memory and disk agreeing.
  */
-import { SearchEngine, type SearchEngineOptions } from '../engine/searchEngine.ts';
+import { SearchEngine, type GalleryItem, type SearchEngineOptions } from '../engine/searchEngine.ts';
 import type { GalleryInfo, GalleryItemView } from './engineApi.ts';
 import type { GalleryStoragePort } from './ports.ts';
 import { storedToFeatures, type StoredFace } from './storedFace.ts';
@@ -30,9 +30,9 @@ export class GalleryService {
   async load(): Promise<void> {
     this.index.clear();
     this.entries.clear();
-    const batch: { id: string; label: string; features: ReturnType<typeof storedToFeatures> }[] = [];
+    const batch: GalleryItem[] = [];
     await this.storage.forEach(this.modelKey, (f) => {
-      batch.push({ id: f.key, label: f.label, features: storedToFeatures(f) });
+      batch.push({ id: f.key, label: f.label, name: f.fileName, features: storedToFeatures(f) });
       this.entries.set(f.key, { label: f.label, fileName: f.fileName });
     });
     if (batch.length) this.index.add(batch);
@@ -78,8 +78,11 @@ export class GalleryService {
   }
 
   async add(face: StoredFace): Promise<void> {
+    const features = storedToFeatures(face);
+    // Checked before the write: a face the index would refuse must not be left on disk.
+    this.index.requireCompatible(features, `gallery face ${face.fileName}`);
     await this.storage.put(face);
-    this.index.add([{ id: face.key, label: face.label, features: storedToFeatures(face) }]);
+    this.index.add([{ id: face.key, label: face.label, name: face.fileName, features }]);
     this.entries.set(face.key, { label: face.label, fileName: face.fileName });
   }
 

@@ -17,6 +17,8 @@ export interface GalleryItem {
   readonly id: string;
   readonly label: string;
   readonly features: FaceFeatures;
+  /** What error messages call the face (its file name); ids are internal keys a user cannot act on. */
+  readonly name?: string;
 }
 
 interface Shape {
@@ -92,9 +94,10 @@ export class GalleryStore {
   add(items: readonly GalleryItem[]): void {
     const seen = new Set<string>();
     for (const item of items) {
-      if (this.positions.has(item.id) || seen.has(item.id)) throw new AppError('invalid-argument', `gallery id ${item.id} is already present`, 'Remove it first, or use a new id.');
+      const what = `gallery face ${item.name ?? item.id}`;
+      if (this.positions.has(item.id) || seen.has(item.id)) throw new AppError('invalid-argument', `${what} is already present`, 'Remove it first, or use a new id.');
       seen.add(item.id);
-      this.requireCompatible(item.features, `gallery face ${item.id}`);
+      this.requireCompatible(item.features, what);
     }
     if (items.length === 0) return;
     this.columns ??= createColumns(items[0].features, items.length);

@@ -126,6 +126,11 @@ export class SearchEngine {
     this.gallery.add(items);
   }
 
+  /** Throws what add() would throw for this face's shape, without adding it (callers check before writing to disk). */
+  requireCompatible(features: FaceFeatures, what: string): void {
+    this.gallery.requireCompatible(features, what);
+  }
+
   remove(ids: readonly string[]): void {
     this.gallery.remove(ids);
     this.last = null;

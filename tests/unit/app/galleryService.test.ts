@@ -80,4 +80,14 @@ describe('GalleryService', () => {
     const { gallery } = await loaded([stored('Ann', 0), stored('Bob', 0), stored('Cid', 0, 'other@v1')]);
     expect((await gallery.exportAll()).map((f) => f.label).sort()).toEqual(['Ann', 'Bob']);
   });
+
+  it('a face that does not fit the gallery is refused by its file name, never by its internal key', async () => {
+    const { gallery } = await loaded([stored('Ann', 0)]);
+    const odd = { ...stored('Bob', 0), embedding: new Float32Array(128).fill(0.1) };
+    const error = await gallery.add(odd).then(() => null, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'invalid-argument' });
+    expect(String((error as Error).message)).toContain('Bob/Bob_0.jpg');
+    expect(String((error as Error).message)).not.toContain(odd.key);
+    expect(await gallery.contains(odd.key)).toBe(false);
+  });
 });
