@@ -1,6 +1,7 @@
-// `npm test`: set-up, type check, then the three tiers (Vitest unit; Playwright
+// `npm test`: set-up, type check, lint, then the three tiers (Vitest unit; Playwright
 // GPU-kernel and end-to-end in Debian's chromium). Ends with one plain line
-// "tests: N passed, N failed" counted from both runners' JSON reports.
+// "tests: N passed, N failed" counted from both runners' JSON reports; a failed
+// type check counts as one failure, and so does a failed lint.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
@@ -16,6 +17,9 @@ rmSync('test-results/playwright.json', { force: true });
 
 if (!step('set-up', 'node', ['scripts/setup.mjs', '--tests'])) process.exit(1);
 const typesOk = step('type check', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']);
+// All three run even when one fails, so one run shows every kind of finding.
+const lintResults = ['lint:eslint', 'lint:knip', 'lint:format'].map((script) => step(`lint (${script})`, 'npm', ['run', '--silent', script]));
+const lintOk = lintResults.every(Boolean);
 const unitOk = step('unit tests (Vitest, Node)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json']);
 const browserOk = step('browser tests (Playwright: GPU kernels + end-to-end)', 'npx', ['playwright', 'test', ...process.argv.slice(2)]);
 
@@ -35,6 +39,7 @@ if (existsSync('test-results/playwright.json')) {
   skipped += p.stats?.skipped ?? 0;
 }
 if (!typesOk) failed += 1;
-const ok = typesOk && unitOk && browserOk && failed === 0;
+if (!lintOk) failed += 1;
+const ok = typesOk && lintOk && unitOk && browserOk && failed === 0;
 console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(ok ? 0 : 1);
