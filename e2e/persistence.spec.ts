@@ -66,3 +66,32 @@ test('export the gallery to one file, clear, import it: same gallery, same resul
   await expect(page.getByTestId('gallery-count')).toHaveText(count);
   expect(await query(page)).toEqual(before);
 });
+
+test('a reload mid-import says how far it got; dropping the same files again finishes it', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto('/?backend=wasm');
+  await ready(page);
+  const files = lfwMiniFiles().slice(0, 24);
+  const zip = { name: 'big.zip', bytes: zipOf(files) };
+  await dropFiles(page, 'gallery-drop', [zip]);
+  // Reload once a few images are indexed, with most still to go.
+  await expect(page.getByTestId('import-counts')).toHaveText(/^([3-9]|1\d) \/ 24/, { timeout: 120_000 });
+  await page.reload();
+  await ready(page);
+  const notice = page.getByTestId('gallery-notice');
+  await expect(notice).toHaveText(/The last import stopped after (\d+) of 24 files .*Drop the folder again to finish/, { timeout: 30_000 });
+  const done = Number(/after (\d+) of/.exec(await notice.innerText())?.[1]);
+  expect(done).toBeGreaterThanOrEqual(3);
+  expect(done).toBeLessThan(24);
+  // Nothing finished was lost, and the second drop skips it.
+  const kept = Number(await page.getByTestId('gallery-count').innerText().then((t) => /\d+/.exec(t)?.[0]));
+  expect(kept).toBeGreaterThanOrEqual(done - 3); // refused images count as done but add nothing
+  await dropFiles(page, 'gallery-drop', [zip]);
+  await expect(page.getByTestId('import-done')).toBeVisible({ timeout: 180_000 });
+  await expect(page.getByTestId('import-counts')).toContainText(`${kept} duplicates skipped`);
+  // Shown once: the next load has nothing to report.
+  await page.reload();
+  await ready(page);
+  await expect(page.getByTestId('gallery-count')).toBeVisible();
+  await expect(page.getByTestId('gallery-notice')).toHaveCount(0);
+});

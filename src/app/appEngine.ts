@@ -10,7 +10,7 @@ import type { OodTransform, RerankSettings } from '../core/types.ts';
 import type { Alpha } from '../engine/rerank.ts';
 import type { SearchEngineOptions } from '../engine/searchEngine.ts';
 import { readGalleryFile, writeGalleryFile } from './galleryFile.ts';
-import type { EngineApi, EvalOptions, EvalProgress, EvalReport, GalleryInfo, GalleryItemView, ImportProgress, InitOptions, ModelsStatus, PairView, QueryView, SearchView } from './engineApi.ts';
+import type { EngineApi, EvalOptions, EvalProgress, EvalReport, GalleryInfo, GalleryItemView, ImportProgress, InitOptions, InterruptedImport, ModelsStatus, PairView, QueryView, SearchView } from './engineApi.ts';
 import { EvaluationRunner } from './evaluationRunner.ts';
 import { GalleryService } from './galleryService.ts';
 import { ImportService } from './importService.ts';
@@ -87,6 +87,12 @@ export class AppEngine implements EngineApi {
 
   importFiles(entries: readonly ImportEntry[], onProgress: (p: ImportProgress) => void): Promise<ImportProgress> {
     return this.require().imports.importFiles(entries, onProgress);
+  }
+
+  /** An import the last page left unfinished (closed or reloaded mid-import), reported once. */
+  async takeInterruptedImport(): Promise<InterruptedImport | null> {
+    const journal = await this.require().gallery.takeInterruptedImport();
+    return journal ? { done: journal.done, total: journal.total } : null;
   }
 
   cancelImport(): void {

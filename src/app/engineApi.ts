@@ -35,6 +35,8 @@ export interface EngineApi {
   importStaged(onProgress: (p: ImportProgress) => void): Promise<ImportProgress>;
   importFiles(entries: readonly ImportEntry[], onProgress: (p: ImportProgress) => void): Promise<ImportProgress>;
   cancelImport(): void;
+  /** An import the last page left unfinished, reported once. */
+  takeInterruptedImport(): Promise<InterruptedImport | null>;
   exportGallery(): Promise<Blob>;
   importGalleryFile(fileName: string, file: Blob): Promise<{ added: number; skipped: number }>;
   removeItems(keys: readonly string[]): Promise<void>;
@@ -102,6 +104,12 @@ export interface ImportProgress {
   readonly cancelled: boolean;
   /** Mean ms per image per pipeline step, over this import. */
   readonly stepMs: Readonly<Record<string, number>>;
+}
+
+export interface InterruptedImport {
+  /** Images finished before the page went away. */
+  readonly done: number;
+  readonly total: number;
 }
 
 export interface IdentityCount {

@@ -6,7 +6,7 @@
  */
 import { SearchEngine, type GalleryItem, type SearchEngineOptions } from '../engine/searchEngine.ts';
 import type { GalleryInfo, GalleryItemView } from './engineApi.ts';
-import type { GalleryStoragePort } from './ports.ts';
+import type { GalleryStoragePort, ImportJournal } from './ports.ts';
 import { storedToFeatures, type StoredFace } from './storedFace.ts';
 
 export interface GalleryEntry {
@@ -113,6 +113,22 @@ export class GalleryService {
     const keys = [...this.entries].filter(([, v]) => v.label === label).map(([k]) => k);
     await this.remove(keys);
     return keys.length;
+  }
+
+  /** Notes on disk how far the running import got (cleared when it ends), so a reload can tell it was cut short. */
+  noteImportProgress(journal: Omit<ImportJournal, 'modelKey'>): Promise<void> {
+    return this.storage.writeJournal({ ...journal, modelKey: this.modelKey });
+  }
+
+  endImport(): Promise<void> {
+    return this.storage.clearJournal(this.modelKey);
+  }
+
+  /** An import a previous page left unfinished (tab closed or reloaded mid-import), reported once. */
+  async takeInterruptedImport(): Promise<ImportJournal | undefined> {
+    const journal = await this.storage.readJournal(this.modelKey);
+    if (journal) await this.storage.clearJournal(this.modelKey);
+    return journal;
   }
 
   async clear(): Promise<void> {

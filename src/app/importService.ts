@@ -2,7 +2,8 @@
  * Imports dropped files into the gallery: zips expanded, non-images refused
  * by name, each file hashed so the same content is indexed once (within this
  * import and across imports), features extracted by every worker at once,
- * each face saved as it finishes (so a reload keeps what was done), progress
+ * each face saved as it finishes (so a reload keeps what was done, and a
+ * journal on disk lets the next load say the import was cut short), progress
  * reported at most every 150 ms. A full disk stops the import: later images
  * could not be saved either.
  */
@@ -71,15 +72,21 @@ export class ImportService {
       }
     };
     report(false);
+    // On disk until the import ends: if the page goes away first, the next load says how far it got.
+    const startedAt = this.clock.wallClock();
+    const noteProgress = () => this.gallery.noteImportProgress({ total: run.total, done: run.done, startedAt });
+    if (images.length > 0) await noteProgress();
     // Keep every worker busy, plus one job reading/hashing ahead.
     let next = 0;
     const lane = async () => {
       while (next < images.length && !this.cancelRequested) {
         await this.importOne(images[next++], run);
+        await noteProgress();
         report(false);
       }
     };
     await Promise.all(Array.from({ length: this.extractor.concurrency + 1 }, lane));
+    await this.gallery.endImport();
     const final = run.progress(true);
     onProgress(final);
     return final;

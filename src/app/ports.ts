@@ -31,6 +31,19 @@ export interface GalleryStoragePort {
   forEach(modelKey: string, onFace: (f: StoredFace) => void): Promise<number>;
   delete(keys: readonly string[]): Promise<void>;
   clear(modelKey: string): Promise<void>;
+  /** The running import's progress, kept on disk so the next page load can say an import was cut short. */
+  readJournal(modelKey: string): Promise<ImportJournal | undefined>;
+  writeJournal(journal: ImportJournal): Promise<void>;
+  clearJournal(modelKey: string): Promise<void>;
+}
+
+export interface ImportJournal {
+  readonly modelKey: string;
+  /** Images in the import (after zips were opened). */
+  readonly total: number;
+  /** Images finished (indexed, skipped or refused) when last written. */
+  readonly done: number;
+  readonly startedAt: number;
 }
 
 /** Which extract jobs should fail on purpose; the end-to-end tests drive this (see workers/testHooks.ts). */

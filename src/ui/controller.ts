@@ -47,6 +47,10 @@ export async function initEngine(): Promise<void> {
     }
     setState({ models: { phase: 'ready', status } });
     await refreshGallery();
+    const cut = await engine.takeInterruptedImport();
+    if (cut) {
+      setState({ notice: `The last import stopped after ${cut.done} of ${cut.total} files (the page was closed or reloaded). Drop the folder again to finish: files already indexed are skipped.` });
+    }
   } catch (e) {
     setState({ models: { phase: 'failed', error: toPlainError(e) } });
   }

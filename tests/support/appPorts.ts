@@ -6,7 +6,7 @@
  * refuses a bad image. Features are a closed form of (identity, variant), so
  * a test can compute the expected ranking itself.
  */
-import type { ExtractFaultRule, ExtractorPort, GalleryStoragePort, EnginePorts, StartedExtractor, TestHooksPort } from '../../src/app/ports.ts';
+import type { ExtractFaultRule, ExtractorPort, GalleryStoragePort, EnginePorts, ImportJournal, StartedExtractor, TestHooksPort } from '../../src/app/ports.ts';
 import type { ExtractOptions, ExtractOutcome } from '../../src/app/extractTypes.ts';
 import type { ModelsStatus } from '../../src/app/engineApi.ts';
 import type { StoredFace } from '../../src/app/storedFace.ts';
@@ -91,6 +91,19 @@ export class MemoryStorage implements GalleryStoragePort {
   }
   async clear(modelKey: string): Promise<void> {
     for (const [k, f] of this.records) if (f.modelKey === modelKey) this.records.delete(k);
+  }
+  readonly journals = new Map<string, ImportJournal>();
+  /** Every journal write, in order. */
+  readonly journalWrites: ImportJournal[] = [];
+  async readJournal(modelKey: string): Promise<ImportJournal | undefined> {
+    return this.journals.get(modelKey);
+  }
+  async writeJournal(journal: ImportJournal): Promise<void> {
+    this.journalWrites.push(journal);
+    this.journals.set(journal.modelKey, journal);
+  }
+  async clearJournal(modelKey: string): Promise<void> {
+    this.journals.delete(modelKey);
   }
 }
 

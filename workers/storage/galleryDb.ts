@@ -10,12 +10,14 @@
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { AppError } from '../../src/core/errors.ts';
+import type { ImportJournal } from '../../src/app/ports.ts';
 import type { StoredFace } from '../../src/app/storedFace.ts';
 
 export const DB_NAME = 'deepface-emd';
 /** Bump with a migration step in upgrade() whenever the record shape changes. */
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 const ITEMS = 'items';
+const JOURNALS = 'importJournals';
 
 interface GallerySchema extends DBSchema {
   items: {
@@ -26,6 +28,11 @@ interface GallerySchema extends DBSchema {
       /** Not read by the app today; kept because existing databases have it and dropping it would need a version bump. */
       byModelLabel: [string, string];
     };
+  };
+  /** One record per model while an import of that model's gallery runs. */
+  importJournals: {
+    key: string;
+    value: ImportJournal;
   };
 }
 
@@ -38,6 +45,8 @@ function upgrade(db: GalleryIdb, oldVersion: number): void {
     store.createIndex('byModel', 'modelKey', { unique: false });
     store.createIndex('byModelLabel', ['modelKey', 'label'], { unique: false });
   }
+  // Version 1 -> 2: import journals (face records unchanged).
+  if (oldVersion < 2) db.createObjectStore(JOURNALS, { keyPath: 'modelKey' });
 }
 
 function storageError(e: unknown, what: string): AppError {
@@ -109,6 +118,22 @@ export class GalleryDb {
 
   async clear(modelKey: string): Promise<void> {
     await this.delete(await this.db.getAllKeysFromIndex(ITEMS, 'byModel', IDBKeyRange.only(modelKey)));
+  }
+
+  async readJournal(modelKey: string): Promise<ImportJournal | undefined> {
+    return this.db.get(JOURNALS, modelKey);
+  }
+
+  async writeJournal(journal: ImportJournal): Promise<void> {
+    try {
+      await this.db.put(JOURNALS, journal);
+    } catch (e) {
+      throw storageError(e, 'noting the import progress');
+    }
+  }
+
+  async clearJournal(modelKey: string): Promise<void> {
+    await this.db.delete(JOURNALS, modelKey);
   }
 
   close(): void {

@@ -104,4 +104,13 @@ describe('AppEngine', () => {
     engine.injectExtractFaults([{ kind: 'hang', times: 2, file: 'x' }], 500);
     expect(hooks.calls).toEqual([{ rules: [{ kind: 'hang', times: 2, file: 'x' }], jobTimeoutMs: 500 }]);
   });
+
+  it('after a reload mid-import, the next start reports how far the cut-short import got, once', async () => {
+    const ports = new MemoryEnginePorts();
+    await ports.storage.writeJournal({ modelKey: 'test-recognizer@v1', total: 38, done: 9, startedAt: 1 });
+    const engine = new AppEngine(ports, { accelerator: null });
+    await engine.init({ ortBackend: 'wasm' });
+    expect(await engine.takeInterruptedImport()).toEqual({ done: 9, total: 38 });
+    expect(await engine.takeInterruptedImport()).toBeNull();
+  });
 });

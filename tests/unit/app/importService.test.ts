@@ -143,4 +143,24 @@ describe('ImportService', () => {
     expect((await running).added).toBe(10);
     expect(extractor.maxInFlight).toBe(3);
   });
+
+  it('keeps a journal on disk while importing and removes it when the import ends', async () => {
+    const { imports, extractor, storage } = setup({ concurrency: 1 });
+    let release: () => void = () => {};
+    extractor.gate = new Promise((r) => (release = r));
+    const files = Array.from({ length: 5 }, (_, i) => entry(`j/P${i}/1.jpg`, faceFile(`P${i}`, 0)));
+    const running = imports.importFiles(files, () => {});
+    await new Promise((r) => setTimeout(r, 20));
+    // A page closed now leaves this behind for the next load.
+    expect(storage.journals.get(MODEL)).toMatchObject({ total: 5, done: 0 });
+    release();
+    await running;
+    expect(storage.journals.size).toBe(0);
+    // Written after every finished file (two lanes may write the same count), so a reload reads an exact, never decreasing count.
+    const counts = storage.journalWrites.map((j) => j.done);
+    expect(counts[0]).toBe(0);
+    expect(counts.at(-1)).toBe(5);
+    expect(counts.length).toBe(6);
+    expect(counts.every((c, i) => i === 0 || c >= counts[i - 1])).toBe(true);
+  });
 });
