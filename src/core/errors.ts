@@ -15,6 +15,11 @@ export type ErrorCode =
   | 'no-face'
   | 'several-faces'
   | 'duplicate-image'
+  // archives (dropped zips, gallery export files)
+  | 'corrupt-archive'
+  | 'unsupported-archive'
+  | 'archive-limit'
+  | 'unsafe-path'
   // models and backends
   | 'model-missing'
   | 'model-checksum'

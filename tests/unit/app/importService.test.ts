@@ -117,7 +117,7 @@ describe('ImportService', () => {
     expect(final.added).toBe(2);
     expect(gallery.info().identities).toEqual([{ label: 'Ann', count: 2 }]);
     expect(gallery.items().map((i) => i.fileName)).toEqual(['set/Ann/Ann_0001.jpg', 'set/Ann/Ann_0002.jpg']);
-    expect(final.problems).toEqual([expect.objectContaining({ file: 'broken.zip', code: 'corrupt-image' })]);
+    expect(final.problems).toEqual([expect.objectContaining({ file: 'broken.zip', code: 'corrupt-archive' })]);
   });
 
   it('staged batches import as one list; reset starts over', async () => {
