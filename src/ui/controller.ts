@@ -7,7 +7,7 @@ import type { ExtractFaultRule } from '../app/ports.ts';
 import type { ImportEntry } from '../app/zipEntries.ts';
 import { presetById } from '../models/presets.ts';
 import { settingsForRecognizer } from '../models/recommended.ts';
-import { toPlainError } from '../core/errors.ts';
+import { AppError, toPlainError } from '../core/errors.ts';
 import type { OodTransform, RerankSettings } from '../core/types.ts';
 import type { EvalOptions, EvalProgress, EvalReport, ImportProgress } from '../app/engineApi.ts';
 import { getState, setState } from './store.ts';
@@ -57,7 +57,7 @@ export async function initEngine(): Promise<void> {
 }
 
 function requireEngine(): EngineProxy {
-  if (!engine) throw new Error('engine not started');
+  if (!engine) throw new AppError('internal', 'the engine has not started', 'Reload the page.');
   return engine;
 }
 
@@ -101,6 +101,12 @@ export function cancelImport(): void {
   void requireEngine().cancelImport();
 }
 
+/** A query that could not be used leaves the previous results on screen only marked as the previous query's. */
+function failQuery(fileName: string, e: unknown): void {
+  if (getState().results) setState({ resultsStale: `These are the previous query's results: ${fileName} could not be used as a query.` });
+  fail(e);
+}
+
 export async function setQueryFile(fileName: string, file: Blob, faceIndex?: number): Promise<void> {
   try {
     const { ood } = getState();
@@ -108,7 +114,7 @@ export async function setQueryFile(fileName: string, file: Blob, faceIndex?: num
     replaceQuery({ view, alignedUrl: URL.createObjectURL(view.aligned), file });
     await search();
   } catch (e) {
-    fail(e);
+    failQuery(fileName, e);
   }
 }
 
@@ -119,7 +125,18 @@ export async function setQueryFromGallery(key: string): Promise<void> {
     setState({ ood: 'none' });
     await search();
   } catch (e) {
-    fail(e);
+    failQuery(key, e);
+  }
+}
+
+/** "use as query" on an identity of the gallery list: its first image (by file name). */
+export async function setQueryFromIdentity(label: string): Promise<void> {
+  try {
+    const [first] = await requireEngine().galleryItems(label);
+    if (!first) throw new AppError('unknown-id', `the gallery has no image of ${label}`, 'Pick an identity that is still in the gallery.');
+    await setQueryFromGallery(first.key);
+  } catch (e) {
+    failQuery(label, e);
   }
 }
 
@@ -148,7 +165,7 @@ export async function search(): Promise<void> {
   try {
     const results = await requireEngine().runSearch(settings);
     if (seq !== searchSeq) return;
-    setState({ results, searching: false });
+    setState({ results, resultsStale: null, searching: false });
     const sel = getState().selectedKey;
     if (sel) await selectResult(sel);
   } catch (e) {
@@ -203,7 +220,7 @@ export async function removeIdentity(label: string): Promise<void> {
 export async function clearGallery(): Promise<void> {
   try {
     await requireEngine().clearGallery();
-    setState({ results: null, pair: null, selectedKey: null });
+    setState({ results: null, resultsStale: null, pair: null, selectedKey: null });
     await refreshGallery();
   } catch (e) {
     fail(e);

@@ -26,6 +26,8 @@ interface AppState {
   importing: ImportProgress | null;
   query: QueryState | null;
   results: SearchView | null;
+  /** Set when a newer query failed: the results shown are the previous query's. */
+  resultsStale: string | null;
   searching: boolean;
   selectedKey: string | null;
   pair: PairView | null;
@@ -45,6 +47,7 @@ export const useAppStore = create<AppState>(() => ({
   importing: null,
   query: null,
   results: null,
+  resultsStale: null,
   searching: false,
   selectedKey: null,
   pair: null,

@@ -83,3 +83,9 @@ export function flowTargets(plan: ArrayLike<number>, n: number, i: number, min =
   }
   return out.sort((a, b) => b.share - a.share);
 }
+
+/** The patch of a grid x grid face under a point given as fractions (0..1) of the face's width and height. */
+export function patchAt(x: number, y: number, grid: number): number {
+  const cell = (f: number) => Math.min(grid - 1, Math.max(0, Math.floor(f * grid)));
+  return cell(y) * grid + cell(x);
+}

@@ -1,5 +1,5 @@
 import { useRef, useState } from 'react';
-import { cancelImport, clearGallery, exportGallery, importEntries, importGalleryFile, removeIdentity, setQueryFromGallery } from '../controller.ts';
+import { cancelImport, clearGallery, exportGallery, importEntries, importGalleryFile, removeIdentity, setQueryFromGallery, setQueryFromIdentity } from '../controller.ts';
 import { downloadBlob } from '../exportResults.ts';
 import { entriesFromDataTransfer, entriesFromFiles } from '../dropEntries.ts';
 import { useAppStore } from '../store.ts';
@@ -119,6 +119,9 @@ export function GalleryPanel() {
               .map((i) => (
                 <li key={i.label} data-testid="identity">
                   <span className="label">{i.label}</span> <small>({i.count})</small>
+                  <button className="link" data-testid="identity-use-as-query" title={`search the gallery with the first image of ${i.label}`} disabled={busy} onClick={() => void setQueryFromIdentity(i.label)}>
+                    use as query
+                  </button>
                   <button title="remove this identity" aria-label={`remove ${i.label}`} disabled={busy} onClick={() => void removeIdentity(i.label)}>
                     ✕
                   </button>
@@ -138,7 +141,7 @@ function GalleryPickHint() {
   const top = results.stage1[0];
   return (
     <p className="hint">
-      Tip: click “use as query” on any result to search with a gallery face, e.g.{' '}
+      Tip: click “use as query” on any result or identity to search with a gallery face, e.g.{' '}
       <button className="link" onClick={() => void setQueryFromGallery(top.key)}>
         {top.label}
       </button>

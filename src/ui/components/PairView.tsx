@@ -1,12 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
 import type { RgbaImage } from '../../core/types.ts';
-import { flowImage, flowTargets } from '../../viz/flow.ts';
+import { jetCssGradient } from '../../viz/colormap.ts';
+import { flowImage, flowTargets, patchAt } from '../../viz/flow.ts';
 import { weightHeatmap } from '../../viz/heatmap.ts';
 import { selectResult } from '../controller.ts';
 import { blobToRgba, drawRgba } from '../imageData.ts';
 import { useAppStore } from '../store.ts';
 
-function Canvas({ img, testId, label, onMove, overlay }: { img: RgbaImage | null; testId: string; label: string; onMove?: (x: number, y: number) => void; overlay?: React.ReactNode }) {
+function Canvas({ img, testId, label, onMove, onLeave, overlay }: { img: RgbaImage | null; testId: string; label: string; onMove?: (x: number, y: number) => void; onLeave?: () => void; overlay?: React.ReactNode }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     if (ref.current && img) drawRgba(ref.current, img);
@@ -22,6 +23,7 @@ function Canvas({ img, testId, label, onMove, overlay }: { img: RgbaImage | null
             const r = e.currentTarget.getBoundingClientRect();
             onMove((e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height);
           }}
+          onMouseLeave={onLeave}
         />
         {overlay}
       </div>
@@ -35,7 +37,8 @@ export function PairView() {
   const query = useAppStore((s) => s.query);
   const results = useAppStore((s) => s.results);
   const [decoded, setDecoded] = useState<{ qBlob: Blob; gBlob: Blob; q: RgbaImage; g: RgbaImage } | null>(null);
-  const [hover, setHover] = useState<number | null>(null);
+  /** The hovered query patch, with the grid it was picked on: after a grid change it no longer names a patch. */
+  const [hover, setHover] = useState<{ grid: number; patch: number } | null>(null);
   const queryBlob = query?.view.aligned;
   const galleryBlob = pair?.galleryAligned;
 
@@ -56,24 +59,34 @@ export function PairView() {
   const entry = results?.stage2.find((r) => r.key === pair.key) ?? results?.stage1.find((r) => r.key === pair.key);
   const g = pair.grid;
   const n = g * g;
-  const targets = hover === null ? [] : flowTargets(pair.plan, n, hover);
+  const hovered = hover && hover.grid === g ? hover.patch : null;
+  const targets = hovered === null ? [] : flowTargets(pair.plan, n, hovered);
   const cellPct = 100 / g;
   return (
     <section className="panel pair-view" aria-label="Patch flow" data-testid="pair-view">
       <h2>
         Query vs {entry?.label ?? pair.key} <button onClick={() => void selectResult(null)}>close</button>
       </h2>
-      <p className="note">
+      <p className="note" data-testid="pair-summary">
         s_emd {pair.sEmd.toFixed(4)} · {pair.iterations} Sinkhorn iterations · marginal error {pair.marginalError.toExponential(1)} · grid {g}×{g}
       </p>
+      <details className="help" data-testid="pair-help">
+        <summary>What these numbers mean</summary>
+        <p>
+          Sinkhorn finds the transport plan (how much of each query patch goes to each gallery patch) by rescaling rows and columns in turns. The <b>reference</b> rule is the authors&apos;: it stops
+          as soon as one round changes the row scaling little, often after 2 rounds, so the plan&apos;s row and column sums can still differ from the patch weights; the <b>marginal error</b> is the
+          largest such difference. The <b>converged</b> rule keeps iterating until that error is below its tolerance. s_emd is computed from the plan as it stands.
+        </p>
+      </details>
       {faces && (
         <div className="pair-grid">
           <Canvas
             img={faces.q}
             testId="pair-query"
             label="query (hover a patch)"
-            onMove={(x, y) => setHover(Math.min(g - 1, Math.floor(y * g)) * g + Math.min(g - 1, Math.floor(x * g)))}
-            overlay={hover !== null && <div className="cell hover" style={{ left: `${(hover % g) * cellPct}%`, top: `${Math.floor(hover / g) * cellPct}%`, width: `${cellPct}%`, height: `${cellPct}%` }} />}
+            onMove={(x, y) => setHover({ grid: g, patch: patchAt(x, y, g) })}
+            onLeave={() => setHover(null)}
+            overlay={hovered !== null && <div className="cell hover" data-testid="hover-cell" style={{ left: `${(hovered % g) * cellPct}%`, top: `${Math.floor(hovered / g) * cellPct}%`, width: `${cellPct}%`, height: `${cellPct}%` }} />}
           />
           <Canvas
             img={faces.g}
@@ -86,8 +99,25 @@ export function PairView() {
           <Canvas img={flowImage(faces.g, pair.plan, g)} testId="pair-flow" label="flow: query rebuilt from gallery patches" />
           <Canvas img={weightHeatmap(faces.q, pair.u, g)} testId="pair-heat-query" label="query weights (u)" />
           <Canvas img={weightHeatmap(faces.g, pair.v, g)} testId="pair-heat-gallery" label="gallery weights (v)" />
+          <WeightLegend />
         </div>
       )}
     </section>
+  );
+}
+
+function WeightLegend() {
+  return (
+    <figure className="weight-legend" data-testid="weight-legend">
+      <div className="colour-bar" style={{ background: jetCssGradient() }} />
+      <div className="row between">
+        <span>low weight</span>
+        <span>high weight</span>
+      </div>
+      <figcaption>
+        Patch weights: how much of the face&apos;s mass each patch carries into the matching (u for the query, v for the gallery face). The weighting method chooses them; a patch hidden by a
+        mask or sunglasses should get little.
+      </figcaption>
+    </figure>
   );
 }

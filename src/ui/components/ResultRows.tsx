@@ -1,5 +1,5 @@
 import type { RankedView } from '../../app/engineApi.ts';
-import { selectResult } from '../controller.ts';
+import { selectResult, setQueryFromGallery } from '../controller.ts';
 import { matchingPreset } from '../../models/presets.ts';
 import { useAppStore } from '../store.ts';
 import { Thumb } from './Thumb.tsx';
@@ -8,7 +8,7 @@ function ResultCard({ r, stage, known, selected }: { r: RankedView; stage: 1 | 2
   const verdict = known === undefined ? '' : r.label === known ? 'correct' : 'incorrect';
   const moved = r.rankBefore !== r.rankAfter;
   return (
-    <li className={`result ${verdict} ${selected ? "selected" : ""}`} data-testid={`stage${stage}-result`} data-verdict={verdict} data-score={r.score} data-key={r.key}>
+    <li className={`result ${verdict} ${selected ? 'selected' : ''}`} data-testid={`stage${stage}-result`} data-verdict={verdict} data-score={r.score} data-key={r.key}>
       <button onClick={() => void selectResult(r.key)} title="show flow and weights for this pair">
         <Thumb galleryKey={r.key} alt={r.label} />
         <div className="result-label" data-testid="result-label">{r.label}</div>
@@ -19,6 +19,9 @@ function ResultCard({ r, stage, known, selected }: { r: RankedView; stage: 1 | 2
           </div>
         )}
         {verdict && <div className="verdict">{verdict === 'correct' ? '✓' : '✗'}</div>}
+      </button>
+      <button className="link use-as-query" data-testid="use-as-query" title={`search with this gallery face of ${r.label}`} onClick={() => void setQueryFromGallery(r.key)}>
+        use as query
       </button>
     </li>
   );
@@ -33,9 +36,20 @@ export function ResultRows() {
   const active = useAppStore((s) => (s.models.phase === 'ready' ? s.models.status.active : null));
   const preset = active ? matchingPreset(active.id, settings) : undefined;
   const policyName = preset ? `the ${preset.id} preset (${preset.title})` : `custom settings on ${active?.id ?? '?'}`;
-  if (!results) return <section className="panel results"><p className="hint">Build a gallery and drop a query to see the rankings.</p></section>;
+  const stale = useAppStore((s) => s.resultsStale);
+  if (!results)
+    return (
+      <section className="panel results">
+        <p className="hint">Build a gallery and drop a query to see the rankings.</p>
+      </section>
+    );
   return (
-    <section className={`panel results ${searching ? 'busy' : ''}`} aria-label="Results">
+    <section className={`panel results ${searching ? 'busy' : ''} ${stale ? 'stale' : ''}`} aria-label="Results" data-testid="results">
+      {stale && (
+        <p className="stale-note" data-testid="results-stale">
+          {stale}
+        </p>
+      )}
       <p className="policy" data-testid="ranking-policy">
         ranked by <b>{policyName}</b>
         {' · '}stage 2 alpha <b data-testid="query-alpha">{results.alpha === 'sum' ? 'sum' : results.alpha.toFixed(2)}</b>
@@ -49,6 +63,7 @@ export function ResultRows() {
           ))}
         </ol>
       </div>
+      <ScoreHelp />
       <div className="result-row">
         <h3>Stage 2: EMD re-ranked (top {results.k})</h3>
         <ol data-testid="stage2-row">
@@ -58,5 +73,25 @@ export function ResultRows() {
         </ol>
       </div>
     </section>
+  );
+}
+
+function ScoreHelp() {
+  return (
+    <details className="help" data-testid="score-help">
+      <summary>What the scores mean</summary>
+      <ul>
+        <li>
+          <b>Stage 1</b> scores are <b>s_cos</b>: the cosine similarity of the two faces&apos; whole-face embeddings (1 = same direction, 0 = unrelated).
+        </li>
+        <li>
+          <b>s_emd</b> compares the faces patch by patch: each face&apos;s last feature map is a grid of patches, patches are matched across the faces at least total cost (the Earth Mover&apos;s Distance, cost 1 &minus; patch cosine), and s_emd is 1 minus that cost. A face
+          that is partly hidden (mask, sunglasses) or cropped can still match on the patches that remain.
+        </li>
+        <li>
+          <b>Stage 2</b> re-ranks the top k of stage 1 by the blended score <b>alpha &middot; s_emd + (1 &minus; alpha) &middot; s_cos</b>; the arrows show each face&apos;s rank before &rarr; after.
+        </li>
+      </ul>
+    </details>
   );
 }
