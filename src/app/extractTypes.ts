@@ -1,5 +1,5 @@
 /** What an extraction worker returns for one image: small metadata plus features that travel as transferables. */
-import type { PlainError } from '../core/errors.ts';
+import type { PlainError, PlainNotice } from '../core/errors.ts';
 import type { FaceFeatures, OodTransform } from '../core/types.ts';
 
 export interface FaceBox {
@@ -11,7 +11,7 @@ export interface FaceBox {
 }
 
 export interface ExtractOptions {
-  /** Gallery images with several faces are refused; a query keeps them all and lets the user pick. */
+  /** A gallery image is indexed under the face it is labelled with, or refused when that is ambiguous; a query keeps every face and lets the user pick. */
   readonly purpose: 'gallery' | 'query';
   readonly faceIndex?: number;
   readonly ood: OodTransform;
@@ -26,6 +26,8 @@ export interface ExtractedFace {
   readonly aligned: Blob;
   /** Per-step timings in ms (decode, detect, landmarks, align, embed). */
   readonly timings: Readonly<Record<string, number>>;
+  /** The image was used, but the user should check how (e.g. the central one of several faces was indexed): listed with the file. */
+  readonly notice?: PlainNotice;
 }
 
 export type ExtractOutcome = { readonly ok: true; readonly face: ExtractedFace } | { readonly ok: false; readonly error: PlainError };

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'unsupported-image'
   | 'no-face'
   | 'several-faces'
+  // an image that was indexed, with a note (a PlainNotice, not an error)
+  | 'several-faces-indexed-central'
   | 'duplicate-image'
   // archives (dropped zips, gallery export files)
   | 'corrupt-archive'
@@ -46,6 +48,13 @@ export interface PlainError {
   readonly message: string;
   readonly hint: string;
   readonly file?: string;
+}
+
+/** Something the user should know about a file that was still used (e.g. which face of a group photo was indexed): listed with the file, like an error, but nothing failed. */
+export interface PlainNotice {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly hint: string;
 }
 
 export class AppError extends Error {
