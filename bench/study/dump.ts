@@ -7,7 +7,7 @@ import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:f
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { listIdentityImages } from '../../tests/unit/face/helpers/data.ts';
-import { DIMS, RECORD_FLOATS, STUDY_DIR, VARIANTS, type DumpJob } from './shared.ts';
+import { DIMS, RECORD_FLOATS, STUDY_DIR, VARIANTS, type DumpJob, type DumpMessage } from './shared.ts';
 
 async function main() {
   const limitArg = process.argv.indexOf('--limit');
@@ -36,14 +36,14 @@ async function main() {
           next += 8;
         };
         w.on('error', reject);
-        w.on('message', (m: { ready?: boolean; out?: { index: number; ok: boolean; refused?: boolean; code?: string; fr?: Float32Array[][]; mf?: Float32Array[][] }[] }) => {
-          for (const r of m.out ?? []) {
-            meta[r.index] = { ...meta[r.index], ok: r.ok, refused: r.refused, code: r.code };
+        w.on('message', (m: DumpMessage) => {
+          for (const r of 'out' in m ? m.out : []) {
+            meta[r.index] = r.ok ? { ...meta[r.index], ok: true, refused: r.refused } : { ...meta[r.index], ok: false, code: r.code };
             if (r.ok) {
               VARIANTS.forEach((_, vi) => {
                 const rec = new Float32Array(RECORD_FLOATS);
                 let o = 0;
-                for (const part of [r.mf![vi][0], r.mf![vi][1], r.fr![vi][0], r.fr![vi][1]]) {
+                for (const part of [r.mf[vi][0], r.mf[vi][1], r.fr[vi][0], r.fr[vi][1]]) {
                   rec.set(part, o);
                   o += part.length;
                 }

@@ -5,11 +5,11 @@
  * directly and by MobileFaceNet through its fixed framing of the same pixels.
  */
 import { readFileSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
-import { isAppError } from '../../src/core/errors.ts';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { AppError } from '../../src/core/errors.ts';
 import { boxArea } from '../../src/face/detector.ts';
 import { applyOod } from '../../src/face/ood.ts';
-import { VARIANTS, type DumpJob } from './shared.ts';
+import { VARIANTS, type DumpJob, type DumpMessage, type DumpResult } from './shared.ts';
 import { Recognizer } from '../../src/face/recognizer.ts';
 import { resampleRect } from '../../src/face/pixels.ts';
 import { decodeImageNode } from '../../tests/unit/face/helpers/decodeNode.ts';
@@ -23,7 +23,10 @@ const mfnEntry = modelEntry('mobilefacenet-arcface');
 const mfn = new Recognizer(await loadSession(mfnEntry), mfnEntry);
 const side = (workerData as { mfnSide: number }).mfnSide;
 
-async function one(job: DumpJob) {
+if (!parentPort) throw new Error('dumpWorker.ts runs only as a worker thread started by bench/study/dump.ts');
+const port: MessagePort = parentPort;
+
+async function one(job: DumpJob): Promise<DumpResult> {
   try {
     const image = decodeImageNode(readFileSync(job.path), job.name);
     const a = await setup.pipeline.analyse(image, job.name);
@@ -33,15 +36,21 @@ async function one(job: DumpJob) {
     const fr = await setup.recognizer.embed(faces.map((f) => f.aligned));
     const off = (224 - side) / 2;
     const mf = await mfn.embed(faces.map((f) => resampleRect(f.aligned, { x: off, y: off, width: side, height: side }, 112, 112)));
-    return { index: job.index, ok: true, refused, fr: fr.map((f) => [f.embedding, f.patches.data]), mf: mf.map((f) => [f.embedding, f.patches.data]) };
+    return { index: job.index, ok: true, refused, fr: fr.map((f) => [f.embedding, f.patches.data] as const), mf: mf.map((f) => [f.embedding, f.patches.data] as const) };
   } catch (e) {
-    return { index: job.index, ok: false, code: isAppError(e) ? e.code : String(e) };
+    return { index: job.index, ok: false, code: e instanceof AppError ? e.code : String(e) };
   }
 }
 
-parentPort!.on('message', async (jobs: DumpJob[]) => {
-  const out = [];
+async function runBatch(jobs: readonly DumpJob[]): Promise<void> {
+  const out: DumpResult[] = [];
   for (const j of jobs) out.push(await one(j));
-  parentPort!.postMessage({ out });
-});
-parentPort!.postMessage({ ready: true });
+  const message: DumpMessage = { out };
+  port.postMessage(message);
+}
+
+// one() turns each job's failure into a result, so a rejection here means the worker itself is broken;
+// left unhandled it ends the worker with an 'error' event, on which dump.ts fails.
+port.on('message', (jobs: DumpJob[]) => void runBatch(jobs));
+const ready: DumpMessage = { ready: true };
+port.postMessage(ready);

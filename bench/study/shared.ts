@@ -5,6 +5,14 @@ import { REPO_ROOT } from '../../tests/unit/face/helpers/data.ts';
 export const VARIANTS = ['none', 'crop', 'mask', 'sunglasses'] as const;
 export type Variant = (typeof VARIANTS)[number];
 export interface DumpJob { readonly index: number; readonly path: string; readonly name: string }
+/** One [embedding, patch map] pair per variant, in VARIANTS order. */
+export type VariantFeatures = readonly (readonly [Float32Array, Float32Array])[];
+/** What dumpWorker.ts sends back for one job: the features exist exactly when the image went through. */
+export type DumpResult =
+  | { readonly index: number; readonly ok: true; readonly refused: boolean; readonly fr: VariantFeatures; readonly mf: VariantFeatures }
+  | { readonly index: number; readonly ok: false; readonly code: string };
+/** A message from dumpWorker.ts: `ready` once its models are loaded, then one `out` per batch of jobs. */
+export type DumpMessage = { readonly ready: true } | { readonly out: readonly DumpResult[] };
 export const STUDY_DIR = join(REPO_ROOT, '.cache/study');
 export const DIMS = { mfEmb: 512, mfPatch: 49 * 512, frEmb: 1024, frPatch: 49 * 1024 };
 export const RECORD_FLOATS = DIMS.mfEmb + DIMS.mfPatch + DIMS.frEmb + DIMS.frPatch;

@@ -65,9 +65,10 @@ export function loadTable(variant: Variant, beta = 1): Table {
   const t: Table = { variant, n, folds, out, top1, mfTop1, frTop1 };
   const all = new Float32Array(1 + n + out.length + top1.length + 2 * n);
   let o = 0;
-  for (const part of [[n], Float32Array.from(folds), out, top1, mfTop1, frTop1]) {
-    all.set(part as ArrayLike<number>, o);
-    o += (part as ArrayLike<number>).length;
+  const parts: readonly ArrayLike<number>[] = [[n], Float32Array.from(folds), out, top1, mfTop1, frTop1];
+  for (const part of parts) {
+    all.set(part, o);
+    o += part.length;
   }
   writeFileSync(path, new Uint8Array(all.buffer));
   return t;
