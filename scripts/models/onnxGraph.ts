@@ -12,14 +12,25 @@ export function encodeModel(model: Model): Uint8Array {
   return onnx.ModelProto.encode(model).finish();
 }
 
+function graphOf(model: Model): onnxProto.onnx.IGraphProto {
+  if (!model.graph) throw new Error('The ONNX model has no graph');
+  return model.graph;
+}
+
+function initializerOf(model: Model, name: string): onnxProto.onnx.ITensorProto {
+  const init = (graphOf(model).initializer ?? []).find((t) => t.name === name);
+  if (!init) throw new Error(`No initializer named "${name}"`);
+  return init;
+}
+
 function valueInfo(model: Model, name: string): onnxProto.onnx.IValueInfoProto | undefined {
-  const g = model.graph!;
+  const g = graphOf(model);
   return [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])].find((v) => v.name === name);
 }
 
 /** Marks dimension 0 of every graph input and output as the symbolic "batch". */
 export function makeBatchDynamic(model: Model): void {
-  const g = model.graph!;
+  const g = graphOf(model);
   for (const v of [...(g.input ?? []), ...(g.output ?? [])]) {
     const dims = v.type?.tensorType?.shape?.dim;
     if (!dims || dims.length === 0) throw new Error(`Graph value ${v.name} has no shape to make dynamic`);
@@ -31,13 +42,14 @@ export function makeBatchDynamic(model: Model): void {
 
 /** Exposes an intermediate tensor as an extra graph output with the given (batch-dynamic) shape. */
 export function addOutput(model: Model, name: string, shape: readonly number[]): void {
-  const g = model.graph!;
-  if (!g.node!.some((n) => n.output?.includes(name))) throw new Error(`No node produces tensor "${name}"`);
-  if (valueInfo(model, name) && g.output!.some((o) => o.name === name)) return;
+  const g = graphOf(model);
+  if (!(g.node ?? []).some((n) => n.output?.includes(name))) throw new Error(`No node produces tensor "${name}"`);
+  const outputs = (g.output ??= []);
+  if (valueInfo(model, name) && outputs.some((o) => o.name === name)) return;
   const dim = shape.map((d, i) =>
     i === 0 ? onnx.TensorShapeProto.Dimension.create({ dimParam: 'batch' }) : onnx.TensorShapeProto.Dimension.create({ dimValue: d }),
   );
-  g.output!.push(
+  outputs.push(
     onnx.ValueInfoProto.create({
       name,
       type: onnx.TypeProto.create({
@@ -49,8 +61,7 @@ export function addOutput(model: Model, name: string, shape: readonly number[]):
 
 /** Replaces an int64 initializer's values (used for Reshape shape constants). */
 export function setInt64Initializer(model: Model, name: string, values: readonly number[]): void {
-  const init = model.graph!.initializer!.find((t) => t.name === name);
-  if (!init) throw new Error(`No initializer named "${name}"`);
+  const init = initializerOf(model, name);
   if (init.dataType !== onnx.TensorProto.DataType.INT64) throw new Error(`Initializer "${name}" is not int64`);
   const raw = new DataView(new ArrayBuffer(values.length * 8));
   values.forEach((v, i) => raw.setBigInt64(i * 8, BigInt(v), true));
@@ -60,23 +71,10 @@ export function setInt64Initializer(model: Model, name: string, values: readonly
 }
 
 export function readInt64Initializer(model: Model, name: string): number[] {
-  const init = model.graph!.initializer!.find((t) => t.name === name);
-  if (!init) throw new Error(`No initializer named "${name}"`);
+  const init = initializerOf(model, name);
   if (init.rawData && init.rawData.length) {
     const dv = new DataView(init.rawData.buffer, init.rawData.byteOffset, init.rawData.byteLength);
     return Array.from({ length: init.rawData.length / 8 }, (_, i) => Number(dv.getBigInt64(i * 8, true)));
   }
   return (init.int64Data ?? []).map((x) => Number(x));
-}
-
-/** Reads a float32 initializer as a Float32Array (rawData or floatData). */
-export function readFloatInitializer(model: Model, name: string): { dims: number[]; data: Float32Array } {
-  const init = model.graph!.initializer!.find((t) => t.name === name);
-  if (!init) throw new Error(`No initializer named "${name}"`);
-  const dims = (init.dims ?? []).map((d) => Number(d));
-  if (init.rawData && init.rawData.length) {
-    const copy = new Uint8Array(init.rawData);
-    return { dims, data: new Float32Array(copy.buffer, 0, copy.byteLength / 4) };
-  }
-  return { dims, data: Float32Array.from(init.floatData ?? []) };
 }

@@ -280,15 +280,24 @@ class GraphModelConverter {
     }
   }
 
+  /** The node that reads `name` when it is the only one (a chain may fold only such a step into its start); otherwise undefined. */
+  private soleConsumer(name: string): TfNodeDef | undefined {
+    const next = this.consumers.get(name) ?? [];
+    if (next.length !== 1) return undefined;
+    const node = this.byName.get(next[0]);
+    // consumers and byName are built from the same pruned node list.
+    if (!node) throw new Error(`TF node ${next[0]} reads ${name} but is missing from the pruned graph`);
+    return node;
+  }
+
   /** Follows single-consumer affine steps after `start`, marking them absorbed. */
   private absorbAffineChain(start: string, channels: number): { affine: ChannelAffine; last: string } {
     let affine = identityAffine(channels);
     let last = start;
     for (;;) {
       if (this.requested.has(last)) break;
-      const next = this.consumers.get(last) ?? [];
-      if (next.length !== 1) break;
-      const node = this.byName.get(next[0])!;
+      const node = this.soleConsumer(last);
+      if (!node) break;
       this.convertConstInputs(node);
       const step = this.affineStep(node, last, channels);
       if (!step) break;
@@ -353,9 +362,8 @@ class GraphModelConverter {
     let last = node.name;
     for (;;) {
       if (this.requested.has(last)) break;
-      const next = this.consumers.get(last) ?? [];
-      if (next.length !== 1) break;
-      const n = this.byName.get(next[0])!;
+      const n = this.soleConsumer(last);
+      if (!n) break;
       if (n.op !== 'Minimum' && n.op !== 'Maximum') break;
       this.convertConstInputs(n);
       const ins = dataInputs(n);

@@ -62,7 +62,8 @@ export function attrBool(node: TfNodeDef, name: string, fallback: boolean): bool
 /** "name", "name:0" -> name; "name:1" is refused (only first outputs are supported); "^name" (control edge) -> null. */
 export function inputNode(ref: string, consumer: TfNodeDef): string | null {
   if (ref.startsWith('^')) return null;
-  const m = /^(.*?)(?::(\d+))?$/.exec(ref)!;
+  const m = /^(.*?)(?::(\d+))?$/.exec(ref);
+  if (!m) throw new Error(`TF node ${consumer.name}: input reference ${JSON.stringify(ref)} is not "name" or "name:k"`);
   if (m[2] !== undefined && m[2] !== '0') throw new Error(`TF node ${consumer.name}: uses output ${m[2]} of ${m[1]}; only first outputs are supported`);
   return m[1];
 }

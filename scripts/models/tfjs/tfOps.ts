@@ -136,10 +136,3 @@ export function dense(b: OnnxGraphBuilder, x: Value, weight: Float32Array, shape
   const bName = b.floatConstant(`${hint}/bias`, [m], bias);
   return b.node('Gemm', [x.name, wName, bName], [x.shape[0], m], hint);
 }
-
-/** Flattens a 4-D value to [N, H*W*C] in TF's NHWC order, so a following TF dense layer sees the elements where it expects them. */
-export function flattenNhwc(b: OnnxGraphBuilder, x: Value, hint: string): Value {
-  const [n, c, h, w] = spatial(x, hint);
-  const t = b.node('Transpose', [x.name], [n, h, w, c], `${hint}/to_nhwc`, { perm: [0, 2, 3, 1] });
-  return b.node('Flatten', [t.name], [n, h * w * c], hint, { axis: 1 });
-}

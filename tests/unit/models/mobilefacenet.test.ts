@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeModel, readFloatInitializer } from '../../../scripts/models/onnxGraph.ts';
+import { decodeModel, type Model } from '../../../scripts/models/onnxGraph.ts';
 import { SOURCES, packageDir, sha256 } from '../../../scripts/models/sources.ts';
 import { parseManifest } from '../../../src/models/manifestSchema.ts';
 import { recognizerEntry } from '../../../src/models/recognizers.ts';
@@ -20,6 +20,19 @@ import { referenceCosine } from '../../support/vectors.ts';
 const manifest = parseManifest(readFileSync(join(repoRoot, 'public/models/manifest.json'), 'utf8'));
 const entry = recognizerEntry(manifest, 'mobilefacenet-arcface');
 const sourcePath = join(packageDir(SOURCES.frFeature.package), SOURCES.frFeature.file);
+
+/** A float32 initializer of the source model (rawData or floatData), for recomputing its tail. */
+function readFloatInitializer(model: Model, name: string): { dims: number[]; data: Float32Array } {
+  const init = model.graph?.initializer?.find((t) => t.name === name);
+  if (!init) throw new Error(`The source model has no initializer named "${name}"`);
+  const dims = (init.dims ?? []).map((d) => Number(d));
+  if (init.rawData && init.rawData.length) {
+    // A copy, so the floats start on a 4-byte boundary whatever the offset of rawData in the file.
+    const copy = new Uint8Array(init.rawData);
+    return { dims, data: new Float32Array(copy.buffer, 0, copy.byteLength / 4) };
+  }
+  return { dims, data: Float32Array.from(init.floatData ?? []) };
+}
 
 let built: ort.InferenceSession;
 let source: ort.InferenceSession;
@@ -118,7 +131,7 @@ describe('detector and landmark builds', () => {
       const bytes = readFileSync(join(repoRoot, 'public/models', e.file));
       expect(sha256(bytes)).toBe(e.source.sha256);
       const s = await ort.InferenceSession.create(bytes);
-      const x = new ort.Tensor('float32', new Float32Array(e.input.shape.reduce((a, b) => a * b, 1)), e.input.shape as number[]);
+      const x = new ort.Tensor('float32', new Float32Array(e.input.shape.reduce((a, b) => a * b, 1)), e.input.shape);
       const r = await s.run({ [e.input.name]: x });
       for (const o of e.outputs) expect(r[o.name].dims).toEqual(o.shape);
     }
