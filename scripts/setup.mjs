@@ -29,7 +29,7 @@ if (forTests) {
     console.log("setup: Debian's chromium is missing; installing it (needs root and Debian's package archive)");
     try {
       run('apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium');
-    } catch (e) {
+    } catch {
       console.error('setup: could not install chromium. Fix: run `sudo apt-get install chromium`, or set CHROMIUM_PATH to a Chromium binary.');
       process.exit(1);
     }

@@ -23,5 +23,5 @@ export function installComlinkErrorHandler(): void {
       throw isPlainError(p) ? fromPlainError(p) : new Error(String(p));
     },
   };
-  Comlink.transferHandlers.set('throw', handler as unknown as Comlink.TransferHandler<unknown, unknown>);
+  Comlink.transferHandlers.set('throw', handler);
 }

@@ -133,7 +133,6 @@ const ModelManifestSchema = v.pipe(
 
 export type ModelRole = v.InferOutput<typeof ModelRoleSchema>;
 export type ModelSource = v.InferOutput<typeof ModelSourceSchema>;
-type TensorSpec = v.InferOutput<typeof TensorSpecSchema>;
 export type PatchGridSpec = v.InferOutput<typeof PatchGridSpecSchema>;
 type EmbeddingSpec = v.InferOutput<typeof EmbeddingSpecSchema>;
 export type ModelEntry = v.InferOutput<typeof ModelEntrySchema>;

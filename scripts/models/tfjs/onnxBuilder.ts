@@ -29,7 +29,7 @@ function attribute(name: string, value: AttributeValue): onnxProto.onnx.Attribut
   }
   if ('floats' in value) return onnx.AttributeProto.create({ name, type: A.FLOATS, floats: [...value.floats] });
   if ('float' in value) return onnx.AttributeProto.create({ name, type: A.FLOAT, f: value.float });
-  return onnx.AttributeProto.create({ name, type: A.INTS, ints: [...(value as readonly number[])] });
+  return onnx.AttributeProto.create({ name, type: A.INTS, ints: [...value] });
 }
 
 function valueInfo(name: string, shape: readonly number[]): onnxProto.onnx.ValueInfoProto {

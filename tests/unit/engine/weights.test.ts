@@ -17,7 +17,6 @@ import {
  * Gallery unit patches: g0 = (0, 1), g1 = (1, 0), g2 = (0.8, 0.6), g3 = (0, -1).
  */
 const q = new Float32Array([1, 0, 0, 1, 0.6, 0.8, -1, 0]);
-const g = new Float32Array([0, 1, 1, 0, 0.8, 0.6, 0, -1]);
 const D = 1e-7;
 const close = (got: ArrayLike<number>, want: number[]) => want.forEach((w, i) => expect(got[i]).toBeCloseTo(w, 6));
 

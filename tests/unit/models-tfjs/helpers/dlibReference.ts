@@ -32,7 +32,7 @@ function residual(x: tf.Tensor4D, p: ResidualParams): tf.Tensor4D {
 function residualDown(x: tf.Tensor4D, p: ResidualParams): tf.Tensor4D {
   let out = convLayer(x, p.conv1, [2, 2], true, 'valid');
   out = convLayer(out, p.conv2, [1, 1], false);
-  let pooled = tf.avgPool(x, 2, 2, 'valid') as tf.Tensor4D;
+  let pooled = tf.avgPool<tf.Tensor4D>(x, 2, 2, 'valid');
   const zeros = tf.zeros<tf.Rank.R4>(pooled.shape);
   if (pooled.shape[1] !== out.shape[1] || pooled.shape[2] !== out.shape[2]) {
     const padX = [...out.shape] as [number, number, number, number];
@@ -50,7 +50,7 @@ function residualDown(x: tf.Tensor4D, p: ResidualParams): tf.Tensor4D {
 export function dlibReferenceMaps(params: unknown, nhwc: Float32Array, n: number): { embedding: Float32Array; patches8: Float32Array; patches4: Float32Array } {
   const p = params as NetParams;
   return tf.tidy(() => {
-    const x = tf.div(tf.sub(tf.tensor4d(nhwc, [n, 150, 150, 3]), tf.tensor1d([122.782, 117.001, 104.298])), 255) as tf.Tensor4D;
+    const x = tf.div<tf.Tensor4D>(tf.sub(tf.tensor4d(nhwc, [n, 150, 150, 3]), tf.tensor1d([122.782, 117.001, 104.298])), 255);
     let out = convLayer(x, p.conv32_down, [2, 2], true, 'valid');
     out = tf.maxPool(out, 3, 2, 'valid');
     for (const k of ['conv32_1', 'conv32_2', 'conv32_3']) out = residual(out, p[k]);
@@ -63,7 +63,7 @@ export function dlibReferenceMaps(params: unknown, nhwc: Float32Array, n: number
     for (const k of ['conv256_1', 'conv256_2']) out = residual(out, p[k]);
     const patches4 = out.dataSync() as Float32Array;
     out = residualDown(out, p.conv256_down_out);
-    const embedding = tf.matMul(tf.mean(out, [1, 2]) as tf.Tensor2D, p.fc).dataSync() as Float32Array;
+    const embedding = tf.matMul(tf.mean<tf.Tensor2D>(out, [1, 2]), p.fc).dataSync() as Float32Array;
     return { embedding, patches8, patches4 };
   });
 }
