@@ -10,10 +10,15 @@ test.describe.configure({ mode: 'serial' });
 test('a device lost mid-batch still returns the CPU answer, says why, and the next query uses a new device', async ({ page }) => {
   await page.goto('/tests/gpu/harness.html');
   const r = await page.evaluate(async () => {
-    const { GpuStage2 }: typeof import('../../src/gpu/gpuStage2.ts') = await import('/src/gpu/gpuStage2.ts' as string);
-    const { SearchEngine }: typeof import('../../src/engine/searchEngine.ts') = await import('/src/engine/searchEngine.ts' as string);
-    const { DEFAULT_SETTINGS }: typeof import('../../src/core/types.ts') = await import('/src/core/types.ts' as string);
-    const { seededRandom }: typeof import('../../src/core/random.ts') = await import('/src/core/random.ts' as string);
+    // Paths the page's Vite server resolves; typed as plain strings so that tsc does not look them up as modules.
+    const gpuStage2Url: string = '/src/gpu/gpuStage2.ts';
+    const { GpuStage2 }: typeof import('../../src/gpu/gpuStage2.ts') = await import(gpuStage2Url);
+    const searchEngineUrl: string = '/src/engine/searchEngine.ts';
+    const { SearchEngine }: typeof import('../../src/engine/searchEngine.ts') = await import(searchEngineUrl);
+    const typesUrl: string = '/src/core/types.ts';
+    const { DEFAULT_SETTINGS }: typeof import('../../src/core/types.ts') = await import(typesUrl);
+    const randomUrl: string = '/src/core/random.ts';
+    const { seededRandom }: typeof import('../../src/core/random.ts') = await import(randomUrl);
     // A small synthetic gallery (7x7x64): 30 faces of 10 identities.
     const rand = seededRandom(7);
     // 1 - rand() lies in (0, 1], so the logarithm stays finite.
@@ -66,10 +71,15 @@ test('a device lost mid-batch still returns the CPU answer, says why, and the ne
 test('no adapter, and a batch the GPU cannot run, fall back to the CPU with a reason', async ({ page }) => {
   await page.goto('/tests/gpu/harness.html');
   const r = await page.evaluate(async () => {
-    const { GpuStage2 }: typeof import('../../src/gpu/gpuStage2.ts') = await import('/src/gpu/gpuStage2.ts' as string);
-    const { SearchEngine }: typeof import('../../src/engine/searchEngine.ts') = await import('/src/engine/searchEngine.ts' as string);
-    const { DEFAULT_SETTINGS }: typeof import('../../src/core/types.ts') = await import('/src/core/types.ts' as string);
-    const { seededRandom }: typeof import('../../src/core/random.ts') = await import('/src/core/random.ts' as string);
+    // Paths the page's Vite server resolves; typed as plain strings so that tsc does not look them up as modules.
+    const gpuStage2Url: string = '/src/gpu/gpuStage2.ts';
+    const { GpuStage2 }: typeof import('../../src/gpu/gpuStage2.ts') = await import(gpuStage2Url);
+    const searchEngineUrl: string = '/src/engine/searchEngine.ts';
+    const { SearchEngine }: typeof import('../../src/engine/searchEngine.ts') = await import(searchEngineUrl);
+    const typesUrl: string = '/src/core/types.ts';
+    const { DEFAULT_SETTINGS }: typeof import('../../src/core/types.ts') = await import(typesUrl);
+    const randomUrl: string = '/src/core/random.ts';
+    const { seededRandom }: typeof import('../../src/core/random.ts') = await import(randomUrl);
     const face = (seed: number) => {
       const rand = seededRandom(seed);
       return { embedding: Float32Array.from({ length: 32 }, () => rand() - 0.5), patches: { h: 4, w: 4, c: 32, data: Float32Array.from({ length: 512 }, rand) }, cropSize: 112 };
