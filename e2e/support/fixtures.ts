@@ -77,13 +77,15 @@ export async function readRow(page: Page, stage: 1 | 2): Promise<{ label: string
 
 /** Standard deviation of a canvas's pixels: 0 for a blank canvas. */
 export async function canvasSpread(page: Page, testId: string): Promise<number> {
-  return page.getByTestId(testId).evaluate((c: HTMLCanvasElement) => {
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+  return page.getByTestId(testId).evaluate((c: HTMLCanvasElement, id) => {
+    const ctx = c.getContext('2d');
+    if (!ctx) throw new Error(`canvas ${id} has no 2D context`);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
     let s = 0, s2 = 0, n = 0;
     for (let i = 0; i < d.length; i += 4) {
       const v = d[i] + d[i + 1] + d[i + 2];
       s += v; s2 += v * v; n++;
     }
     return n ? Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2)) : 0;
-  });
+  }, testId);
 }

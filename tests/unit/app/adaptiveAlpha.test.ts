@@ -5,6 +5,7 @@ import { DEFAULT_SETTINGS } from '../../../src/core/types.ts';
 import { alphaForQuery } from '../../../src/engine/rerank.ts';
 import { matchingPreset, PAPER_SETTINGS, presetById } from '../../../src/models/presets.ts';
 import { settingsForRecognizer } from '../../../src/models/recommended.ts';
+import { required } from '../../support/required.ts';
 
 const rule = { threshold: 0.5, clean: 0.2, damaged: 0.9 };
 
@@ -48,7 +49,7 @@ describe('evaluation with the adaptive rule', () => {
 
 describe('presets', () => {
   it("the paper preset is the published method: MobileFaceNet, alpha 0.7, APC, 7x7, k 100, reference Sinkhorn (eps 0.05, 100 iterations), no adaptive alpha", () => {
-    const p = presetById('paper')!;
+    const p = required(presetById('paper'), 'the paper preset');
     expect(p.recognizerId).toBe('mobilefacenet-arcface');
     expect(PAPER_SETTINGS).toMatchObject({ k: 100, alpha: 0.7, grid: 7, weighting: 'apc', sinkhorn: { mode: 'reference', eps: 0.05, maxIter: 100 } });
     expect(PAPER_SETTINGS.adaptiveAlpha ?? null).toBeNull();
@@ -60,7 +61,7 @@ describe('presets', () => {
     expect(matchingPreset(undefined, DEFAULT_SETTINGS)?.id).toBe('default');
   });
   it('switching to the default pipeline restores its alpha rule; switching to another recognizer drops it', () => {
-    const def = presetById('default')!;
+    const def = required(presetById('default'), 'the default preset');
     const s = settingsForRecognizer(def.recognizerId, 7, { ...PAPER_SETTINGS, k: 50 });
     expect(s.adaptiveAlpha ?? null).toEqual(DEFAULT_SETTINGS.adaptiveAlpha ?? null);
     expect(s.alpha).toBe(DEFAULT_SETTINGS.alpha);

@@ -6,6 +6,7 @@ import { SearchEngine } from '../../../src/engine/searchEngine.ts';
 import { CpuStage2Scorer, type Stage2Accelerator } from '../../../src/engine/stage2Batch.ts';
 import { authorsSinkhorn, directPool } from './references.ts';
 import { syntheticFace, syntheticIdentity } from './syntheticFaces.ts';
+import { required } from '../../support/required.ts';
 
 const shape = { h: 7, w: 7, c: 16, dim: 16 };
 // A fixed alpha unless a test sets the adaptive rule (the default preset's is checked in its own test).
@@ -77,7 +78,7 @@ describe('SearchEngine', () => {
       expect(r.backendUsed).toBe('cpu');
       expect(r.stage2).toHaveLength(10);
       for (const hit of r.stage2) {
-        const g = items.find((i) => i.id === hit.id)!.features;
+        const g = required(items.find((i) => i.id === hit.id), `gallery item ${hit.id}`).features;
         expect(Math.abs(hit.sEmd - independentApcReference(query, g, grid))).toBeLessThan(1e-5);
         expect(hit.score).toBeCloseTo(0.7 * hit.sEmd + 0.3 * hit.sCos, 12);
       }
@@ -194,8 +195,8 @@ describe('SearchEngine', () => {
     const r = await engine.search(query, settings({ k: 22, grid: 4 }));
     expect(r.stage2.map((h) => h.id)).not.toContain('p2_0');
     // pooled caches still line up with the gallery after the removal
-    const hit = r.stage2.find((h) => h.id === 'p5_2')!;
-    expect(Math.abs(hit.sEmd - independentApcReference(query, items.find((i) => i.id === 'p5_2')!.features, 4))).toBeLessThan(1e-5);
+    const hit = required(r.stage2.find((h) => h.id === 'p5_2'), 'p5_2 among the stage-2 hits');
+    expect(Math.abs(hit.sEmd - independentApcReference(query, required(items.find((i) => i.id === 'p5_2'), 'gallery item p5_2').features, 4))).toBeLessThan(1e-5);
     expect(await errorCode(() => engine.add([items[0], items[0]]))).toBe('invalid-argument');
     expect(await errorCode(() => engine.pairDetail(query, 'p2_0', settings()))).toBe('unknown-id');
     const zero = { ...query, embedding: new Float32Array(16) };

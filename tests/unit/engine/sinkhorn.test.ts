@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/core/errors.ts';
 import { seededRandom } from '../../../src/core/random.ts';
-import { sinkhornEmd, type SinkhornOptions } from '../../../src/engine/sinkhornCpu.ts';
+import { sinkhornEmd, type SinkhornOptions, type SinkhornResult } from '../../../src/engine/sinkhornCpu.ts';
+import { required } from '../../support/required.ts';
 import { authorsSinkhorn, bruteForceAssignment, cosineDistances, exactEmd, randomSimplex, randomUnitRows, transposeSquare } from './references.ts';
 
 const converged = (eps: number, extra: Partial<SinkhornOptions> = {}): SinkhornOptions => ({ mode: 'converged', eps, maxIter: 200_000, tol: 1e-9, wantPlan: true, ...extra });
+
+const planOf = (r: SinkhornResult): Float64Array => required(r.plan, 'the plan of a run with wantPlan');
 
 /** Row and column sums of a plan, float64. */
 function marginals(plan: Float64Array, n: number, m: number) {
@@ -48,7 +51,7 @@ describe('converged Sinkhorn vs exact EMD', () => {
       const r = sinkhornEmd(d, n, m, u, v, converged(0.005));
       expect(Number.isFinite(r.similarity)).toBe(true);
       worstCost = Math.max(worstCost, Math.abs(r.cost - exact.cost));
-      const { rows, cols } = marginals(r.plan!, n, m);
+      const { rows, cols } = marginals(planOf(r), n, m);
       worstMarginal = Math.max(worstMarginal, maxAbsDiff(rows, u), maxAbsDiff(cols, v));
       // Entropic OT can only cost more than the LP optimum for the marginals its plan has. Those
       // differ from u and v by up to the tolerance, and so may undercut the optimum for u and v.
@@ -66,12 +69,12 @@ describe('converged Sinkhorn vs exact EMD', () => {
       const u = randomSimplex(rand, n);
       const v = randomSimplex(rand, n);
       const r = sinkhornEmd(d, n, n, u, v, { mode: 'converged', eps: 0.05, maxIter: 10_000, wantPlan: true });
-      const { rows, cols } = marginals(r.plan!, n, n);
+      const { rows, cols } = marginals(planOf(r), n, n);
       const l1 = (a: Float64Array, b: Float64Array) => a.reduce((s, x, i) => s + Math.abs(x - b[i]), 0);
       expect(r.marginalError).toBeLessThanOrEqual(1e-6);
       expect(Math.abs(r.marginalError - Math.max(l1(rows, u), l1(cols, v)))).toBeLessThan(1e-12);
-      expect(Array.from(r.u!)).toEqual(Array.from(u));
-      expect(Array.from(r.v!)).toEqual(Array.from(v));
+      expect(Array.from(required(r.u, 'the query weights of a run with wantPlan'))).toEqual(Array.from(u));
+      expect(Array.from(required(r.v, 'the gallery weights of a run with wantPlan'))).toEqual(Array.from(v));
     }
   });
 
@@ -100,8 +103,8 @@ describe('converged Sinkhorn vs exact EMD', () => {
     for (const eps of [0.005, 0.001]) {
       const r = sinkhornEmd(d, n, n, u, v, converged(eps, { maxIter: 20_000 }));
       expect(Number.isFinite(r.similarity)).toBe(true);
-      expect(r.plan!.every(Number.isFinite)).toBe(true);
-      const { rows } = marginals(r.plan!, n, n);
+      expect(planOf(r).every(Number.isFinite)).toBe(true);
+      const { rows } = marginals(planOf(r), n, n);
       expect(rows[3]).toBe(0);
     }
   });
@@ -116,7 +119,7 @@ describe('closed forms', () => {
     const u = new Float64Array(n).fill(1 / n);
     const r = sinkhornEmd(d, n, n, u, u, converged(0.005));
     expect(r.similarity).toBeCloseTo(1, 6);
-    for (let i = 0; i < n; i++) expect(r.plan![i * n + i]).toBeCloseTo(1 / n, 6);
+    for (let i = 0; i < n; i++) expect(planOf(r)[i * n + i]).toBeCloseTo(1 / n, 6);
   });
 
   it('a permutation of the patches is recovered as the exact assignment', () => {
@@ -131,7 +134,7 @@ describe('closed forms', () => {
     const u = new Float64Array(n).fill(1 / n);
     const r = sinkhornEmd(d, n, n, u, u, converged(0.005));
     for (let i = 0; i < n; i++) {
-      const row = Array.from(r.plan!.subarray(i * n, (i + 1) * n));
+      const row = Array.from(planOf(r).subarray(i * n, (i + 1) * n));
       const j = row.indexOf(Math.max(...row));
       expect(perm[j]).toBe(i);
       expect(row[j]).toBeCloseTo(1 / n, 6);
@@ -186,7 +189,7 @@ describe('reference mode (the authors loop)', () => {
       const r = sinkhornEmd(d, n, n, u, v, { mode: 'reference', eps: 0.05, maxIter: 100, wantPlan: true });
       expect(r.iterations).toBe(ref.it);
       expect(Math.abs(r.similarity - ref.sim)).toBeLessThan(1e-12);
-      const { rows } = marginals(r.plan!, n, n);
+      const { rows } = marginals(planOf(r), n, n);
       expect(maxAbsDiff(rows, u)).toBeLessThan(1e-12);
     }
   });

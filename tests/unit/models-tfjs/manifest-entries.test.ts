@@ -11,12 +11,15 @@ import { buildFaceres } from '../../../scripts/models/tfjs/buildFaceres.ts';
 import { arcFaceTemplateIn } from '../../../scripts/models/tfjs/templates.ts';
 import { ARCFACE_112_TEMPLATE } from '../../../scripts/models/faceplugin.ts';
 import { hasRecognizerOutputs } from '../../../src/models/manifestSchema.ts';
+import { required } from '../../support/required.ts';
 
 function graphSignature(bytes: Uint8Array): Record<string, number[]> {
-  const g = onnxProto.onnx.ModelProto.decode(bytes).graph!;
+  const g = required(onnxProto.onnx.ModelProto.decode(bytes).graph, 'the graph of the built model');
   const sig: Record<string, number[]> = {};
   for (const v of [...(g.input ?? []), ...(g.output ?? [])]) {
-    sig[v.name!] = (v.type!.tensorType!.shape!.dim ?? []).map((d) => (d.dimParam ? -1 : Number(d.dimValue)));
+    const name = required(v.name, 'the name of a graph input or output');
+    const shape = required(v.type?.tensorType?.shape, `the tensor shape of graph value ${name}`);
+    sig[name] = (shape.dim ?? []).map((d) => (d.dimParam ? -1 : Number(d.dimValue)));
   }
   return sig;
 }
