@@ -1,9 +1,11 @@
 // `npm test`: set-up, type check, lint, then the three tiers (Vitest unit; Playwright
 // GPU-kernel and end-to-end in Debian's chromium). Ends with one plain line
 // "tests: N passed, N failed" counted from both runners' JSON reports; a failed
-// type check counts as one failure, and so does a failed lint.
+// type check counts as one failure, and so do a failed lint and a runner that
+// failed without a failing test in its report (scripts/testSummary.mjs).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { playwrightCounts, summariseTests, vitestCounts } from './testSummary.mjs';
 
 const step = (name, cmd, args) => {
   console.log(`\n=== ${name}: ${cmd} ${args.join(' ')}`);
@@ -23,23 +25,19 @@ const lintOk = lintResults.every(Boolean);
 const unitOk = step('unit tests (Vitest, Node)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/vitest.json']);
 const browserOk = step('browser tests (Playwright: GPU kernels + end-to-end)', 'npx', ['playwright', 'test', ...process.argv.slice(2)]);
 
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-if (existsSync('test-results/vitest.json')) {
-  const v = JSON.parse(readFileSync('test-results/vitest.json', 'utf8'));
-  passed += v.numPassedTests ?? 0;
-  failed += v.numFailedTests ?? 0;
-  skipped += (v.numPendingTests ?? 0) + (v.numTodoTests ?? 0);
-}
-if (existsSync('test-results/playwright.json')) {
-  const p = JSON.parse(readFileSync('test-results/playwright.json', 'utf8'));
-  passed += p.stats?.expected ?? 0;
-  failed += (p.stats?.unexpected ?? 0) + (p.stats?.flaky ?? 0);
-  skipped += p.stats?.skipped ?? 0;
-}
-if (!typesOk) failed += 1;
-if (!lintOk) failed += 1;
-const ok = typesOk && lintOk && unitOk && browserOk && failed === 0;
-console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(ok ? 0 : 1);
+const readJson = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : null);
+const vitestReport = readJson('test-results/vitest.json');
+const playwrightReport = readJson('test-results/playwright.json');
+const summary = summariseTests(
+  [
+    { name: 'type check', ok: typesOk },
+    { name: 'lint', ok: lintOk },
+  ],
+  [
+    { name: 'Vitest', ok: unitOk, report: vitestReport && vitestCounts(vitestReport) },
+    { name: 'Playwright', ok: browserOk, report: playwrightReport && playwrightCounts(playwrightReport) },
+  ],
+);
+for (const note of summary.notes) console.log(`note: ${note}`);
+console.log(`\ntests: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped`);
+process.exit(summary.ok ? 0 : 1);
