@@ -105,10 +105,11 @@ export class AppEngine implements EngineApi {
     return writeGalleryFile(gallery.modelKey, await gallery.exportAll());
   }
 
-  /** Adds the faces of an exported gallery file; faces already present are skipped. */
+  /** Adds the faces of an exported gallery file; faces already present are skipped. Nothing is written unless the whole file checks out. */
   async importGalleryFile(fileName: string, file: Blob): Promise<{ added: number; skipped: number }> {
-    const { gallery } = this.require();
-    return gallery.addAll(await readGalleryFile(file, fileName, gallery.modelKey));
+    const { gallery, started } = this.require();
+    const { active, embeddingDim, patchGrid } = started.status;
+    return gallery.addAll(await readGalleryFile(file, fileName, { modelKey: gallery.modelKey, recognizer: active.title, embeddingDim, patchGrid }));
   }
 
   removeItems(keys: readonly string[]): Promise<void> {

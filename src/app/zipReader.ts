@@ -225,10 +225,11 @@ export function unsupportedEntry(entry: ZipEntryRecord): string | undefined {
   return undefined;
 }
 
-/** How a failure names the entry: the file the user knows, and the entry as a phrase ("the zip entry", "entry faces/000003.f32"). */
+/** How a failure names the entry: the file the user knows, and the entry as a phrase ("the zip entry", "entry faces/000003.f32"); the hint, when the caller knows a better one. */
 export interface EntrySubject {
   readonly file: string;
   readonly entry: string;
+  readonly hint?: string;
 }
 
 /**
@@ -240,7 +241,7 @@ export interface EntrySubject {
  * declared size is acceptable.
  */
 export async function readZipEntry(file: Blob, entry: ZipEntryRecord, subject: EntrySubject): Promise<Uint8Array<ArrayBuffer>> {
-  const bad = (why: string) => new AppError('corrupt-archive', `${subject.entry} is damaged: ${why}`, HINT_DAMAGED, { file: subject.file });
+  const bad = (why: string) => new AppError('corrupt-archive', `${subject.entry} is damaged: ${why}`, subject.hint ?? HINT_DAMAGED, { file: subject.file });
   const unsupported = unsupportedEntry(entry);
   if (unsupported) throw new AppError('unsupported-archive', `${subject.entry} cannot be read: ${unsupported}`, HINT_UNSUPPORTED, { file: subject.file });
   const local = view(await readRange(file, entry.localHeaderOffset, entry.localHeaderOffset + LOCAL_FIXED));
