@@ -119,6 +119,9 @@ export class ImportService {
       if (this.cancelRequested) return;
       await this.gallery.add(featuresToStored(key, this.gallery.modelKey, hash, identityFromPath(entry.path), entry.path, outcome.face, this.clock.wallClock()));
       run.added++;
+      // Indexed, with a note the user should check (e.g. which face of a group photo): listed with the file, like a problem.
+      const { notice } = outcome.face;
+      if (notice) run.problems.push({ file: entry.path, code: notice.code, message: notice.message, hint: notice.hint });
       for (const [step, ms] of Object.entries(outcome.face.timings)) run.stepSums[step] = (run.stepSums[step] ?? 0) + ms;
     } catch (e) {
       const p = toPlainError(e);

@@ -2,7 +2,8 @@
  * In-memory ports for the app services' unit tests: storage in a Map, and an
  * extractor that reads "features" out of the file's text instead of running
  * models. A test file's bytes are `face:<identity>:<variant>` (the face of
- * that person, that photo); anything else is refused as a real extractor
+ * that person, that photo; `:central-of-several` after it: a group photo,
+ * indexed with a notice); anything else is refused as a real extractor
  * refuses a bad image. Features are a closed form of (identity, variant), so
  * a test can compute the expected ranking itself.
  */
@@ -20,6 +21,11 @@ export const CHANNELS = 4;
 /** The file a test imports: its content names the person and the photo. */
 export function faceFile(identity: string, variant: number): Blob {
   return new Blob([`face:${identity}:${variant}`]);
+}
+
+/** A photo of that person among others of similar size: extracted with a 'several-faces-indexed-central' notice, as the real extractor does. */
+export function groupPhotoFile(identity: string, variant: number): Blob {
+  return new Blob([`face:${identity}:${variant}:central-of-several`]);
 }
 
 function identityHash(identity: string): number {
@@ -55,9 +61,9 @@ export function syntheticFeatures(identity: string, variant: number): FaceFeatur
   return { embedding, patches: { h: GRID, w: GRID, c: CHANNELS, data }, cropSize: 112 };
 }
 
-function parseFace(text: string): { identity: string; variant: number } | null {
-  const m = /^face:([^:]+):(\d+)$/.exec(text);
-  return m ? { identity: m[1], variant: Number(m[2]) } : null;
+function parseFace(text: string): { identity: string; variant: number; centralOfSeveral: boolean } | null {
+  const m = /^face:([^:]+):(\d+)(:central-of-several)?$/.exec(text);
+  return m ? { identity: m[1], variant: Number(m[2]), centralOfSeveral: m[3] !== undefined } : null;
 }
 
 export class MemoryStorage implements GalleryStoragePort {
@@ -132,7 +138,10 @@ export class FakeExtractor implements ExtractorPort {
       if (!face) return { ok: false, error: { __appError: true, code: 'no-face', message: 'no face was found in this image', hint: 'Use a photo of a face.', file: path } };
       const features = syntheticFeatures(face.identity, face.variant);
       const aligned = new Blob([`aligned:${face.identity}:${face.variant}:${opts.ood}`]);
-      return { ok: true, face: { faces: [{ x: 0, y: 0, width: 10, height: 10, score: 0.9 }], chosenIndex: 0, features, aligned, timings: { decode: 1, embed: 2 } } };
+      const notice = face.centralOfSeveral
+        ? { code: 'several-faces-indexed-central' as const, message: 'several faces (2 of similar size); indexed the central one', hint: 'Check the central face is the person.' }
+        : undefined;
+      return { ok: true, face: { faces: [{ x: 0, y: 0, width: 10, height: 10, score: 0.9 }], chosenIndex: 0, features, aligned, timings: { decode: 1, embed: 2 }, notice } };
     } finally {
       this.inFlight--;
     }

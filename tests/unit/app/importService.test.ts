@@ -4,7 +4,7 @@ import { GalleryService } from '../../../src/app/galleryService.ts';
 import { ImportService } from '../../../src/app/importService.ts';
 import type { ImportProgress } from '../../../src/app/engineApi.ts';
 import { AppError } from '../../../src/core/errors.ts';
-import { FakeExtractor, MemoryStorage, faceFile } from '../../support/appPorts.ts';
+import { FakeExtractor, MemoryStorage, faceFile, groupPhotoFile } from '../../support/appPorts.ts';
 
 const MODEL = 'test@v1';
 const clock = () => {
@@ -72,6 +72,15 @@ describe('ImportService', () => {
     expect(final.added).toBe(1);
     expect(final.problems).toEqual([expect.objectContaining({ file: 'p/Ann/1.jpg', code: 'no-face', hint: expect.any(String) })]);
     expect(gallery.items().map((i) => i.label)).toEqual(['Bob']);
+  });
+
+  it("indexes a group photo under its central face and lists it with the extractor's notice", async () => {
+    const { gallery, imports } = setup();
+    const final = await imports.importFiles([entry('g/Ann/1.jpg', groupPhotoFile('Ann', 0)), entry('g/Bob/1.jpg', faceFile('Bob', 0))], () => {});
+    expect(final).toMatchObject({ done: 2, added: 2 });
+    const labels = gallery.items().map((i) => i.label);
+    expect(labels.sort()).toEqual(['Ann', 'Bob']);
+    expect(final.problems).toEqual([{ file: 'g/Ann/1.jpg', code: 'several-faces-indexed-central', message: expect.stringContaining('indexed the central one'), hint: expect.any(String) }]);
   });
 
   it('stops at a full disk, keeps what was saved and does not try the rest', async () => {
