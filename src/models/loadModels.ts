@@ -95,10 +95,6 @@ export async function loadModel(
   return { entry, session, backend, loadMs: performance.now() - t0, fallbackReason };
 }
 
-export function modelsByRole(manifest: ModelManifest, role: ModelRole): ModelEntry[] {
-  return manifest.models.filter((m) => m.role === role);
-}
-
 /** The loaded model `id`, or an AppError `model-missing` (it is in the manifest but was not loaded for this recognizer). */
 export function loadedModel(models: ReadonlyMap<string, LoadedModel>, id: string): LoadedModel {
   const model = models.get(id);

@@ -47,12 +47,8 @@ function simdModule(): WebAssembly.Module | null {
   return cachedModule;
 }
 
-/** True when the SIMD kernels run here (else the JS loops do). */
-export function simdAvailable(): boolean {
-  return simdModule() !== null;
-}
-
 export class DotWorkspace {
+  /** True when this workspace runs the SIMD kernels (else the JS loops). */
   readonly simd: boolean;
   private readonly exports: SimdExports | null;
   private buffer: ArrayBuffer;

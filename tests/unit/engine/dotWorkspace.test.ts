@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DotWorkspace, simdAvailable } from '../../../src/engine/simd/dotWorkspace.ts';
+import { DotWorkspace } from '../../../src/engine/simd/dotWorkspace.ts';
 import { seededRandom } from '../../../src/core/random.ts';
 import { gaussian } from './references.ts';
 
 describe('dot-product kernels', () => {
   it('SIMD is available in Node (else the speed targets cannot hold)', () => {
-    expect(simdAvailable()).toBe(true);
+    expect(new DotWorkspace().simd).toBe(true);
+    expect(new DotWorkspace({ forceJs: true }).simd).toBe(false);
   });
 
   it('SIMD and JS kernels match float64 dot products for odd block shapes, and growth keeps contents', () => {
