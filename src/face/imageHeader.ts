@@ -24,7 +24,6 @@
  * the checksum itself.
  */
 import { AppError } from '../core/errors.ts';
-import { readJpegOrientation } from './exif.ts';
 // crc-32 is CommonJS whose exports Node cannot name statically: only its default import works everywhere (Node, Vite, tsx).
 import CRC32 from 'crc-32';
 
@@ -32,11 +31,9 @@ export type ImageFormat = 'jpeg' | 'png' | 'gif' | 'bmp' | 'webp';
 
 export interface ImageHeader {
   readonly format: ImageFormat;
-  /** Stored size in pixels (before any EXIF orientation is applied). */
+  /** Stored size in pixels: before the EXIF orientation, which the browser applies when it decodes. */
   readonly width: number;
   readonly height: number;
-  /** EXIF orientation 1-8 (JPEG only; 1 elsewhere). */
-  readonly orientation: number;
   readonly mimeType: string;
 }
 
@@ -132,7 +129,6 @@ function need(bytes: Uint8Array, end: number): void {
 interface Parsed {
   width: number;
   height: number;
-  orientation: number;
   complete: boolean;
   /** Set when the structure is whole but a checksum shows damaged data. */
   damage?: string;
@@ -147,7 +143,6 @@ function parseJpeg(b: Uint8Array): Parsed {
   let i = 2;
   let width = 0;
   let height = 0;
-  let orientation = 1;
   let scanStart = -1;
   while (scanStart < 0) {
     need(b, i + 2);
@@ -169,8 +164,6 @@ function parseJpeg(b: Uint8Array): Parsed {
     if (isJpegFrameMarker(marker)) {
       height = u16be(b, i + 5);
       width = u16be(b, i + 7);
-    } else if (marker === 0xe1 && orientation === 1) {
-      orientation = readJpegOrientation(b.subarray(i + 4, i + 2 + len));
     } else if (marker === 0xda) {
       scanStart = i + 2 + len;
     }
@@ -187,7 +180,7 @@ function parseJpeg(b: Uint8Array): Parsed {
       break;
     }
   }
-  return { width, height, orientation, complete };
+  return { width, height, complete };
 }
 
 /** CRC-32 (ISO 3309, as PNG uses it) of b[from, to), unsigned. */
@@ -221,7 +214,7 @@ function parsePng(b: Uint8Array): Parsed {
     }
     i += 12 + len;
   }
-  return { width, height, orientation: 1, complete, damage };
+  return { width, height, complete, damage };
 }
 
 /** Walks GIF blocks up to the end of the first frame's image data. */
@@ -262,7 +255,7 @@ function parseGif(b: Uint8Array): Parsed {
   } catch (e) {
     if (!(e instanceof Truncated)) throw e;
   }
-  return { width, height, orientation: 1, complete };
+  return { width, height, complete };
 }
 
 function parseBmp(b: Uint8Array): Parsed {
@@ -289,7 +282,7 @@ function parseBmp(b: Uint8Array): Parsed {
   const uncompressed = compression === 0 || compression === 3 || compression === 6;
   const stride = Math.floor((bitsPerPixel * width + 31) / 32) * 4;
   const complete = !uncompressed || pixelOffset + stride * height <= b.length;
-  return { width, height, orientation: 1, complete };
+  return { width, height, complete };
 }
 
 function parseWebp(b: Uint8Array): Parsed {
@@ -313,7 +306,7 @@ function parseWebp(b: Uint8Array): Parsed {
   } else {
     throw new Error(`WebP starts with an unknown chunk "${chunk}"`);
   }
-  return { width, height, orientation: 1, complete: b.length >= riffSize + 8 };
+  return { width, height, complete: b.length >= riffSize + 8 };
 }
 
 const PARSERS: Record<ImageFormat, (b: Uint8Array) => Parsed> = {
@@ -375,5 +368,5 @@ export function readImageHeader(bytes: Uint8Array, fileName: string): ImageHeade
   if (parsed.damage) {
     throw new AppError('corrupt-image', `the ${format.toUpperCase()} file is damaged: ${parsed.damage}`, HINT_CORRUPT, { file });
   }
-  return { format, width, height, orientation: parsed.orientation, mimeType: MIME[format] };
+  return { format, width, height, mimeType: MIME[format] };
 }

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../../../src/core/types.ts';
-import { readJpegOrientation } from '../../../src/face/exif.ts';
+import { jpegOrientation, readJpegOrientation } from '../../support/exif.ts';
 import { applyOrientation } from '../../support/orient.ts';
 import { dataPath } from './helpers/data.ts';
 import { decodeImageNode } from './helpers/decodeNode.ts';
@@ -59,6 +59,20 @@ describe('EXIF orientation', () => {
     expect(readJpegOrientation(seg.subarray(4))).toBe(6);
     expect(readJpegOrientation(new TextEncoder().encode('http://ns.adobe.com/xap/1.0/\0<x:xmpmeta>'))).toBe(1);
     expect(readJpegOrientation(new Uint8Array([0x45, 0x78, 0x69, 0x66, 0, 0, 1, 2]))).toBe(1);
+  });
+
+  it('finds the orientation of a whole JPEG in both byte orders, after an XMP segment too, and 1 without EXIF', () => {
+    const base = encodeJpeg({ width: 64, height: 48, data: new Uint8ClampedArray(64 * 48 * 4).fill(128) });
+    const xmp = [...new TextEncoder().encode('http://ns.adobe.com/xap/1.0/\0<x:xmpmeta/>')];
+    const app1 = (payload: number[]) => [0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff, ...payload];
+    expect(jpegOrientation(base)).toBe(1);
+    for (const order of ['II', 'MM'] as const) {
+      for (let o = 1; o <= 8; o++) {
+        expect(jpegOrientation(withExifOrientation(base, o, order)), `${order} ${o}`).toBe(o);
+        const afterXmp = Uint8Array.from([...base.subarray(0, 2), ...app1(xmp), ...exifSegment(o, order), ...base.subarray(2)]);
+        expect(jpegOrientation(afterXmp), `${order} ${o} after XMP`).toBe(o);
+      }
+    }
   });
 
   // Where the stored image's first row and first column end up (TIFF 6.0, tag 274):

@@ -15,7 +15,7 @@ function grey(width: number, height: number): { width: number; height: number; d
 describe('readImageHeader: formats and sizes', () => {
   it('reads the size of a real LFW JPEG (250 x 250)', () => {
     const h = readImageHeader(realJpeg(), 'a.jpg');
-    expect(h).toMatchObject({ format: 'jpeg', width: 250, height: 250, orientation: 1, mimeType: 'image/jpeg' });
+    expect(h).toMatchObject({ format: 'jpeg', width: 250, height: 250, mimeType: 'image/jpeg' });
   });
 
   it('reads a non-square JPEG as width x height, not the other way round', () => {
@@ -23,13 +23,11 @@ describe('readImageHeader: formats and sizes', () => {
     expect([h.width, h.height]).toEqual([120, 40]);
   });
 
-  it('reads the EXIF orientation of a JPEG in both byte orders', () => {
+  it('walks past an EXIF segment in either byte order to the stored size (the browser applies the orientation)', () => {
     const base = encodeJpeg(grey(64, 48));
     for (const order of ['II', 'MM'] as const) {
-      for (let o = 1; o <= 8; o++) {
-        const b = Uint8Array.from([...base.subarray(0, 2), ...exifSegment(o, order), ...base.subarray(2)]);
-        expect(readImageHeader(b, 'o.jpg').orientation).toBe(o);
-      }
+      const b = Uint8Array.from([...base.subarray(0, 2), ...exifSegment(6, order), ...base.subarray(2)]);
+      expect(readImageHeader(b, 'o.jpg')).toMatchObject({ format: 'jpeg', width: 64, height: 48 });
     }
   });
 

@@ -9,6 +9,7 @@ import { PNG } from 'pngjs';
 import { AppError } from '../../../../src/core/errors.ts';
 import type { RgbaImage } from '../../../../src/core/types.ts';
 import { MAX_IMAGE_PIXELS, readImageHeader } from '../../../../src/face/imageHeader.ts';
+import { jpegOrientation } from '../../../support/exif.ts';
 import { applyOrientation } from '../../../support/orient.ts';
 import { flattenAlphaOnWhite } from '../../../../src/face/pixels.ts';
 
@@ -32,5 +33,5 @@ export function decodeImageNode(bytes: Uint8Array, fileName: string): RgbaImage 
   if (stored.width !== header.width || stored.height !== header.height) {
     throw new AppError('corrupt-image', `decoded size ${stored.width}x${stored.height} differs from the header's ${header.width}x${header.height}`, 'Export or download it again.', { file: fileName });
   }
-  return flattenAlphaOnWhite(applyOrientation(stored, header.orientation));
+  return flattenAlphaOnWhite(applyOrientation(stored, header.format === 'jpeg' ? jpegOrientation(bytes) : 1));
 }

@@ -1,7 +1,10 @@
 /**
- * EXIF orientation (tag 0x0112) from a JPEG APP1 segment. Phones store the
- * sensor's pixels as shot and record here how to turn them upright; ignoring
- * it feeds the detector sideways faces.
+ * EXIF orientation (tag 0x0112) of a JPEG. Phones store the sensor's pixels
+ * as shot and record here how to turn them upright; ignoring it feeds the
+ * detector sideways faces. Browsers apply it themselves when they decode
+ * (createImageBitmap, imageOrientation 'from-image'), so the app never reads
+ * it; the Node decoder of the tests and benches (jpeg-js) does not, so they
+ * read it here and turn the pixels with orient.ts.
  */
 
 const ORIENTATION_TAG = 0x0112;
@@ -37,6 +40,37 @@ export function readJpegOrientation(app1: Uint8Array): number {
     // A single SHORT sits left-aligned in the 4-byte value field.
     const value = u16(entry + 8);
     return value >= 1 && value <= 8 ? value : 1;
+  }
+  return 1;
+}
+
+/**
+ * The orientation of a whole JPEG file: the first APP1 segment before the scan
+ * that holds a valid one (an XMP APP1 may come first), else 1. The file is
+ * assumed to have passed readImageHeader; anything this walk does not expect
+ * just ends it with 1.
+ */
+export function jpegOrientation(bytes: Uint8Array): number {
+  let i = 2;
+  while (i + 4 <= bytes.length && bytes[i] === 0xff) {
+    const marker = bytes[i + 1];
+    if (marker === 0xff) {
+      i += 1; // fill byte
+      continue;
+    }
+    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      i += 2; // markers without a length
+      continue;
+    }
+    // Start of scan or end of image: EXIF comes before either.
+    if (marker === 0xda || marker === 0xd9) return 1;
+    const len = (bytes[i + 2] << 8) | bytes[i + 3];
+    if (len < 2 || i + 2 + len > bytes.length) return 1;
+    if (marker === 0xe1) {
+      const o = readJpegOrientation(bytes.subarray(i + 4, i + 2 + len));
+      if (o !== 1) return o;
+    }
+    i += 2 + len;
   }
   return 1;
 }
