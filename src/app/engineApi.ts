@@ -92,12 +92,30 @@ export interface ImportProblem {
   readonly hint: string;
 }
 
+/** The problems of one kind (one code) in an import. */
+export interface ImportProblemGroup {
+  readonly code: string;
+  readonly count: number;
+  /** The first problem's hint: within one kind the fix does not depend on the file. */
+  readonly hint: string;
+  /** The first few problems of this kind, so files can be named while the import runs. */
+  readonly examples: readonly ImportProblem[];
+}
+
 export interface ImportProgress {
   readonly done: number;
   readonly total: number;
   readonly added: number;
   readonly skippedDuplicates: number;
+  /**
+   * Every problem, on the finished report only; [] while running. A report
+   * crosses to the page every 150 ms, and 5,000 problems cloned and drawn
+   * each time froze it: while running the page gets problemGroups.
+   */
   readonly problems: readonly ImportProblem[];
+  /** Problems by kind, in the order each kind first occurred, on every report. */
+  readonly problemGroups: readonly ImportProblemGroup[];
+  readonly problemCount: number;
   readonly imagesPerSecond: number;
   readonly etaSeconds: number;
   readonly finished: boolean;

@@ -10,6 +10,7 @@
 import { toPlainError } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
 import type { ImportProblem, ImportProgress } from './engineApi.ts';
+import { EXAMPLES_PER_GROUP, groupImportProblems } from './importProblemGroups.ts';
 import type { GalleryService } from './galleryService.ts';
 import { identityFromPath, looksLikeImageName } from './identity.ts';
 import type { ExtractorPort } from './ports.ts';
@@ -161,7 +162,10 @@ class ImportRun {
       total: this.total,
       added: this.added,
       skippedDuplicates: this.skippedDuplicates,
-      problems: [...this.problems],
+      // The full list crosses once, at the end; running reports carry the groups only (see ImportProgress).
+      problems: finished ? [...this.problems] : [],
+      problemGroups: groupImportProblems(this.problems, EXAMPLES_PER_GROUP),
+      problemCount: this.problems.length,
       imagesPerSecond: rate,
       etaSeconds: rate > 0 ? (this.total - this.done) / rate : 0,
       finished,

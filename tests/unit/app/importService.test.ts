@@ -173,3 +173,33 @@ describe('ImportService', () => {
     expect(counts.every((c, i) => i === 0 || c >= counts[i - 1])).toBe(true);
   });
 });
+
+describe('ImportService problem reports', () => {
+  it('sends problems by kind while running and every file only in the final report', async () => {
+    const { imports } = setup();
+    const reports: ImportProgress[] = [];
+    const refused = Array.from({ length: 400 }, (_, i) => entry(`many/P/${i}.jpg`, new Blob([`not a photo ${i}`])));
+    const final = await imports.importFiles([entry('many/readme.txt', new Blob(['hi'])), ...refused], (p) => reports.push(p));
+
+    const running = reports.filter((r) => !r.finished);
+    // Reports come every 150 ms of the import's clock: several while 400 files are refused.
+    expect(running.filter((r) => r.problemCount > 1).length).toBeGreaterThan(2);
+    for (const r of running) {
+      // 5,000 problems cloned to the page every 150 ms froze it: a running report names a few files a kind.
+      expect(r.problems).toEqual([]);
+      expect(r.problemGroups.reduce((s, g) => s + g.count, 0)).toBe(r.problemCount);
+      for (const g of r.problemGroups) expect(g.examples.length).toBeLessThanOrEqual(5);
+    }
+    const last = running.at(-1);
+    expect(last?.problemGroups.map((g) => g.code)).toEqual(['not-an-image', 'no-face']);
+
+    expect(final.problemCount).toBe(401);
+    expect(final.problems).toHaveLength(401);
+    expect(final.problems.filter((p) => p.code === 'no-face').map((p) => p.file).sort()).toEqual(refused.map((e) => e.path).sort());
+    expect(final.problemGroups).toEqual([
+      { code: 'not-an-image', count: 1, hint: expect.stringContaining('JPEG'), examples: [expect.objectContaining({ file: 'many/readme.txt' })] },
+      { code: 'no-face', count: 400, hint: 'Use a photo of a face.', examples: expect.any(Array) },
+    ]);
+    expect(final.problemGroups[1]?.examples).toHaveLength(5);
+  });
+});
