@@ -45,7 +45,7 @@ function emd(gm: ModelFeatures, q: ReturnType<typeof slice>, cands: readonly num
     v.set(patchWeightsApc(gs.grid, n, gm.c, q.avg), p * n);
     return gs.grid;
   });
-  return Array.from(scorer.scoreBatch({ n, c: gm.c, queries: [q.grid], candidates, weights: { kind: 'given', u, v }, sinkhorn }).similarity);
+  return Array.from(scorer.scoreBatch({ n, c: gm.c, query: q.grid, candidates, weights: { kind: 'given', u, v }, sinkhorn }).similarity);
 }
 
 const out: { q: number; cand: number[]; fr: number[]; mf: number[] }[] = [];

@@ -252,7 +252,7 @@ export class SearchEngine {
     return {
       n,
       c: this.gallery.channels,
-      queries: [q.grid],
+      query: q.grid,
       candidates,
       weights: this.batchWeights(settings.weighting, q, positions, grid),
       sinkhorn: settings.sinkhorn,

@@ -1,6 +1,6 @@
 /**
- * One stage-2 batch: k (query, candidate) pairs on one grid, the unit of work
- * both backends take. The CPU scorer is here; the WebGPU one (src/gpu) takes
+ * One stage-2 batch: one query against k candidates on one grid, the unit of
+ * work both backends take. The CPU scorer is here; the WebGPU one (src/gpu) takes
  * the same batch and must agree within 1e-4 on every similarity.
  */
 import { AppError } from '../core/errors.ts';
@@ -22,12 +22,10 @@ export interface Stage2Batch {
   readonly n: number;
   /** Channels per patch. */
   readonly c: number;
-  /** Unit query patches, one n x c block per query. */
-  readonly queries: readonly Float32Array[];
+  /** Unit query patches, n x c. */
+  readonly query: Float32Array;
   /** Unit candidate patches, one n x c block per pair. */
   readonly candidates: readonly Float32Array[];
-  /** Which query each pair uses (default: query 0 for all). */
-  readonly pairQuery?: Uint32Array;
   readonly weights: Stage2Weights;
   readonly sinkhorn: {
     readonly mode: SinkhornMode;
@@ -56,19 +54,14 @@ export interface Stage2Accelerator {
 }
 
 export function validateStage2Batch(batch: Stage2Batch): void {
-  const { n, c, queries, candidates } = batch;
+  const { n, c, query, candidates } = batch;
   const fail = (what: string) => {
     throw new AppError('invalid-argument', `stage-2 batch: ${what}`, 'This is a bug in the caller; report it.');
   };
   if (!Number.isInteger(n) || n < 1 || !Number.isInteger(c) || c < 1) fail(`bad shape n=${n}, c=${c}`);
-  if (queries.length < 1) fail('no query');
-  for (const q of queries) if (q.length !== n * c) fail(`a query has ${q.length} values, expected ${n * c}`);
+  if (query.length !== n * c) fail(`the query has ${query.length} values, expected ${n * c}`);
   for (const g of candidates) if (g.length !== n * c) fail(`a candidate has ${g.length} values, expected ${n * c}`);
   const pairs = candidates.length;
-  if (batch.pairQuery) {
-    if (batch.pairQuery.length !== pairs) fail('pairQuery length differs from the candidate count');
-    for (const q of batch.pairQuery) if (q >= queries.length) fail(`pair uses query ${q} of ${queries.length}`);
-  }
   if (batch.weights.kind === 'given' && (batch.weights.u.length !== pairs * n || batch.weights.v.length !== pairs * n)) fail('weights are not pairs x n');
   validateSinkhornOptions(batch.sinkhorn);
 }
@@ -84,15 +77,15 @@ export class CpuStage2Scorer {
 
   scoreBatch(batch: Stage2Batch): Stage2BatchResult {
     validateStage2Batch(batch);
-    const { n, c, queries, candidates } = batch;
+    const { n, c, query, candidates } = batch;
     const pairs = candidates.length;
     const block = n * c;
-    // Layout: queries | one candidate | its n x n cosine matrix. One candidate at a time keeps the working set in cache.
-    const candidateAt = queries.length * block;
+    // Layout: query | one candidate | its n x n cosine matrix. One candidate at a time keeps the working set in cache.
+    const candidateAt = block;
     const costAt = candidateAt + block;
     this.ws.reserve(costAt + n * n);
     const data = this.ws.data;
-    queries.forEach((q, i) => data.set(q, i * block));
+    data.set(query, 0);
     const similarity = new Float64Array(pairs);
     const iterations = new Int32Array(pairs);
     const marginalError = new Float64Array(pairs);
@@ -100,8 +93,7 @@ export class CpuStage2Scorer {
     const v = new Float64Array(n);
     for (let p = 0; p < pairs; p++) {
       data.set(candidates[p], candidateAt);
-      const q = batch.pairQuery ? batch.pairQuery[p] : 0;
-      this.ws.dots(q * block, n, candidateAt, n, c, costAt, n);
+      this.ws.dots(0, n, candidateAt, n, c, costAt, n);
       for (let x = costAt; x < costAt + n * n; x++) data[x] = 1 - data[x];
       const w = pairWeightsFromBatch(batch, p, data, costAt, u, v);
       // Cost rows = query patches, columns = candidate patches; the reference mode iterates in the authors' orientation inside.

@@ -1,4 +1,4 @@
-// Batched cosine matrices: cosines[p][i][j] = <query_{pairQuery[p]} patch i, candidate_p patch j>
+// Batched cosine matrices: cosines[p][i][j] = <query patch i, candidate_p patch j>
 // for unit patches (so 1 - cosine is the ground cost). One workgroup computes an
 // 8 x 8 tile of one pair's matrix, staging 8 query rows and 8 candidate rows of
 // 64 channels at a time in workgroup memory so each global load is reused 8 times.
@@ -11,10 +11,9 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> queries: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> queryPatches: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> candidates: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> pairQuery: array<u32>;
-@group(0) @binding(4) var<storage, read_write> cosines: array<f32>;
+@group(0) @binding(3) var<storage, read_write> cosines: array<f32>;
 
 const TILE: u32 = 8u;
 const CHUNK: u32 = 16u; // vec4s per staged row chunk (64 channels)
@@ -28,7 +27,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
   let p = wg.z;
   let n = params.n;
   let cv = params.cVec4;
-  let queryBase = pairQuery[p] * n * cv;
   let candidateBase = p * n * cv;
   let i = wg.y * TILE + lid.y;
   let j = wg.x * TILE + lid.x;
@@ -41,7 +39,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let gj = wg.x * TILE + row;
       var q = vec4<f32>(0.0);
       var g = vec4<f32>(0.0);
-      if (qi < n && k < cv) { q = queries[queryBase + qi * cv + k]; }
+      if (qi < n && k < cv) { q = queryPatches[qi * cv + k]; }
       if (gj < n && k < cv) { g = candidates[candidateBase + gj * cv + k]; }
       queryTile[t] = q;
       candidateTile[t] = g;

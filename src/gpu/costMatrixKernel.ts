@@ -14,12 +14,10 @@ export interface CostMatrixArgs {
   readonly n: number;
   readonly c: number;
   readonly pairs: number;
-  /** Unit query patches, queries x n x c floats. */
-  readonly queries: GPUBuffer;
+  /** Unit query patches, n x c floats. */
+  readonly query: GPUBuffer;
   /** Unit candidate patches, pairs x n x c floats. */
   readonly candidates: GPUBuffer;
-  /** u32 per pair: which query. */
-  readonly pairQuery: GPUBuffer;
   /** Output: pairs x n x n floats. */
   readonly cosines: GPUBuffer;
 }
@@ -40,7 +38,7 @@ export class CostMatrixKernel {
     this.device.queue.writeBuffer(params, 0, new Uint32Array([n, c / 4, pairs, 0]));
     const bindGroup = this.device.createBindGroup({
       layout: this.pipeline.getBindGroupLayout(0),
-      entries: [params, args.queries, args.candidates, args.pairQuery, args.cosines].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: [params, args.query, args.candidates, args.cosines].map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
     const pass = encoder.beginComputePass({ label: 'cost matrices' });
     pass.setPipeline(this.pipeline);

@@ -113,7 +113,7 @@ export class GpuStage2 implements Stage2Accelerator {
 
   private async run(state: DeviceState, batch: Stage2Batch): Promise<Stage2BatchResult> {
     const device = state.ctx.device;
-    const { n, c, queries, candidates } = batch;
+    const { n, c, query, candidates } = batch;
     const pairs = candidates.length;
     state.costKernel ??= CostMatrixKernel.create(device).catch((e) => {
       state.costKernel = null;
@@ -126,7 +126,7 @@ export class GpuStage2 implements Stage2Accelerator {
     const bindingBytes = Math.min(limits.maxStorageBufferBindingSize, limits.maxBufferSize);
     const pairBytes = n * c * 4;
     const chunkPairs = Math.max(1, Math.min(pairs, Math.floor(bindingBytes / pairBytes), limits.maxComputeWorkgroupsPerDimension));
-    if (pairBytes > bindingBytes || queries.length * pairBytes > bindingBytes) {
+    if (pairBytes > bindingBytes) {
       throw new AppError('gpu-pipeline-failed', `one face's patches (${pairBytes} bytes) exceed the GPU's storage binding size`, 'The CPU runs the re-ranking instead.');
     }
 
@@ -146,8 +146,8 @@ export class GpuStage2 implements Stage2Accelerator {
       return validation ?? oom;
     };
     try {
-      const queryBuffer = storage('queries', queries.length * pairBytes);
-      queries.forEach((q, i) => device.queue.writeBuffer(queryBuffer, i * pairBytes, bufferSource(q)));
+      const queryBuffer = storage('query', pairBytes);
+      device.queue.writeBuffer(queryBuffer, 0, bufferSource(query));
       const given = batch.weights.kind === 'given' ? batch.weights : null;
       const weightsU = storage('weights u', given ? given.u.byteLength : 16);
       const weightsV = storage('weights v', given ? given.v.byteLength : 16);
@@ -164,10 +164,8 @@ export class GpuStage2 implements Stage2Accelerator {
         const count = Math.min(chunkPairs, pairs - start);
         const candidateBuffer = storage('candidates', count * pairBytes);
         for (let p = 0; p < count; p++) device.queue.writeBuffer(candidateBuffer, p * pairBytes, bufferSource(candidates[start + p]));
-        const pairQuery = storage('pair query', count * 4);
-        device.queue.writeBuffer(pairQuery, 0, batch.pairQuery ? batch.pairQuery.slice(start, start + count) : new Uint32Array(count));
         const cosines = storage('cosines', count * n * n * 4);
-        temporary.push(costKernel.encode(encoder, { n, c, pairs: count, queries: queryBuffer, candidates: candidateBuffer, pairQuery, cosines }));
+        temporary.push(costKernel.encode(encoder, { n, c, pairs: count, query: queryBuffer, candidates: candidateBuffer, cosines }));
         temporary.push(
           sinkhorn.encode(encoder, {
             n,

@@ -58,6 +58,23 @@ export async function compare(label: string, batch: Stage2Batch): Promise<Compar
   };
 }
 
+/** compare() over several batches (one per query face), reported as one comparison of all their pairs. */
+export async function compareAll(label: string, batches: readonly Stage2Batch[]): Promise<Comparison> {
+  const parts: Comparison[] = [];
+  for (const b of batches) parts.push(await compare(label, b));
+  const union = (lists: number[][]) => Array.from(new Set(lists.flat())).sort((a, b) => a - b);
+  return {
+    label,
+    pairs: parts.reduce((s, r) => s + r.pairs, 0),
+    maxDelta: Math.max(...parts.map((r) => r.maxDelta)),
+    gpuIterations: union(parts.map((r) => r.gpuIterations)),
+    cpuIterations: union(parts.map((r) => r.cpuIterations)),
+    gpuMaxMarginalError: Math.max(...parts.map((r) => r.gpuMaxMarginalError)),
+    cpuMaxMarginalError: Math.max(...parts.map((r) => r.cpuMaxMarginalError)),
+    gpuMs: parts.reduce((s, r) => s + r.gpuMs, 0),
+  };
+}
+
 /** n unit patches of c channels: signed Gaussian (cosines near 0) or rectified (cosines high, like real maps). */
 function randomUnitPatches(rand: () => number, n: number, c: number, rectified: boolean): Float32Array {
   const out = new Float32Array(n * c);
@@ -79,7 +96,6 @@ export interface RandomBatchSpec {
   readonly grid: number;
   readonly c: number;
   readonly pairs: number;
-  readonly queries?: number;
   readonly rectified: boolean;
   readonly weights: 'random' | 'sc' | 'sc-sim';
   readonly mode: 'reference' | 'converged';
@@ -90,10 +106,8 @@ export interface RandomBatchSpec {
 export function randomBatch(s: RandomBatchSpec): Stage2Batch {
   const rand = seededRandom(s.seed);
   const n = s.grid * s.grid;
-  const nq = s.queries ?? 1;
-  const queries = Array.from({ length: nq }, () => randomUnitPatches(rand, n, s.c, s.rectified));
+  const query = randomUnitPatches(rand, n, s.c, s.rectified);
   const candidates = Array.from({ length: s.pairs }, () => randomUnitPatches(rand, n, s.c, s.rectified));
-  const pairQuery = Uint32Array.from({ length: s.pairs }, (_, p) => p % nq);
   let weights: Stage2Weights;
   if (s.weights === 'random') {
     const norm = (a: Float32Array) => {
@@ -110,17 +124,17 @@ export function randomBatch(s: RandomBatchSpec): Stage2Batch {
   } else {
     weights = { kind: s.weights };
   }
-  return { n, c: s.c, queries, candidates, pairQuery, weights, sinkhorn: { mode: s.mode, eps: s.eps, maxIter: s.maxIter } };
+  return { n, c: s.c, query, candidates, weights, sinkhorn: { mode: s.mode, eps: s.eps, maxIter: s.maxIter } };
 }
 
-/** A batch from real features: `queryImages` queries each against `perQuery` other images, APC weights (or another kind). */
+/** A batch from real features: image `queryImage` against `pairs` other images, APC weights (or another kind). */
 export function realBatch(
   patches: Float32Array,
   h: number,
   w: number,
   c: number,
-  queryImages: number[],
-  perQuery: number,
+  queryImage: number,
+  pairs: number,
   grid: number,
   weighting: Extract<Weighting, 'apc' | 'sc' | 'sc-sim' | 'uniform'>,
   sinkhorn: Stage2Batch['sinkhorn'],
@@ -128,27 +142,21 @@ export function realBatch(
   const images = patches.length / (h * w * c);
   const map = (i: number) => ({ h, w, c, data: patches.subarray(i * h * w * c, (i + 1) * h * w * c) });
   const n = grid * grid;
-  const queries = queryImages.map((i) => unitPatchGrid(map(i), grid));
+  const query = unitPatchGrid(map(queryImage), grid);
   const candidates: Float32Array[] = [];
-  const pairQuery: number[] = [];
   const uAll: number[] = [];
   const vAll: number[] = [];
-  queryImages.forEach((qi, qIndex) => {
-    let taken = 0;
-    for (let g = 0; taken < perQuery; g = (g + 1) % images) {
-      if (g === qi) continue;
-      const grid_ = unitPatchGrid(map(g), grid);
-      candidates.push(grid_);
-      pairQuery.push(qIndex);
-      if (weighting === 'apc') {
-        uAll.push(...patchWeightsApc(queries[qIndex], n, c, unitAveragePatch(map(g))));
-        vAll.push(...patchWeightsApc(grid_, n, c, unitAveragePatch(map(qi))));
-      } else if (weighting === 'uniform') {
-        for (let i = 0; i < n; i++) uAll.push(1 / n), vAll.push(1 / n);
-      }
-      taken++;
+  for (let g = 0; candidates.length < pairs; g = (g + 1) % images) {
+    if (g === queryImage) continue;
+    const grid_ = unitPatchGrid(map(g), grid);
+    candidates.push(grid_);
+    if (weighting === 'apc') {
+      uAll.push(...patchWeightsApc(query, n, c, unitAveragePatch(map(g))));
+      vAll.push(...patchWeightsApc(grid_, n, c, unitAveragePatch(map(queryImage))));
+    } else if (weighting === 'uniform') {
+      for (let i = 0; i < n; i++) uAll.push(1 / n), vAll.push(1 / n);
     }
-  });
+  }
   const weights: Stage2Weights = weighting === 'apc' || weighting === 'uniform' ? { kind: 'given', u: Float32Array.from(uAll), v: Float32Array.from(vAll) } : { kind: weighting };
-  return { n, c, queries, candidates, pairQuery: Uint32Array.from(pairQuery), weights, sinkhorn };
+  return { n, c, query, candidates, weights, sinkhorn };
 }
