@@ -6,24 +6,44 @@
  * eight EXIF orientations included), nothing already indexed may be lost,
  * file names are text (never HTML), and the page never freezes.
  *
+ * Issue 15 adds hostile zips (a 1 GB zip bomb, entries that climb out of
+ * the archive, lie about their size or fail their CRC) and gallery export
+ * files damaged or edited on their way.
+ *
  * The files are generated at test time by ./helpers/badFiles.ts from
  * ../shared/data/lfw-mini; nothing binary is committed.
  */
+import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
 import {
+  BOMB_BYTES,
   HOSTILE_NAME,
   NEW_GOOD_IDENTITIES,
   VARIANT_IDENTITY,
   buildBadSet,
   emptyFolder,
+  hostileZips,
+  withEmbeddingSize,
   writeTree,
+  xorMiddle,
   zipWithJunk,
   type BadSet,
 } from './helpers/badFiles.ts';
 import { lfwMiniFiles } from './support/fixtures.ts';
 
 /** Indexed before the bad import: ten identities, 20 images (none of them has a second face). */
-const BEFORE_IDENTITIES = ['Aaron_Tippin', 'Abba_Eban', 'Abdul_Majeed_Shobokshi', 'Abdullah', 'Abdullah_Nasseef', 'Abdullah_al-Attiyah', 'Abel_Pacheco', 'Abner_Martinez', 'Adam_Ant', 'Adolfo_Aguilar_Zinser'];
+const BEFORE_IDENTITIES = [
+  'Aaron_Tippin',
+  'Abba_Eban',
+  'Abdul_Majeed_Shobokshi',
+  'Abdullah',
+  'Abdullah_Nasseef',
+  'Abdullah_al-Attiyah',
+  'Abel_Pacheco',
+  'Abner_Martinez',
+  'Adam_Ant',
+  'Adolfo_Aguilar_Zinser',
+];
 
 interface Problem {
   code: string;
@@ -67,7 +87,12 @@ async function problems(page: Page): Promise<Problem[]> {
   const list = page.getByTestId('import-problems');
   if ((await list.count()) === 0) return [];
   return list.locator('li').evaluateAll((els) =>
-    els.map((e) => ({ code: e.getAttribute('data-code') ?? '', file: e.getAttribute('data-file') ?? '', text: e.textContent ?? '', hasElements: e.querySelector('img, script, svg, iframe') !== null })),
+    els.map((e) => ({
+      code: e.getAttribute('data-code') ?? '',
+      file: e.getAttribute('data-file') ?? '',
+      text: e.textContent ?? '',
+      hasElements: e.querySelector('img, script, svg, iframe') !== null,
+    })),
   );
 }
 
@@ -228,4 +253,123 @@ test('the same files in a .zip with nested folders, __MACOSX, .DS_Store and a .t
   expect(ids.get(VARIANT_IDENTITY)).toBe(set.variants.length);
   expect(await page.locator('img[src="x"], [onerror]').count()).toBe(0);
   expect(pageErrors).toEqual([]);
+});
+
+/** Bytes the page (its workers included) holds, when the browser can say (cross-origin isolated Chromium); null otherwise. */
+async function pageMemoryBytes(page: Page): Promise<number | null> {
+  return page.evaluate(async () => {
+    const perf = performance as Performance & { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> };
+    if (!crossOriginIsolated || !perf.measureUserAgentSpecificMemory) return null;
+    const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), 30_000));
+    const measured = await Promise.race([perf.measureUserAgentSpecificMemory(), timeout]);
+    return measured ? measured.bytes : null;
+  });
+}
+
+test('hostile zips: a 1 GB zip bomb and entries that climb out, lie about their size or fail their CRC are each listed, nothing is unpacked past its limit, a backslash stays in the name', async ({
+  page,
+}) => {
+  test.setTimeout(300_000);
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto('/?backend=wasm');
+  await ready(page);
+  await watchMainThread(page);
+
+  const zips = hostileZips();
+  const dir = writeTree('zips', zips.files);
+  const memoryBefore = await pageMemoryBytes(page);
+  const t0 = Date.now();
+  await page.getByTestId('gallery-file-input').setInputFiles(zips.files.map((f) => `${dir}/${f.path}`));
+  await importFinished(page, 1, 120_000);
+  const seconds = (Date.now() - t0) / 1000;
+  const memoryAfter = await pageMemoryBytes(page);
+  await expect(page.getByTestId('import-done')).toHaveText('done: 1 added');
+
+  // Each refused entry once, under its path in the zip, with its reason, as text.
+  const list = await problems(page);
+  for (const want of zips.refused) {
+    const lines = list.filter((p) => p.file === want.file);
+    expect(lines, `${want.file} is listed once`).toHaveLength(1);
+    expect(lines[0].code, `${want.file}: code`).toBe(want.code);
+    expect(lines[0].text.startsWith(`${want.file}: `), `${want.file}: the line starts with its path`).toBe(true);
+    expect(lines[0].text, `${want.file}: reason`).toMatch(want.message);
+    expect(lines[0].hasElements).toBe(false);
+  }
+  expect(list.map((p) => p.file).sort()).toEqual(zips.refused.map((r) => r.file).sort());
+
+  // The good face is indexed under its folder's name; the backslash did not split its file name.
+  await expect.poll(() => galleryCount(page)).toBe(1);
+  expect([...(await identityCounts(page)).entries()]).toEqual([[zips.indexed.label, 1]]);
+  expect(await page.locator('img[src="x"], [onerror], script:not([src])').count()).toBe(0);
+
+  // The bomb was refused from its header: seconds, not the 80 s of inflating 1 GB, and no gigabyte held.
+  test.info().annotations.push({ type: 'zip bomb import (s)', description: seconds.toFixed(1) });
+  const maxGapMs = await page.evaluate(() => (window as unknown as { __maxGapMs: number }).__maxGapMs);
+  test.info().annotations.push({ type: 'longest main-thread stall (ms)', description: maxGapMs.toFixed(0) });
+  expect(seconds, 'the import of the bomb and the hostile zip (s)').toBeLessThan(60);
+  if (memoryBefore !== null && memoryAfter !== null) {
+    const grownMb = (memoryAfter - memoryBefore) / 1e6;
+    test.info().annotations.push({ type: 'page memory before / after (MB)', description: `${(memoryBefore / 1e6).toFixed(0)} / ${(memoryAfter / 1e6).toFixed(0)}` });
+    expect(grownMb, 'memory grown by the import (MB)').toBeLessThan(BOMB_BYTES / 1e6 / 4);
+  } else {
+    test.info().annotations.push({ type: 'page memory', description: 'not measurable in this browser' });
+  }
+  expect(pageErrors).toEqual([]);
+});
+
+test('a gallery export damaged or edited on its way is refused whole, naming the entry; the untouched export still imports', async ({ page }) => {
+  test.setTimeout(300_000);
+  page.on('dialog', (d) => void d.accept());
+  await page.goto('/?backend=wasm');
+  await ready(page);
+
+  const files = lfwMiniFiles().filter((f) => /^(Aaron_Tippin|Abba_Eban)\//.test(f.path));
+  await page.getByTestId('gallery-folder-input').setInputFiles(writeTree('gallery', files));
+  await expect(page.getByTestId('import-done')).toHaveText(`done: ${files.length} added`, { timeout: 180_000 });
+  await expect.poll(() => galleryCount(page)).toBe(files.length);
+  const download = page.waitForEvent('download');
+  await page.getByTestId('gallery-export').click();
+  const exported = new Uint8Array(readFileSync(await (await download).path()));
+  await page.getByTestId('gallery-clear').click();
+  await expect.poll(() => galleryCount(page)).toBe(0);
+
+  const banner = page.getByTestId('error-banner');
+  const importFile = async (name: string, bytes: Uint8Array) => {
+    const dir = writeTree('exports', [{ path: name, bytes }]);
+    await page.getByTestId('gallery-import-file').setInputFiles(`${dir}/${name}`);
+  };
+  const dismiss = async () => {
+    await banner.getByRole('button', { name: 'dismiss' }).click();
+    await expect(banner).toHaveCount(0);
+  };
+
+  // 256 bytes XOR-ed in the middle: the zip's own CRC names the entry and the face.
+  await importFile('damaged.dfemd.zip', xorMiddle(exported));
+  await expect(banner).toContainText(
+    new RegExp(
+      `damaged\\.dfemd\\.zip: entry faces/\\d{6}\\.(f32|png) \\(face \\d+ of ${files.length}, gallery/\\w+/\\w+\\.jpg\\) is damaged: its CRC-32 is [0-9a-f]{8}, but the archive records [0-9a-f]{8}`,
+    ),
+  );
+  await expect(banner).toContainText('nothing was imported');
+  expect(await galleryCount(page)).toBe(0);
+  await dismiss();
+
+  // Edited to 128-D embeddings with every checksum rewritten: the recognizer's shape tells.
+  const dim = await page.evaluate(() => (window as unknown as { __deepfaceEmd: { state(): { models: { status?: { embeddingDim: number } } } } }).__deepfaceEmd.state().models.status?.embeddingDim);
+  expect(dim).toBeGreaterThan(128);
+  await importFile('edited.dfemd.zip', withEmbeddingSize(exported, 128));
+  await expect(banner).toContainText(
+    new RegExp(`edited\\.dfemd\\.zip: index\\.json describes face 1 of ${files.length} \\(gallery/\\w+/\\w+\\.jpg\\) with a 128-D embedding, but .+ makes ${dim}-D ones`),
+  );
+  await expect(banner).not.toContainText('use the same recognizer');
+  expect(await galleryCount(page)).toBe(0);
+  await dismiss();
+
+  // The export as it was made imports whole, and search works.
+  await importFile('gallery.dfemd.zip', exported);
+  await expect(page.getByTestId('gallery-notice')).toContainText(`gallery.dfemd.zip: ${files.length} faces added`);
+  await expect.poll(() => galleryCount(page)).toBe(files.length);
+  await page.getByTestId('query-input').setInputFiles({ name: 'q.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(files[0].bytes) });
+  await expect(page.getByTestId('stage1-result').first()).toContainText(files[0].path.split('/')[0], { timeout: 60_000 });
 });

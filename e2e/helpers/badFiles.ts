@@ -13,14 +13,18 @@
  *   with a clear code often enough that the code size stays 9 bits).
  * - EXIF: an APP1 segment holding only Orientation (0x0112), inserted after
  *   JFIF's APP0.
+ * - ZIP: fflate for ordinary archives; tests/support/zipFiles.ts for the
+ *   hostile ones (a 1 GB bomb made in a second, headers that lie, a bad CRC).
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import CRC32 from 'crc-32';
-import { zipSync } from 'fflate';
+import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import jpeg from 'jpeg-js';
+import { storedEntry, withEntryHeader, zerosEntry, zerosZip, zipOfRaw } from '../../tests/support/zipFiles.ts';
 import { requireLfwMini } from '../support/fixtures.ts';
 
 export interface Rgba {
@@ -69,15 +73,24 @@ const rotateCcw = (img: Rgba) => transpose(mirror(img));
 /** The pixels a camera stores for an upright picture when it writes EXIF orientation `o`. */
 export function storedForOrientation(upright: Rgba, o: number): Rgba {
   switch (o) {
-    case 1: return upright;
-    case 2: return mirror(upright);
-    case 3: return mirror(flipV(upright));
-    case 4: return flipV(upright);
-    case 5: return transpose(upright); // its own inverse
-    case 6: return rotateCcw(upright); // the viewer turns it clockwise
-    case 7: return mirror(flipV(transpose(upright))); // transverse, its own inverse
-    case 8: return rotateCw(upright); // the viewer turns it counter-clockwise
-    default: throw new Error(`orientation ${o}`);
+    case 1:
+      return upright;
+    case 2:
+      return mirror(upright);
+    case 3:
+      return mirror(flipV(upright));
+    case 4:
+      return flipV(upright);
+    case 5:
+      return transpose(upright); // its own inverse
+    case 6:
+      return rotateCcw(upright); // the viewer turns it clockwise
+    case 7:
+      return mirror(flipV(transpose(upright))); // transverse, its own inverse
+    case 8:
+      return rotateCw(upright); // the viewer turns it counter-clockwise
+    default:
+      throw new Error(`orientation ${o}`);
   }
 }
 
@@ -105,24 +118,23 @@ export function withExifOrientation(jpg: Uint8Array, o: number): Uint8Array {
 }
 
 const ZIGZAG = [
-  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15,
-  23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45,
+  38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 ];
 // ITU T.81 Annex K.1 luminance quantisation table (natural order) and K.3 luminance Huffman tables.
 const QUANT_LUMA = [
-  16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24,
-  35, 55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+  16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+  49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
 ];
 const DC_BITS = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
 const DC_VALS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 const AC_BITS = [0, 2, 1, 3, 3, 2, 4, 3, 5, 5, 4, 4, 0, 0, 1, 0x7d];
 const AC_VALS = [
-  0x01, 0x02, 0x03, 0x00, 0x04, 0x11, 0x05, 0x12, 0x21, 0x31, 0x41, 0x06, 0x13, 0x51, 0x61, 0x07, 0x22, 0x71, 0x14, 0x32, 0x81, 0x91, 0xa1, 0x08, 0x23, 0x42, 0xb1,
-  0xc1, 0x15, 0x52, 0xd1, 0xf0, 0x24, 0x33, 0x62, 0x72, 0x82, 0x09, 0x0a, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x34, 0x35, 0x36, 0x37,
-  0x38, 0x39, 0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a,
-  0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0xa2, 0xa3,
-  0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3,
-  0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa,
+  0x01, 0x02, 0x03, 0x00, 0x04, 0x11, 0x05, 0x12, 0x21, 0x31, 0x41, 0x06, 0x13, 0x51, 0x61, 0x07, 0x22, 0x71, 0x14, 0x32, 0x81, 0x91, 0xa1, 0x08, 0x23, 0x42, 0xb1, 0xc1, 0x15, 0x52, 0xd1, 0xf0, 0x24,
+  0x33, 0x62, 0x72, 0x82, 0x09, 0x0a, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x53,
+  0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a, 0x92, 0x93,
+  0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9,
+  0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa,
 ];
 
 /** Canonical Huffman codes (T.81 Annex C): symbol -> [code, length]. */
@@ -174,8 +186,9 @@ export function encodeBaselineJpeg(width: number, height: number, planes: Uint8A
   const bw = new BitWriter();
   const category = (v: number) => (v === 0 ? 0 : Math.floor(Math.log2(Math.abs(v))) + 1);
   const emit = (table: Map<number, [number, number]>, sym: number) => {
-    const [c, l] = table.get(sym)!;
-    bw.write(c, l);
+    const code = table.get(sym);
+    if (!code) throw new Error(`JPEG encoder: no Huffman code for symbol ${sym}`);
+    bw.write(code[0], code[1]);
   };
   const extra = (v: number, cat: number) => bw.write(v < 0 ? v + (1 << cat) - 1 : v, cat);
   const prevDc = new Array(nc).fill(0);
@@ -184,8 +197,7 @@ export function encodeBaselineJpeg(width: number, height: number, planes: Uint8A
   for (let by = 0; by < height; by += 8)
     for (let bx = 0; bx < width; bx += 8)
       for (let c = 0; c < nc; c++) {
-        for (let y = 0; y < 8; y++)
-          for (let x = 0; x < 8; x++) block[y * 8 + x] = planes[c][Math.min(height - 1, by + y) * width + Math.min(width - 1, bx + x)] - 128;
+        for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) block[y * 8 + x] = planes[c][Math.min(height - 1, by + y) * width + Math.min(width - 1, bx + x)] - 128;
         for (let v = 0; v < 8; v++)
           for (let u = 0; u < 8; u++) {
             let s = 0;
@@ -220,7 +232,8 @@ export function encodeBaselineJpeg(width: number, height: number, planes: Uint8A
   bw.finish();
   const seg = (marker: number, payload: number[]) => [0xff, marker, (payload.length + 2) >> 8, (payload.length + 2) & 0xff, ...payload];
   const out = [
-    0xff, 0xd8,
+    0xff,
+    0xd8,
     ...(nc === 4 ? seg(0xee, [0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0, 0, 0, 0, 0]) : []),
     ...seg(0xdb, [0, ...ZIGZAG.map((i) => q[i])]),
     ...seg(0xc0, [8, height >> 8, height & 0xff, width >> 8, width & 0xff, nc, ...Array.from({ length: nc }, (_, c) => [c + 1, 0x11, 0]).flat()]),
@@ -245,7 +258,9 @@ export function cmykJpeg(img: Rgba): Uint8Array {
   const n = img.width * img.height;
   const planes = [new Uint8Array(n), new Uint8Array(n), new Uint8Array(n), new Uint8Array(n)];
   for (let i = 0; i < n; i++) {
-    const r = img.data[i * 4], g = img.data[i * 4 + 1], b = img.data[i * 4 + 2];
+    const r = img.data[i * 4],
+      g = img.data[i * 4 + 1],
+      b = img.data[i * 4 + 2];
     const k = Math.max(r, g, b);
     planes[3][i] = k;
     planes[0][i] = k ? Math.round((255 * r) / k) : 0;
@@ -323,7 +338,8 @@ export function facePng(img: Rgba, kind: 'rgb' | 'grey' | 'rgb16' | 'alpha'): Ui
   return encodePngRaw(w, h, 6, 8, (y) => {
     const row = new Uint8Array(4 * w);
     for (let x = 0; x < w; x++) {
-      const dx = (x - w / 2) / (0.48 * w), dy = (y - h / 2) / (0.5 * h);
+      const dx = (x - w / 2) / (0.48 * w),
+        dy = (y - h / 2) / (0.5 * h);
       const inside = dx * dx + dy * dy <= 1;
       // Transparent pixels carry garish green: it must not show through.
       row.set(inside ? [data[(y * w + x) * 4], data[(y * w + x) * 4 + 1], data[(y * w + x) * 4 + 2], 255] : [0, 255, 0, 0], 4 * x);
@@ -365,9 +381,11 @@ export function hugePng(side: number): Uint8Array {
 
 /** LZW image data for 8-bit indices: literals only, with a clear code every 200 so codes stay 9 bits. */
 function lzwLiterals(indices: Uint8Array): number[] {
-  const CLEAR = 256, EOI = 257;
+  const CLEAR = 256,
+    EOI = 257;
   const out: number[] = [];
-  let acc = 0, n = 0;
+  let acc = 0,
+    n = 0;
   const put = (code: number) => {
     acc |= code << n;
     n += 9;
@@ -505,16 +523,27 @@ export function buildBadSet(): BadSet {
   const b = (name: string) => `Broken/${name}`;
   add(b('empty.jpg'), new Uint8Array(0), 'an empty file', { code: 'empty-file', message: /empty \(0 bytes\)/ });
   add(b('notes.jpg'), enc('Shopping list:\n- milk\n- eggs\nThis is plain text with a .jpg name.\n'), 'text named .jpg', { code: 'not-an-image', message: /its content is text/ });
-  add(b('report.jpg'), enc('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n'), 'a PDF named .jpg', { code: 'not-an-image', message: /PDF document/ });
+  add(b('report.jpg'), enc('%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n'), 'a PDF named .jpg', {
+    code: 'not-an-image',
+    message: /PDF document/,
+  });
   add(b('drawing.jpg'), enc('<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><circle cx="50" cy="50" r="40"/></svg>\n'), 'an SVG named .jpg', {
     code: 'unsupported-image',
     message: /SVG drawing/,
   });
-  add(b('page.jpg'), enc('<!DOCTYPE html>\n<html><head><title>x</title></head><body><script>alert(1)</script></body></html>\n'), 'an HTML page named .jpg', { code: 'not-an-image', message: /HTML page/ });
+  add(b('page.jpg'), enc('<!DOCTYPE html>\n<html><head><title>x</title></head><body><script>alert(1)</script></body></html>\n'), 'an HTML page named .jpg', {
+    code: 'not-an-image',
+    message: /HTML page/,
+  });
   const jpg = lfwFace('Abner_Martinez', 1);
   add(b('truncated.jpg'), jpg.slice(0, Math.floor(jpg.length * 0.45)), 'a JPEG cut off at 45%', { code: 'corrupt-image', message: /truncated/ });
   add(b('bad-crc.png'), brokenCrcPng(decodeJpegRgba(lfwFace('Adam_Ant', 1))), 'a PNG whose IDAT CRC is wrong', { code: 'corrupt-image', message: /IDAT chunk fails its CRC check/ });
-  add(b('one-pixel.png'), encodePngRaw(1, 1, 2, 8, () => Uint8Array.from([200, 100, 50])), 'a 1 x 1 image', { code: 'image-too-small', message: /1 x 1 pixels/ });
+  add(
+    b('one-pixel.png'),
+    encodePngRaw(1, 1, 2, 8, () => Uint8Array.from([200, 100, 50])),
+    'a 1 x 1 image',
+    { code: 'image-too-small', message: /1 x 1 pixels/ },
+  );
   add(b('bomb.png'), bombPng(60000, 60000), 'a PNG whose IHDR claims 60000 x 60000', { code: 'image-too-large', message: /60000 x 60000 pixels/ });
   add(b('huge.png'), hugePng(HUGE_SIDE), `a valid ${HUGE_SIDE} x ${HUGE_SIDE} PNG`, { code: 'image-too-large', message: new RegExp(`${HUGE_SIDE} x ${HUGE_SIDE} pixels`) });
   add(b('no-face.jpg'), encodeJpeg(noFaceScene(320, 240)), 'a picture with no face', { code: 'no-face', message: /no face/ });
@@ -561,13 +590,27 @@ function noFaceScene(w: number, h: number): Rgba {
 
 /** Ten LFW faces (their central 150 x 150) in a 4 x 3 grid; the last two cells are plain grey. */
 function tenFaceGrid(): Rgba {
-  const people = ['Aaron_Tippin', 'Abba_Eban', 'Abdul_Majeed_Shobokshi', 'Abdullah_Nasseef', 'Abel_Pacheco', 'Adolfo_Aguilar_Zinser', 'Ahmad_Jbarah', 'Ahmed_Ahmed', 'Aiysha_Smith', 'Alastair_Campbell'];
-  const cell = 150, cols = 4, rows = 3;
+  const people = [
+    'Aaron_Tippin',
+    'Abba_Eban',
+    'Abdul_Majeed_Shobokshi',
+    'Abdullah_Nasseef',
+    'Abel_Pacheco',
+    'Adolfo_Aguilar_Zinser',
+    'Ahmad_Jbarah',
+    'Ahmed_Ahmed',
+    'Aiysha_Smith',
+    'Alastair_Campbell',
+  ];
+  const cell = 150,
+    cols = 4,
+    rows = 3;
   const out = new Uint8Array(cols * cell * rows * cell * 4).fill(128);
   const W = cols * cell;
   people.forEach((id, k) => {
     const face = crop(decodeJpegRgba(lfwFace(id, 1)), 50, 50, cell, cell);
-    const ox = (k % cols) * cell, oy = Math.floor(k / cols) * cell;
+    const ox = (k % cols) * cell,
+      oy = Math.floor(k / cols) * cell;
     for (let y = 0; y < cell; y++) out.set(face.data.subarray(y * cell * 4, (y + 1) * cell * 4), ((oy + y) * W + ox) * 4);
   });
   return { width: W, height: rows * cell, data: out };
@@ -608,11 +651,100 @@ export function zipWithJunk(files: readonly { path: string; bytes: Uint8Array }[
   for (const f of files) {
     entries[`${nest}/${f.path}`] = [f.bytes, { level: 0 }];
     const dir = dirname(`${nest}/${f.path}`);
-    const base = f.path.split('/').pop()!;
+    const base = f.path.slice(f.path.lastIndexOf('/') + 1);
     entries[`__MACOSX/${dir}/._${base}`] = [junk, { level: 0 }];
   }
   entries[`${nest}/.DS_Store`] = [junk, { level: 0 }];
   entries['.DS_Store'] = [junk, { level: 0 }];
   entries[`${nest}/Empty/`] = [new Uint8Array(0), { level: 0 }];
-  return zipSync(entries as Parameters<typeof zipSync>[0]);
+  return zipSync(entries);
+}
+
+// ---------------------------------------------------------------- hostile zips and damaged exports (issue 15)
+
+/** Unpacked size of the zip bomb: 1 GB of zeros, about 6 MB zipped (made in a second or two, never written unpacked). */
+export const BOMB_BYTES = 1e9;
+/** The folder name a hostile zip uses as an identity; the file in it has a backslash in its name. */
+export const HOSTILE_ZIP_FOLDER = '<img src=x>';
+export const BACKSLASH_FILE = '<script>a<\\script>.jpg';
+
+export interface HostileZips {
+  /** The zips to drop ("bomb.zip", "hostile.zip"). */
+  readonly files: { path: string; bytes: Uint8Array }[];
+  /** Every entry that must be listed, by its path in the problems list. */
+  readonly refused: { file: string; code: string; message: RegExp }[];
+  /** The one entry that must be indexed, and its label. */
+  readonly indexed: { file: string; label: string };
+}
+
+/**
+ * A 1 GB zip bomb, and a zip whose entries climb out of it ("../"), are
+ * absolute, compress 1000:1, lie about their size (50 MB of zeros declared
+ * as 1,000 bytes) or fail their CRC, next to one good face in a folder named
+ * like HTML whose file name holds a backslash.
+ */
+export function hostileZips(): HostileZips {
+  const face = lfwFace(HOSTILE_FOLDER_FACE);
+  const other = lfwFace('Aaron_Tippin');
+  const damaged = other.slice();
+  damaged[damaged.length >> 1] ^= 0x10;
+  const crcOfOriginal = storedEntry('Crc/Aaron_Tippin_0001.jpg', other).crc;
+  const hostile = zipOfRaw([
+    storedEntry(`${HOSTILE_ZIP_FOLDER}/${BACKSLASH_FILE}`, face),
+    storedEntry('../../escape/Aaron_Tippin_0001.jpg', other),
+    storedEntry('/abs/Aaron_Tippin/Aaron_Tippin_0001.jpg', other),
+    zerosEntry('Flat/flat.bmp', 20e6),
+    zerosEntry('Liar/liar.jpg', 50e6),
+    { ...storedEntry('Crc/Aaron_Tippin_0001.jpg', damaged), crc: crcOfOriginal },
+  ]);
+  return {
+    files: [
+      { path: 'bomb.zip', bytes: zerosZip('zeros.jpg', BOMB_BYTES) },
+      { path: 'hostile.zip', bytes: withEntryHeader(hostile, 'Liar/liar.jpg', { size: 1000 }) },
+    ],
+    refused: [
+      { file: 'bomb/zeros.jpg', code: 'archive-limit', message: /not unpacked: it would unpack to 1 GB, over the 200 MB limit for one file/ },
+      { file: 'hostile/../../escape/Aaron_Tippin_0001.jpg', code: 'unsafe-path', message: /not imported: its path climbs out of the archive's folder/ },
+      { file: 'hostile//abs/Aaron_Tippin/Aaron_Tippin_0001.jpg', code: 'unsafe-path', message: /not imported: its path is absolute/ },
+      { file: 'hostile/Flat/flat.bmp', code: 'archive-limit', message: /would unpack to 20 MB \(\d+:1, over the 100:1 limit; .*zip bomb\)/ },
+      { file: 'hostile/Liar/liar.jpg', code: 'corrupt-archive', message: /it unpacks to more than the 1000 bytes its header declares/ },
+      { file: 'hostile/Crc/Aaron_Tippin_0001.jpg', code: 'corrupt-archive', message: /its CRC-32 is [0-9a-f]{8}, but the archive records [0-9a-f]{8}/ },
+    ],
+    indexed: { file: `hostile/${HOSTILE_ZIP_FOLDER}/${BACKSLASH_FILE}`, label: HOSTILE_ZIP_FOLDER },
+  };
+}
+
+/** `bytes` with `n` bytes in the middle XOR-ed with a pattern (never with 0, so every one changes). */
+export function xorMiddle(bytes: Uint8Array, n = 256): Uint8Array {
+  const out = bytes.slice();
+  const start = (out.length - n) >> 1;
+  for (let i = 0; i < n; i++) out[start + i] ^= (i * 37 + 11) & 0xff || 1;
+  return out;
+}
+
+const sha256Hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * A gallery export edited as a careful tamperer would: every face's
+ * embedding cut to `dim` floats, index.json and the .f32 entries agreeing,
+ * and every checksum (schema 2) written afresh, so only the shape check can
+ * tell.
+ */
+export function withEmbeddingSize(exportZip: Uint8Array, dim: number): Uint8Array {
+  const files = unzipSync(exportZip);
+  const index = JSON.parse(strFromU8(files['index.json'])) as { faces: Record<string, unknown>[] };
+  for (const [i, face] of index.faces.entries()) {
+    const name = `faces/${String(i).padStart(6, '0')}`;
+    const floats = new Float32Array(files[`${name}.f32`].slice().buffer);
+    const kept = Number(face.dim);
+    const cut = new Float32Array(floats.length - kept + dim);
+    cut.set(floats.subarray(0, dim));
+    cut.set(floats.subarray(kept), dim);
+    files[`${name}.f32`] = new Uint8Array(cut.buffer);
+    face.dim = dim;
+    face.featuresSha256 = sha256Hex(files[`${name}.f32`]);
+  }
+  files['index.json'] = strToU8(JSON.stringify(index));
+  files['index.sha256'] = strToU8(sha256Hex(files['index.json']));
+  return zipSync(files, { level: 0 });
 }

@@ -126,9 +126,19 @@ export function zipOfRaw(entries: readonly RawZipEntry[]): Uint8Array {
   return concat([...locals, ...centrals, end]);
 }
 
+/** An entry of `size` zero bytes, deflated (about 160:1), with its true size and CRC. */
+export function zerosEntry(name: string, size: number): RawZipEntry {
+  return { name, data: deflateZeros(size), method: 8, crc: crcOfZeros(size), size };
+}
+
+/** An entry stored as it is. */
+export function storedEntry(name: string, bytes: Uint8Array): RawZipEntry {
+  return { name, data: bytes, method: 0, crc: CRC32.buf(bytes) >>> 0, size: bytes.length };
+}
+
 /** A zip bomb: one entry of `size` zero bytes, deflated, with its true size and CRC. */
 export function zerosZip(name: string, size: number): Uint8Array {
-  return zipOfRaw([{ name, data: deflateZeros(size), method: 8, crc: crcOfZeros(size), size }]);
+  return zipOfRaw([zerosEntry(name, size)]);
 }
 
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
