@@ -31,8 +31,8 @@ export default defineConfig([
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unnecessary-type-assertion': 'error',
-      // Warn until the remaining `!`s are replaced by modelled states (then error).
-      '@typescript-eslint/no-non-null-assertion': 'warn',
+      // A value that may be missing is checked (or its state modelled), so a wrong guess fails with a sentence, not a TypeError later.
+      '@typescript-eslint/no-non-null-assertion': 'error',
       'no-unused-vars': 'off',
       '@typescript-eslint/no-unused-vars': [
         'error',
