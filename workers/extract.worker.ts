@@ -64,7 +64,14 @@ const api = {
       const found = await extractFace(pipeline, image, fileName, opts);
       const result: ExtractOutcome = {
         ok: true,
-        face: { faces: found.faces, chosenIndex: found.chosenIndex, features: found.features, aligned: await encodeAligned(found.aligned), timings: { decode: decodeMs, ...found.timings } },
+        face: {
+          faces: found.faces,
+          chosenIndex: found.chosenIndex,
+          features: found.features,
+          aligned: await encodeAligned(found.aligned),
+          timings: { decode: decodeMs, ...found.timings },
+          ...(found.notice ? { notice: found.notice } : {}),
+        },
       };
       return Comlink.transfer(result, transferFeatures(found.features));
     } catch (e) {
