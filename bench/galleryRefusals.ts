@@ -29,7 +29,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FaceFeatures, RgbaImage } from '../src/core/types.ts';
-import { isAppError } from '../src/core/errors.ts';
+import { AppError } from '../src/core/errors.ts';
 import { boxArea, type FaceBox } from '../src/face/detector.ts';
 import { selectFace, type FaceSelection } from '../src/face/extractFace.ts';
 import { FusedRecognizer } from '../src/face/fusedRecognizer.ts';
@@ -118,7 +118,7 @@ async function examine(name: string): Promise<Examined | null> {
   try {
     analysed = await pipeline.analyse(image, name);
   } catch (e) {
-    if (isAppError(e) && e.code === 'no-face') return null;
+    if (e instanceof AppError && e.code === 'no-face') return null;
     throw e;
   }
   // selectFace keeps every detection when none is a whole face, so only then are the reasons drops.
@@ -129,7 +129,7 @@ async function examine(name: string): Promise<Examined | null> {
     const selection = selectFace(pipeline, image, analysed, { purpose: 'gallery' });
     return { image, analysed, today, selection, dropped, outcome: selection.notice ? 'indexed-with-notice' : 'indexed' };
   } catch (e) {
-    if (isAppError(e) && e.code === 'several-faces') return { image, analysed, today, dropped, outcome: 'refused' };
+    if (e instanceof AppError && e.code === 'several-faces') return { image, analysed, today, dropped, outcome: 'refused' };
     throw e;
   }
 }

@@ -78,10 +78,6 @@ export class AppError extends Error {
   }
 }
 
-export function isAppError(e: unknown): e is AppError {
-  return e instanceof AppError;
-}
-
 export function toPlainError(e: unknown): PlainError {
   if (e instanceof AppError) {
     const bare = e.file ? e.message.slice(e.file.length + 2) : e.message;
