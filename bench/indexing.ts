@@ -34,13 +34,13 @@ export interface IndexingBenchResult {
   readonly long_task_observer: boolean;
 }
 
-interface LongTask {
+export interface LongTask {
   readonly start: number;
   readonly duration: number;
 }
 
 /** Runs in the page before any of its scripts: keeps every long task in window.__benchLongTasks. */
-function recordLongTasks(): void {
+export function recordLongTasks(): void {
   if (typeof window === 'undefined' || typeof PerformanceObserver === 'undefined') return;
   const w = window as unknown as { __benchLongTasks?: LongTask[]; __benchLongTaskObserver?: boolean };
   const longTasks: LongTask[] = [];

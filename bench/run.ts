@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--json FILE] [--quick] [--only engine,indexing,face,scale]`
+ * `npm run bench -- [--json FILE] [--quick] [--only engine,indexing,face,scale,ui-longtasks]`
  *
  * Every speed figure of the project in one run and one JSON:
  * - stage2_ms_per_query: per backend, grid and k (engine bench, headless Chromium);
@@ -7,7 +7,10 @@
  * - index_images_per_s: through the app (both extraction workers) and per
  *   pipeline step (face bench in Node, one worker per core);
  * - scale: a 20,000-face gallery in the app's engine worker (memory, storage,
- *   search timings, main-thread long tasks while indexing).
+ *   search timings, main-thread long tasks while indexing);
+ * - ui_longtasks: the page's longest main-thread task while models load,
+ *   while a zip of 5,000 tiny files is imported and when a 20000 x 20000
+ *   PNG is the query.
  * Numbers, not pass/fail: the targets are printed beside them.
  */
 import { writeFileSync } from 'node:fs';
@@ -16,6 +19,7 @@ import { engineBenchTable, runEngineBench, type EngineBenchResult } from './engi
 import { runFaceBench, type FaceBenchResult } from './face.ts';
 import { runIndexingBench, type IndexingBenchResult } from './indexing.ts';
 import { runScaleBench, scaleBenchTable, type ScaleBenchResult } from './scale.ts';
+import { runUiLongTasks, uiLongTasksTable, type UiLongTasksResult } from './uiLongTasks.ts';
 
 interface BenchReport {
   readonly when: string;
@@ -27,6 +31,7 @@ interface BenchReport {
   readonly indexing?: IndexingBenchResult;
   readonly face?: FaceBenchResult;
   readonly scale?: ScaleBenchResult;
+  readonly ui_longtasks?: UiLongTasksResult;
 }
 
 async function main(): Promise<void> {
@@ -75,6 +80,12 @@ async function main(): Promise<void> {
     out.stage1_ms[`app/${scale.faces}-faces`] = round(scale.search.stage1MsMedian);
     out.stage2_ms_per_query[`app/${scale.faces}-faces/${scale.search.backend}/7x7x512/k100/reference`] = round(scale.search.stage2MsMedian);
     console.log(`\n${scaleBenchTable(scale)}`);
+  }
+  if (only.has('ui-longtasks')) {
+    log('== main-thread long tasks of the app page: model loading, a 5,000-file zip, a 20000 x 20000 PNG query ==');
+    const ui = await runUiLongTasks({ log });
+    out.ui_longtasks = ui;
+    console.log(`\n${uiLongTasksTable(ui)}`);
   }
 
   const json = argValue(argv, 'json');
