@@ -59,10 +59,6 @@ export function crop(img: Rgba, x0: number, y0: number, w: number, h: number): R
   return remap(img, w, h, (x, y) => [x0 + x, y0 + y]);
 }
 
-/** Nearest-neighbour resize (enough for tiling and for blowing a face up to a huge canvas). */
-export function resizeNearest(img: Rgba, w: number, h: number): Rgba {
-  return remap(img, w, h, (x, y) => [Math.min(img.width - 1, Math.floor((x * img.width) / w)), Math.min(img.height - 1, Math.floor((y * img.height) / h))]);
-}
 
 const mirror = (img: Rgba) => remap(img, img.width, img.height, (x, y) => [img.width - 1 - x, y]);
 const flipV = (img: Rgba) => remap(img, img.width, img.height, (x, y) => [x, img.height - 1 - y]);
@@ -636,9 +632,6 @@ export function emptyFolder(): string {
   mkdirSync(root);
   return root;
 }
-
-/** Junk a Mac or a careless export leaves in an archive: must be skipped without noise (the .txt is named as not an image). */
-export const ZIP_JUNK = ['__MACOSX/', '.DS_Store'];
 
 /**
  * The files inside a zip under nested folders ("export/2024/<path>"), with
