@@ -82,3 +82,17 @@ test('flow view: the hover box clears on leaving and never outlives a grid chang
   await page.getByTestId('pair-help').locator('summary').click();
   await expect(page.getByTestId('pair-help')).toContainText('marginal error');
 });
+
+test('unknown person: a stranger’s closest face is not presented as a match; a known face is', async ({ page }) => {
+  test.setTimeout(300_000);
+  await galleryAndQuery(page);
+  await expect(page.getByTestId('unknown-person')).toHaveCount(0);
+  // Aaron_Tippin is in lfw-mini but not in this gallery.
+  const bytes = mirroredJpeg(join(requireLfwMini(), 'Aaron_Tippin', 'Aaron_Tippin_0001.jpg'));
+  await page.getByTestId('query-input').setInputFiles({ name: 'stranger.jpg', mimeType: 'image/jpeg', buffer: bytes });
+  await expect(page.getByTestId('query-view')).toContainText('stranger.jpg');
+  const note = page.getByTestId('unknown-person');
+  await expect(note).toBeVisible({ timeout: 60_000 });
+  await expect(note).toContainText('not in the gallery');
+  await expect(note).toHaveAttribute('data-verdict', /unknown/);
+});

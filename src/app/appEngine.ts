@@ -50,7 +50,7 @@ export class AppEngine implements EngineApi {
       started,
       gallery,
       imports: new ImportService(gallery, extractor, this.ports),
-      queries: new QueryService(gallery, extractor),
+      queries: new QueryService(gallery, extractor, started.status.active.id),
       evaluation: new EvaluationRunner(gallery, extractor),
     };
     return started.status;

@@ -7,6 +7,7 @@
 import type { AdaptiveAlpha, OodTransform, RerankSettings } from '../core/types.ts';
 import type { Alpha } from '../engine/rerank.ts';
 import type { ExecutionBackend } from '../models/loadModels.ts';
+import type { UnknownPersonVerdict } from '../models/unknownPerson.ts';
 import type { ExtractFaultRule } from './ports.ts';
 import type { ImportEntry } from './zipEntries.ts';
 
@@ -180,6 +181,12 @@ export interface SearchView {
   /** The alpha this query got, and why when an adaptive rule chose it. */
   readonly alpha: number | 'sum';
   readonly alphaReason: string;
+  /**
+   * Whether the top-1 should be presented as the answer, judged on the stage-1
+   * top-1 cosine against thresholds chosen on lfw-dev (src/models/unknownPerson.ts);
+   * null when the recognizer has none.
+   */
+  readonly unknownPerson: UnknownPersonVerdict | null;
 }
 
 export interface PairView {

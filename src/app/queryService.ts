@@ -12,6 +12,7 @@ import type { GalleryService } from './galleryService.ts';
 import { guessQueryIdentity } from './identity.ts';
 import type { ExtractorPort } from './ports.ts';
 import { storedToFeatures } from './storedFace.ts';
+import { unknownPersonVerdict } from '../models/unknownPerson.ts';
 
 export class QueryService {
   private query: { features: FaceFeatures; view: QueryView } | undefined;
@@ -20,6 +21,8 @@ export class QueryService {
   constructor(
     private readonly gallery: GalleryService,
     private readonly extractor: ExtractorPort,
+    /** The active recognizer or pipeline: its unknown-person thresholds judge the top-1. */
+    private readonly recognizerId: string,
   ) {}
 
   /** Extracts the query face (the largest, or `faceIndex`) with an optional out-of-distribution transform. */
@@ -84,6 +87,7 @@ export class QueryService {
       k,
       alpha: r.alpha,
       alphaReason: r.alphaReason,
+      unknownPerson: stage1.length > 0 ? unknownPersonVerdict(this.recognizerId, stage1[0].score) : null,
     };
   }
 

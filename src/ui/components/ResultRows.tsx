@@ -1,4 +1,5 @@
 import type { RankedView } from '../../app/engineApi.ts';
+import type { UnknownPersonVerdict } from '../../models/unknownPerson.ts';
 import { selectResult, setQueryFromGallery } from '../controller.ts';
 import { matchingPreset } from '../../models/presets.ts';
 import { useAppStore } from '../store.ts';
@@ -50,6 +51,7 @@ export function ResultRows() {
           {stale}
         </p>
       )}
+      <UnknownPersonNote verdict={results.unknownPerson} closest={results.stage2[0]?.label ?? results.stage1[0]?.label} />
       <p className="policy" data-testid="ranking-policy">
         ranked by <b>{policyName}</b>
         {' · '}stage 2 alpha <b data-testid="query-alpha">{results.alpha === 'sum' ? 'sum' : results.alpha.toFixed(2)}</b>
@@ -93,5 +95,23 @@ function ScoreHelp() {
         </li>
       </ul>
     </details>
+  );
+}
+
+/** Said before the rankings, so a stranger's closest gallery face is not read as a match. */
+function UnknownPersonNote({ verdict, closest }: { verdict: UnknownPersonVerdict | null; closest: string | undefined }) {
+  if (verdict === null || verdict === 'match' || closest === undefined) return null;
+  return (
+    <p className={`unknown-person ${verdict}`} data-testid="unknown-person" data-verdict={verdict}>
+      {verdict === 'likely-unknown' ? (
+        <>
+          <b>Probably someone not in the gallery.</b> The closest face is {closest}, but the match is weak.
+        </>
+      ) : (
+        <>
+          <b>Possibly someone not in the gallery.</b> The closest face is {closest}; masked, cropped or sunglasses photos of a known person also score this low.
+        </>
+      )}
+    </p>
   );
 }

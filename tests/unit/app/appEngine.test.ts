@@ -113,4 +113,26 @@ describe('AppEngine', () => {
     expect(await engine.takeInterruptedImport()).toEqual({ done: 9, total: 38 });
     expect(await engine.takeInterruptedImport()).toBeNull();
   });
+
+  it('a search says whether its top-1 is presented as a match, from the recognizer’s unknown-person thresholds', async () => {
+    const ports = new MemoryEnginePorts();
+    const engine = new AppEngine(ports, { accelerator: null });
+    // The default pipeline's id, so its thresholds (src/models/unknownPerson.ts) apply to the synthetic faces' cosines.
+    await engine.init({ ortBackend: 'wasm', recognizerId: 'mfn-faceres' });
+    await engine.importFiles([entry('g/Ann/1.jpg', faceFile('Ann', 0)), entry('g/Bob/1.jpg', faceFile('Bob', 0))], () => {});
+    await engine.setQuery('q.jpg', faceFile('Ann', 1), 'none');
+    const known = await engine.runSearch(settings);
+    expect(known.stage1[0].score).toBeGreaterThan(0.9);
+    expect(known.unknownPerson).toBe('match');
+    // Cid's axis is far from Ann's and Bob's: a stranger with a low top-1 cosine.
+    await engine.setQuery('q2.jpg', faceFile('Cid', 0), 'none');
+    const stranger = await engine.runSearch(settings);
+    expect(stranger.stage1[0].score).toBeLessThan(0.4);
+    expect(stranger.unknownPerson).toBe('likely-unknown');
+    // A recognizer without thresholds says nothing either way.
+    await engine.init({ ortBackend: 'wasm', recognizerId: 'no-thresholds' });
+    await engine.importFiles([entry('g/Ann/1.jpg', faceFile('Ann', 0))], () => {});
+    await engine.setQuery('q.jpg', faceFile('Cid', 0), 'none');
+    expect((await engine.runSearch(settings)).unknownPerson).toBeNull();
+  });
 });
