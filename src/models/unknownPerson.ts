@@ -54,12 +54,3 @@ export function unknownPersonVerdict(recognizerId: string, stage1Top1: number): 
   if (!(stage1Top1 >= t.damaged)) return 'likely-unknown';
   return stage1Top1 >= t.clean ? 'match' : 'possibly-unknown';
 }
-
-/**
- * Whether the top-1 may be shown as "this is X": at or above the clean
- * threshold (the issue's rule), or for a recognizer without one.
- */
-export function presentAsMatch(recognizerId: string, stage1Top1: number): boolean {
-  const v = unknownPersonVerdict(recognizerId, stage1Top1);
-  return v === null || v === 'match';
-}

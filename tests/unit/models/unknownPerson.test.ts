@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PRESETS } from '../../../src/models/presets.ts';
-import { presentAsMatch, UNKNOWN_PERSON_THRESHOLDS, unknownPersonThresholds, unknownPersonVerdict } from '../../../src/models/unknownPerson.ts';
+import { UNKNOWN_PERSON_THRESHOLDS, unknownPersonThresholds, unknownPersonVerdict } from '../../../src/models/unknownPerson.ts';
 
 describe('unknown-person thresholds', () => {
   it('the default pipeline: match at or above 0.583, possibly unknown down to 0.479, likely unknown below', () => {
@@ -10,9 +10,9 @@ describe('unknown-person thresholds', () => {
     expect(unknownPersonVerdict('mfn-faceres', 0.479)).toBe('possibly-unknown');
     expect(unknownPersonVerdict('mfn-faceres', 0.4789)).toBe('likely-unknown');
     expect(unknownPersonVerdict('mfn-faceres', -0.2)).toBe('likely-unknown');
-    expect(presentAsMatch('mfn-faceres', 0.583)).toBe(true);
-    expect(presentAsMatch('mfn-faceres', 0.55)).toBe(false);
-    expect(presentAsMatch('mfn-faceres', 0.3)).toBe(false);
+    expect(unknownPersonVerdict('mfn-faceres', 0.583)).toBe('match');
+    expect(unknownPersonVerdict('mfn-faceres', 0.55)).not.toBe('match');
+    expect(unknownPersonVerdict('mfn-faceres', 0.3)).toBe('likely-unknown');
   });
 
   it('the paper preset’s recognizer has its own, lower thresholds', () => {
@@ -20,14 +20,14 @@ describe('unknown-person thresholds', () => {
     expect(unknownPersonVerdict('mobilefacenet-arcface', 0.5)).toBe('possibly-unknown');
     expect(unknownPersonVerdict('mobilefacenet-arcface', 0.42)).toBe('likely-unknown');
     // The same score reads differently per recognizer: cosines of different models are not on one scale.
-    expect(presentAsMatch('mobilefacenet-arcface', 0.55)).toBe(true);
-    expect(presentAsMatch('mfn-faceres', 0.55)).toBe(false);
+    expect(unknownPersonVerdict('mobilefacenet-arcface', 0.55)).toBe('match');
+    expect(unknownPersonVerdict('mfn-faceres', 0.55)).not.toBe('match');
   });
 
   it('a recognizer nobody measured gets no verdict and is never called unknown', () => {
     expect(unknownPersonThresholds('dlib-resnet')).toBeUndefined();
     expect(unknownPersonVerdict('dlib-resnet', 0.1)).toBeNull();
-    expect(presentAsMatch('dlib-resnet', 0.1)).toBe(true);
+    expect(unknownPersonVerdict('dlib-resnet', 0.1)).toBeNull();
     // Inherited object keys are not recognizer ids.
     expect(unknownPersonVerdict('toString', 0.1)).toBeNull();
     expect(unknownPersonVerdict('__proto__', 0.1)).toBeNull();
@@ -35,7 +35,7 @@ describe('unknown-person thresholds', () => {
 
   it('a score that is not a number is not a match', () => {
     expect(unknownPersonVerdict('mfn-faceres', Number.NaN)).toBe('likely-unknown');
-    expect(presentAsMatch('mfn-faceres', Number.NaN)).toBe(false);
+    expect(unknownPersonVerdict('mfn-faceres', Number.NaN)).not.toBe('match');
   });
 
   it('both presets have thresholds, and each band is non-empty', () => {
