@@ -20,8 +20,7 @@ while (process.env.E2E_PREVIEW_PORT === undefined || process.env.E2E_PREVIEW_POR
 const devUrl = `http://localhost:${process.env.E2E_DEV_PORT}`;
 const previewUrl = `http://localhost:${process.env.E2E_PREVIEW_PORT}`;
 
-const executablePath =
-  process.env.CHROMIUM_PATH ?? ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p)) ?? '/usr/bin/chromium';
+const executablePath = process.env.CHROMIUM_PATH ?? ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p)) ?? '/usr/bin/chromium';
 
 // Debian's chromium, never a downloaded browser. WebGPU without a GPU is SwiftShader behind one flag.
 const webgpu = ['--enable-unsafe-webgpu'];

@@ -28,10 +28,12 @@ function newestMtime(dir: string): number {
 
 export function ensureBuilt(): void {
   const dist = join(repoRoot, 'dist/index.html');
-  const sources = Math.max(...['src', 'workers', 'public', 'index.html'].map((p) => {
-    const full = join(repoRoot, p);
-    return statSync(full).isDirectory() ? newestMtime(full) : statSync(full).mtimeMs;
-  }));
+  const sources = Math.max(
+    ...['src', 'workers', 'public', 'index.html'].map((p) => {
+      const full = join(repoRoot, p);
+      return statSync(full).isDirectory() ? newestMtime(full) : statSync(full).mtimeMs;
+    }),
+  );
   if (existsSync(dist) && statSync(dist).mtimeMs >= sources) return;
   console.error('building the app (vite build)…');
   const r = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: repoRoot, stdio: 'inherit' });

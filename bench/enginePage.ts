@@ -86,7 +86,17 @@ export async function benchStage2(opts: { grid: number; k: number; mode: Sinkhor
     used = r.backendUsed;
     reason = r.fallbackReason;
   }
-  return { ...summarise(ms), grid: opts.grid, c: C, k: opts.k, mode: opts.mode, backendAsked: opts.backend, backendUsed: used, ...(reason ? { fallbackReason: reason } : {}), galleryFaces: opts.galleryFaces };
+  return {
+    ...summarise(ms),
+    grid: opts.grid,
+    c: C,
+    k: opts.k,
+    mode: opts.mode,
+    backendAsked: opts.backend,
+    backendUsed: used,
+    ...(reason ? { fallbackReason: reason } : {}),
+    galleryFaces: opts.galleryFaces,
+  };
 }
 
 /** Median stage-1 ms per query: exact cosine top-100 over n x dim unit embeddings. */

@@ -55,7 +55,13 @@ export interface EvalArgs {
   readonly extraSettings?: readonly RerankSettings[];
 }
 
-export type EvalJson = EvalReport & { preset?: PresetId; index_images_per_s: number | null; failed_images: { file: string; code: string; message: string }[]; gallery_dir: string; cached_images: number };
+export type EvalJson = EvalReport & {
+  preset?: PresetId;
+  index_images_per_s: number | null;
+  failed_images: { file: string; code: string; message: string }[];
+  gallery_dir: string;
+  cached_images: number;
+};
 
 export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   // With no --gallery: the development set the defaults were chosen on.
@@ -88,8 +94,24 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   };
   const limit = argValue(argv, 'limit');
   const also = argValue(argv, 'also');
-  const extraSettings = also ? also.split(';').filter((v) => v.trim() !== '').map((v) => applyOverrides(settings, v)) : undefined;
-  return { gallery: resolve(gallery), ood, preset: preset.id, model: argValue(argv, 'model') ?? preset.recognizerId, settings, limit: limit ? Number(limit) : undefined, seed: num('seed', 1), rankings: argv.includes('--rankings'), webgpu: argv.includes('--webgpu'), extraSettings };
+  const extraSettings = also
+    ? also
+        .split(';')
+        .filter((v) => v.trim() !== '')
+        .map((v) => applyOverrides(settings, v))
+    : undefined;
+  return {
+    gallery: resolve(gallery),
+    ood,
+    preset: preset.id,
+    model: argValue(argv, 'model') ?? preset.recognizerId,
+    settings,
+    limit: limit ? Number(limit) : undefined,
+    seed: num('seed', 1),
+    rankings: argv.includes('--rankings'),
+    webgpu: argv.includes('--webgpu'),
+    extraSettings,
+  };
 }
 
 /** `weights=sc,grid=4` applied to a copy of `base`; unknown keys or bad values throw, naming them. */
@@ -140,7 +162,9 @@ export async function runEval(args: EvalArgs): Promise<EvalJson> {
     const loadStarted = Date.now();
     const LOAD_LIMIT_MS = 15 * 60_000;
     for (;;) {
-      const s = await page.evaluate(() => (window.__deepfaceEmd ? { phase: window.__deepfaceEmd.state().models.phase, error: window.__deepfaceEmd.state().models.error, gallery: window.__deepfaceEmd.state().gallery !== null } : null));
+      const s = await page.evaluate(() =>
+        window.__deepfaceEmd ? { phase: window.__deepfaceEmd.state().models.phase, error: window.__deepfaceEmd.state().models.error, gallery: window.__deepfaceEmd.state().gallery !== null } : null,
+      );
       if (s?.phase === 'failed') throw new Error(`the app could not load its models: ${s.error?.message ?? 'no message'} (${s.error?.hint ?? 'no hint'})`);
       if (s?.phase === 'ready' && s.gallery) break;
       const waited = Date.now() - loadStarted;
@@ -160,17 +184,24 @@ export async function runEval(args: EvalArgs): Promise<EvalJson> {
       if (last) log(`\r  ${last.done}/${last.total} images, ${last.imagesPerSecond.toFixed(1)}/s   `);
       if (last?.finished) break;
       if (!last && Date.now() - started > 60_000) {
-        const banner = await page.getByTestId('error-banner').innerText().catch(() => 'no message');
+        const banner = await page
+          .getByTestId('error-banner')
+          .innerText()
+          .catch(() => 'no message');
         throw new Error(`the app did not start importing ${args.gallery} (${banner}); is it a folder of images (Identity/Identity_0001.jpg)? Symbolic links to folders are not followed.`);
       }
       await page.waitForTimeout(1000);
     }
     log('\n');
     const extracted = last.added;
-    const report = await page.evaluate(
-      (opts) => window.__deepfaceEmd.evaluate(opts, (d: number, t: number) => window.__evalProgress(d, t)),
-      { ood: args.ood, settings: args.settings, limit: args.limit, seed: args.seed, withRankings: args.rankings, extraSettings: args.extraSettings } satisfies EvalOptions,
-    );
+    const report = await page.evaluate((opts) => window.__deepfaceEmd.evaluate(opts, (d: number, t: number) => window.__evalProgress(d, t)), {
+      ood: args.ood,
+      settings: args.settings,
+      limit: args.limit,
+      seed: args.seed,
+      withRankings: args.rankings,
+      extraSettings: args.extraSettings,
+    } satisfies EvalOptions);
     log('\n');
     const run = {
       gallery_dir: args.gallery,
@@ -196,7 +227,8 @@ export function markdownRow(r: EvalJson): string {
   return `| ${r.model} | ${r.ood} | ${r.grid}x${r.grid} | ${r.weights} | ${alphaText(r)} | ${r.k} | ${r.n_queries} | ${f(r.stage1.p1)} / ${f(r.stage1.rp)} / ${f(r.stage1.mapr)} | ${f(r.stage2.p1)} / ${f(r.stage2.rp)} / ${f(r.stage2.mapr)} | ${f(r.max_precision_at_k)} | ${r.ms_per_query.stage1.toFixed(1)} / ${r.ms_per_query.stage2.toFixed(1)} |`;
 }
 
-export const MARKDOWN_HEAD = '| model | queries | grid | weights | alpha | k | n | stage 1 P@1 / RP / MAP@R | stage 2 P@1 / RP / MAP@R | max P@k | ms/query (1 / 2) |\n|---|---|---|---|---|---|---|---|---|---|---|';
+export const MARKDOWN_HEAD =
+  '| model | queries | grid | weights | alpha | k | n | stage 1 P@1 / RP / MAP@R | stage 2 P@1 / RP / MAP@R | max P@k | ms/query (1 / 2) |\n|---|---|---|---|---|---|---|---|---|---|---|';
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
@@ -208,7 +240,9 @@ async function main(): Promise<void> {
   for (const r of [report, ...(report.variants ?? [])]) {
     console.log(`\nalpha sweep (${r.weights} ${r.grid}x${r.grid} k ${r.k}, stage 2 P@1): ${r.alpha_sweep.map((a) => `${a.alpha}: ${a.stage2.p1.toFixed(2)}`).join(', ')}`);
   }
-  console.log(`indexing: ${report.index_images_per_s === null ? `all ${report.cached_images} images cached` : `${report.index_images_per_s.toFixed(1)} images/s`}; ${report.failed_images.length} images not indexed`);
+  console.log(
+    `indexing: ${report.index_images_per_s === null ? `all ${report.cached_images} images cached` : `${report.index_images_per_s.toFixed(1)} images/s`}; ${report.failed_images.length} images not indexed`,
+  );
   const json = argValue(argv, 'json');
   if (json) {
     writeFileSync(json, JSON.stringify(report, null, 2) + '\n');

@@ -66,7 +66,12 @@ function codeHash(): string {
   const parts: string[] = [];
   for (const rel of CODE_PATHS) {
     const p = join(REPO_ROOT, rel);
-    const files = rel.endsWith('.ts') ? [p] : readdirSync(p).filter((f) => f.endsWith('.ts')).sort().map((f) => join(p, f));
+    const files = rel.endsWith('.ts')
+      ? [p]
+      : readdirSync(p)
+          .filter((f) => f.endsWith('.ts'))
+          .sort()
+          .map((f) => join(p, f));
     for (const f of files) parts.push(f, readFileSync(f, 'utf8'));
   }
   return sha256(parts.join('\0'));
@@ -216,9 +221,18 @@ export async function runFaceBench(opts: FaceBenchOptions = {}): Promise<FaceBen
     },
     alignment: {
       eyeErrorMeanPx: mean(ok.map((r) => r.eyeError)),
-      eyeErrorMedianPx: quantile(ok.map((r) => r.eyeError), 0.5),
-      fitResidualMedianPx: quantile(ok.map((r) => r.fitResidual), 0.5),
-      fitResidualP99Px: quantile(ok.map((r) => r.fitResidual), 0.99),
+      eyeErrorMedianPx: quantile(
+        ok.map((r) => r.eyeError),
+        0.5,
+      ),
+      fitResidualMedianPx: quantile(
+        ok.map((r) => r.fitResidual),
+        0.5,
+      ),
+      fitResidualP99Px: quantile(
+        ok.map((r) => r.fitResidual),
+        0.99,
+      ),
     },
     msPerImage: { ...ms, total },
     throughput: { perWorkerImagesPerSec: 1000 / total, measuredImagesPerSec },

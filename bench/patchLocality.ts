@@ -12,11 +12,12 @@ import { listIdentityImages } from '../tests/unit/face/helpers/data.ts';
 import { decodeImageNode } from '../tests/unit/face/helpers/decodeNode.ts';
 import { createPipeline } from '../tests/unit/face/helpers/models.ts';
 
-
 const model = process.argv[2] ?? 'mobilefacenet-arcface';
 const n = Number(process.argv[3] ?? 60);
 const { pipeline } = await createPipeline(model);
-const images = listIdentityImages('lfw-dev').filter((_, i) => i % 50 === 0).slice(0, n);
+const images = listIdentityImages('lfw-dev')
+  .filter((_, i) => i % 50 === 0)
+  .slice(0, n);
 
 for (const ood of ['sunglasses', 'mask'] as const) {
   let rows: number[] = [];

@@ -60,7 +60,9 @@ async function main(): Promise<void> {
     out.indexing = indexing;
     out.index_images_per_s[`app/${indexing.workers}-workers/${indexing.backend}`] = round(indexing.index_images_per_s);
     out.step_ms[`app/${indexing.backend}`] = Object.fromEntries(Object.entries(indexing.step_ms).map(([k, v]) => [k, round(v)]));
-    console.log(`\nIndexing through the app (${indexing.images} images, ${indexing.workers} workers, ${indexing.backend}): ${indexing.index_images_per_s.toFixed(1)} images/s; per-step ms ${fmtSteps(indexing.step_ms)}; ${indexing.failed} not indexed; longest main-thread task while indexing ${indexing.longest_main_thread_task_ms.toFixed(0)} ms (${indexing.long_tasks_over_200ms} over 200 ms)`);
+    console.log(
+      `\nIndexing through the app (${indexing.images} images, ${indexing.workers} workers, ${indexing.backend}): ${indexing.index_images_per_s.toFixed(1)} images/s; per-step ms ${fmtSteps(indexing.step_ms)}; ${indexing.failed} not indexed; longest main-thread task while indexing ${indexing.longest_main_thread_task_ms.toFixed(0)} ms (${indexing.long_tasks_over_200ms} over 200 ms)`,
+    );
   }
   if (only.has('face')) {
     const limit = quick ? 100 : 300;
@@ -71,7 +73,9 @@ async function main(): Promise<void> {
     out.step_ms['node/one-worker'] = Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, round(v)]));
     for (const [step, ms] of Object.entries(steps)) out.index_images_per_s[`node/one-worker/${step}`] = round(1000 / ms);
     if (face.throughput.measuredImagesPerSec !== null) out.index_images_per_s[`node/${face.workers}-workers/all-steps`] = round(face.throughput.measuredImagesPerSec);
-    console.log(`\nFace pipeline in Node (${face.images} images): per-step ms ${fmtSteps(steps)}; ${face.throughput.perWorkerImagesPerSec.toFixed(1)} images/s per worker, ${face.throughput.measuredImagesPerSec?.toFixed(1) ?? '-'} images/s with ${face.workers} workers`);
+    console.log(
+      `\nFace pipeline in Node (${face.images} images): per-step ms ${fmtSteps(steps)}; ${face.throughput.perWorkerImagesPerSec.toFixed(1)} images/s per worker, ${face.throughput.measuredImagesPerSec?.toFixed(1) ?? '-'} images/s with ${face.workers} workers`,
+    );
   }
   if (only.has('scale')) {
     log('== scale: 20,000-face gallery in the app ==');

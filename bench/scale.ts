@@ -60,7 +60,14 @@ export interface ScaleBenchResult {
   readonly facesRequested: number;
   /** Faces in the gallery every number below was measured on. */
   readonly faces: number;
-  readonly shape: { readonly embedding: number; readonly patches: string; readonly landmarks: number; readonly thumbnail: string; readonly thumbnailPngBytesMean: number; readonly thumbnailSource: string };
+  readonly shape: {
+    readonly embedding: number;
+    readonly patches: string;
+    readonly landmarks: number;
+    readonly thumbnail: string;
+    readonly thumbnailPngBytesMean: number;
+    readonly thumbnailSource: string;
+  };
   readonly memory: {
     readonly engine: EngineBytes;
     /** After loading (7x7 only) and after the 4x4 rows (the engine then also caches the candidates it pooled to 4x4). */
@@ -115,7 +122,6 @@ const DB_NAME = 'deepface-emd-scale-bench';
 const BENCH = '/bench/scalePage.ts';
 
 type PageModule = typeof import('./scalePage.ts');
-
 
 async function startDevServer(): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
@@ -386,7 +392,10 @@ function toResult(a: Attempt, requested: number, failures: ScaleAttemptFailure[]
       baseline: a.baseline,
       afterLoad: a.afterLoad,
       after4x4: a.after4x4,
-      method: a.afterLoad.uaSpecificBytes !== null ? 'performance.measureUserAgentSpecificMemory() (cross-origin isolated page), plus renderer VmRSS / VmHWM from /proc' : `renderer VmRSS and performance.memory (measureUserAgentSpecificMemory failed: ${a.afterLoad.uaSpecificError})`,
+      method:
+        a.afterLoad.uaSpecificBytes !== null
+          ? 'performance.measureUserAgentSpecificMemory() (cross-origin isolated page), plus renderer VmRSS / VmHWM from /proc'
+          : `renderer VmRSS and performance.memory (measureUserAgentSpecificMemory failed: ${a.afterLoad.uaSpecificError})`,
     },
     storage: {
       before: a.before,
@@ -436,9 +445,15 @@ export function scaleBenchTable(r: ScaleBenchResult): string {
     '',
     '| memory | bytes |',
     '|---|---|',
-    `| engine features, computed (7x7 only) | ${mb(e.computedTotal)} (${(e.computedTotal / Math.max(1, e.faces) / 1000).toFixed(1)} kB/face: ${Object.entries(e.computed).map(([k, v]) => `${k} ${mb(v)}`).join(', ')}) |`,
+    `| engine features, computed (7x7 only) | ${mb(e.computedTotal)} (${(e.computedTotal / Math.max(1, e.faces) / 1000).toFixed(1)} kB/face: ${Object.entries(e.computed)
+      .map(([k, v]) => `${k} ${mb(v)}`)
+      .join(', ')}) |`,
     `| engine buffers allocated (7x7 only) | ${mb(e.allocatedTotal)} |`,
-    `| engine features, computed, after 4x4 queries | ${mb(e4.computedTotal)} (faces pooled to a coarser grid so far: ${Object.entries(e4.gridCacheFaces).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}) |`,
+    `| engine features, computed, after 4x4 queries | ${mb(e4.computedTotal)} (faces pooled to a coarser grid so far: ${
+      Object.entries(e4.gridCacheFaces)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ') || 'none'
+    }) |`,
     `| engine buffers allocated, after 4x4 queries | ${mb(e4.allocatedTotal)} |`,
     '',
     '| page memory | measureUserAgentSpecificMemory | usedJSHeapSize | renderer RSS | renderer peak RSS (VmHWM) |',

@@ -236,10 +236,7 @@ export async function measureMemory(timeoutMs = 60_000): Promise<MemorySample> {
   } else {
     const t = performance.now();
     try {
-      const r = await Promise.race([
-        perf.measureUserAgentSpecificMemory(),
-        new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs)),
-      ]);
+      const r = await Promise.race([perf.measureUserAgentSpecificMemory(), new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs))]);
       uaSpecificBytes = r.bytes;
       uaSpecificMs = performance.now() - t;
     } catch (e) {
@@ -318,7 +315,6 @@ export async function writeGallery(opts: { dbName: string; modelKey: string; fac
 
 let engine: SearchEngine | null = null;
 const labels = new Map<string, { label: string; fileName: string }>();
-
 
 /** src/app/galleryService.ts load(): stream the model's records into one batch, then one SearchEngine.add. */
 export async function loadGallery(opts: { dbName: string; modelKey: string }): Promise<LoadResult> {

@@ -75,7 +75,9 @@ async function measure(page: Page, change: Change): Promise<number | null> {
 }
 
 function firstImage(dir: string): string {
-  const id = readdirSync(dir).sort().find((d) => readdirSync(join(dir, d)).length >= 2);
+  const id = readdirSync(dir)
+    .sort()
+    .find((d) => readdirSync(join(dir, d)).length >= 2);
   if (!id) throw new Error(`no identity with two images in ${dir}`);
   return join(dir, id, readdirSync(join(dir, id)).sort()[0]);
 }
@@ -90,15 +92,22 @@ export async function runUiLatency(opts: { gallery: string; query?: string; repe
   try {
     const page = ctx.pages()[0] ?? (await ctx.newPage());
     await page.goto(`${served.url}/?backend=wasm`);
-    await page.waitForFunction(() => {
-      const s = (window as unknown as { __deepfaceEmd?: { state(): { models: { phase: string }; gallery: { count: number } | null } } }).__deepfaceEmd?.state();
-      return s?.models.phase === 'ready' && (s.gallery?.count ?? 0) > 0;
-    }, null, { timeout: 180_000 });
+    await page.waitForFunction(
+      () => {
+        const s = (window as unknown as { __deepfaceEmd?: { state(): { models: { phase: string }; gallery: { count: number } | null } } }).__deepfaceEmd?.state();
+        return s?.models.phase === 'ready' && (s.gallery?.count ?? 0) > 0;
+      },
+      null,
+      { timeout: 180_000 },
+    );
     const gallery = await page.evaluate(() => (window as unknown as { __deepfaceEmd: { state(): { gallery: { count: number } } } }).__deepfaceEmd.state().gallery.count);
     opts.log(`gallery of ${gallery} faces loaded`);
     await page.getByTestId('query-input').setInputFiles(opts.query ?? firstImage(opts.gallery));
     await page.getByTestId('stage2-result').first().waitFor({ timeout: 60_000 });
-    await page.getByTestId('emd-backend').selectOption('cpu').catch(() => undefined);
+    await page
+      .getByTestId('emd-backend')
+      .selectOption('cpu')
+      .catch(() => undefined);
     const rows: UiLatencyRow[] = [];
     for (const change of CHANGES) {
       const samples: number[] = [];

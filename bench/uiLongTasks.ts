@@ -35,11 +35,11 @@ export interface UiLongTasksResult {
   /** Null when skipped (`--skip-import`). */
   readonly import_5000_files:
     | (LongTaskCase & {
-    readonly files: number;
-    readonly problems: number;
-    /** Problem rows in the DOM once the import is done, and all elements under the import status. */
-    readonly problem_rows_in_dom: number;
-    readonly import_status_nodes: number;
+        readonly files: number;
+        readonly problems: number;
+        /** Problem rows in the DOM once the import is done, and all elements under the import status. */
+        readonly problem_rows_in_dom: number;
+        readonly import_status_nodes: number;
       })
     | null;
   readonly huge_png_query: LongTaskCase & { readonly side: number; readonly png_bytes: number; readonly refused_with: string };
@@ -86,7 +86,8 @@ async function waitFor(page: Page, what: string, timeoutMs: number, done: (s: Pa
   for (;;) {
     const s = await state(page);
     if (done(s)) return s;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs / 1000} s (models ${s.models.phase}, import ${s.importing ? `${s.importing.done}/${s.importing.total}` : 'none'})`);
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not reached within ${timeoutMs / 1000} s (models ${s.models.phase}, import ${s.importing ? `${s.importing.done}/${s.importing.total}` : 'none'})`);
     await page.waitForTimeout(250);
   }
 }

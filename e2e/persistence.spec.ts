@@ -84,7 +84,12 @@ test('a reload mid-import says how far it got; dropping the same files again fin
   expect(done).toBeGreaterThanOrEqual(3);
   expect(done).toBeLessThan(24);
   // Nothing finished was lost, and the second drop skips it.
-  const kept = Number(await page.getByTestId('gallery-count').innerText().then((t) => /\d+/.exec(t)?.[0]));
+  const kept = Number(
+    await page
+      .getByTestId('gallery-count')
+      .innerText()
+      .then((t) => /\d+/.exec(t)?.[0]),
+  );
   expect(kept).toBeGreaterThanOrEqual(done - 3); // refused images count as done but add nothing
   await dropFiles(page, 'gallery-drop', [zip]);
   await expect(page.getByTestId('import-done')).toBeVisible({ timeout: 180_000 });

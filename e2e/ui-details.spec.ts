@@ -76,7 +76,10 @@ test('flow view: the hover box clears on leaving and never outlives a grid chang
   }
   await expect(page.getByTestId('weight-legend')).toContainText('low weight');
   await expect(page.getByTestId('weight-legend')).toContainText('high weight');
-  const gradient = await page.getByTestId('weight-legend').locator('.colour-bar').evaluate((el) => getComputedStyle(el).backgroundImage);
+  const gradient = await page
+    .getByTestId('weight-legend')
+    .locator('.colour-bar')
+    .evaluate((el) => getComputedStyle(el).backgroundImage);
   expect(gradient).toContain('linear-gradient');
   await expect(page.getByTestId('score-help')).toContainText('s_emd');
   await page.getByTestId('pair-help').locator('summary').click();

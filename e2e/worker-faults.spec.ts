@@ -38,7 +38,9 @@ function restarts(page: Page) {
 }
 
 async function identityCounts(page: Page): Promise<Record<string, number>> {
-  const rows = await page.getByTestId('identity').evaluateAll((els) => els.map((e) => [e.querySelector('.label')?.textContent ?? '', Number(/\d+/.exec(e.querySelector('small')?.textContent ?? '')?.[0])] as const));
+  const rows = await page
+    .getByTestId('identity')
+    .evaluateAll((els) => els.map((e) => [e.querySelector('.label')?.textContent ?? '', Number(/\d+/.exec(e.querySelector('small')?.textContent ?? '')?.[0])] as const));
   return Object.fromEntries(rows);
 }
 
@@ -59,10 +61,14 @@ test('a worker that crashes and one that hangs mid-import are replaced; every im
   expect(await restarts(page)).toBe(0);
 
   // Files in the middle of the import, so other jobs run before, beside and after the faults.
-  await inject(page, [
-    { kind: 'crash', times: 1, file: 'Abdullah_0003.jpg' },
-    { kind: 'hang', times: 1, file: 'Abel_Pacheco_0002.jpg' },
-  ], HANG_LIMIT_MS);
+  await inject(
+    page,
+    [
+      { kind: 'crash', times: 1, file: 'Abdullah_0003.jpg' },
+      { kind: 'hang', times: 1, file: 'Abel_Pacheco_0002.jpg' },
+    ],
+    HANG_LIMIT_MS,
+  );
   const dir = writeTree('faults', FILES);
   const t0 = Date.now();
   await page.getByTestId('gallery-folder-input').setInputFiles(dir);

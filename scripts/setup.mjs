@@ -10,8 +10,10 @@ const run = (cmd) => execSync(cmd, { stdio: 'inherit' });
 function depsStale() {
   if (!existsSync('node_modules/.package-lock.json')) return true;
   // npm rewrites node_modules/.package-lock.json on every install; an older one means the lock moved on.
-  return statSync('package-lock.json').mtimeMs > statSync('node_modules/.package-lock.json').mtimeMs + 1000 &&
-    readFileSync('package-lock.json', 'utf8') !== readFileSync('node_modules/.package-lock.json', 'utf8');
+  return (
+    statSync('package-lock.json').mtimeMs > statSync('node_modules/.package-lock.json').mtimeMs + 1000 &&
+    readFileSync('package-lock.json', 'utf8') !== readFileSync('node_modules/.package-lock.json', 'utf8')
+  );
 }
 
 if (depsStale()) {

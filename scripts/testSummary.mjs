@@ -37,10 +37,20 @@ export function summariseTests(checks, runners) {
 
 /** Vitest's JSON report, as counts. */
 export function vitestCounts(json) {
-  return { passed: json.numPassedTests ?? 0, failed: json.numFailedTests ?? 0, skipped: (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0), errors: json.numFailedTestSuites && !json.numFailedTests ? json.numFailedTestSuites : 0 };
+  return {
+    passed: json.numPassedTests ?? 0,
+    failed: json.numFailedTests ?? 0,
+    skipped: (json.numPendingTests ?? 0) + (json.numTodoTests ?? 0),
+    errors: json.numFailedTestSuites && !json.numFailedTests ? json.numFailedTestSuites : 0,
+  };
 }
 
 /** Playwright's JSON report, as counts (errors: failures outside tests, e.g. a web server that did not start). */
 export function playwrightCounts(json) {
-  return { passed: json.stats?.expected ?? 0, failed: (json.stats?.unexpected ?? 0) + (json.stats?.flaky ?? 0), skipped: json.stats?.skipped ?? 0, errors: Array.isArray(json.errors) ? json.errors.length : 0 };
+  return {
+    passed: json.stats?.expected ?? 0,
+    failed: (json.stats?.unexpected ?? 0) + (json.stats?.flaky ?? 0),
+    skipped: json.stats?.skipped ?? 0,
+    errors: Array.isArray(json.errors) ? json.errors.length : 0,
+  };
 }

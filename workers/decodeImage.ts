@@ -43,10 +43,15 @@ export async function decodeImageFile(file: Blob, fileName: string): Promise<Dec
       colorSpaceConversion: 'default',
     });
   } catch (e) {
-    throw new AppError('corrupt-image', `the ${header.format.toUpperCase()} file could not be decoded (it is damaged or uses an encoding this browser lacks)`, 'Open it in an image editor, save it as JPEG or PNG, and drop it again.', {
-      file: fileName,
-      cause: e,
-    });
+    throw new AppError(
+      'corrupt-image',
+      `the ${header.format.toUpperCase()} file could not be decoded (it is damaged or uses an encoding this browser lacks)`,
+      'Open it in an image editor, save it as JPEG or PNG, and drop it again.',
+      {
+        file: fileName,
+        cause: e,
+      },
+    );
   }
   try {
     const orientedWidth = bitmap.width;

@@ -59,6 +59,16 @@ export async function loadAllModels(choice: OrtBackendChoice, recognizerId?: str
   return {
     manifest,
     byId,
-    status: { backend: used, models, webgpu, backendNote, totalMs: performance.now() - t0, patchGrid: active.patchGrid, embeddingDim: active.embeddingDim, active: { id: active.id, title: active.title }, recognizers },
+    status: {
+      backend: used,
+      models,
+      webgpu,
+      backendNote,
+      totalMs: performance.now() - t0,
+      patchGrid: active.patchGrid,
+      embeddingDim: active.embeddingDim,
+      active: { id: active.id, title: active.title },
+      recognizers,
+    },
   };
 }

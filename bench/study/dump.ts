@@ -23,39 +23,44 @@ async function main() {
   const api = import.meta.resolve('tsx/esm/api');
   const W = Number(process.env.STUDY_WORKERS ?? 2);
   await Promise.all(
-    Array.from({ length: W }, () =>
-      new Promise<void>((resolve, reject) => {
-        const w = new Worker(`import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(new URL('./dumpWorker.ts', import.meta.url).href)});`, { eval: true, workerData: { mfnSide: 190 } });
-        const send = () => {
-          if (next >= jobs.length) {
-            void w.terminate();
-            resolve();
-            return;
-          }
-          w.postMessage(jobs.slice(next, next + 8));
-          next += 8;
-        };
-        w.on('error', reject);
-        w.on('message', (m: DumpMessage) => {
-          for (const r of 'out' in m ? m.out : []) {
-            meta[r.index] = r.ok ? { ...meta[r.index], ok: true, refused: r.refused } : { ...meta[r.index], ok: false, code: r.code };
-            if (r.ok) {
-              VARIANTS.forEach((_, vi) => {
-                const rec = new Float32Array(RECORD_FLOATS);
-                let o = 0;
-                for (const part of [r.mf[vi][0], r.mf[vi][1], r.fr[vi][0], r.fr[vi][1]]) {
-                  rec.set(part, o);
-                  o += part.length;
-                }
-                writeSync(fds[vi], new Uint8Array(rec.buffer), 0, rec.byteLength, r.index * RECORD_FLOATS * 4);
-              });
+    Array.from(
+      { length: W },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const w = new Worker(`import { register } from ${JSON.stringify(api)}; register(); await import(${JSON.stringify(new URL('./dumpWorker.ts', import.meta.url).href)});`, {
+            eval: true,
+            workerData: { mfnSide: 190 },
+          });
+          const send = () => {
+            if (next >= jobs.length) {
+              void w.terminate();
+              resolve();
+              return;
             }
-            done++;
-          }
-          if (done % 80 < 8) process.stderr.write(`\r${done}/${jobs.length} ${(done / ((Date.now() - t0) / 1000)).toFixed(2)} img/s   `);
-          send();
-        });
-      }),
+            w.postMessage(jobs.slice(next, next + 8));
+            next += 8;
+          };
+          w.on('error', reject);
+          w.on('message', (m: DumpMessage) => {
+            for (const r of 'out' in m ? m.out : []) {
+              meta[r.index] = r.ok ? { ...meta[r.index], ok: true, refused: r.refused } : { ...meta[r.index], ok: false, code: r.code };
+              if (r.ok) {
+                VARIANTS.forEach((_, vi) => {
+                  const rec = new Float32Array(RECORD_FLOATS);
+                  let o = 0;
+                  for (const part of [r.mf[vi][0], r.mf[vi][1], r.fr[vi][0], r.fr[vi][1]]) {
+                    rec.set(part, o);
+                    o += part.length;
+                  }
+                  writeSync(fds[vi], new Uint8Array(rec.buffer), 0, rec.byteLength, r.index * RECORD_FLOATS * 4);
+                });
+              }
+              done++;
+            }
+            if (done % 80 < 8) process.stderr.write(`\r${done}/${jobs.length} ${(done / ((Date.now() - t0) / 1000)).toFixed(2)} img/s   `);
+            send();
+          });
+        }),
     ),
   );
   fds.forEach((fd) => closeSync(fd));

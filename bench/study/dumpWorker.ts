@@ -15,9 +15,6 @@ import { resampleRect } from '../../src/face/pixels.ts';
 import { decodeImageNode } from '../../tests/unit/face/helpers/decodeNode.ts';
 import { createPipeline, loadSession, modelEntry } from '../../tests/unit/face/helpers/models.ts';
 
-
-
-
 const setup = await createPipeline('faceres');
 const mfnEntry = modelEntry('mobilefacenet-arcface');
 const mfn = new Recognizer(await loadSession(mfnEntry), mfnEntry);

@@ -41,14 +41,27 @@ export function loadVariantData(variant: Variant): VariantData {
     return e ? [{ p, e }] : [];
   });
   const gal = readVariant('none', s.galleryRows, false);
-  const qf = variant === 'none' ? null : readVariant(variant, withEmd.map(({ p }) => s.galleryRows[p]), false);
+  const qf =
+    variant === 'none'
+      ? null
+      : readVariant(
+          variant,
+          withEmd.map(({ p }) => s.galleryRows[p]),
+          false,
+        );
   const queries = withEmd.map(({ p, e }, i) => {
     const qm = qf ? qf.mf.emb.subarray(i * 512, (i + 1) * 512) : gal.mf.emb.subarray(p * 512, (p + 1) * 512);
     const qr = qf ? qf.fr.emb.subarray(i * 1024, (i + 1) * 1024) : gal.fr.emb.subarray(p * 1024, (p + 1) * 1024);
     const cm = cosineMatrix(qm, gal.mf.emb, 512);
     const cr = cosineMatrix(qr, gal.fr.emb, 1024);
     const R = (counts.get(s.labels[p]) ?? 1) - 1;
-    const lists = FUSION_GRID.map((w) => topK(Float32Array.from(cm, (x, j) => w * x + (1 - w) * cr[j]), Math.max(K, R), p));
+    const lists = FUSION_GRID.map((w) =>
+      topK(
+        Float32Array.from(cm, (x, j) => w * x + (1 - w) * cr[j]),
+        Math.max(K, R),
+        p,
+      ),
+    );
     return { pos: p, label: s.labels[p], R, lists, cm, cr, emdFr: new Map(e.cand.map((g, j) => [g, e.fr[j]])), emdMf: new Map(e.cand.map((g, j) => [g, e.mf[j]])) };
   });
   return { variant, labels: s.labels, queries };
@@ -80,7 +93,8 @@ export function runQuery(q: QueryData, labels: readonly string[], p: Policy): Qu
     const cos = w * q.cm[g] + (1 - w) * q.cr[g];
     const fr = q.emdFr.get(g);
     const mf = q.emdMf.get(g);
-    if (fr === undefined || mf === undefined) throw new Error(`query ${q.pos}: no cached s_emd for gallery position ${g}; the EMD cache was made from other stage-1 lists: re-run bench/study/scores.ts`);
+    if (fr === undefined || mf === undefined)
+      throw new Error(`query ${q.pos}: no cached s_emd for gallery position ${g}; the EMD cache was made from other stage-1 lists: re-run bench/study/scores.ts`);
     const e = p.beta * fr + (1 - p.beta) * mf;
     return { g, i, score: a * e + (1 - a) * cos };
   });

@@ -40,7 +40,10 @@ export function readVariant(variant: Variant, rows: readonly number[], withPatch
   rows.forEach((row, i) => {
     readSync(fd, new Uint8Array(rec.buffer), 0, rec.byteLength, row * RECORD_FLOATS * 4);
     let o = 0;
-    for (const [m, dim, c] of [[mf, DIMS.mfEmb, 512], [fr, DIMS.frEmb, 1024]] as const) {
+    for (const [m, dim, c] of [
+      [mf, DIMS.mfEmb, 512],
+      [fr, DIMS.frEmb, 1024],
+    ] as const) {
       m.emb.set(unitEmbedding(rec.subarray(o, o + dim), 'embedding'), i * dim);
       o += dim;
       if (withPatches) {

@@ -30,11 +30,21 @@ export function decide(p: Policy, t: Table, q: number): { wi: number; ai: number
   return { wi, ai };
 }
 
-export interface Score { s1p1: number; s1map: number; s2p1: number; s2map: number; n: number }
+export interface Score {
+  s1p1: number;
+  s1map: number;
+  s2p1: number;
+  s2map: number;
+  n: number;
+}
 
 /** Stage 1 is the policy's own fused ranking (with its per-query w); stage 2 adds its alpha. */
 export function score(p: Policy, t: Table, keep: (f: number) => boolean): Score {
-  let s1p1 = 0, s1map = 0, s2p1 = 0, s2map = 0, n = 0;
+  let s1p1 = 0,
+    s1map = 0,
+    s2p1 = 0,
+    s2map = 0,
+    n = 0;
   for (let q = 0; q < t.n; q++) {
     if (!keep(t.folds[q])) continue;
     const { wi, ai } = decide(p, t, q);
@@ -64,14 +74,26 @@ function quantiles(values: Float32Array, count: number): number[] {
 export function policySpace(tables: readonly Table[]): Policy[] {
   const cat = (f: (t: Table) => Float32Array) => Float32Array.from(tables.flatMap((t) => Array.from(f(t))));
   const wIdx = (w: number) => FUSION_GRID.indexOf(w as (typeof FUSION_GRID)[number]);
-  const mfCuts = [-Infinity, ...quantiles(cat((t) => t.mfTop1), 12)];
+  const mfCuts = [
+    -Infinity,
+    ...quantiles(
+      cat((t) => t.mfTop1),
+      12,
+    ),
+  ];
   const out: Policy[] = [];
   for (const tw of mfCuts) {
     for (const wTrust of [0.4, 0.5, 0.6, 0.8, 1]) {
       for (const wDoubt of tw === -Infinity ? [wTrust] : [0, 0.2, 0.4]) {
         if (tw !== -Infinity && wDoubt >= wTrust) continue;
         const wiT = wIdx(wTrust);
-        const taCuts = [Infinity, ...quantiles(cat((t) => t.top1.subarray(wiT * t.n, (wiT + 1) * t.n)), 12)];
+        const taCuts = [
+          Infinity,
+          ...quantiles(
+            cat((t) => t.top1.subarray(wiT * t.n, (wiT + 1) * t.n)),
+            12,
+          ),
+        ];
         for (const ta of taCuts) {
           for (let aClean = 0; aClean <= 8; aClean += 2) {
             for (let aDamaged = ta === Infinity ? aClean : aClean + 2; aDamaged <= 20; aDamaged += 2) {
@@ -124,13 +146,17 @@ function report(title: string, pool: readonly Policy[], tables: readonly Table[]
   tables.forEach((t, i) => {
     const h = held[i];
     const m = (x: number) => (x / h.n).toFixed(2);
-    console.log(`| ${t.variant} (held-out) | ${h.n} | ${m(h.s1p1)} / ${m(h.s1map)} | ${m(h.s2p1)} / ${m(h.s2map)} | ${((h.s2p1 - h.s1p1) / h.n).toFixed(2)} / ${((h.s2map - h.s1map) / h.n).toFixed(2)} |`);
+    console.log(
+      `| ${t.variant} (held-out) | ${h.n} | ${m(h.s1p1)} / ${m(h.s1map)} | ${m(h.s2p1)} / ${m(h.s2map)} | ${((h.s2p1 - h.s1p1) / h.n).toFixed(2)} / ${((h.s2map - h.s1map) / h.n).toFixed(2)} |`,
+    );
   });
   const all = best(pool, tables, () => true);
   console.log(`chosen on all of lfw-dev: ${describePolicy(all.p)} (objective ${all.obj.toFixed(2)}); raw: ${JSON.stringify({ ...all.p, tw: all.p.tw, ta: all.p.ta })}`);
   tables.forEach((t) => {
     const s = score(all.p, t, () => true);
-    console.log(`| ${t.variant} (fit) | ${s.n} | ${s.s1p1.toFixed(2)} / ${s.s1map.toFixed(2)} | ${s.s2p1.toFixed(2)} / ${s.s2map.toFixed(2)} | ${(s.s2p1 - s.s1p1).toFixed(2)} / ${(s.s2map - s.s1map).toFixed(2)} |`);
+    console.log(
+      `| ${t.variant} (fit) | ${s.n} | ${s.s1p1.toFixed(2)} / ${s.s1map.toFixed(2)} | ${s.s2p1.toFixed(2)} / ${s.s2map.toFixed(2)} | ${(s.s2p1 - s.s1p1).toFixed(2)} / ${(s.s2map - s.s1map).toFixed(2)} |`,
+    );
   });
 }
 
@@ -143,7 +169,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   });
   const space = policySpace(tables);
   const fixedW = space.filter((p) => p.tw === -Infinity);
-  report('fixed w, fixed alpha', fixedW.filter((p) => p.aClean === p.aDamaged), tables);
+  report(
+    'fixed w, fixed alpha',
+    fixedW.filter((p) => p.aClean === p.aDamaged),
+    tables,
+  );
   report('fixed w, alpha per query', fixedW, tables);
   report('w and alpha per query', space, tables);
 }

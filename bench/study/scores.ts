@@ -26,7 +26,13 @@ let queries = s.queryPositions.filter((_, i) => i % parts === part);
 if (limit) queries = queries.slice(0, limit);
 const t0 = Date.now();
 const gal = readVariant('none', s.galleryRows);
-const qf = variant === 'none' ? null : readVariant(variant, queries.map((p) => s.galleryRows[p]));
+const qf =
+  variant === 'none'
+    ? null
+    : readVariant(
+        variant,
+        queries.map((p) => s.galleryRows[p]),
+      );
 process.stderr.write(`loaded in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
 const scorer = new CpuStage2Scorer();
 const sinkhorn = { ...DEFAULT_SETTINGS.sinkhorn };

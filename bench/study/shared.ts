@@ -4,7 +4,11 @@ import { REPO_ROOT } from '../../tests/unit/face/helpers/data.ts';
 
 export const VARIANTS = ['none', 'crop', 'mask', 'sunglasses'] as const;
 export type Variant = (typeof VARIANTS)[number];
-export interface DumpJob { readonly index: number; readonly path: string; readonly name: string }
+export interface DumpJob {
+  readonly index: number;
+  readonly path: string;
+  readonly name: string;
+}
 /** One [embedding, patch map] pair per variant, in VARIANTS order. */
 export type VariantFeatures = readonly (readonly [Float32Array, Float32Array])[];
 /** What dumpWorker.ts sends back for one job: the features exist exactly when the image went through. */

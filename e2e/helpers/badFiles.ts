@@ -59,7 +59,6 @@ export function crop(img: Rgba, x0: number, y0: number, w: number, h: number): R
   return remap(img, w, h, (x, y) => [x0 + x, y0 + y]);
 }
 
-
 const mirror = (img: Rgba) => remap(img, img.width, img.height, (x, y) => [img.width - 1 - x, y]);
 const flipV = (img: Rgba) => remap(img, img.width, img.height, (x, y) => [x, img.height - 1 - y]);
 const transpose = (img: Rgba) => remap(img, img.height, img.width, (x, y) => [y, x]);

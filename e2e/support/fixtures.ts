@@ -26,7 +26,8 @@ export function mirroredJpeg(path: string): Buffer {
   const out = Buffer.alloc(img.data.length);
   for (let y = 0; y < img.height; y++)
     for (let x = 0; x < img.width; x++) {
-      const s = (y * img.width + x) * 4, d = (y * img.width + (img.width - 1 - x)) * 4;
+      const s = (y * img.width + x) * 4,
+        d = (y * img.width + (img.width - 1 - x)) * 4;
       out.set(img.data.subarray(s, s + 4), d);
     }
   return jpeg.encode({ data: out, width: img.width, height: img.height }, 95).data;
@@ -34,7 +35,8 @@ export function mirroredJpeg(path: string): Buffer {
 
 /** A plain grey JPEG: a valid image with no face in it. */
 export function faceless(): Buffer {
-  const w = 200, h = 200;
+  const w = 200,
+    h = 200;
   return jpeg.encode({ data: Buffer.alloc(w * h * 4, 128), width: w, height: h }, 90).data;
 }
 
@@ -81,10 +83,14 @@ export async function canvasSpread(page: Page, testId: string): Promise<number> 
     const ctx = c.getContext('2d');
     if (!ctx) throw new Error(`canvas ${id} has no 2D context`);
     const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    let s = 0, s2 = 0, n = 0;
+    let s = 0,
+      s2 = 0,
+      n = 0;
     for (let i = 0; i < d.length; i += 4) {
       const v = d[i] + d[i + 1] + d[i + 2];
-      s += v; s2 += v * v; n++;
+      s += v;
+      s2 += v * v;
+      n++;
     }
     return n ? Math.sqrt(Math.max(0, s2 / n - (s / n) ** 2)) : 0;
   }, testId);

@@ -46,9 +46,7 @@ export function addOutput(model: Model, name: string, shape: readonly number[]):
   if (!(g.node ?? []).some((n) => n.output?.includes(name))) throw new Error(`No node produces tensor "${name}"`);
   const outputs = (g.output ??= []);
   if (valueInfo(model, name) && outputs.some((o) => o.name === name)) return;
-  const dim = shape.map((d, i) =>
-    i === 0 ? onnx.TensorShapeProto.Dimension.create({ dimParam: 'batch' }) : onnx.TensorShapeProto.Dimension.create({ dimValue: d }),
-  );
+  const dim = shape.map((d, i) => (i === 0 ? onnx.TensorShapeProto.Dimension.create({ dimParam: 'batch' }) : onnx.TensorShapeProto.Dimension.create({ dimValue: d })));
   outputs.push(
     onnx.ValueInfoProto.create({
       name,

@@ -29,9 +29,7 @@ export function packageDir(pkg: string): string {
     if (existsSync(join(base, pkg, 'package.json'))) return join(base, pkg);
   }
   {
-    throw new Error(
-      `Model source package "${pkg}" is not installed. Fix: run \`npm install\` in the project root (it is a pinned dependency).`,
-    );
+    throw new Error(`Model source package "${pkg}" is not installed. Fix: run \`npm install\` in the project root (it is a pinned dependency).`);
   }
 }
 
@@ -53,8 +51,7 @@ export function readSource(src: ModelSource): Uint8Array {
   const got = sha256(bytes);
   if (got !== src.sha256) {
     throw new Error(
-      `Checksum mismatch for ${src.package}@${src.version} ${src.file}: expected ${src.sha256}, got ${got}. ` +
-        `The weights changed; refusing to build. Fix: reinstall with \`npm ci\`.`,
+      `Checksum mismatch for ${src.package}@${src.version} ${src.file}: expected ${src.sha256}, got ${got}. ` + `The weights changed; refusing to build. Fix: reinstall with \`npm ci\`.`,
     );
   }
   return bytes;

@@ -10,7 +10,21 @@ import type { OodTransform, RerankSettings } from '../core/types.ts';
 import type { Alpha } from '../engine/rerank.ts';
 import type { SearchEngineOptions } from '../engine/searchEngine.ts';
 import { readGalleryFile, writeGalleryFile } from './galleryFile.ts';
-import type { EngineApi, EvalOptions, EvalProgress, EvalReport, GalleryInfo, GalleryItemView, ImportProgress, InitOptions, InterruptedImport, ModelsStatus, PairView, QueryView, SearchView } from './engineApi.ts';
+import type {
+  EngineApi,
+  EvalOptions,
+  EvalProgress,
+  EvalReport,
+  GalleryInfo,
+  GalleryItemView,
+  ImportProgress,
+  InitOptions,
+  InterruptedImport,
+  ModelsStatus,
+  PairView,
+  QueryView,
+  SearchView,
+} from './engineApi.ts';
 import { EvaluationRunner } from './evaluationRunner.ts';
 import { GalleryService } from './galleryService.ts';
 import { ImportService } from './importService.ts';

@@ -71,7 +71,12 @@ export class EvaluationRunner {
 
   private async queryFeatures(key: string, opts: EvalOptions, qi: number): Promise<FaceFeatures> {
     const stored = await this.gallery.get(key);
-    if (!stored) throw new AppError('unknown-id', `gallery image ${this.gallery.entry(key)?.fileName ?? key} disappeared during the evaluation`, 'Do not edit the gallery while an evaluation runs; run it again.');
+    if (!stored)
+      throw new AppError(
+        'unknown-id',
+        `gallery image ${this.gallery.entry(key)?.fileName ?? key} disappeared during the evaluation`,
+        'Do not edit the gallery while an evaluation runs; run it again.',
+      );
     if (opts.ood === 'none') return storedToFeatures(stored);
     return this.extractor.embedAligned(stored.thumbnail, stored.landmarks68 ?? new Float32Array(), opts.ood, opts.seed + qi);
   }

@@ -103,7 +103,12 @@ export class ImportService {
       if (first !== undefined) {
         // Two files of this very import with the same bytes: say which, since the user may expect both.
         run.skippedDuplicates++;
-        run.problems.push({ file: entry.path, code: 'duplicate-image', message: `the same image (identical content) as ${first}, which is processed instead`, hint: 'Nothing to do: each image is indexed once. Remove one copy if they are meant to be different photos.' });
+        run.problems.push({
+          file: entry.path,
+          code: 'duplicate-image',
+          message: `the same image (identical content) as ${first}, which is processed instead`,
+          hint: 'Nothing to do: each image is indexed once. Remove one copy if they are meant to be different photos.',
+        });
         return;
       }
       // Claimed before the next await, so a second copy hashed meanwhile in another lane sees it.

@@ -75,7 +75,16 @@ export class QueryService {
   private toView(r: SearchResult, k: number): SearchView {
     const fileName = (id: string) => this.gallery.entry(id)?.fileName ?? '?';
     const stage1: RankedView[] = r.stage1.map((e) => ({ key: e.id, label: e.label, fileName: fileName(e.id), score: e.score, sCos: e.score, rankBefore: e.rank, rankAfter: e.rank }));
-    const stage2: RankedView[] = r.stage2.map((e) => ({ key: e.id, label: e.label, fileName: fileName(e.id), score: e.score, sCos: e.sCos, sEmd: e.sEmd, rankBefore: e.rankBefore, rankAfter: e.rankAfter }));
+    const stage2: RankedView[] = r.stage2.map((e) => ({
+      key: e.id,
+      label: e.label,
+      fileName: fileName(e.id),
+      score: e.score,
+      sCos: e.sCos,
+      sEmd: e.sEmd,
+      rankBefore: e.rankBefore,
+      rankAfter: e.rankAfter,
+    }));
     return {
       stage1,
       stage2,

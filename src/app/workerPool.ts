@@ -90,7 +90,14 @@ export class WorkerPool<Api> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const hung = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new AppError('worker-crashed', `an extraction worker did not answer within ${limitMs / 1000} s`, 'The worker was restarted and the image retried; if it fails again, the image is probably too complex to decode.')),
+        () =>
+          reject(
+            new AppError(
+              'worker-crashed',
+              `an extraction worker did not answer within ${limitMs / 1000} s`,
+              'The worker was restarted and the image retried; if it fails again, the image is probably too complex to decode.',
+            ),
+          ),
         limitMs,
       );
     });
@@ -120,11 +127,20 @@ export class WorkerPool<Api> {
     const limit = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         timedOut = true;
-        reject(new AppError('worker-crashed', `a replacement extraction worker did not start within ${RESPAWN_TIMEOUT_MS / 1000} s`, 'Reload the page; if this keeps happening, close other tabs to free memory.'));
+        reject(
+          new AppError(
+            'worker-crashed',
+            `a replacement extraction worker did not start within ${RESPAWN_TIMEOUT_MS / 1000} s`,
+            'Reload the page; if this keeps happening, close other tabs to free memory.',
+          ),
+        );
       }, RESPAWN_TIMEOUT_MS);
     });
     // A worker that starts after its time ran out is not used.
-    void starting.then((late) => timedOut && late.terminate(), () => undefined);
+    void starting.then(
+      (late) => timedOut && late.terminate(),
+      () => undefined,
+    );
     try {
       const w = await Promise.race([starting, limit]);
       this.slots[slot] = w;

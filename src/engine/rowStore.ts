@@ -3,7 +3,10 @@ export class RowStore {
   private buf: Float32Array;
   private count = 0;
 
-  constructor(readonly rowLength: number, initialRows = 16) {
+  constructor(
+    readonly rowLength: number,
+    initialRows = 16,
+  ) {
     this.buf = new Float32Array(rowLength * Math.max(1, initialRows));
   }
 

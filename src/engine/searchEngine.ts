@@ -281,7 +281,8 @@ export class SearchEngine {
     } else {
       try {
         reason = await accelerator.ready();
-        const declined = !reason && settings.backend === 'auto' ? autoDeclinesAdapter({ isFallbackAdapter: accelerator.isSoftwareAdapter ?? false, description: 'the WebGPU adapter' }, 'the CPU') : null;
+        const declined =
+          !reason && settings.backend === 'auto' ? autoDeclinesAdapter({ isFallbackAdapter: accelerator.isSoftwareAdapter ?? false, description: 'the WebGPU adapter' }, 'the CPU') : null;
         if (declined) return { result: this.cpu.scoreBatch(batch), backendUsed: 'cpu', fallbackReason: declined };
         if (!reason) return { result: await accelerator.scoreBatch(batch), backendUsed: 'webgpu' };
       } catch (e) {

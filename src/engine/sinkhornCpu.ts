@@ -71,7 +71,8 @@ export interface SinkhornResult {
 export function validateSinkhornOptions(o: SinkhornOptions): void {
   if (o.mode !== 'reference' && o.mode !== 'converged') throw new AppError('invalid-argument', `unknown Sinkhorn mode ${String(o.mode)}`, "Use 'reference' or 'converged'.");
   if (!(o.eps >= 1e-4 && o.eps <= 100)) throw new AppError('invalid-argument', `Sinkhorn eps must be in [1e-4, 100], got ${o.eps}`, 'The paper uses 0.05.');
-  if (!Number.isInteger(o.maxIter) || o.maxIter < 1 || o.maxIter > 1_000_000) throw new AppError('invalid-argument', `Sinkhorn maxIter must be an integer in [1, 1e6], got ${o.maxIter}`, 'The paper uses 100.');
+  if (!Number.isInteger(o.maxIter) || o.maxIter < 1 || o.maxIter > 1_000_000)
+    throw new AppError('invalid-argument', `Sinkhorn maxIter must be an integer in [1, 1e6], got ${o.maxIter}`, 'The paper uses 100.');
   if (o.tol !== undefined && !(o.tol > 0)) throw new AppError('invalid-argument', `Sinkhorn tol must be positive, got ${o.tol}`, 'Use e.g. 1e-6.');
 }
 
@@ -132,7 +133,11 @@ export function sinkhornEmd(
   }
   const result = summarisePlan(cost, offset, n, m, u, v, ws, options.wantPlan ?? false, iterations);
   if (!Number.isFinite(result.similarity)) {
-    throw new AppError('invalid-argument', `Sinkhorn (${options.mode}) went non-finite at eps ${options.eps}`, options.mode === 'reference' ? "Use the 'converged' mode for such a small eps, or eps >= 0.01." : 'Use a larger eps.');
+    throw new AppError(
+      'invalid-argument',
+      `Sinkhorn (${options.mode}) went non-finite at eps ${options.eps}`,
+      options.mode === 'reference' ? "Use the 'converged' mode for such a small eps, or eps >= 0.01." : 'Use a larger eps.',
+    );
   }
   return result;
 }
@@ -208,7 +213,18 @@ function buildKernel(cost: ArrayLike<number>, off: number, n: number, m: number,
 }
 
 /** Returns the rounds done, or -1 when it met a non-finite value (the caller re-solves in the log domain). */
-function stabilisedIterations(cost: ArrayLike<number>, off: number, n: number, m: number, u: ArrayLike<number>, v: ArrayLike<number>, eps: number, maxIter: number, tol: number, ws: SinkhornWorkspace): number {
+function stabilisedIterations(
+  cost: ArrayLike<number>,
+  off: number,
+  n: number,
+  m: number,
+  u: ArrayLike<number>,
+  v: ArrayLike<number>,
+  eps: number,
+  maxIter: number,
+  tol: number,
+  ws: SinkhornWorkspace,
+): number {
   const { kern, a, b, s, t, f, g } = ws;
   const invEps = 1 / eps;
   // f_i = min_j d_ij puts a 1 in every kernel row, so no row underflows; g = 0 makes the
@@ -252,8 +268,8 @@ function stabilisedIterations(cost: ArrayLike<number>, off: number, n: number, m
       b[j] = bj;
     }
     if (needsAbsorb) {
-      for (let i = 0; i < n; i++) if (a[i] > 0) (f[i] += eps * Math.log(a[i])), (a[i] = 1);
-      for (let j = 0; j < m; j++) if (b[j] > 0) (g[j] += eps * Math.log(b[j])), (b[j] = 1);
+      for (let i = 0; i < n; i++) if (a[i] > 0) ((f[i] += eps * Math.log(a[i])), (a[i] = 1));
+      for (let j = 0; j < m; j++) if (b[j] > 0) ((g[j] += eps * Math.log(b[j])), (b[j] = 1));
       buildKernel(cost, off, n, m, f, g, invEps, kern);
     }
   }
@@ -263,7 +279,18 @@ function stabilisedIterations(cost: ArrayLike<number>, off: number, n: number, m
  * Log-domain Sinkhorn on potentials f, g; finishes by writing the plan into
  * the workspace in the a * kern * b form (a = b = 1 on the support).
  */
-function logDomainIterations(cost: ArrayLike<number>, off: number, n: number, m: number, u: ArrayLike<number>, v: ArrayLike<number>, eps: number, maxIter: number, tol: number, ws: SinkhornWorkspace): number {
+function logDomainIterations(
+  cost: ArrayLike<number>,
+  off: number,
+  n: number,
+  m: number,
+  u: ArrayLike<number>,
+  v: ArrayLike<number>,
+  eps: number,
+  maxIter: number,
+  tol: number,
+  ws: SinkhornWorkspace,
+): number {
   const { kern, a, b, f, g, s } = ws;
   const invEps = 1 / eps;
   f.fill(0, 0, n);
@@ -309,7 +336,17 @@ function logDomainIterations(cost: ArrayLike<number>, off: number, n: number, m:
 }
 
 /** T_ij = a_i kern_ij b_j; similarity, cost, marginal errors, and the plan on request. */
-function summarisePlan(cost: ArrayLike<number>, off: number, n: number, m: number, u: ArrayLike<number>, v: ArrayLike<number>, ws: SinkhornWorkspace, wantPlan: boolean, iterations: number): SinkhornResult {
+function summarisePlan(
+  cost: ArrayLike<number>,
+  off: number,
+  n: number,
+  m: number,
+  u: ArrayLike<number>,
+  v: ArrayLike<number>,
+  ws: SinkhornWorkspace,
+  wantPlan: boolean,
+  iterations: number,
+): SinkhornResult {
   const { kern, a, b, t } = ws;
   const plan = wantPlan ? new Float64Array(n * m) : null;
   let similarity = 0;

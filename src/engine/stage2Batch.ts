@@ -14,8 +14,7 @@ import { patchWeightsSc, patchWeightsScSim } from './weights.ts';
  * u weighs the QUERY patches, v the GALLERY (candidate) patches (the authors' emd.py names them the other way round).
  */
 export type Stage2Weights =
-  | { readonly kind: 'given'; /** pairs x n, query side */ readonly u: Float32Array; /** pairs x n, gallery side */ readonly v: Float32Array }
-  | { readonly kind: 'sc' | 'sc-sim' };
+  { readonly kind: 'given'; /** pairs x n, query side */ readonly u: Float32Array; /** pairs x n, gallery side */ readonly v: Float32Array } | { readonly kind: 'sc' | 'sc-sim' };
 
 export interface Stage2Batch {
   /** Patches per face (grid^2); both faces of a pair have the same grid. */

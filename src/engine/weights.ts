@@ -98,7 +98,11 @@ export function patchWeightsScSim(cost: ArrayLike<number>, n: number, m: number,
  */
 export function patchWeightsLmk(landmarks: readonly Point[] | undefined, cropSize: number, grid: number): Float64Array {
   if (!landmarks || landmarks.length === 0) {
-    throw new AppError('weighting-undefined', 'landmark (LMK) weights need the 68 landmarks of the face, and this face has none', 'Pick another weighting, or re-import the face with landmark detection on.');
+    throw new AppError(
+      'weighting-undefined',
+      'landmark (LMK) weights need the 68 landmarks of the face, and this face has none',
+      'Pick another weighting, or re-import the face with landmark detection on.',
+    );
   }
   if (!(cropSize > 0)) throw new AppError('invalid-argument', `crop size must be positive, got ${cropSize}`, 'Check the face features.');
   const counts = new Float64Array(grid * grid);

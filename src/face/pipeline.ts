@@ -94,12 +94,7 @@ export class FacePipeline {
     const detected = await this.parts.detector.detect(image);
     const t1 = performance.now();
     if (detected.length === 0) {
-      throw new AppError(
-        'no-face',
-        'no face was found in this image',
-        'Use a photo in which the face is clearly visible, roughly frontal and at least about 40 pixels wide.',
-        { file: fileName },
-      );
+      throw new AppError('no-face', 'no face was found in this image', 'Use a photo in which the face is clearly visible, roughly frontal and at least about 40 pixels wide.', { file: fileName });
     }
     const faces: FoundFace[] = [];
     for (const d of detected) faces.push({ box: d.box, score: d.score, landmarks68: await this.parts.landmarks.predict(image, d.box) });

@@ -11,6 +11,11 @@ export async function createComputePipeline(device: GPUDevice, label: string, co
   } catch (cause) {
     const info = await module.getCompilationInfo().catch(() => null);
     const messages = info?.messages.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ');
-    throw new AppError('gpu-pipeline-failed', `the ${label} pipeline could not be created: ${cause instanceof Error ? cause.message : String(cause)}${messages ? ` (${messages})` : ''}`, 'The CPU runs the re-ranking instead.', { cause });
+    throw new AppError(
+      'gpu-pipeline-failed',
+      `the ${label} pipeline could not be created: ${cause instanceof Error ? cause.message : String(cause)}${messages ? ` (${messages})` : ''}`,
+      'The CPU runs the re-ranking instead.',
+      { cause },
+    );
   }
 }

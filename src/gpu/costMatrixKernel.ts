@@ -23,7 +23,10 @@ export interface CostMatrixArgs {
 }
 
 export class CostMatrixKernel {
-  private constructor(private readonly device: GPUDevice, private readonly pipeline: GPUComputePipeline) {}
+  private constructor(
+    private readonly device: GPUDevice,
+    private readonly pipeline: GPUComputePipeline,
+  ) {}
 
   static async create(device: GPUDevice): Promise<CostMatrixKernel> {
     return new CostMatrixKernel(device, await createComputePipeline(device, 'cost matrices', costMatrixWgsl));
@@ -33,7 +36,8 @@ export class CostMatrixKernel {
   encode(encoder: GPUCommandEncoder, args: CostMatrixArgs): GPUBuffer {
     const { n, c, pairs } = args;
     if (c % 4 !== 0) throw new AppError('gpu-pipeline-failed', `the GPU cost kernel needs channels in multiples of 4, got ${c}`, 'The CPU runs the re-ranking instead.');
-    if (pairs > this.device.limits.maxComputeWorkgroupsPerDimension) throw new AppError('gpu-pipeline-failed', `${pairs} pairs exceed the GPU's ${this.device.limits.maxComputeWorkgroupsPerDimension} workgroups per dimension`, 'Use a smaller k.');
+    if (pairs > this.device.limits.maxComputeWorkgroupsPerDimension)
+      throw new AppError('gpu-pipeline-failed', `${pairs} pairs exceed the GPU's ${this.device.limits.maxComputeWorkgroupsPerDimension} workgroups per dimension`, 'Use a smaller k.');
     const params = this.device.createBuffer({ label: 'cost params', size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     this.device.queue.writeBuffer(params, 0, new Uint32Array([n, c / 4, pairs, 0]));
     const bindGroup = this.device.createBindGroup({

@@ -68,7 +68,9 @@ export class GpuStage2 implements Stage2Accelerator {
     } catch (e) {
       if (this.state !== state) {
         // The device went away while we worked.
-        throw new AppError('gpu-device-lost', `the WebGPU device was lost mid-batch (${this.lastLossReason ?? 'unknown reason'})`, 'The CPU answered this query; the next one tries the GPU again.', { cause: e });
+        throw new AppError('gpu-device-lost', `the WebGPU device was lost mid-batch (${this.lastLossReason ?? 'unknown reason'})`, 'The CPU answered this query; the next one tries the GPU again.', {
+          cause: e,
+        });
       }
       throw asAppError(e, 'gpu-pipeline-failed', 'The CPU runs the re-ranking instead.');
     }

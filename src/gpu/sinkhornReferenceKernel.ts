@@ -19,6 +19,10 @@ export function createSinkhornReferenceKernel(device: GPUDevice, maxN: number): 
 
 export function validateReferenceEps(eps: number): void {
   if (eps < GPU_REFERENCE_MIN_EPS) {
-    throw new AppError('gpu-pipeline-failed', `reference Sinkhorn at eps ${eps} underflows in float32 on the GPU (needs eps >= ${GPU_REFERENCE_MIN_EPS})`, 'The CPU (float64) runs it instead, or use the converged mode.');
+    throw new AppError(
+      'gpu-pipeline-failed',
+      `reference Sinkhorn at eps ${eps} underflows in float32 on the GPU (needs eps >= ${GPU_REFERENCE_MIN_EPS})`,
+      'The CPU (float64) runs it instead, or use the converged mode.',
+    );
   }
 }

@@ -56,11 +56,7 @@ export async function readManifest(deps: ModelLoaderDeps): Promise<ModelManifest
 }
 
 /** Creates a session on the preferred backend; WebGPU failures fall back to WASM and say why. */
-export async function loadModel(
-  deps: ModelLoaderDeps,
-  entry: ModelEntry,
-  preferred: ExecutionBackend,
-): Promise<LoadedModel & { fallbackReason?: string }> {
+export async function loadModel(deps: ModelLoaderDeps, entry: ModelEntry, preferred: ExecutionBackend): Promise<LoadedModel & { fallbackReason?: string }> {
   const t0 = performance.now();
   const file = `models/${entry.file}`;
   let bytes: Uint8Array;
@@ -71,10 +67,14 @@ export async function loadModel(
   }
   const got = await deps.sha256Hex(bytes);
   if (got !== entry.sha256) {
-    throw new AppError('model-checksum', `checksum ${got.slice(0, 12)}… does not match the manifest (${entry.sha256.slice(0, 12)}…)`, 'The file is damaged or from another build. Run `npm run models` again.', { file });
+    throw new AppError(
+      'model-checksum',
+      `checksum ${got.slice(0, 12)}… does not match the manifest (${entry.sha256.slice(0, 12)}…)`,
+      'The file is damaged or from another build. Run `npm run models` again.',
+      { file },
+    );
   }
-  const create = (backend: ExecutionBackend) =>
-    deps.ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all' });
+  const create = (backend: ExecutionBackend) => deps.ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all' });
   let fallbackReason: string | undefined;
   let backend = preferred;
   let session: Ort.InferenceSession;

@@ -67,7 +67,9 @@ export interface RecognizerOutputs {
 }
 
 /** Whether the entry is a recognizer with an embedding and at least one patch grid (also for the build scripts' entries, which lack checksums). */
-export function hasRecognizerOutputs<T extends { readonly role: ModelRole; readonly embedding?: EmbeddingSpec; readonly patchGrids?: readonly PatchGridSpec[] }>(entry: T): entry is T & RecognizerOutputs {
+export function hasRecognizerOutputs<T extends { readonly role: ModelRole; readonly embedding?: EmbeddingSpec; readonly patchGrids?: readonly PatchGridSpec[] }>(
+  entry: T,
+): entry is T & RecognizerOutputs {
   return entry.role === 'recognizer' && entry.embedding !== undefined && entry.patchGrids !== undefined && entry.patchGrids.length > 0;
 }
 
@@ -89,7 +91,16 @@ const ModelEntrySchema = v.pipe(
     normalisation: v.pipe(
       v.object({
         mean: v.pipe(v.array(finite), v.minLength(1, 'needs a value per channel'), v.readonly()),
-        std: v.pipe(v.array(v.pipe(finite, v.check((x) => x > 0, 'must be positive'))), v.minLength(1, 'needs a value per channel'), v.readonly()),
+        std: v.pipe(
+          v.array(
+            v.pipe(
+              finite,
+              v.check((x) => x > 0, 'must be positive'),
+            ),
+          ),
+          v.minLength(1, 'needs a value per channel'),
+          v.readonly(),
+        ),
       }),
       v.readonly(),
     ),

@@ -14,7 +14,12 @@ export type RecognizerEntry = ModelEntry & RecognizerOutputs;
 /** The entry as a recognizer, or an AppError `model-load-failed` when it cannot be one. */
 export function asRecognizerEntry(entry: ModelEntry): RecognizerEntry {
   if (!hasRecognizerOutputs(entry)) {
-    throw new AppError('model-load-failed', `model ${entry.id} (${entry.role}) is not a recognizer with an embedding and a patch grid`, 'Choose a recognizer; if this one should be, rebuild the models with `npm run models`.', { file: MANIFEST_FILE });
+    throw new AppError(
+      'model-load-failed',
+      `model ${entry.id} (${entry.role}) is not a recognizer with an embedding and a patch grid`,
+      'Choose a recognizer; if this one should be, rebuild the models with `npm run models`.',
+      { file: MANIFEST_FILE },
+    );
   }
   return entry;
 }

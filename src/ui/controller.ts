@@ -70,7 +70,14 @@ const STAGE_BATCH = 16;
 
 export async function importEntries(entries: ImportEntry[]): Promise<void> {
   if (entries.length === 0) {
-    setState({ error: { __appError: true, code: 'invalid-argument', message: 'nothing to import: the folder or drop held no files', hint: 'The gallery is unchanged. Choose a folder of face images (Name/Name_0001.jpg), image files or a .zip.' } });
+    setState({
+      error: {
+        __appError: true,
+        code: 'invalid-argument',
+        message: 'nothing to import: the folder or drop held no files',
+        hint: 'The gallery is unchanged. Choose a folder of face images (Name/Name_0001.jpg), image files or a .zip.',
+      },
+    });
     return;
   }
   // The last progress report ("done: N added") is held back until the new gallery count is in, so the two

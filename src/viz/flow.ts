@@ -44,7 +44,8 @@ export function summariseFlow(plan: ArrayLike<number>, n: number): FlowSummary {
 
 /** Cell bounds of patch index p on a grid over a side of `size` pixels (same binning as adaptive pooling). */
 function cell(p: number, grid: number, size: number): [number, number, number, number] {
-  const gy = Math.floor(p / grid), gx = p % grid;
+  const gy = Math.floor(p / grid),
+    gx = p % grid;
   return [Math.floor((gx * size) / grid), Math.floor((gy * size) / grid), Math.ceil(((gx + 1) * size) / grid), Math.ceil(((gy + 1) * size) / grid)];
 }
 
@@ -61,7 +62,8 @@ export function flowImage(gallery: RgbaImage, plan: ArrayLike<number>, grid: num
       const sy = Math.min(sy0 + Math.floor(((y - dy0) * (sy1 - sy0)) / Math.max(dy1 - dy0, 1)), h - 1);
       for (let x = dx0; x < dx1 && x < w; x++) {
         const sx = Math.min(sx0 + Math.floor(((x - dx0) * (sx1 - sx0)) / Math.max(dx1 - dx0, 1)), w - 1);
-        const s = (sy * w + sx) * 4, d = (y * w + x) * 4;
+        const s = (sy * w + sx) * 4,
+          d = (y * w + x) * 4;
         out[d] = gallery.data[s] * k;
         out[d + 1] = gallery.data[s + 1] * k;
         out[d + 2] = gallery.data[s + 2] * k;

@@ -20,13 +20,15 @@ export function weightHeatmap(face: RgbaImage, weights: ArrayLike<number>, grid:
   for (let y = 0; y < h; y++) {
     // Patch centres sit at (i + 0.5) * side / grid.
     const gy = Math.min(Math.max(((y + 0.5) * grid) / h - 0.5, 0), grid - 1);
-    const y0 = Math.floor(gy), y1 = Math.min(y0 + 1, grid - 1), fy = gy - y0;
+    const y0 = Math.floor(gy),
+      y1 = Math.min(y0 + 1, grid - 1),
+      fy = gy - y0;
     for (let x = 0; x < w; x++) {
       const gx = Math.min(Math.max(((x + 0.5) * grid) / w - 0.5, 0), grid - 1);
-      const x0 = Math.floor(gx), x1 = Math.min(x0 + 1, grid - 1), fx = gx - x0;
-      const v =
-        (weights[y0 * grid + x0] * (1 - fx) + weights[y0 * grid + x1] * fx) * (1 - fy) +
-        (weights[y1 * grid + x0] * (1 - fx) + weights[y1 * grid + x1] * fx) * fy;
+      const x0 = Math.floor(gx),
+        x1 = Math.min(x0 + 1, grid - 1),
+        fx = gx - x0;
+      const v = (weights[y0 * grid + x0] * (1 - fx) + weights[y0 * grid + x1] * fx) * (1 - fy) + (weights[y1 * grid + x0] * (1 - fx) + weights[y1 * grid + x1] * fx) * fy;
       const [r, g, b] = jet((v - lo) / span);
       const i = (y * w + x) * 4;
       out[i] = 0.5 * face.data[i] + 0.5 * r;

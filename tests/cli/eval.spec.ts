@@ -13,7 +13,11 @@ import { DEFAULT_SETTINGS } from '../../src/core/types.ts';
 const lfwMini = resolve('../shared/data/lfw-mini');
 
 function recompute(rankings: { label: string; relevant: number; stage1: string[]; stage2: string[] }[], stage: 'stage1' | 'stage2', k: number) {
-  let p1 = 0, rp = 0, mapr = 0, maxp = 0, n = 0;
+  let p1 = 0,
+    rp = 0,
+    mapr = 0,
+    maxp = 0,
+    n = 0;
   for (const q of rankings) {
     if (q.relevant < 1) continue;
     n++;
@@ -22,8 +26,12 @@ function recompute(rankings: { label: string; relevant: number; stage1: string[]
     const rel = list.slice(0, R).map((l) => (l === q.label ? 1 : 0));
     p1 += list[0] === q.label ? 1 : 0;
     rp += rel.reduce((a: number, b) => a + b, 0) / R;
-    let cum = 0, ap = 0;
-    rel.forEach((r, i) => { cum += r; if (r) ap += cum / (i + 1); });
+    let cum = 0,
+      ap = 0;
+    rel.forEach((r, i) => {
+      cum += r;
+      if (r) ap += cum / (i + 1);
+    });
     mapr += ap / R;
     maxp += list.slice(0, k).includes(q.label) ? 1 : 0;
   }
@@ -34,11 +42,15 @@ test('npm run eval on lfw-mini writes the report JSON and its metrics match the 
   test.setTimeout(600_000);
   if (!existsSync(lfwMini)) throw new Error(`Test data missing: ${lfwMini}`);
   const out = join(mkdtempSync(join(tmpdir(), 'eval-')), 'report.json');
-  const r = spawnSync('npx', ['tsx', 'bench/eval.ts', '--gallery', lfwMini, '--ood', 'mask', '--k', '20', '--json', out, '--rankings', '--also', 'weights=uniform,k=10'], { encoding: 'utf8', timeout: 540_000 });
+  const r = spawnSync('npx', ['tsx', 'bench/eval.ts', '--gallery', lfwMini, '--ood', 'mask', '--k', '20', '--json', out, '--rankings', '--also', 'weights=uniform,k=10'], {
+    encoding: 'utf8',
+    timeout: 540_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toContain('| stage 1 P@1 / RP / MAP@R |');
   const j = JSON.parse(readFileSync(out, 'utf8'));
-  for (const key of ['model', 'grid', 'weights', 'alpha', 'k', 'ood', 'n_queries', 'stage1', 'stage2', 'max_precision_at_k', 'ms_per_query', 'index_images_per_s', 'failed_images']) expect(j).toHaveProperty(key);
+  for (const key of ['model', 'grid', 'weights', 'alpha', 'k', 'ood', 'n_queries', 'stage1', 'stage2', 'max_precision_at_k', 'ms_per_query', 'index_images_per_s', 'failed_images'])
+    expect(j).toHaveProperty(key);
   for (const s of ['stage1', 'stage2']) for (const m of ['p1', 'rp', 'mapr']) expect(typeof j[s][m]).toBe('number');
   // No --preset: the default pipeline with its per-query alpha rule.
   expect(j).toMatchObject({ preset: 'default', grid: 7, weights: 'apc', k: 20, ood: 'mask', adaptive_alpha: DEFAULT_SETTINGS.adaptiveAlpha });
@@ -58,7 +70,8 @@ test('npm run eval on lfw-mini writes the report JSON and its metrics match the 
   // A variant from --also: same queries (same transformed features), so stage 1 is identical and only stage 2 and the k-bound differ.
   expect(j.variants).toHaveLength(1);
   const v = j.variants[0];
-  for (const key of ['model', 'grid', 'weights', 'alpha', 'k', 'ood', 'n_queries', 'stage1', 'stage2', 'max_precision_at_k', 'ms_per_query', 'index_images_per_s', 'failed_images']) expect(v).toHaveProperty(key);
+  for (const key of ['model', 'grid', 'weights', 'alpha', 'k', 'ood', 'n_queries', 'stage1', 'stage2', 'max_precision_at_k', 'ms_per_query', 'index_images_per_s', 'failed_images'])
+    expect(v).toHaveProperty(key);
   expect(v).toMatchObject({ grid: 7, weights: 'uniform', k: 10, ood: 'mask', n_queries: j.n_queries, adaptive_alpha: DEFAULT_SETTINGS.adaptiveAlpha });
   expect(v.stage1.p1).toBeCloseTo(j.stage1.p1, 9);
   expect(v.max_precision_at_k).toBeLessThanOrEqual(j.max_precision_at_k);

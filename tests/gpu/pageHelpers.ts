@@ -154,7 +154,7 @@ export function realBatch(
       uAll.push(...patchWeightsApc(query, n, c, unitAveragePatch(map(g))));
       vAll.push(...patchWeightsApc(grid_, n, c, unitAveragePatch(map(queryImage))));
     } else if (weighting === 'uniform') {
-      for (let i = 0; i < n; i++) uAll.push(1 / n), vAll.push(1 / n);
+      for (let i = 0; i < n; i++) (uAll.push(1 / n), vAll.push(1 / n));
     }
   }
   const weights: Stage2Weights = weighting === 'apc' || weighting === 'uniform' ? { kind: 'given', u: Float32Array.from(uAll), v: Float32Array.from(vAll) } : { kind: weighting };

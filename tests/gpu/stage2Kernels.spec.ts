@@ -14,7 +14,9 @@ test.describe.configure({ mode: 'serial' });
 
 function check(results: Comparison[]) {
   for (const r of results) {
-    console.log(`${r.label}: pairs ${r.pairs}, max |delta s_emd| ${r.maxDelta.toExponential(2)}, GPU iters ${r.gpuIterations.join(',')} / CPU ${r.cpuIterations.join(',')}, GPU ${r.gpuMs.toFixed(0)} ms`);
+    console.log(
+      `${r.label}: pairs ${r.pairs}, max |delta s_emd| ${r.maxDelta.toExponential(2)}, GPU iters ${r.gpuIterations.join(',')} / CPU ${r.cpuIterations.join(',')}, GPU ${r.gpuMs.toFixed(0)} ms`,
+    );
     expect(r.maxDelta, r.label).toBeLessThanOrEqual(TOLERANCE);
   }
 }
@@ -53,8 +55,7 @@ test('100 pairs of real 7x7x512 features (default model, lfw-mini): APC and SC, 
       const hp: typeof import('./pageHelpers.ts') = await import(pageHelpersUrl);
       const patches = hp.decodeF32(patches64);
       // Four query faces, each against 25 others: one batch per query, as search sends them.
-      const batches = (grid: number, weighting: 'apc' | 'sc', sinkhorn: Stage2Batch['sinkhorn']) =>
-        [0, 7, 14, 21].map((q) => hp.realBatch(patches, h, w, c, q, 25, grid, weighting, sinkhorn));
+      const batches = (grid: number, weighting: 'apc' | 'sc', sinkhorn: Stage2Batch['sinkhorn']) => [0, 7, 14, 21].map((q) => hp.realBatch(patches, h, w, c, q, 25, grid, weighting, sinkhorn));
       const out = [];
       out.push(await hp.compareAll('real 7x7, APC, reference', batches(7, 'apc', { mode: 'reference', eps: 0.05, maxIter: 100 })));
       out.push(await hp.compareAll('real 7x7, APC, converged', batches(7, 'apc', { mode: 'converged', eps: 0.05, maxIter: 100 })));

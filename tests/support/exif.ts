@@ -24,10 +24,7 @@ export function readJpegOrientation(app1: Uint8Array): number {
   const big = tiff[0] === 0x4d && tiff[1] === 0x4d;
   if (!little && !big) return 1;
   const u16 = (i: number) => (little ? tiff[i] | (tiff[i + 1] << 8) : (tiff[i] << 8) | tiff[i + 1]);
-  const u32 = (i: number) =>
-    (little
-      ? tiff[i] | (tiff[i + 1] << 8) | (tiff[i + 2] << 16) | (tiff[i + 3] << 24)
-      : (tiff[i] << 24) | (tiff[i + 1] << 16) | (tiff[i + 2] << 8) | tiff[i + 3]) >>> 0;
+  const u32 = (i: number) => (little ? tiff[i] | (tiff[i + 1] << 8) | (tiff[i + 2] << 16) | (tiff[i + 3] << 24) : (tiff[i] << 24) | (tiff[i + 1] << 16) | (tiff[i + 2] << 8) | tiff[i + 3]) >>> 0;
   if (u16(2) !== 42) return 1;
   const ifd0 = u32(4);
   if (ifd0 + 2 > tiff.length) return 1;

@@ -14,5 +14,4 @@ export const FACERES_NORMALISATION = {
   std: [1, 1, 1],
 };
 
-export const FACERES_NORMALISATION_NOTE =
-  "Input: BGR minus [103.939, 116.779, 123.68] (HSE upstream), not Human's RGB 0..255: LFW leave-one-out P@1 95.9% vs 87.4%.";
+export const FACERES_NORMALISATION_NOTE = "Input: BGR minus [103.939, 116.779, 123.68] (HSE upstream), not Human's RGB 0..255: LFW leave-one-out P@1 95.9% vs 87.4%.";

@@ -35,13 +35,7 @@ export function composeAffine(first: ChannelAffine, then: ChannelAffine): Channe
 }
 
 /** Inference batch norm as an affine map: scale = gamma / sqrt(var + eps), shift = beta - mean * scale. */
-export function batchNormAffine(
-  gamma: ArrayLike<number>,
-  beta: ArrayLike<number>,
-  mean: ArrayLike<number>,
-  variance: ArrayLike<number>,
-  epsilon: number,
-): ChannelAffine {
+export function batchNormAffine(gamma: ArrayLike<number>, beta: ArrayLike<number>, mean: ArrayLike<number>, variance: ArrayLike<number>, epsilon: number): ChannelAffine {
   const n = mean.length;
   const scale = new Float64Array(n);
   const shift = new Float64Array(n);

@@ -10,18 +10,7 @@
 import { batchNormAffine, composeAffine, identityAffine, perChannel, type ChannelAffine } from './folding.ts';
 import { nhwcAxisToNchw, nhwcConstantToNchw, type Pads4 } from './layout.ts';
 import { OnnxGraphBuilder, type Value } from './onnxBuilder.ts';
-import {
-  attrBool,
-  attrFloat,
-  attrInts,
-  attrString,
-  attrStrings,
-  consumersOf,
-  dataInputs,
-  pruneAndOrder,
-  type TfGraphModelJson,
-  type TfNodeDef,
-} from './tfGraph.ts';
+import { attrBool, attrFloat, attrInts, attrString, attrStrings, consumersOf, dataInputs, pruneAndOrder, type TfGraphModelJson, type TfNodeDef } from './tfGraph.ts';
 import { avgPool, clip, conv2d, dense, depthwiseConv2d, maxPool, prelu, relu, type TfPadding } from './tfOps.ts';
 import type { WeightTensor } from './weights.ts';
 
@@ -82,7 +71,10 @@ class GraphModelConverter {
 
   constructor(private readonly c: GraphModelConversion) {
     this.b = new OnnxGraphBuilder(c.name);
-    this.nodes = pruneAndOrder(c.graph.modelTopology.node, c.outputs.map((o) => o.tfName));
+    this.nodes = pruneAndOrder(
+      c.graph.modelTopology.node,
+      c.outputs.map((o) => o.tfName),
+    );
     this.byName = new Map(this.nodes.map((n) => [n.name, n]));
     this.consumers = consumersOf(this.nodes);
     this.requested = new Set(c.outputs.map((o) => o.tfName));
@@ -398,7 +390,11 @@ class GraphModelConverter {
     if (a.kind !== 'const' && c.kind !== 'const' && a.kind !== c.kind) throw new Error(`TF node ${node.name}: mixing a 4-D map with a ${a.kind === 'plain' ? 'plain' : 'map'} value`);
     const operand = (v: Converted, i: number): Value => (v.kind === 'const' ? this.constantFor(kind, v.tensor, `${node.name}/arg${i}`) : v.value);
     const [va, vc] = [operand(a, 0), operand(c, 1)];
-    const shape = broadcastShapes(va.shape.map((d) => (d < 0 ? 1 : d)), vc.shape.map((d) => (d < 0 ? 1 : d)), node.name);
+    const shape = broadcastShapes(
+      va.shape.map((d) => (d < 0 ? 1 : d)),
+      vc.shape.map((d) => (d < 0 ? 1 : d)),
+      node.name,
+    );
     // Restore the dynamic batch where an activation carries it.
     const batchDynamic = [va, vc].some((v) => v.shape.length === shape.length && v.shape[0] < 0);
     if (batchDynamic) shape[0] = -1;

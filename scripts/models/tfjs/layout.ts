@@ -53,10 +53,7 @@ export function hwioToOihw(data: Float32Array, shape: readonly number[]): { data
   const [H, W, I, O] = shape;
   if (shape.length !== 4 || H * W * I * O !== data.length) throw new Error(`Conv filter shape [${shape}] does not match ${data.length} values`);
   const out = new Float32Array(data.length);
-  for (let h = 0; h < H; h++)
-    for (let w = 0; w < W; w++)
-      for (let i = 0; i < I; i++)
-        for (let o = 0; o < O; o++) out[((o * I + i) * H + h) * W + w] = data[((h * W + w) * I + i) * O + o];
+  for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let i = 0; i < I; i++) for (let o = 0; o < O; o++) out[((o * I + i) * H + h) * W + w] = data[((h * W + w) * I + i) * O + o];
   return { data: out, dims: [O, I, H, W] };
 }
 
@@ -69,10 +66,7 @@ export function depthwiseToOnnx(data: Float32Array, shape: readonly number[]): {
   const [H, W, C, M] = shape;
   if (shape.length !== 4 || H * W * C * M !== data.length) throw new Error(`Depthwise filter shape [${shape}] does not match ${data.length} values`);
   const out = new Float32Array(data.length);
-  for (let h = 0; h < H; h++)
-    for (let w = 0; w < W; w++)
-      for (let c = 0; c < C; c++)
-        for (let m = 0; m < M; m++) out[((c * M + m) * H + h) * W + w] = data[((h * W + w) * C + c) * M + m];
+  for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = 0; c < C; c++) for (let m = 0; m < M; m++) out[((c * M + m) * H + h) * W + w] = data[((h * W + w) * C + c) * M + m];
   return { data: out, dims: [C * M, 1, H, W], group: C };
 }
 
@@ -95,9 +89,6 @@ export function nhwcConstantToNchw(data: Float32Array, shape: readonly number[])
   if (shape.length > 4) throw new Error(`Constant of rank ${shape.length} cannot broadcast against a 4-D activation`);
   const [N, H, W, C] = [...new Array(4 - shape.length).fill(1), ...shape] as number[];
   const out = new Float32Array(data.length);
-  for (let n = 0; n < N; n++)
-    for (let h = 0; h < H; h++)
-      for (let w = 0; w < W; w++)
-        for (let c = 0; c < C; c++) out[((n * C + c) * H + h) * W + w] = data[((n * H + h) * W + w) * C + c];
+  for (let n = 0; n < N; n++) for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = 0; c < C; c++) out[((n * C + c) * H + h) * W + w] = data[((n * H + h) * W + w) * C + c];
   return { data: out, dims: [N, C, H, W] };
 }

@@ -33,9 +33,7 @@ function attribute(name: string, value: AttributeValue): onnxProto.onnx.Attribut
 }
 
 function valueInfo(name: string, shape: readonly number[]): onnxProto.onnx.ValueInfoProto {
-  const dim = shape.map((d) =>
-    d < 0 ? onnx.TensorShapeProto.Dimension.create({ dimParam: 'batch' }) : onnx.TensorShapeProto.Dimension.create({ dimValue: d }),
-  );
+  const dim = shape.map((d) => (d < 0 ? onnx.TensorShapeProto.Dimension.create({ dimParam: 'batch' }) : onnx.TensorShapeProto.Dimension.create({ dimValue: d })));
   return onnx.ValueInfoProto.create({
     name,
     type: onnx.TypeProto.create({
@@ -87,9 +85,7 @@ export class OnnxGraphBuilder {
     if (size !== data.length) throw new Error(`Constant ${hint}: ${data.length} values for dims [${dims}]`);
     const name = this.uniqueName(hint);
     const copy = new Float32Array(data);
-    this.initializers.push(
-      onnx.TensorProto.create({ name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(copy.buffer) }),
-    );
+    this.initializers.push(onnx.TensorProto.create({ name, dims: [...dims], dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(copy.buffer) }));
     return name;
   }
 
@@ -97,9 +93,7 @@ export class OnnxGraphBuilder {
     const name = this.uniqueName(hint);
     const raw = new DataView(new ArrayBuffer(values.length * 8));
     values.forEach((v, i) => raw.setBigInt64(i * 8, BigInt(v), true));
-    this.initializers.push(
-      onnx.TensorProto.create({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(raw.buffer) }),
-    );
+    this.initializers.push(onnx.TensorProto.create({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: new Uint8Array(raw.buffer) }));
     return name;
   }
 

@@ -25,15 +25,7 @@ function spatial(x: Value, op: string): [number, number, number, number] {
   return x.shape as [number, number, number, number];
 }
 
-function emitConv(
-  b: OnnxGraphBuilder,
-  x: Value,
-  hint: string,
-  w: { data: Float32Array; dims: number[] },
-  group: number,
-  kernel: [number, number],
-  opts: ConvOptions,
-): Value {
+function emitConv(b: OnnxGraphBuilder, x: Value, hint: string, w: { data: Float32Array; dims: number[] }, group: number, kernel: [number, number], opts: ConvOptions): Value {
   const [n, , h, wIn] = spatial(x, hint);
   const dilations = opts.dilations ?? [1, 1];
   const pads = resolvePadding(opts.padding, h, wIn, kernel, opts.strides, dilations);

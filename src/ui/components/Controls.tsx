@@ -50,7 +50,14 @@ export function Controls() {
       </label>
       {defaultRule && (
         <label title={`alpha ${defaultRule.clean} when the stage-1 top-1 score is >= ${defaultRule.threshold}, else ${defaultRule.damaged}`}>
-          <input type="checkbox" checked={adaptive !== null} disabled={isSum} data-testid="alpha-adaptive" onChange={(e) => void updateSettings({ adaptiveAlpha: e.target.checked ? defaultRule : null })} /> alpha per query (more EMD when the query looks damaged)
+          <input
+            type="checkbox"
+            checked={adaptive !== null}
+            disabled={isSum}
+            data-testid="alpha-adaptive"
+            onChange={(e) => void updateSettings({ adaptiveAlpha: e.target.checked ? defaultRule : null })}
+          />{' '}
+          alpha per query (more EMD when the query looks damaged)
         </label>
       )}
       <label>
@@ -91,11 +98,27 @@ export function Controls() {
         </label>
         <label>
           eps{' '}
-          <input type="number" min={0.005} max={1} step={0.005} value={s.sinkhorn.eps} data-testid="sinkhorn-eps" onChange={(e) => void updateSettings({ sinkhorn: { ...s.sinkhorn, eps: Number(e.target.value) } })} />
+          <input
+            type="number"
+            min={0.005}
+            max={1}
+            step={0.005}
+            value={s.sinkhorn.eps}
+            data-testid="sinkhorn-eps"
+            onChange={(e) => void updateSettings({ sinkhorn: { ...s.sinkhorn, eps: Number(e.target.value) } })}
+          />
         </label>
         <label>
           max iterations{' '}
-          <input type="number" min={1} max={2000} step={1} value={s.sinkhorn.maxIter} data-testid="sinkhorn-iter" onChange={(e) => void updateSettings({ sinkhorn: { ...s.sinkhorn, maxIter: Number(e.target.value) } })} />
+          <input
+            type="number"
+            min={1}
+            max={2000}
+            step={1}
+            value={s.sinkhorn.maxIter}
+            data-testid="sinkhorn-iter"
+            onChange={(e) => void updateSettings({ sinkhorn: { ...s.sinkhorn, maxIter: Number(e.target.value) } })}
+          />
         </label>
         <label>
           EMD backend{' '}

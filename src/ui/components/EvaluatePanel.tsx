@@ -44,7 +44,12 @@ export function EvaluatePanel() {
             <table className="eval-table" data-testid="eval-table">
               <thead>
                 <tr>
-                  <th>query</th><th>n</th><th>stage 1 P@1 / RP / MAP@R</th><th>stage 2 P@1 / RP / MAP@R</th><th>max P@k</th><th>ms/query (1 / 2)</th>
+                  <th>query</th>
+                  <th>n</th>
+                  <th>stage 1 P@1 / RP / MAP@R</th>
+                  <th>stage 2 P@1 / RP / MAP@R</th>
+                  <th>max P@k</th>
+                  <th>ms/query (1 / 2)</th>
                 </tr>
               </thead>
               <tbody>
@@ -52,10 +57,16 @@ export function EvaluatePanel() {
                   <tr key={r.ood}>
                     <td>{r.ood}</td>
                     <td>{r.n_queries}</td>
-                    <td>{pct(r.stage1.p1)} / {pct(r.stage1.rp)} / {pct(r.stage1.mapr)}</td>
-                    <td>{pct(r.stage2.p1)} / {pct(r.stage2.rp)} / {pct(r.stage2.mapr)}</td>
+                    <td>
+                      {pct(r.stage1.p1)} / {pct(r.stage1.rp)} / {pct(r.stage1.mapr)}
+                    </td>
+                    <td>
+                      {pct(r.stage2.p1)} / {pct(r.stage2.rp)} / {pct(r.stage2.mapr)}
+                    </td>
                     <td>{pct(r.max_precision_at_k)}</td>
-                    <td>{r.ms_per_query.stage1.toFixed(1)} / {r.ms_per_query.stage2.toFixed(1)}</td>
+                    <td>
+                      {r.ms_per_query.stage1.toFixed(1)} / {r.ms_per_query.stage2.toFixed(1)}
+                    </td>
                   </tr>
                 ))}
               </tbody>

@@ -111,7 +111,11 @@ export function GalleryPanel() {
               }}
             />
           </div>
-          {notice && <p className="note" data-testid="gallery-notice">{notice}</p>}
+          {notice && (
+            <p className="note" data-testid="gallery-notice">
+              {notice}
+            </p>
+          )}
           <ul className="identity-list" data-testid="identity-list">
             {gallery.identities
               .filter((i) => i.label.toLowerCase().includes(filter.toLowerCase()))
@@ -119,7 +123,13 @@ export function GalleryPanel() {
               .map((i) => (
                 <li key={i.label} data-testid="identity">
                   <span className="label">{i.label}</span> <small>({i.count})</small>
-                  <button className="link" data-testid="identity-use-as-query" title={`search the gallery with the first image of ${i.label}`} disabled={busy} onClick={() => void setQueryFromIdentity(i.label)}>
+                  <button
+                    className="link"
+                    data-testid="identity-use-as-query"
+                    title={`search the gallery with the first image of ${i.label}`}
+                    disabled={busy}
+                    onClick={() => void setQueryFromIdentity(i.label)}
+                  >
                     use as query
                   </button>
                   <button title="remove this identity" aria-label={`remove ${i.label}`} disabled={busy} onClick={() => void removeIdentity(i.label)}>

@@ -25,7 +25,9 @@ export function ImportStatus({ onCancel }: { onCancel: () => void }) {
             Cancel
           </button>
         ) : (
-          <span data-testid="import-done">{p.cancelled ? 'cancelled' : 'done'}: {p.added} added</span>
+          <span data-testid="import-done">
+            {p.cancelled ? 'cancelled' : 'done'}: {p.added} added
+          </span>
         )}
       </div>
       {groups.length > 0 && (

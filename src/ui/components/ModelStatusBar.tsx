@@ -34,7 +34,10 @@ export function ModelStatusBar() {
           <ul className="model-list">
             {models.status.models.map((m) => (
               <li key={m.id} data-testid={`model-${m.id}`}>
-                {m.id} <small>({m.role}, {m.backend}, {fmtMs(m.loadMs)})</small>
+                {m.id}{' '}
+                <small>
+                  ({m.role}, {m.backend}, {fmtMs(m.loadMs)})
+                </small>
               </li>
             ))}
           </ul>

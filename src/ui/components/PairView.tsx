@@ -7,7 +7,21 @@ import { selectResult } from '../controller.ts';
 import { blobToRgba, drawRgba } from '../imageData.ts';
 import { useAppStore } from '../store.ts';
 
-function Canvas({ img, testId, label, onMove, onLeave, overlay }: { img: RgbaImage | null; testId: string; label: string; onMove?: (x: number, y: number) => void; onLeave?: () => void; overlay?: React.ReactNode }) {
+function Canvas({
+  img,
+  testId,
+  label,
+  onMove,
+  onLeave,
+  overlay,
+}: {
+  img: RgbaImage | null;
+  testId: string;
+  label: string;
+  onMove?: (x: number, y: number) => void;
+  onLeave?: () => void;
+  overlay?: React.ReactNode;
+}) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     if (ref.current && img) drawRgba(ref.current, img);
@@ -86,14 +100,26 @@ export function PairView() {
             label="query (hover a patch)"
             onMove={(x, y) => setHover({ grid: g, patch: patchAt(x, y, g) })}
             onLeave={() => setHover(null)}
-            overlay={hovered !== null && <div className="cell hover" data-testid="hover-cell" style={{ left: `${(hovered % g) * cellPct}%`, top: `${Math.floor(hovered / g) * cellPct}%`, width: `${cellPct}%`, height: `${cellPct}%` }} />}
+            overlay={
+              hovered !== null && (
+                <div
+                  className="cell hover"
+                  data-testid="hover-cell"
+                  style={{ left: `${(hovered % g) * cellPct}%`, top: `${Math.floor(hovered / g) * cellPct}%`, width: `${cellPct}%`, height: `${cellPct}%` }}
+                />
+              )
+            }
           />
           <Canvas
             img={faces.g}
             testId="pair-gallery"
             label="gallery face: where the hovered patch sends mass"
             overlay={targets.map((t) => (
-              <div key={t.j} className="cell target" style={{ left: `${(t.j % g) * cellPct}%`, top: `${Math.floor(t.j / g) * cellPct}%`, width: `${cellPct}%`, height: `${cellPct}%`, opacity: 0.25 + 0.75 * t.share }} />
+              <div
+                key={t.j}
+                className="cell target"
+                style={{ left: `${(t.j % g) * cellPct}%`, top: `${Math.floor(t.j / g) * cellPct}%`, width: `${cellPct}%`, height: `${cellPct}%`, opacity: 0.25 + 0.75 * t.share }}
+              />
             ))}
           />
           <Canvas img={flowImage(faces.g, pair.plan, g)} testId="pair-flow" label="flow: query rebuilt from gallery patches" />
@@ -115,8 +141,8 @@ function WeightLegend() {
         <span>high weight</span>
       </div>
       <figcaption>
-        Patch weights: how much of the face&apos;s mass each patch carries into the matching (u for the query, v for the gallery face). The weighting method chooses them; a patch hidden by a
-        mask or sunglasses should get little.
+        Patch weights: how much of the face&apos;s mass each patch carries into the matching (u for the query, v for the gallery face). The weighting method chooses them; a patch hidden by a mask or
+        sunglasses should get little.
       </figcaption>
     </figure>
   );

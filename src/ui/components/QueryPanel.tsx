@@ -67,7 +67,11 @@ export function QueryPanel() {
           <img src={query.alignedUrl} alt="aligned query face" width={112} height={112} data-testid="query-aligned" />
           <div>
             <div className="file-name">{query.view.fileName}</div>
-            {query.view.knownIdentity && <div>identity: <b data-testid="query-identity">{query.view.knownIdentity}</b></div>}
+            {query.view.knownIdentity && (
+              <div>
+                identity: <b data-testid="query-identity">{query.view.knownIdentity}</b>
+              </div>
+            )}
             {query.view.faces.length > 1 && (
               <div className="face-chooser" data-testid="face-chooser">
                 {query.view.faces.length} faces found:{' '}

@@ -12,8 +12,12 @@ function ResultCard({ r, stage, known, selected }: { r: RankedView; stage: 1 | 2
     <li className={`result ${verdict} ${selected ? 'selected' : ''}`} data-testid={`stage${stage}-result`} data-verdict={verdict} data-score={r.score} data-key={r.key}>
       <button onClick={() => void selectResult(r.key)} title="show flow and weights for this pair">
         <Thumb galleryKey={r.key} alt={r.label} />
-        <div className="result-label" data-testid="result-label">{r.label}</div>
-        <div className="score" data-testid="result-score">{r.score.toFixed(4)}</div>
+        <div className="result-label" data-testid="result-label">
+          {r.label}
+        </div>
+        <div className="score" data-testid="result-score">
+          {r.score.toFixed(4)}
+        </div>
         {stage === 2 && (
           <div className={`rank-move ${moved ? (r.rankAfter < r.rankBefore ? 'up' : 'down') : ''}`} data-testid="rank-move">
             {r.rankBefore} → {r.rankAfter}
@@ -87,8 +91,8 @@ function ScoreHelp() {
           <b>Stage 1</b> scores are <b>s_cos</b>: the cosine similarity of the two faces&apos; whole-face embeddings (1 = same direction, 0 = unrelated).
         </li>
         <li>
-          <b>s_emd</b> compares the faces patch by patch: each face&apos;s last feature map is a grid of patches, patches are matched across the faces at least total cost (the Earth Mover&apos;s Distance, cost 1 &minus; patch cosine), and s_emd is 1 minus that cost. A face
-          that is partly hidden (mask, sunglasses) or cropped can still match on the patches that remain.
+          <b>s_emd</b> compares the faces patch by patch: each face&apos;s last feature map is a grid of patches, patches are matched across the faces at least total cost (the Earth Mover&apos;s
+          Distance, cost 1 &minus; patch cosine), and s_emd is 1 minus that cost. A face that is partly hidden (mask, sunglasses) or cropped can still match on the patches that remain.
         </li>
         <li>
           <b>Stage 2</b> re-ranks the top k of stage 1 by the blended score <b>alpha &middot; s_emd + (1 &minus; alpha) &middot; s_cos</b>; the arrows show each face&apos;s rank before &rarr; after.

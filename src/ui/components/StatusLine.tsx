@@ -22,12 +22,21 @@ export function StatusLine() {
       {results && (
         <span data-testid="status-timings">
           stage 1 {results.stage1Ms.toFixed(1)} ms · stage 2 {results.stage2Ms.toFixed(1)} ms on <b data-testid="status-emd-backend">{results.sinkhornBackend === 'webgpu' ? 'WebGPU' : 'CPU'}</b>
-          {results.fallbackReason && <span className="note" data-testid="emd-fallback"> ({results.fallbackReason})</span>}
+          {results.fallbackReason && (
+            <span className="note" data-testid="emd-fallback">
+              {' '}
+              ({results.fallbackReason})
+            </span>
+          )}
         </span>
       )}
       {error && (
         <div className="error-banner" role="alert" data-testid="error-banner">
-          <b>{error.file ? `${error.file}: ` : ''}{error.message}</b> — {error.hint}
+          <b>
+            {error.file ? `${error.file}: ` : ''}
+            {error.message}
+          </b>{' '}
+          — {error.hint}
           <button onClick={dismissError}>dismiss</button>
         </div>
       )}

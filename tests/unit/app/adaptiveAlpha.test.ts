@@ -48,7 +48,7 @@ describe('evaluation with the adaptive rule', () => {
 });
 
 describe('presets', () => {
-  it("the paper preset is the published method: MobileFaceNet, alpha 0.7, APC, 7x7, k 100, reference Sinkhorn (eps 0.05, 100 iterations), no adaptive alpha", () => {
+  it('the paper preset is the published method: MobileFaceNet, alpha 0.7, APC, 7x7, k 100, reference Sinkhorn (eps 0.05, 100 iterations), no adaptive alpha', () => {
     const p = required(presetById('paper'), 'the paper preset');
     expect(p.recognizerId).toBe('mobilefacenet-arcface');
     expect(PAPER_SETTINGS).toMatchObject({ k: 100, alpha: 0.7, grid: 7, weighting: 'apc', sinkhorn: { mode: 'reference', eps: 0.05, maxIter: 100 } });

@@ -88,7 +88,10 @@ describe('AppEngine', () => {
     const { engine } = await withGallery();
     expect(await engine.removeIdentity('Bob')).toBe(3);
     await engine.removeItems([engine.galleryItems('Ann')[0].key]);
-    expect(engine.galleryInfo().identities).toEqual([{ label: 'Ann', count: 2 }, { label: 'Cid', count: 3 }]);
+    expect(engine.galleryInfo().identities).toEqual([
+      { label: 'Ann', count: 2 },
+      { label: 'Cid', count: 3 },
+    ]);
     await engine.setQuery('q.jpg', faceFile('Bob', 0), 'none');
     expect((await engine.runSearch(settings)).stage1.every((e) => e.label !== 'Bob')).toBe(true);
   });

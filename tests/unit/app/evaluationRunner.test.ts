@@ -17,7 +17,19 @@ const PEOPLE: [string, number][] = [
 
 function stored(identity: string, variant: number): StoredFace {
   const f = syntheticFeatures(identity, variant);
-  return { key: faceKey(MODEL, `${identity}-${variant}`), modelKey: MODEL, contentHash: `${identity}-${variant}`, label: identity, fileName: `${identity}/${identity}_${variant}.jpg`, addedAt: 1, embedding: f.embedding, patches: f.patches, landmarks68: new Float32Array(136), cropSize: f.cropSize, thumbnail: new Blob([`aligned:${identity}:${variant}:none`]) };
+  return {
+    key: faceKey(MODEL, `${identity}-${variant}`),
+    modelKey: MODEL,
+    contentHash: `${identity}-${variant}`,
+    label: identity,
+    fileName: `${identity}/${identity}_${variant}.jpg`,
+    addedAt: 1,
+    embedding: f.embedding,
+    patches: f.patches,
+    landmarks68: new Float32Array(136),
+    cropSize: f.cropSize,
+    thumbnail: new Blob([`aligned:${identity}:${variant}:none`]),
+  };
 }
 
 async function setup() {
@@ -33,17 +45,25 @@ async function setup() {
 /** Leave-one-out by brute-force float64 cosine, written from the metrics' definitions. */
 function bruteForce(faces: readonly StoredFace[]) {
   const cos = (a: Float32Array, b: Float32Array) => {
-    let d = 0, na = 0, nb = 0;
-    for (let i = 0; i < a.length; i++) (d += a[i] * b[i]), (na += a[i] * a[i]), (nb += b[i] * b[i]);
+    let d = 0,
+      na = 0,
+      nb = 0;
+    for (let i = 0; i < a.length; i++) ((d += a[i] * b[i]), (na += a[i] * a[i]), (nb += b[i] * b[i]));
     return d / Math.sqrt(na * nb);
   };
   const queries = faces.filter((q) => faces.some((g) => g !== q && g.label === q.label)).sort((a, b) => a.fileName.localeCompare(b.fileName));
-  let p1 = 0, mapr = 0;
+  let p1 = 0,
+    mapr = 0;
   const rankings = queries.map((q) => {
-    const ranked = faces.filter((g) => g !== q).map((g) => ({ label: g.label, s: cos(q.embedding, g.embedding) })).sort((a, b) => b.s - a.s).map((g) => g.label);
+    const ranked = faces
+      .filter((g) => g !== q)
+      .map((g) => ({ label: g.label, s: cos(q.embedding, g.embedding) }))
+      .sort((a, b) => b.s - a.s)
+      .map((g) => g.label);
     const r = faces.filter((g) => g !== q && g.label === q.label).length;
     p1 += ranked[0] === q.label ? 1 : 0;
-    let hits = 0, ap = 0;
+    let hits = 0,
+      ap = 0;
     for (let i = 0; i < r; i++) if (ranked[i] === q.label) ap += ++hits / (i + 1);
     mapr += ap / r;
     return { query: q.fileName, ranked };

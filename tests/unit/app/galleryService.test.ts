@@ -37,7 +37,14 @@ const settings = { ...DEFAULT_SETTINGS, k: 10, adaptiveAlpha: null, alpha: 0 };
 describe('GalleryService', () => {
   it('loads only the active model’s faces, counts identities and lists items by file name', async () => {
     const { gallery } = await loaded([stored('Bob', 0), stored('Ann', 1), stored('Ann', 0), stored('Cid', 0, 'other@v1')]);
-    expect(gallery.info()).toEqual({ modelKey: MODEL, count: 3, identities: [{ label: 'Ann', count: 2 }, { label: 'Bob', count: 1 }] });
+    expect(gallery.info()).toEqual({
+      modelKey: MODEL,
+      count: 3,
+      identities: [
+        { label: 'Ann', count: 2 },
+        { label: 'Bob', count: 1 },
+      ],
+    });
     expect(gallery.items().map((i) => i.fileName)).toEqual(['Ann/Ann_0.jpg', 'Ann/Ann_1.jpg', 'Bob/Bob_0.jpg']);
     expect(gallery.items('Bob')).toEqual([{ key: faceKey(MODEL, 'Bob-0'), label: 'Bob', fileName: 'Bob/Bob_0.jpg' }]);
     expect(gallery.index.size).toBe(3);
@@ -84,7 +91,10 @@ describe('GalleryService', () => {
   it('a face that does not fit the gallery is refused by its file name, never by its internal key', async () => {
     const { gallery } = await loaded([stored('Ann', 0)]);
     const odd = { ...stored('Bob', 0), embedding: new Float32Array(128).fill(0.1) };
-    const error = await gallery.add(odd).then(() => null, (e: unknown) => e);
+    const error = await gallery.add(odd).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: 'invalid-argument' });
     expect(String((error as Error).message)).toContain('Bob/Bob_0.jpg');
     expect(String((error as Error).message)).not.toContain(odd.key);

@@ -27,7 +27,12 @@ describe('ImportService', () => {
     const { gallery, imports, storage } = setup();
     const reports: ImportProgress[] = [];
     const final = await imports.importFiles(
-      [entry('lfw/Ann/Ann_0001.jpg', faceFile('Ann', 0)), entry('lfw/Ann/Ann_0002.jpg', faceFile('Ann', 1)), entry('lfw/Bob/Bob_0001.png', faceFile('Bob', 0)), entry('lfw/notes.txt', new Blob(['hello']))],
+      [
+        entry('lfw/Ann/Ann_0001.jpg', faceFile('Ann', 0)),
+        entry('lfw/Ann/Ann_0002.jpg', faceFile('Ann', 1)),
+        entry('lfw/Bob/Bob_0001.png', faceFile('Bob', 0)),
+        entry('lfw/notes.txt', new Blob(['hello'])),
+      ],
       (p) => reports.push(p),
     );
     expect(final).toMatchObject({ done: 3, total: 3, added: 3, skippedDuplicates: 0, finished: true, cancelled: false });
@@ -195,7 +200,12 @@ describe('ImportService problem reports', () => {
 
     expect(final.problemCount).toBe(401);
     expect(final.problems).toHaveLength(401);
-    expect(final.problems.filter((p) => p.code === 'no-face').map((p) => p.file).sort()).toEqual(refused.map((e) => e.path).sort());
+    expect(
+      final.problems
+        .filter((p) => p.code === 'no-face')
+        .map((p) => p.file)
+        .sort(),
+    ).toEqual(refused.map((e) => e.path).sort());
     expect(final.problemGroups).toEqual([
       { code: 'not-an-image', count: 1, hint: expect.stringContaining('JPEG'), examples: [expect.objectContaining({ file: 'many/readme.txt' })] },
       { code: 'no-face', count: 400, hint: 'Use a photo of a face.', examples: expect.any(Array) },

@@ -77,7 +77,13 @@ describe('re-ranking', () => {
   it('keeps ranks after k as stage 1 had them; equal scores keep stage-1 order', () => {
     const r = rerankTopK(top, 0.7);
     expect(finalOrder(6, r)).toEqual([1, 2, 0, 3, 4, 5]);
-    const tied = rerankTopK([{ sCos: 0.5, sEmd: 0.5 }, { sCos: 0.5, sEmd: 0.5 }], 0.3);
+    const tied = rerankTopK(
+      [
+        { sCos: 0.5, sEmd: 0.5 },
+        { sCos: 0.5, sEmd: 0.5 },
+      ],
+      0.3,
+    );
     expect(tied.map((e) => e.stage1Index)).toEqual([0, 1]);
   });
 });

@@ -78,7 +78,10 @@ describe('SearchEngine', () => {
       expect(r.backendUsed).toBe('cpu');
       expect(r.stage2).toHaveLength(10);
       for (const hit of r.stage2) {
-        const g = required(items.find((i) => i.id === hit.id), `gallery item ${hit.id}`).features;
+        const g = required(
+          items.find((i) => i.id === hit.id),
+          `gallery item ${hit.id}`,
+        ).features;
         expect(Math.abs(hit.sEmd - independentApcReference(query, g, grid))).toBeLessThan(1e-5);
         expect(hit.score).toBeCloseTo(0.7 * hit.sEmd + 0.3 * hit.sCos, 12);
       }
@@ -96,9 +99,7 @@ describe('SearchEngine', () => {
     const r = await engine.search(query, settings({ k: 5 }), { stage1Length: 24 });
     const unit = (v: Float32Array) => Array.from(v, (x) => x / Math.hypot(...v));
     const qe = unit(query.embedding);
-    const want = items
-      .map((it, idx) => ({ id: it.id, idx, s: unit(it.features.embedding).reduce((a, x, t) => a + x * qe[t], 0) }))
-      .sort((a, b) => b.s - a.s || a.idx - b.idx);
+    const want = items.map((it, idx) => ({ id: it.id, idx, s: unit(it.features.embedding).reduce((a, x, t) => a + x * qe[t], 0) })).sort((a, b) => b.s - a.s || a.idx - b.idx);
     expect(r.stage1.map((h) => h.id)).toEqual(want.map((w) => w.id));
     expect(r.stage2).toHaveLength(5);
     expect(new Set(r.stage2.map((h) => h.id))).toEqual(new Set(want.slice(0, 5).map((w) => w.id)));
@@ -124,13 +125,16 @@ describe('SearchEngine', () => {
     }
   });
 
-  it('an adaptive alpha rule picks each query\'s alpha from its stage-1 top-1 and ranks as that fixed alpha would', async () => {
+  it("an adaptive alpha rule picks each query's alpha from its stage-1 top-1 and ranks as that fixed alpha would", async () => {
     const { items, query } = buildGallery(5);
     const engine = new SearchEngine({ accelerator: null });
     engine.add(items);
     const plain = await engine.search(query, settings({ alpha: 0.3 }));
     const top1 = plain.stage1[0].score;
-    for (const [threshold, expected] of [[top1 - 1e-6, 0.1], [top1 + 1e-6, 0.9]] as const) {
+    for (const [threshold, expected] of [
+      [top1 - 1e-6, 0.1],
+      [top1 + 1e-6, 0.9],
+    ] as const) {
       const rule = { threshold, clean: 0.1, damaged: 0.9 };
       const r = await engine.search(query, settings({ alpha: 0.3, adaptiveAlpha: rule }));
       expect(r.alpha).toBe(expected);
@@ -156,7 +160,7 @@ describe('SearchEngine', () => {
     let sim = 0;
     for (let i = 0; i < 49; i++) {
       let row = 0;
-      for (let j = 0; j < 49; j++) (row += d.plan[i * 49 + j]), (sim += d.plan[i * 49 + j] * (1 - d.cost[i * 49 + j]));
+      for (let j = 0; j < 49; j++) ((row += d.plan[i * 49 + j]), (sim += d.plan[i * 49 + j] * (1 - d.cost[i * 49 + j])));
       rowErr += Math.abs(row - d.u[i]);
     }
     expect(rowErr).toBeLessThan(1e-5);
@@ -195,8 +199,23 @@ describe('SearchEngine', () => {
     const r = await engine.search(query, settings({ k: 22, grid: 4 }));
     expect(r.stage2.map((h) => h.id)).not.toContain('p2_0');
     // pooled caches still line up with the gallery after the removal
-    const hit = required(r.stage2.find((h) => h.id === 'p5_2'), 'p5_2 among the stage-2 hits');
-    expect(Math.abs(hit.sEmd - independentApcReference(query, required(items.find((i) => i.id === 'p5_2'), 'gallery item p5_2').features, 4))).toBeLessThan(1e-5);
+    const hit = required(
+      r.stage2.find((h) => h.id === 'p5_2'),
+      'p5_2 among the stage-2 hits',
+    );
+    expect(
+      Math.abs(
+        hit.sEmd -
+          independentApcReference(
+            query,
+            required(
+              items.find((i) => i.id === 'p5_2'),
+              'gallery item p5_2',
+            ).features,
+            4,
+          ),
+      ),
+    ).toBeLessThan(1e-5);
     expect(await errorCode(() => engine.add([items[0], items[0]]))).toBe('invalid-argument');
     expect(await errorCode(() => engine.pairDetail(query, 'p2_0', settings()))).toBe('unknown-id');
     const zero = { ...query, embedding: new Float32Array(16) };

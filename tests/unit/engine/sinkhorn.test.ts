@@ -13,7 +13,7 @@ const planOf = (r: SinkhornResult): Float64Array => required(r.plan, 'the plan o
 function marginals(plan: Float64Array, n: number, m: number) {
   const rows = new Float64Array(n);
   const cols = new Float64Array(m);
-  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) (rows[i] += plan[i * m + j]), (cols[j] += plan[i * m + j]);
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) ((rows[i] += plan[i * m + j]), (cols[j] += plan[i * m + j]));
   return { rows, cols };
 }
 

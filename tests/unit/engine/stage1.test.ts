@@ -11,7 +11,7 @@ function naiveTopK(query: Float32Array, matrix: Float32Array, dim: number, k: nu
   const all = Array.from({ length: n }, (_, i) => {
     let s = 0;
     let gn = 0;
-    for (let t = 0; t < dim; t++) (s += query[t] * matrix[i * dim + t]), (gn += matrix[i * dim + t] ** 2);
+    for (let t = 0; t < dim; t++) ((s += query[t] * matrix[i * dim + t]), (gn += matrix[i * dim + t] ** 2));
     return { index: i, score: s / qn / Math.sqrt(gn) };
   });
   return all.sort((a, b) => b.score - a.score || a.index - b.index).slice(0, k);

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AppError } from '../../../src/core/errors.ts';
 import type { Point } from '../../../src/core/types.ts';
-import {
-  normaliseWeights,
-  patchWeightsApc,
-  patchWeightsCc,
-  patchWeightsLmk,
-  patchWeightsSc,
-  patchWeightsScSim,
-  patchWeightsUniform,
-} from '../../../src/engine/weights.ts';
+import { normaliseWeights, patchWeightsApc, patchWeightsCc, patchWeightsLmk, patchWeightsSc, patchWeightsScSim, patchWeightsUniform } from '../../../src/engine/weights.ts';
 
 /**
  * Hand-worked 2x2 example (4 patches, 2 channels). Query unit patches:
@@ -58,12 +50,24 @@ describe('patch weights on a hand-worked 2x2 example', () => {
     const d = cos.map((x) => 1 - x);
     // distance row sums: 2.2, 3.4, 2.44, 5.8 (sum 13.84); column sums: 2.2, 3.4, 2.44, 5.8
     const sc = patchWeightsSc(d, 4, 4);
-    close(sc.u, [2.2, 3.4, 2.44, 5.8].map((x) => x / (13.84 + D)));
-    close(sc.v, [2.2, 3.4, 2.44, 5.8].map((x) => x / (13.84 + D)));
+    close(
+      sc.u,
+      [2.2, 3.4, 2.44, 5.8].map((x) => x / (13.84 + D)),
+    );
+    close(
+      sc.v,
+      [2.2, 3.4, 2.44, 5.8].map((x) => x / (13.84 + D)),
+    );
     // similarity row sums: 1.8, 0.6, 1.56, -1.8 -> 0 (sum 3.96); columns: 1.8, 0.6, 1.56, -1.8 -> 0
     const sim = patchWeightsScSim(d, 4, 4);
-    close(sim.u, [1.8, 0.6, 1.56, 0].map((x) => x / (3.96 + D)));
-    close(sim.v, [1.8, 0.6, 1.56, 0].map((x) => x / (3.96 + D)));
+    close(
+      sim.u,
+      [1.8, 0.6, 1.56, 0].map((x) => x / (3.96 + D)),
+    );
+    close(
+      sim.v,
+      [1.8, 0.6, 1.56, 0].map((x) => x / (3.96 + D)),
+    );
   });
 
   it('LMK: share of landmarks per patch of a 2x2 grid over a 112 px crop', () => {
@@ -80,7 +84,10 @@ describe('patch weights on a hand-worked 2x2 example', () => {
       [120, 5],
     ];
     const total = 8 / 9;
-    close(patchWeightsLmk(pts, 112, 2), [3 / 9, 1 / 9, 0, 4 / 9].map((x) => x / (total + D)));
+    close(
+      patchWeightsLmk(pts, 112, 2),
+      [3 / 9, 1 / 9, 0, 4 / 9].map((x) => x / (total + D)),
+    );
     try {
       patchWeightsLmk(undefined, 112, 2);
       expect.unreachable();

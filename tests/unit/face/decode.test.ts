@@ -104,8 +104,18 @@ describe('EXIF orientation', () => {
       const img = decodeImageNode(withExifOrientation(encodeJpeg(storedForOrientation(upright, o)), o), `o${o}.jpg`);
       expect([img.width, img.height]).toEqual([64, 40]);
       // Quadrant colours survive JPEG: top-left is red+green, bottom-right neither.
-      expect(pixel(img, 8, 8).slice(0, 2).every((v) => v > 200), `orientation ${o}`).toBe(true);
-      expect(pixel(img, 56, 32).slice(0, 2).every((v) => v < 60), `orientation ${o}`).toBe(true);
+      expect(
+        pixel(img, 8, 8)
+          .slice(0, 2)
+          .every((v) => v > 200),
+        `orientation ${o}`,
+      ).toBe(true);
+      expect(
+        pixel(img, 56, 32)
+          .slice(0, 2)
+          .every((v) => v < 60),
+        `orientation ${o}`,
+      ).toBe(true);
       expect(pixel(img, 56, 8)[0] < 60 && pixel(img, 56, 8)[1] > 200, `orientation ${o}`).toBe(true);
     }
   });

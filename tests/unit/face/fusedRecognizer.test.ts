@@ -35,8 +35,16 @@ describe('framingRect', () => {
     expect(r.height).toBeCloseTo(190, 3);
   });
   it('refuses templates that differ by a rotation', () => {
-    const a: Point[] = [[0, 0], [10, 0], [5, 5]];
-    const b: Point[] = [[0, 0], [0, 10], [-5, 5]];
+    const a: Point[] = [
+      [0, 0],
+      [10, 0],
+      [5, 5],
+    ];
+    const b: Point[] = [
+      [0, 0],
+      [0, 10],
+      [-5, 5],
+    ];
     expect(() => framingRect(a, b, 10)).toThrow(/rotation/);
   });
 });

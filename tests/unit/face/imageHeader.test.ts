@@ -71,7 +71,11 @@ describe('readImageHeader: rejections name the file', () => {
   });
 
   it('a PNG whose critical chunk fails its CRC is corrupt; a bad ancillary CRC is tolerated', () => {
-    const png = encodePng(64, 64, new Uint8Array(64 * 64 * 4).map((_, i) => (i * 37) & 255));
+    const png = encodePng(
+      64,
+      64,
+      new Uint8Array(64 * 64 * 4).map((_, i) => (i * 37) & 255),
+    );
     // Chunks after the signature: IHDR (13 bytes of data) then IDAT; flip the last bit of IDAT's CRC.
     const idatAt = 8 + 12 + 13;
     const idatLen = (png[idatAt] << 24) | (png[idatAt + 1] << 16) | (png[idatAt + 2] << 8) | png[idatAt + 3];
@@ -96,7 +100,11 @@ describe('readImageHeader: rejections name the file', () => {
     const jpg = realJpeg();
     expectAppError(() => readImageHeader(jpg.subarray(0, Math.floor(jpg.length * 0.6)), 'cut.jpg'), 'corrupt-image', 'cut.jpg');
     expectAppError(() => readImageHeader(jpg.subarray(0, 100), 'header-only.jpg'), 'corrupt-image', 'header-only.jpg');
-    const png = encodePng(64, 64, new Uint8Array(64 * 64 * 4).map((_, i) => (i * 37) & 255));
+    const png = encodePng(
+      64,
+      64,
+      new Uint8Array(64 * 64 * 4).map((_, i) => (i * 37) & 255),
+    );
     expectAppError(() => readImageHeader(png.subarray(0, png.length - 20), 'cut.png'), 'corrupt-image', 'cut.png');
     const gif = gifBytes(64, 64, new Array(200).fill(7));
     expectAppError(() => readImageHeader(gif.subarray(0, 60), 'cut.gif'), 'corrupt-image', 'cut.gif');

@@ -116,8 +116,7 @@ describe('OOD generators', () => {
   const lum = (im: RgbaImage, i: number) => 0.3 * im.data[i] + 0.59 * im.data[i + 1] + 0.11 * im.data[i + 2];
   const covered = {
     sunglasses: (before: RgbaImage, after: RgbaImage, i: number) => lum(after, i) < 45 && lum(before, i) - lum(after, i) > 25,
-    mask: (before: RgbaImage, after: RgbaImage, i: number) =>
-      after.data[i + 2] > after.data[i] + 25 && [0, 1, 2].reduce((d, c) => d + Math.abs(after.data[i + c] - before.data[i + c]), 0) > 60,
+    mask: (before: RgbaImage, after: RgbaImage, i: number) => after.data[i + 2] > after.data[i] + 25 && [0, 1, 2].reduce((d, c) => d + Math.abs(after.data[i + c] - before.data[i + c]), 0) > 60,
   };
   const frameStats = (kind: keyof typeof covered, before: RgbaImage, after: RgbaImage, landmarks: readonly Point[]) => {
     const l = meanPoint(landmarks, LEFT_EYE);

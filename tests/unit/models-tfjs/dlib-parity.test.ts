@@ -56,8 +56,7 @@ describe('dlib-resnet ONNX vs face-api FaceRecognitionNet (TF.js CPU)', () => {
     const d8 = maxAbsDiff(nchwToNhwc(onnx.patches8.data, [FACES, 128, 8, 8]), ref.patches8);
     const d4 = maxAbsDiff(nchwToNhwc(onnx.patches4.data, [FACES, 256, 4, 4]), ref.patches4);
     console.log(
-      `dlib-resnet patches8 max |diff| ${d8.toExponential(2)} (max |value| ${maxAbs(ref.patches8).toFixed(2)}), ` +
-        `patches4 ${d4.toExponential(2)} (max |value| ${maxAbs(ref.patches4).toFixed(2)})`,
+      `dlib-resnet patches8 max |diff| ${d8.toExponential(2)} (max |value| ${maxAbs(ref.patches8).toFixed(2)}), ` + `patches4 ${d4.toExponential(2)} (max |value| ${maxAbs(ref.patches4).toFixed(2)})`,
     );
     expect(d8).toBeLessThan(TOLERANCE);
     expect(d4).toBeLessThan(TOLERANCE);

@@ -34,7 +34,10 @@ async function compareBoth(
   const x = randomFloats(n * input.h * input.w * input.c, 1234);
   const tfModel = await loadGraphModelFromMemory(model, bytes);
   const xt = tf.tensor4d(x, [n, input.h, input.w, input.c]);
-  const refs = tfModel.execute(xt, outputs.map((o) => o.tfName)) as tf.Tensor[];
+  const refs = tfModel.execute(
+    xt,
+    outputs.map((o) => o.tfName),
+  ) as tf.Tensor[];
   const converted = convertGraphModel({
     name: 'synthetic',
     graph: model,
@@ -73,7 +76,12 @@ describe('graph-model converter vs tfjs-converter', () => {
     g.op('relu1/min', 'Minimum', ['relu1', 'six']);
     g.op('relu1/clip', 'Maximum', ['relu1/min', 'zero']);
     g.const('dw/k', [3, 3, C, 1], randomFloats(9 * C, 3), 'float16');
-    g.const('dw/mul', [C], randomFloats(C, 4).map((v) => 1 + v), 'float16');
+    g.const(
+      'dw/mul',
+      [C],
+      randomFloats(C, 4).map((v) => 1 + v),
+      'float16',
+    );
     g.const('dw/sub', [C], randomFloats(C, 5), 'float16');
     g.op('dw', 'DepthwiseConv2dNative', ['relu1/clip', 'dw/k'], convAttrs(2, 'SAME'));
     g.op('dw/bn_mul', 'Mul', ['dw', 'dw/mul']);
@@ -98,10 +106,18 @@ describe('graph-model converter vs tfjs-converter', () => {
     const g = new SyntheticGraph();
     g.placeholder('x', [-1, 8, 8, 4]);
     g.const('k', [3, 3, 4, 6], randomFloats(3 * 3 * 4 * 6, 10), 'uint8');
-    g.const('gamma', [6], randomFloats(6, 11).map((v) => 1 + 0.5 * v));
+    g.const(
+      'gamma',
+      [6],
+      randomFloats(6, 11).map((v) => 1 + 0.5 * v),
+    );
     g.const('beta', [6], randomFloats(6, 12));
     g.const('mean', [6], randomFloats(6, 13));
-    g.const('var', [6], randomFloats(6, 14).map((v) => 0.5 + Math.abs(v)));
+    g.const(
+      'var',
+      [6],
+      randomFloats(6, 14).map((v) => 0.5 + Math.abs(v)),
+    );
     g.op('conv', 'Conv2D', ['x', 'k'], convAttrs(1, 'SAME'));
     g.op('bn', 'FusedBatchNormV3', ['conv', 'gamma', 'beta', 'mean', 'var'], { epsilon: attr.float(0.001), data_format: attr.str('NHWC'), is_training: attr.bool(false) });
     g.const('dwk', [3, 3, 6, 2], randomFloats(3 * 3 * 6 * 2, 15), 'uint8');
@@ -127,7 +143,11 @@ describe('graph-model converter vs tfjs-converter', () => {
     g.op('max', 'MaxPool', ['fc1'], { ksize: attr.ints([1, 2, 2, 1]), strides: attr.ints([1, 1, 1, 1]), padding: attr.str('SAME'), data_format: attr.str('NHWC') });
     g.const('k2', [1, 1, 5, 4], randomFloats(20, 22));
     g.const('b2', [4], randomFloats(4, 23));
-    g.const('alpha', [4], randomFloats(4, 24).map((v) => 0.25 + 0.1 * v));
+    g.const(
+      'alpha',
+      [4],
+      randomFloats(4, 24).map((v) => 0.25 + 0.1 * v),
+    );
     g.op('fc2', '_FusedConv2D', ['avg', 'k2', 'b2', 'alpha'], { ...convAttrs(1, 'SAME'), fused_ops: attr.strs(['BiasAdd', 'Prelu']), num_args: attr.int(2) });
     g.intConst('shape', [2], [-1, 2 * 2 * 4]);
     g.op('flat', 'Reshape', ['fc2', 'shape'], { Tshape: { type: 'DT_INT32' } });

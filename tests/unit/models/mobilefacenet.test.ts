@@ -45,7 +45,11 @@ beforeAll(async () => {
   source = await ort.InferenceSession.create(readFileSync(sourcePath));
   const imgs = listIdentityImages(requireSharedData('paper-small/lfw-align-128')).slice(0, N_FACES);
   expect(imgs.length).toBe(N_FACES);
-  faces = toNchw(imgs.map((i) => resizeRgba(readJpeg(i.path), 112, 112)), entry.normalisation.mean, entry.normalisation.std);
+  faces = toNchw(
+    imgs.map((i) => resizeRgba(readJpeg(i.path), 112, 112)),
+    entry.normalisation.mean,
+    entry.normalisation.std,
+  );
 });
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {

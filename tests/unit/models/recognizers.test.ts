@@ -87,7 +87,10 @@ describe('resolveRecognizer', () => {
 describe('loaded models', () => {
   const m = manifest();
   const fake = (id: string) => ({ entry: entryById(m, id), session: {}, backend: 'wasm', loadMs: 1 }) as unknown as LoadedModel;
-  const loaded = new Map([['faceres', fake('faceres')], ['ultraface-detector', fake('ultraface-detector')]]);
+  const loaded = new Map([
+    ['faceres', fake('faceres')],
+    ['ultraface-detector', fake('ultraface-detector')],
+  ]);
 
   it('by id and by role, or model-missing', () => {
     expect(loadedModel(loaded, 'faceres').entry.id).toBe('faceres');

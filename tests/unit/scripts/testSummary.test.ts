@@ -6,12 +6,24 @@ const counts = (passed: number, failed = 0, errors = 0) => ({ passed, failed, sk
 
 describe('npm test summary', () => {
   it('adds up both runners when all is well', () => {
-    const s = summariseTests([ok('type check'), ok('lint')], [{ name: 'Vitest', ok: true, report: counts(100) }, { name: 'Playwright', ok: true, report: counts(56) }]);
+    const s = summariseTests(
+      [ok('type check'), ok('lint')],
+      [
+        { name: 'Vitest', ok: true, report: counts(100) },
+        { name: 'Playwright', ok: true, report: counts(56) },
+      ],
+    );
     expect(s).toMatchObject({ passed: 156, failed: 0, ok: true });
   });
 
   it('a runner that did not start counts as a failure even though every counted test passed', () => {
-    const s = summariseTests([ok('type check'), ok('lint')], [{ name: 'Vitest', ok: true, report: counts(156) }, { name: 'Playwright', ok: false, report: null }]);
+    const s = summariseTests(
+      [ok('type check'), ok('lint')],
+      [
+        { name: 'Vitest', ok: true, report: counts(156) },
+        { name: 'Playwright', ok: false, report: null },
+      ],
+    );
     expect(s).toMatchObject({ passed: 156, failed: 1, ok: false });
     expect(s.notes).toEqual(['Playwright did not run (no report)']);
   });
@@ -24,7 +36,15 @@ describe('npm test summary', () => {
   });
 
   it('type check and lint failures count one each', () => {
-    expect(summariseTests([{ name: 'type check', ok: false }, { name: 'lint', ok: false }], [])).toMatchObject({ failed: 2, ok: false });
+    expect(
+      summariseTests(
+        [
+          { name: 'type check', ok: false },
+          { name: 'lint', ok: false },
+        ],
+        [],
+      ),
+    ).toMatchObject({ failed: 2, ok: false });
   });
 
   it('reads both JSON report shapes, errors outside tests included', () => {

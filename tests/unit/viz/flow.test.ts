@@ -22,7 +22,8 @@ describe('flow picture', () => {
     perm.forEach((j, i) => (plan[i * 4 + j] = 0.25));
     const out = flowImage(cells2x2(), plan, 2);
     for (let i = 0; i < 4; i++) {
-      const x = (i % 2) * 2, y = Math.floor(i / 2) * 2;
+      const x = (i % 2) * 2,
+        y = Math.floor(i / 2) * 2;
       const px = out.data.subarray((y * 4 + x) * 4, (y * 4 + x) * 4 + 3);
       expect(Array.from(px)).toEqual([perm[i] * 40, 255 - perm[i] * 40, 7]);
     }

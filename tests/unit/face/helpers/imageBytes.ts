@@ -66,10 +66,30 @@ export function withPngSize(pngBytes: Uint8Array, width: number, height: number)
 /** A GIF89a with one frame; `lzw` is the image data sub-block content (not checked here). */
 export function gifBytes(width: number, height: number, lzw: number[] = [0x44, 0x01]): Uint8Array {
   return Uint8Array.from([
-    ...text('GIF89a'), ...le16(width), ...le16(height), 0x00, 0, 0, // no global colour table
-    0x21, 0xf9, 4, 0, 0, 0, 0, 0, // graphic control extension
-    0x2c, ...le16(0), ...le16(0), ...le16(width), ...le16(height), 0x00, // image descriptor
-    2, lzw.length, ...lzw, 0, // LZW minimum code size, one sub-block, terminator
+    ...text('GIF89a'),
+    ...le16(width),
+    ...le16(height),
+    0x00,
+    0,
+    0, // no global colour table
+    0x21,
+    0xf9,
+    4,
+    0,
+    0,
+    0,
+    0,
+    0, // graphic control extension
+    0x2c,
+    ...le16(0),
+    ...le16(0),
+    ...le16(width),
+    ...le16(height),
+    0x00, // image descriptor
+    2,
+    lzw.length,
+    ...lzw,
+    0, // LZW minimum code size, one sub-block, terminator
     0x3b,
   ]);
 }

@@ -46,14 +46,15 @@ function bilinearResize(src: Uint8Array, sw: number, sh: number, size: number): 
 /** Loads `count` faces (sorted, so runs are repeatable), resized to size x size. */
 export function loadRealFaces(size: number, count: number): RgbFace[] {
   if (!existsSync(FACES_DIR)) {
-    throw new Error(
-      `Test data missing: ${FACES_DIR} does not exist. The TF.js parity tests need the shared data set at ../shared/data ` +
-        '(relative to the repository root); see its README.',
-    );
+    throw new Error(`Test data missing: ${FACES_DIR} does not exist. The TF.js parity tests need the shared data set at ../shared/data ` + '(relative to the repository root); see its README.');
   }
   const files = readdirSync(FACES_DIR)
     .sort()
-    .flatMap((id) => readdirSync(join(FACES_DIR, id)).sort().map((f) => ({ id, f })));
+    .flatMap((id) =>
+      readdirSync(join(FACES_DIR, id))
+        .sort()
+        .map((f) => ({ id, f })),
+    );
   if (files.length < count) throw new Error(`Only ${files.length} faces in ${FACES_DIR}, the test needs ${count}`);
   return files.slice(0, count).map(({ id, f }) => {
     const img = jpeg.decode(readFileSync(join(FACES_DIR, id, f)), { useTArray: true, formatAsRGBA: true });
