@@ -53,7 +53,7 @@ test('picker path: index lfw-mini, query, both rows, flow view, live controls, r
   await page.screenshot({ path: info.outputPath('results.png'), fullPage: true });
 
   // Flow and heatmaps of the top re-ranked pair.
-  await page.getByTestId('stage2-result').first().locator('button').click();
+  await page.getByTestId('stage2-result').first().getByTestId('result-select').click();
   await expect(page.getByTestId('pair-view')).toBeVisible();
   for (const id of ['pair-flow', 'pair-heat-query', 'pair-heat-gallery', 'pair-query', 'pair-gallery']) {
     await expect.poll(() => canvasSpread(page, id), { timeout: 20_000 }).toBeGreaterThan(5);

@@ -25,7 +25,7 @@ test('a full session (load, index, query, flow view) requests nothing outside th
   await expect(page.getByTestId('import-done')).toBeVisible({ timeout: 170_000 });
   await page.getByTestId('query-input').setInputFiles({ name: 'q.jpg', mimeType: 'image/jpeg', buffer: mirroredJpeg(join(requireLfwMini(), 'Abdullah', 'Abdullah_0001.jpg')) });
   await expect(page.getByTestId('stage2-result')).toHaveCount(5, { timeout: 60_000 });
-  await page.getByTestId('stage2-result').first().locator('button').click();
+  await page.getByTestId('stage2-result').first().getByTestId('result-select').click();
   await expect(page.getByTestId('pair-view')).toBeVisible();
   expect(all.length).toBeGreaterThan(5);
   expect(foreign).toEqual([]);

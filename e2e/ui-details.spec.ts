@@ -55,7 +55,7 @@ test('a failed query greys out the previous results and says whose they are; the
 test('flow view: the hover box clears on leaving and never outlives a grid change; weights have a legend', async ({ page }) => {
   test.setTimeout(300_000);
   await galleryAndQuery(page);
-  await page.getByTestId('stage2-result').first().locator('button').first().click();
+  await page.getByTestId('stage2-result').first().getByTestId('result-select').click();
   const canvas = page.getByTestId('pair-query');
   await expect(canvas).toBeVisible({ timeout: 60_000 });
   const box = await canvas.boundingBox();

@@ -10,7 +10,7 @@ function ResultCard({ r, stage, known, selected }: { r: RankedView; stage: 1 | 2
   const moved = r.rankBefore !== r.rankAfter;
   return (
     <li className={`result ${verdict} ${selected ? 'selected' : ''}`} data-testid={`stage${stage}-result`} data-verdict={verdict} data-score={r.score} data-key={r.key}>
-      <button onClick={() => void selectResult(r.key)} title="show flow and weights for this pair">
+      <button onClick={() => void selectResult(r.key)} title="show flow and weights for this pair" data-testid="result-select">
         <Thumb galleryKey={r.key} alt={r.label} />
         <div className="result-label" data-testid="result-label">
           {r.label}
