@@ -60,12 +60,13 @@ test('flow view: the hover box clears on leaving and never outlives a grid chang
   await expect(canvas).toBeVisible({ timeout: 60_000 });
   const box = await canvas.boundingBox();
   if (!box) throw new Error('the query canvas has no box');
-  // Bottom-right patch at 7x7.
-  await page.mouse.move(box.x + box.width * 0.95, box.y + box.height * 0.95);
+  // Bottom-right patch at 7x7 (hover() scrolls the canvas into view first).
+  const bottomRight = { position: { x: box.width * 0.95, y: box.height * 0.95 } };
+  await canvas.hover(bottomRight);
   await expect(page.getByTestId('hover-cell')).toHaveCount(1);
-  await page.mouse.move(box.x - 40, box.y - 40);
+  await page.getByTestId('pair-summary').hover();
   await expect(page.getByTestId('hover-cell')).toHaveCount(0);
-  await page.mouse.move(box.x + box.width * 0.95, box.y + box.height * 0.95);
+  await canvas.hover(bottomRight);
   await expect(page.getByTestId('hover-cell')).toHaveCount(1);
   const heightBefore = await page.evaluate(() => document.documentElement.scrollHeight);
   for (const grid of ['4', '1']) {
