@@ -4,6 +4,7 @@
  */
 import { createDeflate } from 'node:zlib';
 import { zipSync } from 'fflate';
+import { be32, concat, PNG_SIGNATURE, pngChunk } from '../tests/support/pngChunks.ts';
 
 /** 5,000 distinct small files named like photos but holding text: each is hashed and refused by a worker. */
 export function manyTinyFilesZip(n: number): Uint8Array {
@@ -11,36 +12,6 @@ export function manyTinyFilesZip(n: number): Uint8Array {
   const enc = new TextEncoder();
   for (let i = 0; i < n; i++) files[`many/Person_${i % 50}/photo_${String(i).padStart(5, '0')}.jpg`] = enc.encode(`not a photo, file number ${i}`);
   return zipSync(files, { level: 0 });
-}
-
-function be32(v: number): number[] {
-  return [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
-}
-
-function crc32(bytes: Uint8Array): number {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const typed = new Uint8Array(4 + data.length);
-  typed.set([...type].map((ch) => ch.charCodeAt(0)));
-  typed.set(data, 4);
-  return concat([Uint8Array.from(be32(data.length)), typed, Uint8Array.from(be32(crc32(typed)))]);
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /**
@@ -67,6 +38,5 @@ export async function hugeGreyPng(side: number): Promise<Uint8Array> {
   zlib.end();
   await ended;
   const ihdr = Uint8Array.from([...be32(side), ...be32(side), 8, 0, 0, 0, 0]);
-  const signature = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return concat([signature, pngChunk('IHDR', ihdr), pngChunk('IDAT', concat(idat)), pngChunk('IEND', new Uint8Array(0))]);
+  return concat([PNG_SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', concat(idat)), pngChunk('IEND', new Uint8Array(0))]);
 }

@@ -21,11 +21,11 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import CRC32 from 'crc-32';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import jpeg from 'jpeg-js';
 import { storedEntry, withEntryHeader, zerosEntry, zerosZip, zipOfRaw } from '../../tests/support/zipFiles.ts';
 import { requireLfwMini } from '../support/fixtures.ts';
+import { be32, concat, PNG_SIGNATURE, pngChunk } from '../../tests/support/pngChunks.ts';
 
 export interface Rgba {
   readonly width: number;
@@ -267,37 +267,6 @@ export function cmykJpeg(img: Rgba): Uint8Array {
 
 // ---------------------------------------------------------------- PNG
 
-/** CRC-32 as PNG uses it, unsigned (crc-32 returns it signed). */
-function crc32(bytes: Uint8Array): number {
-  return CRC32.buf(bytes) >>> 0;
-}
-
-function be32(v: number): number[] {
-  return [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
-}
-
-function pngChunk(type: string, data: Uint8Array): Uint8Array {
-  const body = new Uint8Array(4 + data.length);
-  body.set([...type].map((c) => c.charCodeAt(0)));
-  body.set(data, 4);
-  const out = new Uint8Array(12 + data.length);
-  out.set(be32(data.length));
-  out.set(body, 4);
-  out.set(be32(crc32(body)), 8 + data.length);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-const PNG_SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 
 /**
