@@ -5,7 +5,7 @@
  */
 import { AppError } from '../core/errors.ts';
 import { DotWorkspace } from './simd/dotWorkspace.ts';
-import { unitEmbedding } from './vectors.ts';
+import { requireFinite, unitEmbedding } from './vectors.ts';
 
 export interface RankedIndex {
   /** Row of the gallery matrix. */
@@ -30,6 +30,11 @@ export class CosineIndex {
     return this.rows;
   }
 
+  /** Bytes the gallery's rows take (float32), to compare with Int8CosineIndex. */
+  get byteLength(): number {
+    return this.rows * this.dim * 4;
+  }
+
   /** Appends embeddings (raw; normalised here). Validates all before adding any. */
   add(embeddings: readonly Float32Array[]): void {
     const units = embeddings.map((e, i) => {
@@ -42,6 +47,30 @@ export class CosineIndex {
       data.set(u, this.rows * this.dim);
       this.rows++;
     }
+  }
+
+  /**
+   * Appends `count` stored unit rows: float32 little-endian, dim values each
+   * (as the raw storage format writes them). Validates the length and that
+   * every value is finite before adding any.
+   */
+  addEncodedRows(bytes: Uint8Array, count: number): void {
+    if (!Number.isInteger(count) || count < 0) throw new AppError('invalid-argument', `row count must be a non-negative integer, got ${count}`, 'Pass the number of rows in the bytes.');
+    const floats = count * this.dim;
+    if (bytes.length !== floats * 4) {
+      throw new AppError(
+        'invalid-argument',
+        `${count} stage-1 rows of ${this.dim} floats take ${floats * 4} bytes, got ${bytes.length}`,
+        'The stored gallery embeddings are damaged; re-index the photos or import the gallery again.',
+      );
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const rows = new Float32Array(floats);
+    for (let i = 0; i < floats; i++) rows[i] = view.getFloat32(i * 4, true);
+    requireFinite(rows, 'a stored stage-1 row');
+    this.ensureRows(this.rows + count);
+    this.ws.data.set(rows, this.rows * this.dim);
+    this.rows += count;
   }
 
   /** Removes rows (any order), keeping the order of the rest so tie-breaking by index stays stable. */
@@ -94,7 +123,7 @@ export class CosineIndex {
   }
 }
 
-function requireK(k: number): void {
+export function requireK(k: number): void {
   if (!Number.isInteger(k) || k <= 0) throw new AppError('invalid-argument', `k must be a positive integer, got ${k}`, 'Ask for at least one result.');
 }
 
@@ -103,7 +132,7 @@ function requireK(k: number): void {
  * lower index. Rows arrive in increasing index, so an equal score never
  * displaces an earlier row.
  */
-class TopKHeap {
+export class TopKHeap {
   private readonly scores: Float64Array;
   private readonly indices: Int32Array;
   private count = 0;

@@ -1,0 +1,243 @@
+/**
+ * A compact byte encoding of a patch map (PatchMap, patch-major: row
+ * p = y * w + x holds c floats), one 8-bit code per value with a scale per
+ * patch, and a bitmap for patches that are mostly zero.
+ *
+ * Why this shape: FaceRes's map (7x7x1024) is post-ReLU, never negative and
+ * ~90% exact zeros, so it wants unsigned codes (0..255) and sparse storage
+ * (~11.5 kB instead of 200 kB of float32); MobileFaceNet's (7x7x512) is dense
+ * and ~30% negative, so it wants signed codes (-127..127) stored densely
+ * (~25 kB instead of 100 kB). Each patch picks both per patch.
+ *
+ * Layout (all little-endian):
+ *   header, HEADER_BYTES: 'P' 'M' (magic), version 1, 0 (reserved), h, w, c as uint16
+ *   then per patch:
+ *     flags (uint8): bit 0 sparse, bit 1 signed; no other bits
+ *     scale (float32): max|value| / levels (255 unsigned, 127 signed); 0 for an
+ *       all-zero patch, which then has flags 0 and no payload
+ *     payload: dense = c codes; sparse = ceil(c / 8) bitmap bytes (bit t of
+ *       byte b is value 8b + t; bits past c are 0) then one code per set bit
+ *   codes are uint8 (unsigned) or int8 (signed), value = code * scale.
+ *
+ * Error bound: code = round(x / scale) to the nearest, so
+ *   |x - decode(encode(x))| <= scale / 2 per value
+ * (plus float32 rounding of code * scale, at most 2^-24 |value|). Values that
+ * round to code 0 decode as exactly 0 (their bitmap bit is off): zeros stay
+ * zero. Sparse is chosen when ceil(c / 8) + nonzero codes < c.
+ *
+ * decodePatchMap checks the whole layout before it allocates or reads a
+ * value, so truncated or corrupt bytes give an AppError naming the fault,
+ * never an out-of-bounds read.
+ */
+import { AppError } from '../../core/errors.ts';
+import type { PatchMap } from '../../core/types.ts';
+
+export const PATCH_CODEC_MAGIC_0 = 0x50; // 'P'
+export const PATCH_CODEC_MAGIC_1 = 0x4d; // 'M'
+export const PATCH_CODEC_VERSION = 1;
+export const PATCH_CODEC_HEADER_BYTES = 10;
+/** Flags byte and float32 scale in front of every patch. */
+export const PATCH_HEADER_BYTES = 5;
+export const FLAG_SPARSE = 1;
+export const FLAG_SIGNED = 2;
+const UNSIGNED_LEVELS = 255;
+const SIGNED_LEVELS = 127;
+const MAX_SIDE = 0xffff;
+/**
+ * At most 2^24 values (64 MiB decoded). An all-zero patch costs 5 bytes
+ * whatever c is, so without a cap a few corrupt header bytes could ask for
+ * gigabytes; real maps are ~50k values.
+ */
+export const MAX_PATCH_MAP_VALUES = 1 << 24;
+
+const HINT_DECODE = 'The stored face features are damaged; re-index the photo or import the gallery again.';
+
+/** Bytes per patch for a payload of `nonzero` codes: the smaller of dense and sparse. */
+function payloadBytes(c: number, nonzero: number): { sparse: boolean; bytes: number } {
+  const sparseBytes = ((c + 7) >> 3) + nonzero;
+  return sparseBytes < c ? { sparse: true, bytes: sparseBytes } : { sparse: false, bytes: c };
+}
+
+export function encodePatchMap(map: PatchMap): Uint8Array {
+  const { h, w, c, data } = map;
+  for (const [name, v] of [
+    ['h', h],
+    ['w', w],
+    ['c', c],
+  ] as const) {
+    if (!Number.isInteger(v) || v <= 0 || v > MAX_SIDE) throw new AppError('invalid-argument', `patch map ${name} must be an integer in 1..${MAX_SIDE}, got ${v}`, 'Check the recognizer output.');
+  }
+  if (h * w * c > MAX_PATCH_MAP_VALUES) throw new AppError('invalid-argument', `patch map ${h}x${w}x${c} has over ${MAX_PATCH_MAP_VALUES} values`, 'Use a coarser patch grid.');
+  if (data.length !== h * w * c) throw new AppError('invalid-argument', `patch map data has ${data.length} values, ${h}x${w}x${c} needs ${h * w * c}`, 'Check the recognizer output.');
+
+  const patches = h * w;
+  // Pass 1: per patch, its sign, scale and the number of nonzero codes, so the output is allocated once.
+  const flags = new Uint8Array(patches);
+  const scales = new Float32Array(patches);
+  const nonzero = new Int32Array(patches);
+  let total = PATCH_CODEC_HEADER_BYTES;
+  for (let p = 0; p < patches; p++) {
+    const at = p * c;
+    let max = 0;
+    let min = 0;
+    for (let t = 0; t < c; t++) {
+      const x = data[at + t];
+      if (x > max) max = x;
+      else if (x < min) min = x;
+      else if (x !== x) throw nonFinite(p, t, x); // NaN: fails both comparisons
+    }
+    if (max === Infinity || min === -Infinity) throw nonFinite(p, -1, max === Infinity ? max : min);
+    const signed = min < 0;
+    const levels = signed ? SIGNED_LEVELS : UNSIGNED_LEVELS;
+    const scale = Math.fround(Math.max(max, -min) / levels);
+    total += PATCH_HEADER_BYTES;
+    if (scale === 0) continue; // all zero (or below the float32 range): flags 0, no payload
+    const inv = 1 / scale;
+    let nz = 0;
+    for (let t = 0; t < c; t++) if (Math.round(data[at + t] * inv) !== 0) nz++;
+    const choice = payloadBytes(c, nz);
+    flags[p] = (signed ? FLAG_SIGNED : 0) | (choice.sparse ? FLAG_SPARSE : 0);
+    scales[p] = scale;
+    nonzero[p] = nz;
+    total += choice.bytes;
+  }
+
+  const out = new Uint8Array(total);
+  const view = new DataView(out.buffer);
+  out[0] = PATCH_CODEC_MAGIC_0;
+  out[1] = PATCH_CODEC_MAGIC_1;
+  out[2] = PATCH_CODEC_VERSION;
+  out[3] = 0;
+  view.setUint16(4, h, true);
+  view.setUint16(6, w, true);
+  view.setUint16(8, c, true);
+  let o = PATCH_CODEC_HEADER_BYTES;
+  const bitmapBytes = (c + 7) >> 3;
+  for (let p = 0; p < patches; p++) {
+    const f = flags[p];
+    const scale = scales[p];
+    out[o] = f;
+    view.setFloat32(o + 1, scale, true);
+    o += PATCH_HEADER_BYTES;
+    if (scale === 0) continue;
+    const at = p * c;
+    const inv = 1 / scale;
+    const levels = f & FLAG_SIGNED ? SIGNED_LEVELS : UNSIGNED_LEVELS;
+    const lowest = f & FLAG_SIGNED ? -SIGNED_LEVELS : 0;
+    if (f & FLAG_SPARSE) {
+      let codeAt = o + bitmapBytes;
+      for (let t = 0; t < c; t++) {
+        const q = clampCode(Math.round(data[at + t] * inv), lowest, levels);
+        if (q === 0) continue;
+        out[o + (t >> 3)] |= 1 << (t & 7);
+        out[codeAt++] = q & 0xff; // int8 codes as their two's-complement byte
+      }
+      // Pass 1 counted the same rounding (the clamp never moves a code to or from 0); a mismatch would misalign every later patch.
+      if (codeAt !== o + bitmapBytes + nonzero[p]) throw new AppError('internal', `patch codec: patch ${p} wrote ${codeAt - o - bitmapBytes} codes, counted ${nonzero[p]}`, 'Report this as a bug.');
+      o = codeAt;
+    } else {
+      for (let t = 0; t < c; t++) out[o + t] = clampCode(Math.round(data[at + t] * inv), lowest, levels) & 0xff;
+      o += c;
+    }
+  }
+  return out;
+}
+
+/** The float32 scale can put max|x| / scale a hair past the last level; the clamp keeps the code in range (error still <= scale / 2). */
+function clampCode(q: number, lowest: number, levels: number): number {
+  return q > levels ? levels : q < lowest ? lowest : q;
+}
+
+function nonFinite(patch: number, channel: number, x: number): AppError {
+  const where = channel >= 0 ? ` at channel ${channel}` : '';
+  return new AppError('invalid-vector', `patch map has a non-finite value (${x}) in patch ${patch}${where}`, 'The face features are corrupt; extract them again.');
+}
+
+function corrupt(message: string): AppError {
+  return new AppError('invalid-argument', `patch map bytes: ${message}`, HINT_DECODE);
+}
+
+/** Set bits in each byte value, for counting sparse codes while checking the layout. */
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let n = 0;
+  for (let x = b; x; x &= x - 1) n++;
+  return n;
+});
+
+export function decodePatchMap(bytes: Uint8Array): PatchMap {
+  const len = bytes.length;
+  if (len < PATCH_CODEC_HEADER_BYTES) throw corrupt(`${len} bytes is shorter than the ${PATCH_CODEC_HEADER_BYTES}-byte header`);
+  if (bytes[0] !== PATCH_CODEC_MAGIC_0 || bytes[1] !== PATCH_CODEC_MAGIC_1) throw corrupt(`bad magic 0x${hex(bytes[0])} 0x${hex(bytes[1])} (not an encoded patch map)`);
+  if (bytes[2] !== PATCH_CODEC_VERSION) throw corrupt(`unknown version ${bytes[2]} (this build reads version ${PATCH_CODEC_VERSION})`);
+  if (bytes[3] !== 0) throw corrupt(`reserved header byte is ${bytes[3]}, not 0`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const h = view.getUint16(4, true);
+  const w = view.getUint16(6, true);
+  const c = view.getUint16(8, true);
+  if (h === 0 || w === 0 || c === 0) throw corrupt(`header size ${h}x${w}x${c} has a zero side`);
+  if (h * w * c > MAX_PATCH_MAP_VALUES) throw corrupt(`header size ${h}x${w}x${c} is over ${MAX_PATCH_MAP_VALUES} values`);
+  const patches = h * w;
+  const bitmapBytes = (c + 7) >> 3;
+
+  // Pass 1: walk the layout and check every length, flag and scale, before allocating or decoding anything.
+  const starts = new Int32Array(patches);
+  let o = PATCH_CODEC_HEADER_BYTES;
+  for (let p = 0; p < patches; p++) {
+    if (o + PATCH_HEADER_BYTES > len) throw corrupt(`cut short in patch ${p} of ${patches} (header at byte ${o}, ${len} bytes in all)`);
+    starts[p] = o;
+    const f = bytes[o];
+    const scale = view.getFloat32(o + 1, true);
+    if (f & ~(FLAG_SPARSE | FLAG_SIGNED)) throw corrupt(`patch ${p} has unknown flags 0x${hex(f)}`);
+    if (!Number.isFinite(scale) || scale < 0) throw corrupt(`patch ${p} has scale ${scale}; scales are finite and >= 0`);
+    o += PATCH_HEADER_BYTES;
+    if (scale === 0) {
+      if (f !== 0) throw corrupt(`patch ${p} has scale 0 (all zero) but flags 0x${hex(f)}`);
+      continue;
+    }
+    if (f & FLAG_SPARSE) {
+      if (o + bitmapBytes > len) throw corrupt(`cut short in the bitmap of patch ${p} of ${patches}`);
+      let nz = 0;
+      for (let b = 0; b < bitmapBytes; b++) nz += POPCOUNT[bytes[o + b]];
+      if (c & 7 && bytes[o + bitmapBytes - 1] >> (c & 7)) throw corrupt(`patch ${p}'s bitmap marks channels past c = ${c}`);
+      o += bitmapBytes + nz;
+    } else {
+      o += c;
+    }
+    if (o > len) throw corrupt(`cut short in the codes of patch ${p} of ${patches} (needs ${o} bytes, has ${len})`);
+  }
+  if (o !== len) throw corrupt(`${len - o} bytes left over after the last patch`);
+
+  // Pass 2: decode; every offset was checked above. The output starts at 0, so zero codes and skipped bitmap bytes cost nothing.
+  const data = new Float32Array(patches * c);
+  for (let p = 0; p < patches; p++) {
+    let at = starts[p];
+    const f = bytes[at];
+    const scale = view.getFloat32(at + 1, true);
+    at += PATCH_HEADER_BYTES;
+    if (scale === 0) continue;
+    const base = p * c;
+    const signed = (f & FLAG_SIGNED) !== 0;
+    if (f & FLAG_SPARSE) {
+      let codeAt = at + bitmapBytes;
+      for (let b = 0; b < bitmapBytes; b++) {
+        let bits = bytes[at + b];
+        const t0 = base + (b << 3);
+        while (bits !== 0) {
+          const t = 31 - Math.clz32(bits & -bits); // lowest set bit
+          bits &= bits - 1;
+          const code = bytes[codeAt++];
+          data[t0 + t] = (signed ? (code << 24) >> 24 : code) * scale;
+        }
+      }
+    } else if (signed) {
+      for (let t = 0; t < c; t++) data[base + t] = ((bytes[at + t] << 24) >> 24) * scale;
+    } else {
+      for (let t = 0; t < c; t++) data[base + t] = bytes[at + t] * scale;
+    }
+  }
+  return { h, w, c, data };
+}
+
+function hex(b: number): string {
+  return b.toString(16).padStart(2, '0');
+}

@@ -1,0 +1,84 @@
+/**
+ * Stage-1 int8 rows against a float64 quantiser written here from the
+ * format's definition (unit vector, scale = max|u| / 127 as float32, code =
+ * round(u / scale)), not from the code under test.
+ */
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../../../src/core/errors.ts';
+import { seededRandom } from '../../../../src/core/random.ts';
+import { decodeStage1Row, encodeStage1Row, STAGE1_ROW_HEADER_BYTES, stage1RowBytes } from '../../../../src/engine/quant/int8Rows.ts';
+import { gaussian } from '../references.ts';
+
+/** The row the format defines, in float64 (unit values rounded to float32 as the engine stores them). */
+function referenceRow(v: Float32Array): { unit: Float64Array; scale: number; codes: number[] } {
+  let ss = 0;
+  for (const x of v) ss += x * x;
+  const norm = Math.sqrt(ss);
+  const unit = Float64Array.from(v, (x) => Math.fround(x / norm));
+  const maxAbs = Math.max(...Array.from(unit, Math.abs));
+  const scale = Math.fround(maxAbs / 127);
+  // `+ 0` turns -0 (round of a small negative) into the 0 an Int8Array reads back.
+  const codes = Array.from(unit, (u) => Math.max(-127, Math.min(127, Math.round(u / scale))) + 0);
+  return { unit, scale, codes };
+}
+
+function expectAppError(fn: () => unknown, code: string, pattern: RegExp): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (e) {
+    caught = e;
+  }
+  expect(caught).toBeInstanceOf(AppError);
+  if (!(caught instanceof AppError)) return;
+  expect(caught.code).toBe(code);
+  expect(caught.message).toMatch(pattern);
+  expect(caught.hint.length).toBeGreaterThan(10);
+}
+
+describe('int8 stage-1 rows', () => {
+  it('are a little-endian float32 scale and then the codes of the unit vector, each within scale / 2', () => {
+    const rand = seededRandom(11);
+    for (const dim of [1, 7, 512, 1536]) {
+      for (let trial = 0; trial < 5; trial++) {
+        const v = Float32Array.from({ length: dim }, () => gaussian(rand) * 3);
+        const bytes = encodeStage1Row(v);
+        expect(bytes.length).toBe(stage1RowBytes(dim));
+        expect(stage1RowBytes(dim)).toBe(STAGE1_ROW_HEADER_BYTES + dim);
+        const ref = referenceRow(v);
+        const scale = new DataView(bytes.buffer, bytes.byteOffset).getFloat32(0, true);
+        expect(scale).toBe(ref.scale);
+        const codes = Array.from(new Int8Array(bytes.buffer, bytes.byteOffset + 4, dim));
+        expect(codes).toEqual(ref.codes);
+        // The largest value uses the full range; every value is within half a step.
+        expect(Math.max(...codes.map(Math.abs))).toBe(127);
+        const decoded = decodeStage1Row(bytes, dim);
+        for (let j = 0; j < dim; j++) {
+          expect(decoded[j]).toBe(Math.fround(ref.codes[j] * ref.scale));
+          expect(Math.abs(decoded[j] - ref.unit[j])).toBeLessThanOrEqual((ref.scale / 2) * (1 + 1e-6));
+        }
+      }
+    }
+  });
+
+  it('decodes a row inside a larger buffer at an offset', () => {
+    const a = encodeStage1Row(Float32Array.from([3, -4, 0, 1]));
+    const b = encodeStage1Row(Float32Array.from([0, 0, 5, 0]));
+    const both = new Uint8Array(a.length + b.length);
+    both.set(a);
+    both.set(b, a.length);
+    expect(Array.from(decodeStage1Row(both, 4, a.length))).toEqual([0, 0, 1, 0]);
+  });
+
+  it('refuses zero and non-finite vectors, truncated rows and bad scales with AppErrors', () => {
+    expectAppError(() => encodeStage1Row(new Float32Array(8)), 'invalid-vector', /zero vector/);
+    expectAppError(() => encodeStage1Row(Float32Array.from([1, Number.NaN])), 'invalid-vector', /non-finite/);
+    const row = encodeStage1Row(Float32Array.from([1, 2, 3, 4]));
+    expectAppError(() => decodeStage1Row(row.subarray(0, 7), 4), 'invalid-argument', /needs 8 bytes/);
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      const copy = row.slice();
+      new DataView(copy.buffer).setFloat32(0, bad, true);
+      expectAppError(() => decodeStage1Row(copy, 4), 'invalid-argument', /scale/);
+    }
+  });
+});
