@@ -1,17 +1,21 @@
 /**
- * The gallery in flat typed arrays. Per face: its unit embedding (in the
- * stage-1 index), its native patch map as unit patches plus per-patch norms
- * (together they give back the raw map for pooling, at half the memory of
- * keeping both), its unit average patch (APC) and its landmarks (LMK).
- * Pooled, normalised grids are cached per grid side and extended lazily, so
- * switching the grid re-pools each face once.
+ * The gallery as the engine holds it: per face an id, a label and a stage-1
+ * vector (float32, or int8 with a scale for large galleries), in flat arrays
+ * in insertion order. Everything stage 2 needs beyond that (patch maps,
+ * average patch, landmarks) comes from a FaceDetailSource, read for the k
+ * candidates of a query: in memory for tests and benches, from disk in the
+ * app (src/storage), so memory holds only what stage 1 scans.
+ * Pooled grids are cached for the faces last used, so a grid change costs
+ * only the candidates it touches.
  */
 import { AppError } from '../core/errors.ts';
 import type { FaceFeatures, PatchMap, Point } from '../core/types.ts';
-import { requireValidGrid, requireValidPatchMap, unitAveragePatch, unitPatchGrid } from './patchGrid.ts';
-import { RowStore } from './rowStore.ts';
+import { MemoryFaceDetails, rawMapOf, type FaceDetail, type FaceDetailSource } from './faceDetails.ts';
+import { requireValidGrid, requireValidPatchMap, unitPatchGrid } from './patchGrid.ts';
 import { CosineIndex } from './stage1.ts';
-import { l2NormaliseRows, unitEmbedding } from './vectors.ts';
+import type { Stage1Index } from './stage1Index.ts';
+import { Int8CosineIndex } from './stage1Int8.ts';
+import { unitEmbedding } from './vectors.ts';
 
 export interface GalleryItem {
   readonly id: string;
@@ -21,42 +25,47 @@ export interface GalleryItem {
   readonly name?: string;
 }
 
-interface Shape {
+/** A stored face as start-up loads it: no features, its stage-1 row comes in a block with the others. */
+export interface GalleryRowEntry {
+  readonly id: string;
+  readonly label: string;
+}
+
+export interface GalleryShape {
   readonly h: number;
   readonly w: number;
   readonly c: number;
   readonly dim: number;
 }
 
-/** The per-face arrays, which exist together from the first face on: their shape is the first face's. */
-interface Columns {
-  readonly shape: Shape;
-  readonly index: CosineIndex;
-  readonly unitNative: RowStore;
-  readonly patchNorms: RowStore;
-  readonly averages: RowStore;
+/** How stage-1 vectors are held: float32 (exact, the reference) or int8 with a per-vector scale (a quarter of the memory). */
+export type Stage1Format = 'float32' | 'int8';
+
+export interface GalleryStoreOptions {
+  readonly stage1?: Stage1Format;
+  /** Where stage 2 reads a face's patches and landmarks; left out, they are kept in memory as faces are added. */
+  readonly details?: FaceDetailSource;
+  readonly forceJs?: boolean;
 }
 
-function createColumns(first: FaceFeatures, capacity: number): Columns {
-  const { h, w, c } = first.patches;
-  return {
-    shape: { h, w, c, dim: first.embedding.length },
-    index: new CosineIndex(first.embedding.length),
-    unitNative: new RowStore(h * w * c, capacity),
-    patchNorms: new RowStore(h * w, capacity),
-    averages: new RowStore(c, capacity),
-  };
-}
+/** Pooled grids kept for reuse: the candidates of a few queries, not the gallery (a 4x4x1024 grid is 64 kB). */
+const POOLED_CACHE_FACES = 1024;
 
 export class GalleryStore {
-  private columns: Columns | null = null;
+  private shape: GalleryShape | null = null;
+  private index: Stage1Index | null = null;
   private idList: string[] = [];
   private labelList: string[] = [];
   private positions = new Map<string, number>();
-  private landmarks: (readonly Point[] | undefined)[] = [];
-  private cropSizes: number[] = [];
-  /** Pooled unit grids, per grid size, filled per face on first use: a grid change costs only the k candidates, not the whole gallery. */
-  private gridCache = new Map<number, Map<number, Float32Array>>();
+  private readonly memoryDetails: MemoryFaceDetails | null;
+  private readonly details: FaceDetailSource;
+  /** Pooled unit grids by `${grid}:${id}`, least recently used first. */
+  private pooled = new Map<string, Float32Array>();
+
+  constructor(private readonly options: GalleryStoreOptions = {}) {
+    this.memoryDetails = options.details ? null : new MemoryFaceDetails();
+    this.details = options.details ?? this.memoryDetails ?? new MemoryFaceDetails();
+  }
 
   get size(): number {
     return this.idList.length;
@@ -72,16 +81,22 @@ export class GalleryStore {
 
   /** Channels per patch (the gallery must hold a face). */
   get channels(): number {
-    return this.requireColumns().shape.c;
+    return this.requireShape().c;
   }
 
-  get stage1(): CosineIndex {
-    return this.requireColumns().index;
+  get stage1(): Stage1Index {
+    if (!this.index) throw emptyGallery();
+    return this.index;
   }
 
-  private requireColumns(): Columns {
-    if (!this.columns) throw new AppError('empty-gallery', 'the gallery is empty', 'Add labelled faces first.');
-    return this.columns;
+  /** Bytes the engine holds per gallery for stage 1 (the details live elsewhere unless kept in memory). */
+  get byteLength(): { stage1: number; detailsInMemory: number } {
+    return { stage1: this.index?.byteLength ?? 0, detailsInMemory: this.memoryDetails?.byteLength ?? 0 };
+  }
+
+  private requireShape(): GalleryShape {
+    if (!this.shape) throw emptyGallery();
+    return this.shape;
   }
 
   position(id: string): number {
@@ -92,32 +107,49 @@ export class GalleryStore {
 
   /** Validates every item first, so a bad item adds nothing. */
   add(items: readonly GalleryItem[]): void {
+    this.requireNewIds(items);
+    for (const item of items) this.requireCompatible(item.features, `gallery face ${item.name ?? item.id}`);
+    if (items.length === 0) return;
+    const first = items[0].features;
+    const index = this.ensureIndex({ h: first.patches.h, w: first.patches.w, c: first.patches.c, dim: first.embedding.length });
+    index.add(items.map((i) => i.features.embedding));
+    for (const item of items) {
+      this.memoryDetails?.add(item.id, item.features);
+      this.push(item.id, item.label);
+    }
+  }
+
+  /**
+   * Adds stored faces by their encoded stage-1 rows (as src/engine/quant/int8Rows.ts or float32 rows write them):
+   * start-up reads one block of rows instead of every face's features. Details must come from the source.
+   */
+  addRows(entries: readonly GalleryRowEntry[], rows: Uint8Array, shape: GalleryShape): void {
+    if (this.memoryDetails) throw new AppError('internal', 'stored rows need a detail source', 'Create the engine with the storage that holds the faces.');
+    this.requireNewIds(entries);
+    if (this.shape && !sameShape(this.shape, shape)) throw shapeMismatch('the stored gallery', shape, this.shape);
+    if (entries.length === 0) return;
+    this.ensureIndex(shape).addEncodedRows(rows, entries.length);
+    for (const e of entries) this.push(e.id, e.label);
+  }
+
+  private requireNewIds(items: readonly { id: string; name?: string }[]): void {
     const seen = new Set<string>();
     for (const item of items) {
-      const what = `gallery face ${item.name ?? item.id}`;
-      if (this.positions.has(item.id) || seen.has(item.id)) throw new AppError('invalid-argument', `${what} is already present`, 'Remove it first, or use a new id.');
+      if (this.positions.has(item.id) || seen.has(item.id)) throw new AppError('invalid-argument', `gallery face ${item.name ?? item.id} is already present`, 'Remove it first, or use a new id.');
       seen.add(item.id);
-      this.requireCompatible(item.features, what);
     }
-    if (items.length === 0) return;
-    this.columns ??= createColumns(items[0].features, items.length);
-    const cols = this.columns;
-    cols.index.add(items.map((i) => i.features.embedding));
-    const { h, w, c } = cols.shape;
-    const unit = new Float32Array(h * w * c);
-    const norms = new Float32Array(h * w);
-    for (const item of items) {
-      const f = item.features;
-      l2NormaliseRows(f.patches.data, 0, h * w, c, unit, 0, norms);
-      cols.unitNative.append(unit);
-      cols.patchNorms.append(norms);
-      cols.averages.append(unitAveragePatch(f.patches));
-      this.positions.set(item.id, this.idList.length);
-      this.idList.push(item.id);
-      this.labelList.push(item.label);
-      this.landmarks.push(f.landmarks68);
-      this.cropSizes.push(f.cropSize);
-    }
+  }
+
+  private ensureIndex(shape: GalleryShape): Stage1Index {
+    this.shape ??= shape;
+    this.index ??= this.options.stage1 === 'int8' ? new Int8CosineIndex(shape.dim, { forceJs: this.options.forceJs }) : new CosineIndex(shape.dim, { forceJs: this.options.forceJs });
+    return this.index;
+  }
+
+  private push(id: string, label: string): void {
+    this.positions.set(id, this.idList.length);
+    this.idList.push(id);
+    this.labelList.push(label);
   }
 
   /** Unknown ids are ignored (already gone). */
@@ -127,90 +159,94 @@ export class GalleryStore {
       const p = this.positions.get(id);
       if (p !== undefined) drop.add(p);
     }
-    if (drop.size === 0) return;
-    const cols = this.requireColumns();
+    if (drop.size === 0 || !this.index) return;
     const keep = (_: unknown, i: number) => !drop.has(i);
-    cols.index.removeRows([...drop]);
-    cols.unitNative.removeRows(drop);
-    cols.patchNorms.removeRows(drop);
-    cols.averages.removeRows(drop);
-    // Positions shift after a removal; pooled grids are cheap to rebuild on demand.
-    this.gridCache.clear();
+    this.index.removeRows([...drop]);
+    this.memoryDetails?.remove(ids);
+    this.pooled.clear();
     this.idList = this.idList.filter(keep);
     this.labelList = this.labelList.filter(keep);
-    this.landmarks = this.landmarks.filter(keep);
-    this.cropSizes = this.cropSizes.filter(keep);
     this.positions = new Map(this.idList.map((id, i) => [id, i]));
     if (this.idList.length === 0) this.clear();
   }
 
   clear(): void {
-    this.columns = null;
+    this.shape = null;
+    this.index = null;
     this.idList = [];
     this.labelList = [];
     this.positions.clear();
-    this.landmarks = [];
-    this.cropSizes = [];
-    this.gridCache.clear();
+    this.memoryDetails?.clear();
+    this.pooled.clear();
   }
 
   /** Throws unless the features match this gallery's recognizer (or are the first). */
   requireCompatible(f: FaceFeatures, what: string): void {
     requireValidPatchMap(f.patches, `${what} patch map`);
     unitEmbedding(f.embedding, `${what} embedding`);
-    if (!this.columns) return;
-    const { h, w, c, dim } = this.columns.shape;
-    if (f.patches.h !== h || f.patches.w !== w || f.patches.c !== c || f.embedding.length !== dim) {
-      throw new AppError(
-        'invalid-argument',
-        `${what} has ${f.patches.h}x${f.patches.w}x${f.patches.c} patches and a ${f.embedding.length}-D embedding; the gallery ${h}x${w}x${c} and ${dim}-D`,
-        'Use the same recognizer for the gallery and the query (re-import after switching models).',
-      );
-    }
+    const shape = { h: f.patches.h, w: f.patches.w, c: f.patches.c, dim: f.embedding.length };
+    if (this.shape && !sameShape(this.shape, shape)) throw shapeMismatch(what, shape, this.shape);
   }
 
-  /** Unit patches of face `pos` on a grid x grid grid (valid until the gallery changes). */
+  private detail(pos: number): FaceDetail {
+    return this.details.read(this.idList[pos]);
+  }
+
+  /** Unit patches of face `pos` on a grid x grid grid. */
   unitGrid(pos: number, grid: number): Float32Array {
-    const { shape, unitNative } = this.requireColumns();
-    if (grid === shape.h && grid === shape.w) return unitNative.row(pos);
-    let cache = this.gridCache.get(grid);
-    if (!cache) {
-      requireValidGrid({ h: shape.h, w: shape.w, c: shape.c, data: new Float32Array(0) }, grid);
-      cache = new Map();
-      this.gridCache.set(grid, cache);
-    }
-    let row = cache.get(pos);
-    if (!row) {
+    const shape = this.requireShape();
+    if (grid === shape.h && grid === shape.w) return this.detail(pos).unitPatches;
+    requireValidGrid({ h: shape.h, w: shape.w, c: shape.c, data: new Float32Array(0) }, grid);
+    const key = `${grid}:${this.idList[pos]}`;
+    let row = this.pooled.get(key);
+    if (row) {
+      this.pooled.delete(key);
+    } else {
       row = unitPatchGrid(this.rawMap(pos), grid);
-      cache.set(pos, row);
+      if (this.pooled.size >= POOLED_CACHE_FACES) {
+        const oldest = this.pooled.keys().next();
+        if (!oldest.done) this.pooled.delete(oldest.value);
+      }
     }
+    this.pooled.set(key, row);
     return row;
   }
 
   unitAverage(pos: number): Float32Array {
-    return this.requireColumns().averages.row(pos);
+    return this.detail(pos).unitAverage;
   }
 
   unitEmbedding(pos: number): Float32Array {
-    return this.requireColumns().index.row(pos);
+    return this.stage1.row(pos);
   }
 
   landmarksOf(pos: number): readonly Point[] | undefined {
-    return this.landmarks[pos];
+    return this.detail(pos).landmarks68;
   }
 
   cropSizeOf(pos: number): number {
-    return this.cropSizes[pos];
+    return this.detail(pos).cropSize;
   }
 
   /** The raw native map of face `pos`, rebuilt from unit patches and norms. */
   rawMap(pos: number): PatchMap {
-    const { shape, unitNative, patchNorms } = this.requireColumns();
-    const { h, w, c } = shape;
-    const unit = unitNative.row(pos);
-    const norms = patchNorms.row(pos);
-    const data = new Float32Array(h * w * c);
-    for (let p = 0; p < h * w; p++) for (let t = 0; t < c; t++) data[p * c + t] = unit[p * c + t] * norms[p];
-    return { h, w, c, data };
+    const { h, w, c } = this.requireShape();
+    return rawMapOf(this.detail(pos), h, w, c);
   }
+}
+
+function emptyGallery(): AppError {
+  return new AppError('empty-gallery', 'the gallery is empty', 'Add labelled faces first.');
+}
+
+function sameShape(a: GalleryShape, b: GalleryShape): boolean {
+  return a.h === b.h && a.w === b.w && a.c === b.c && a.dim === b.dim;
+}
+
+function shapeMismatch(what: string, got: GalleryShape, have: GalleryShape): AppError {
+  return new AppError(
+    'invalid-argument',
+    `${what} has ${got.h}x${got.w}x${got.c} patches and a ${got.dim}-D embedding; the gallery ${have.h}x${have.w}x${have.c} and ${have.dim}-D`,
+    'Use the same recognizer for the gallery and the query (re-import after switching models).',
+  );
 }

@@ -7,7 +7,8 @@
 import { autoDeclinesAdapter } from '../core/autoBackend.ts';
 import { AppError } from '../core/errors.ts';
 import type { FaceFeatures, RerankSettings, Weighting } from '../core/types.ts';
-import { GalleryStore, type GalleryItem } from './galleryStore.ts';
+import type { FaceDetailSource } from './faceDetails.ts';
+import { GalleryStore, type GalleryItem, type GalleryRowEntry, type GalleryShape, type Stage1Format } from './galleryStore.ts';
 import { requireValidGrid, unitAveragePatch, unitPatchGrid } from './patchGrid.ts';
 import { type Alpha, alphaForQuery, rerankTopK, validateAdaptiveAlpha, validateAlpha } from './rerank.ts';
 import { DotWorkspace } from './simd/dotWorkspace.ts';
@@ -16,7 +17,7 @@ import { CpuStage2Scorer, type Stage2Accelerator, type Stage2Batch, type Stage2B
 import { unitEmbedding } from './vectors.ts';
 import { pairWeights, type PairWeightInputs } from './weights.ts';
 
-export type { GalleryItem } from './galleryStore.ts';
+export type { GalleryItem, GalleryRowEntry, GalleryShape, Stage1Format } from './galleryStore.ts';
 
 export interface Stage1Hit {
   readonly id: string;
@@ -78,6 +79,10 @@ export interface SearchEngineOptions {
   readonly accelerator?: Stage2Accelerator | null;
   /** Use the JS loops instead of WebAssembly SIMD (tests). */
   readonly forceJs?: boolean;
+  /** Stage-1 vectors as float32 (exact; the default) or int8 with a per-vector scale. */
+  readonly stage1?: Stage1Format;
+  /** Where stage 2 reads candidates' patch maps; left out, the engine keeps them in memory. */
+  readonly details?: FaceDetailSource;
 }
 
 interface PreparedQuery {
@@ -97,7 +102,7 @@ interface CachedSearch {
 }
 
 export class SearchEngine {
-  private readonly gallery = new GalleryStore();
+  private readonly gallery: GalleryStore;
   private readonly cpu: CpuStage2Scorer;
   private readonly ws: DotWorkspace;
   private accelerator: Stage2Accelerator | null | undefined;
@@ -106,6 +111,7 @@ export class SearchEngine {
 
   constructor(options: SearchEngineOptions = {}) {
     this.accelerator = options.accelerator;
+    this.gallery = new GalleryStore({ stage1: options.stage1, details: options.details, forceJs: options.forceJs });
     this.cpu = new CpuStage2Scorer({ forceJs: options.forceJs });
     this.ws = new DotWorkspace({ forceJs: options.forceJs });
   }
@@ -124,6 +130,16 @@ export class SearchEngine {
 
   add(items: readonly GalleryItem[]): void {
     this.gallery.add(items);
+  }
+
+  /** Adds stored faces by their encoded stage-1 rows; their details come from the engine's detail source. */
+  addRows(entries: readonly GalleryRowEntry[], rows: Uint8Array, shape: GalleryShape): void {
+    this.gallery.addRows(entries, rows, shape);
+  }
+
+  /** Bytes held for stage 1, and for details when they are kept in memory. */
+  get byteLength(): { stage1: number; detailsInMemory: number } {
+    return this.gallery.byteLength;
   }
 
   /** Throws what add() would throw for this face's shape, without adding it (callers check before writing to disk). */

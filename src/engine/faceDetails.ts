@@ -1,0 +1,79 @@
+/**
+ * What stage 2 needs of one gallery face beyond its stage-1 vector: the unit
+ * patches of its native map with their norms (together the raw map, for
+ * pooling to other grids), its unit average patch (APC) and its landmarks
+ * (LMK). A gallery of a million faces cannot hold these in memory (the default
+ * recognizer's map alone is 200 kB of float32 per face), so the engine reads
+ * them through a `FaceDetailSource`: the app's reads the k candidates of a
+ * query from disk (src/storage), Node tests and benches keep them in memory.
+ */
+import { AppError } from '../core/errors.ts';
+import type { FaceFeatures, PatchMap, Point } from '../core/types.ts';
+import { unitAveragePatch } from './patchGrid.ts';
+import { l2NormaliseRows } from './vectors.ts';
+
+export interface FaceDetail {
+  /** h*w rows of c floats, each L2-normalised (a zero patch stays zero). */
+  readonly unitPatches: Float32Array;
+  /** The norm of each raw patch: unitPatches * norms is the raw map. */
+  readonly patchNorms: Float32Array;
+  readonly unitAverage: Float32Array;
+  readonly landmarks68?: readonly Point[];
+  readonly cropSize: number;
+}
+
+/**
+ * Synchronous on purpose: the engine worker reads the candidates of one query
+ * with FileSystemSyncAccessHandle, a few milliseconds for k = 100, and an
+ * async port per candidate would cost more in scheduling than the reads.
+ */
+export interface FaceDetailSource {
+  read(id: string): FaceDetail;
+}
+
+/** A face's detail from its features (the raw map is normalised once here). */
+export function faceDetailOf(f: Pick<FaceFeatures, 'patches' | 'landmarks68' | 'cropSize'>): FaceDetail {
+  const { h, w, c, data } = f.patches;
+  const unitPatches = new Float32Array(h * w * c);
+  const patchNorms = new Float32Array(h * w);
+  l2NormaliseRows(data, 0, h * w, c, unitPatches, 0, patchNorms);
+  return { unitPatches, patchNorms, unitAverage: unitAveragePatch(f.patches), landmarks68: f.landmarks68, cropSize: f.cropSize };
+}
+
+/** The raw map back from a detail (for pooling to a coarser grid). */
+export function rawMapOf(detail: FaceDetail, h: number, w: number, c: number): PatchMap {
+  const { unitPatches, patchNorms } = detail;
+  const data = new Float32Array(h * w * c);
+  for (let p = 0; p < h * w; p++) for (let t = 0; t < c; t++) data[p * c + t] = unitPatches[p * c + t] * patchNorms[p];
+  return { h, w, c, data };
+}
+
+/** Details held in memory (Node tests, benches, the float32 reference): what the engine did before details moved to disk. */
+export class MemoryFaceDetails implements FaceDetailSource {
+  private readonly details = new Map<string, FaceDetail>();
+
+  add(id: string, features: Pick<FaceFeatures, 'patches' | 'landmarks68' | 'cropSize'>): void {
+    this.details.set(id, faceDetailOf(features));
+  }
+
+  remove(ids: readonly string[]): void {
+    for (const id of ids) this.details.delete(id);
+  }
+
+  clear(): void {
+    this.details.clear();
+  }
+
+  read(id: string): FaceDetail {
+    const d = this.details.get(id);
+    if (!d) throw new AppError('unknown-id', `no stored detail for gallery face ${id}`, 'It may have been removed; run the query again.');
+    return d;
+  }
+
+  /** Bytes of the float arrays held (benches report it). */
+  get byteLength(): number {
+    let bytes = 0;
+    for (const d of this.details.values()) bytes += d.unitPatches.byteLength + d.patchNorms.byteLength + d.unitAverage.byteLength;
+    return bytes;
+  }
+}
