@@ -3,7 +3,10 @@
  * the unit query's dot products with the dequantised codes (quantised here
  * from the format's definition), its top-k is the brute-force top-k over those
  * (ties to the lower index), and on clustered data (a query is another shot of
- * a gallery identity) it ranks as the float32 CosineIndex does.
+ * a gallery identity) it ranks as the float32 CosineIndex does. topK's
+ * two-pass search (int16 query first, exact rescoring of the rows near the
+ * k-th) is checked bit for bit against a float32 emulation of the exact
+ * kernel, including rows built so the int16 pass ranks them the wrong way.
  */
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/core/errors.ts';
@@ -11,7 +14,7 @@ import { seededRandom } from '../../../src/core/random.ts';
 import { encodeStage1Row } from '../../../src/engine/quant/int8Rows.ts';
 import { CosineIndex } from '../../../src/engine/stage1.ts';
 import type { Stage1Index } from '../../../src/engine/stage1Index.ts';
-import { Int8CosineIndex } from '../../../src/engine/stage1Int8.ts';
+import { Int8CosineIndex, int16QueryLevels, quantiseQueryInt16 } from '../../../src/engine/stage1Int8.ts';
 import { gaussian } from './references.ts';
 
 /** The row's int8 form in float64: scale = fround(max|u| / 127), code = round(u / scale); values = code * scale. */
@@ -58,6 +61,135 @@ function clustered(rand: () => number, ids: number, shots: number, dim: number):
   return { gallery, queries };
 }
 
+/** Rows as the index stores them: codes (any int8, -128 included) and a positive float32 scale per row. */
+interface Gallery {
+  readonly dim: number;
+  readonly codes: Int8Array;
+  readonly scales: Float32Array;
+}
+
+/** The gallery as encodeStage1Row lays rows out (float32 scale, then the codes), for addEncodedRows. */
+function encodeGallery(g: Gallery): Uint8Array {
+  const n = g.scales.length;
+  const out = new Uint8Array(n * (g.dim + 4));
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < n; i++) {
+    view.setFloat32(i * (g.dim + 4), g.scales[i], true);
+    out.set(new Uint8Array(g.codes.buffer, i * g.dim, g.dim), i * (g.dim + 4) + 4);
+  }
+  return out;
+}
+
+function indexOf(g: Gallery, forceJs = false): Int8CosineIndex {
+  const index = new Int8CosineIndex(g.dim, { forceJs });
+  index.addEncodedRows(encodeGallery(g), g.scales.length);
+  return index;
+}
+
+/** The unit query as the index makes it: float64 norm (summed in order), float32 quotients. */
+function unitQuery(v: Float32Array): Float32Array {
+  let ss = 0;
+  for (const x of v) ss += x * x;
+  const norm = Math.sqrt(ss);
+  return v.map((x) => x / norm);
+}
+
+/**
+ * The exact-on-codes score of every row, written from the kernel's definition
+ * (int8DotKernel.wat) in float64 rounded to float32 at each step: product
+ * fround(u_j * code) into slot j mod 16, the slots added lane-wise as
+ * (s0..3 + s4..7) + (s8..11 + s12..15), the lanes as (l0 + l1) + (l2 + l3),
+ * then fround(scale * sum).
+ */
+function exactScores(u: Float32Array, g: Gallery): Float64Array {
+  const f = Math.fround;
+  const n = g.scales.length;
+  const out = new Float64Array(n);
+  const slot = new Float64Array(16);
+  for (let i = 0; i < n; i++) {
+    slot.fill(0);
+    for (let j = 0; j < g.dim; j++) slot[j % 16] = f(slot[j % 16] + f(u[j] * g.codes[i * g.dim + j]));
+    const lane = [0, 1, 2, 3].map((l) => f(f(slot[l] + slot[l + 4]) + f(slot[l + 8] + slot[l + 12])));
+    out[i] = f(g.scales[i] * f(f(lane[0] + lane[1]) + f(lane[2] + lane[3])));
+  }
+  return out;
+}
+
+/** All rows best first, ties to the lower index. */
+function ranked(scores: Float64Array): { index: number; score: number }[] {
+  return Array.from(scores, (score, index) => ({ index, score })).sort((a, b) => b.score - a.score || a.index - b.index);
+}
+
+/** Quantises float rows the way int8Rows.ts defines it (codes round(u / scale), scale fround(max|u| / 127)). */
+function quantisedGallery(rows: readonly Float32Array[]): Gallery {
+  const dim = rows[0].length;
+  const codes = new Int8Array(rows.length * dim);
+  const scales = new Float32Array(rows.length);
+  rows.forEach((r, i) => {
+    const q = quantised(r);
+    scales[i] = q.scale;
+    q.values.forEach((v, j) => (codes[i * dim + j] = Math.round(v / q.scale)));
+  });
+  return { dim, codes, scales };
+}
+
+/**
+ * A query and rows where the int16 first pass orders pairs of rows the wrong
+ * way round. The query's first value is Q = int16QueryLevels(dim), so value
+ * j quantises to round(x_j) with residual x_j - round(x_j) (up to float32
+ * rounding of the unit query). Values 1..4 are 10.45, 20.45, 15.55, 14.55:
+ * row b = row a + (0, 1, 1, -1, -1, 0, ...) then scores higher exactly
+ * (by 10.45 + 20.45 - 15.55 - 14.55 = +0.8 query steps times the scale) but
+ * lower in the first pass (10 + 20 - 16 - 15 = -1 step). The pairs' bases
+ * have high codes at value 0, which dominates the score, so pairs fill the
+ * top ranks, interleaved with filler rows (some holding -128) and exact
+ * duplicates (equal scores: ties to the lower index). Within half of the
+ * pairs b comes first (lower index).
+ */
+function adversarial(rand: () => number, dim: number, pairs: number, fillers: number): { query: Float32Array; gallery: Gallery; pairRows: [number, number][] } {
+  const levels = int16QueryLevels(dim);
+  const query = Float32Array.from({ length: dim }, () => 30 * gaussian(rand));
+  query.set([levels, 10.45, 20.45, 15.55, 14.55], 0);
+  const rows: Int8Array[] = [];
+  const scales: number[] = [];
+  const pairRows: [number, number][] = [];
+  const randomCodes = (lo0: number, hi0: number) => {
+    const c = Int8Array.from({ length: dim }, () => Math.floor(rand() * 255) - 127);
+    c[0] = lo0 + Math.floor(rand() * (hi0 - lo0 + 1));
+    // Room for the +-1 changes.
+    for (let j = 1; j <= 4; j++) c[j] = Math.max(-126, Math.min(126, c[j]));
+    return c;
+  };
+  const scaleOf = () => Math.fround(0.001 + 0.0005 * rand());
+  for (let p = 0; p < pairs; p++) {
+    const a = randomCodes(40, 127);
+    const b = a.slice();
+    b[1]++;
+    b[2]++;
+    b[3]--;
+    b[4]--;
+    const s = scaleOf();
+    const bFirst = p % 2 === 0;
+    pairRows.push(bFirst ? [rows.length, rows.length + 1] : [rows.length + 1, rows.length]);
+    rows.push(bFirst ? b : a, bFirst ? a : b);
+    scales.push(s, s);
+    if (p % 10 === 0) {
+      // An exact duplicate of a, later in the gallery.
+      rows.push(a.slice());
+      scales.push(s);
+    }
+    for (let f = 0; f < fillers / pairs; f++) {
+      const c = randomCodes(-127, 127);
+      if (rand() < 0.2) c[5 + Math.floor(rand() * (dim - 5))] = -128;
+      rows.push(c);
+      scales.push(scaleOf());
+    }
+  }
+  const codes = new Int8Array(rows.length * dim);
+  rows.forEach((r, i) => codes.set(r, i * dim));
+  return { query, gallery: { dim, codes, scales: Float32Array.from(scales) }, pairRows };
+}
+
 describe('Int8CosineIndex', () => {
   it('scores every row as the float64 dot product of the unit query with its dequantised codes (SIMD dims and the JS tail path)', () => {
     const rand = seededRandom(21);
@@ -98,6 +230,80 @@ describe('Int8CosineIndex', () => {
       expect(js.topK(q, 300)).toEqual(simd.topK(q, 300));
     }
     expect(js.row(17)).toEqual(simd.row(17));
+  });
+
+  it('two-pass topK equals the exact-on-codes brute force bit for bit, k = 1..200, on rows built so the int16 pass misorders them (SIMD and JS dims)', () => {
+    const rand = seededRandom(27);
+    for (const dim of [1536, 48, 40]) {
+      const { query, gallery, pairRows } = adversarial(rand, dim, 140, 1000);
+      const n = gallery.scales.length;
+      expect(n % 16).not.toBe(0);
+      const u = unitQuery(query);
+      // The construction works: in the int16 pass (what quantiseQueryInt16 gives topK) every pair is the wrong way round.
+      const q16 = new Int16Array(dim);
+      quantiseQueryInt16(u, int16QueryLevels(dim), q16);
+      const approx = (i: number) => gallery.scales[i] * q16.reduce((s, q, j) => s + q * gallery.codes[i * dim + j], 0);
+      const exact = exactScores(u, gallery);
+      const misordered = pairRows.filter(([better, worse]) => exact[better] > exact[worse] && approx(better) < approx(worse));
+      expect(misordered.length).toBe(pairRows.length);
+
+      const want = ranked(exact);
+      const index = indexOf(gallery);
+      expect(index.simd).toBe(dim % 16 === 0);
+      const js = indexOf(gallery, true);
+      for (let k = 1; k <= 200; k++) {
+        const got = index.topK(query, k);
+        expect(got).toEqual(want.slice(0, k));
+        if (k % 13 === 0 || k === 200) expect(js.topK(query, k)).toEqual(got);
+      }
+      // k >= size takes the one exact pass: the same scores again.
+      expect(index.topK(query, n + 5)).toEqual(want);
+    }
+  });
+
+  it('two-pass topK equals the brute force bit for bit on clustered unit rows (the k-th score in a dense band), after removals too, and forceJs equals SIMD', () => {
+    const rand = seededRandom(28);
+    const dim = 1536;
+    const { gallery: rows, queries } = clustered(rand, 150, 8, dim);
+    const gallery = quantisedGallery(rows.slice(0, 1203));
+    const index = indexOf(gallery);
+    const js = indexOf(gallery, true);
+    expect(index.simd).toBe(true);
+    for (const q of queries.slice(0, 6)) {
+      const want = ranked(exactScores(unitQuery(q), gallery));
+      for (const k of [1, 2, 3, 7, 10, 50, 99, 100, 101, 200]) {
+        const got = index.topK(q, k);
+        expect(got).toEqual(want.slice(0, k));
+        expect(js.topK(q, k)).toEqual(got);
+      }
+    }
+    // Remove the rows with the largest scale * sum|code| (the bound's W) and some others: results stay exact for the rest.
+    const drop = [3, 4, 5, 600, 1202];
+    index.removeRows(drop);
+    const keep = Array.from({ length: gallery.scales.length }, (_, i) => i).filter((i) => !drop.includes(i));
+    const kept: Gallery = {
+      dim,
+      codes: Int8Array.from(keep.flatMap((i) => Array.from(gallery.codes.subarray(i * dim, (i + 1) * dim)))),
+      scales: Float32Array.from(keep, (i) => gallery.scales[i]),
+    };
+    const q = queries[7];
+    expect(index.topK(q, 60)).toEqual(ranked(exactScores(unitQuery(q), kept)).slice(0, 60));
+  });
+
+  it('add (quantising here) and addEncodedRows give the same two-pass results as the brute force on the codes add made', () => {
+    const rand = seededRandom(29);
+    const dim = 256;
+    const rows = randomRows(rand, 333, dim);
+    const index = new Int8CosineIndex(dim);
+    index.add(rows.slice(0, 100));
+    index.add(rows.slice(100));
+    // Read the codes back through row(): row(i) = code * scale, and code = row(i)_j / scale exactly (|code| <= 127, scale a float32).
+    const scales = Float32Array.from(rows, (r) => quantised(r).scale);
+    const codes = new Int8Array(333 * dim);
+    for (let i = 0; i < 333; i++) index.row(i).forEach((v, j) => (codes[i * dim + j] = Math.round(v / scales[i])));
+    const q = randomRows(rand, 1, dim)[0];
+    const want = ranked(exactScores(unitQuery(q), { dim, codes, scales }));
+    for (const k of [1, 5, 32, 332]) expect(index.topK(q, k)).toEqual(want.slice(0, k));
   });
 
   it('ranks like the float32 CosineIndex: same top-1 for >= 99.5% of queries when the nearest row stands out, and every disagreement within the quantisation bound', () => {
