@@ -1,7 +1,7 @@
 /**
  * `npm run eval -- [--gallery DIR (default ../shared/data/lfw-dev)] [--preset default|paper] [--ood none|crop|mask|sunglasses] [--model ID]
  *   [--k 100] [--alpha 0.7] [--grid G] [--weights apc] [--sinkhorn reference|converged]
- *   [--limit N] [--seed S] [--json FILE] [--rankings] [--webgpu]
+ *   [--limit N] [--seed S] [--json FILE] [--rankings] [--webgpu] [--storage compact|float32]
  *   [--also "weights=sc;grid=4;k=200,weights=uniform"]`
  *
  * `--preset` picks the starting point (src/models/presets.ts): `default`
@@ -16,6 +16,10 @@
  * transformed query is embedded once for all of them; the JSON lists them
  * under `variants`, each with the same fields as the main report.
  *
+ * `--storage` picks how the app stores the gallery: `compact` (the app's own:
+ * int8 stage-1 vectors, 8-bit sparse patch maps, JPEG thumbnails) or
+ * `float32` (exact, PNG thumbnails: the reference compact is checked against).
+ *
  * Drives the real app in headless Chromium: imports DIR through the app's
  * own import path (the gallery is kept in a browser profile under .cache/, so
  * a second run over the same folder finds every image already indexed and
@@ -28,6 +32,7 @@ import { join, resolve } from 'node:path';
 import type { EvalOptions, EvalReport, ImportProgress, ModelsStatus } from '../src/app/engineApi.ts';
 import { type OodTransform, type RerankSettings, type SinkhornMode, type Weighting } from '../src/core/types.ts';
 import { presetById, PRESETS, type PresetId } from '../src/models/presets.ts';
+import { STORAGE_FORMATS, type StorageFormat } from '../src/storage/faceRecordCodec.ts';
 import { argValue, launchApp, repoRoot, servePreview } from './browser.ts';
 
 interface Automation {
@@ -53,15 +58,24 @@ export interface EvalArgs {
   readonly webgpu: boolean;
   readonly quiet?: boolean;
   readonly extraSettings?: readonly RerankSettings[];
+  readonly storage: StorageFormat;
 }
 
 export type EvalJson = EvalReport & {
   preset?: PresetId;
+  storage?: StorageFormat;
   index_images_per_s: number | null;
   failed_images: { file: string; code: string; message: string }[];
   gallery_dir: string;
   cached_images: number;
 };
+
+function storageArg(value: string | undefined): StorageFormat {
+  if (value === undefined) return 'compact';
+  const format = STORAGE_FORMATS.find((f) => f === value);
+  if (!format) throw new Error(`--storage must be one of ${STORAGE_FORMATS.join(', ')}, got ${value}`);
+  return format;
+}
 
 export function parseEvalArgs(argv: readonly string[]): EvalArgs {
   // With no --gallery: the development set the defaults were chosen on.
@@ -110,6 +124,7 @@ export function parseEvalArgs(argv: readonly string[]): EvalArgs {
     seed: num('seed', 1),
     rankings: argv.includes('--rankings'),
     webgpu: argv.includes('--webgpu'),
+    storage: storageArg(argValue(argv, 'storage')),
     extraSettings,
   };
 }
@@ -155,7 +170,7 @@ export async function runEval(args: EvalArgs): Promise<EvalJson> {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => log(`page error: ${e.message}\n`));
     await page.exposeFunction('__evalProgress', (done: number, total: number) => log(`\r  evaluating ${args.ood}: ${done}/${total}   `));
-    const params = new URLSearchParams({ backend: 'wasm', model: args.model });
+    const params = new URLSearchParams({ backend: 'wasm', model: args.model, storage: args.storage });
     await page.goto(`${served.url}/?${params}`);
     // Loading the models and a large stored gallery can take minutes on a busy machine: wait while it
     // goes on, up to a generous limit, and then say what was still loading.
@@ -209,7 +224,7 @@ export async function runEval(args: EvalArgs): Promise<EvalJson> {
       cached_images: last.skippedDuplicates,
       failed_images: last.problems.map((p) => ({ file: p.file, code: p.code, message: p.message })),
     };
-    return { ...report, preset: args.preset, ...run, ...(report.variants ? { variants: report.variants.map((v) => ({ ...v, ...run })) } : {}) };
+    return { ...report, preset: args.preset, storage: args.storage, ...run, ...(report.variants ? { variants: report.variants.map((v) => ({ ...v, ...run })) } : {}) };
   } finally {
     await context.close();
     served.close();

@@ -24,3 +24,17 @@ export async function decodeAligned(blob: Blob): Promise<RgbaImage> {
   const d = ctx.getImageData(0, 0, c.width, c.height);
   return { width: d.width, height: d.height, data: d.data };
 }
+
+/**
+ * The compact storage's thumbnail: JPEG at quality 0.9 is ~8 kB for a 224 px
+ * face against ~70 kB of PNG. Evaluation then builds its queries from these
+ * pixels; `npm run eval -- --storage float32` (PNG) measures what that costs.
+ */
+export async function encodeThumbnailJpeg(thumbnail: Blob): Promise<{ bytes: Uint8Array; type: string }> {
+  const bmp = await createImageBitmap(thumbnail, { premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+  const c = new OffscreenCanvas(bmp.width, bmp.height);
+  context2d(c).drawImage(bmp, 0, 0);
+  bmp.close();
+  const jpeg = await c.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
+  return { bytes: new Uint8Array(await jpeg.arrayBuffer()), type: 'image/jpeg' };
+}

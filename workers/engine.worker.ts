@@ -2,14 +2,27 @@
 import * as Comlink from 'comlink';
 import { AppEngine } from '../src/app/appEngine.ts';
 import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
+import { RecordGalleryStorage } from '../src/storage/recordGalleryStorage.ts';
+import { encodeThumbnailJpeg } from './canvasImages.ts';
 import { startExtractorPool } from './extractorPool.ts';
-import { GalleryDb } from './storage/galleryDb.ts';
+import { DB_NAME, GalleryDb } from './storage/galleryDb.ts';
+import { openOpfsGallery } from './storage/opfsDirectory.ts';
 
 installComlinkErrorHandler();
 Comlink.expose(
   new AppEngine({
     startExtractor: startExtractorPool,
-    openStorage: (dbName) => GalleryDb.open(dbName),
+    // Galleries live in the Origin Private File System (one folder per database name, recognizer and format).
+    openStorage: ({ dbName = DB_NAME, format = 'compact' }) =>
+      Promise.resolve(
+        new RecordGalleryStorage({
+          format,
+          directory: (name) => openOpfsGallery(`${dbName}:${name}`),
+          ...(format === 'compact' ? { encodeThumbnail: encodeThumbnailJpeg } : {}),
+        }),
+      ),
+    // Earlier versions kept galleries in IndexedDB; start-up moves them over.
+    openLegacyStorage: (dbName = DB_NAME) => GalleryDb.openIfExists(dbName),
     now: () => performance.now(),
     wallClock: () => Date.now(),
   }),

@@ -22,6 +22,7 @@ import type {
   InterruptedImport,
   ModelsStatus,
   PairView,
+  StartupProgress,
   QueryView,
   SearchView,
 } from './engineApi.ts';
@@ -50,15 +51,16 @@ export class AppEngine implements EngineApi {
     private readonly engineOptions: SearchEngineOptions = {},
   ) {}
 
-  async init(opts: InitOptions): Promise<ModelsStatus> {
+  async init(opts: InitOptions, onStartup?: (p: StartupProgress) => void): Promise<ModelsStatus> {
     this.running?.started.extractor.stop();
     this.running = undefined;
     const started = await this.ports.startExtractor({ ortBackend: opts.ortBackend, recognizerId: opts.recognizerId, workers: opts.workers, testHooks: opts.testHooks === true });
     // The database is opened once per engine; a recognizer switch reads another model's records from it.
-    this.storage ??= this.ports.openStorage(opts.dbName);
+    this.storage ??= this.ports.openStorage({ dbName: opts.dbName, format: opts.storageFormat });
     const storage = await this.storage;
     const gallery = new GalleryService(storage, `${started.status.active.id}@${started.recognizerVersion}`, this.engineOptions);
-    await gallery.load();
+    const legacy = (await this.ports.openLegacyStorage?.(opts.dbName)) ?? null;
+    await gallery.load(legacy, (p) => onStartup?.({ phase: 'migrating', ...p }));
     const extractor: ExtractorPort = started.extractor;
     this.running = {
       started,

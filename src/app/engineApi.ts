@@ -8,6 +8,7 @@ import type { AdaptiveAlpha, OodTransform, RerankSettings } from '../core/types.
 import type { Alpha } from '../engine/rerank.ts';
 import type { ExecutionBackend } from '../models/loadModels.ts';
 import type { UnknownPersonVerdict } from '../models/unknownPerson.ts';
+import type { StorageFormat } from '../storage/faceRecordCodec.ts';
 import type { ExtractFaultRule } from './ports.ts';
 import type { ImportEntry } from './zipEntries.ts';
 
@@ -16,14 +17,24 @@ export interface InitOptions {
   readonly recognizerId?: string;
   /** Extraction workers (default: one per core, at most 4). */
   readonly workers?: number;
-  /** Another IndexedDB database than the app's own (tests and benches keep theirs apart). */
+  /** Another database than the app's own (tests and benches keep theirs apart): names the legacy IndexedDB and the OPFS folder. */
   readonly dbName?: string;
+  /** How faces are stored: 'compact' (the app's: int8 stage 1, 8-bit sparse patch maps, JPEG thumbnails) or 'float32' (exact; evaluation's reference). */
+  readonly storageFormat?: StorageFormat;
   /** Accept injectExtractFaults (the page passes it only with ?testHooks=1 in its address). */
   readonly testHooks?: boolean;
 }
 
+/** Start-up work the page can show: moving a gallery from IndexedDB into the record store. */
+export interface StartupProgress {
+  readonly phase: 'migrating';
+  readonly done: number;
+  readonly total: number;
+}
+
 export interface EngineApi {
-  init(opts: InitOptions): Promise<ModelsStatus>;
+  /** `onStartup` hears how far moving an IndexedDB gallery of an earlier version has got (only when there is one). */
+  init(opts: InitOptions, onStartup?: (p: StartupProgress) => void): Promise<ModelsStatus>;
   galleryInfo(): GalleryInfo;
   galleryItems(label?: string): GalleryItemView[];
   thumbnail(key: string): Promise<Blob | undefined>;

@@ -4,8 +4,9 @@
  * the labels the UI lists, kept in step. Every edit writes to disk first, so
  * a failed write leaves memory and disk agreeing.
  */
-import { SearchEngine, type GalleryItem, type SearchEngineOptions } from '../engine/searchEngine.ts';
+import { SearchEngine, type SearchEngineOptions } from '../engine/searchEngine.ts';
 import type { GalleryInfo, GalleryItemView } from './engineApi.ts';
+import { migrateLegacyGallery, type LegacyGalleryPort, type MigrationProgress } from '../storage/migrateLegacyGallery.ts';
 import type { GalleryStoragePort, ImportJournal } from './ports.ts';
 import { storedToFeatures, type StoredFace } from './storedFace.ts';
 
@@ -23,19 +24,26 @@ export class GalleryService {
     readonly modelKey: string,
     engineOptions: SearchEngineOptions = {},
   ) {
-    this.index = new SearchEngine(engineOptions);
+    // Stage 2 reads candidates from the storage: memory holds only stage 1's vectors and the list.
+    this.index = new SearchEngine({ ...engineOptions, stage1: storage.stage1Format, details: storage.details(modelKey) });
   }
 
-  /** Reads this model's stored faces into memory (at start and after a recognizer switch). */
-  async load(): Promise<void> {
+  /**
+   * Reads what stage 1 needs of this model's stored faces (at start and after a recognizer switch),
+   * first moving any gallery an earlier version kept in IndexedDB into the storage.
+   */
+  async load(legacy?: LegacyGalleryPort | null, onMigration?: (p: MigrationProgress) => void): Promise<void> {
+    if (legacy) await migrateLegacyGallery(legacy, this.storage, this.modelKey, onMigration);
     this.index.clear();
     this.entries.clear();
-    const batch: GalleryItem[] = [];
-    await this.storage.forEach(this.modelKey, (f) => {
-      batch.push({ id: f.key, label: f.label, name: f.fileName, features: storedToFeatures(f) });
-      this.entries.set(f.key, { label: f.label, fileName: f.fileName });
-    });
-    if (batch.length) this.index.add(batch);
+    const stored = await this.storage.loadIndex(this.modelKey);
+    for (const e of stored.entries) this.entries.set(e.key, { label: e.label, fileName: e.fileName });
+    if (stored.shape)
+      this.index.addRows(
+        stored.entries.map((e) => ({ id: e.key, label: e.label })),
+        stored.rows,
+        stored.shape,
+      );
   }
 
   get size(): number {

@@ -5,6 +5,10 @@
  * (tests/support/appPorts.ts).
  */
 import type { FaceFeatures, OodTransform } from '../core/types.ts';
+import type { FaceDetailSource } from '../engine/faceDetails.ts';
+import type { GalleryShape, Stage1Format } from '../engine/galleryStore.ts';
+import type { StorageFormat } from '../storage/faceRecordCodec.ts';
+import type { LegacyGalleryPort } from '../storage/migrateLegacyGallery.ts';
 import type { ModelsStatus, OrtBackendChoice } from './engineApi.ts';
 import type { ExtractOptions, ExtractOutcome } from './extractTypes.ts';
 import type { StoredFace } from './storedFace.ts';
@@ -22,12 +26,27 @@ export interface ExtractorPort {
   stop(): void;
 }
 
+/** What start-up reads to make a gallery searchable: no face's features, only stage 1's rows and the list. */
+export interface StoredGalleryIndex {
+  /** In the order of the rows. */
+  readonly entries: readonly { readonly key: string; readonly label: string; readonly fileName: string }[];
+  /** The entries' stage-1 rows, encoded as the storage's stage1Format (src/engine/quant/int8Rows.ts, or float32). */
+  readonly rows: Uint8Array;
+  /** Null for an empty gallery. */
+  readonly shape: GalleryShape | null;
+}
+
 /** The gallery on disk, one record per face; every put is atomic. */
 export interface GalleryStoragePort {
+  /** How the stored stage-1 rows are encoded (the engine holds them so). */
+  readonly stage1Format: Stage1Format;
+  loadIndex(modelKey: string): Promise<StoredGalleryIndex>;
+  /** Where stage 2 reads one model's candidates, synchronously. */
+  details(modelKey: string): FaceDetailSource;
   put(face: StoredFace): Promise<void>;
   has(key: string): Promise<boolean>;
   get(key: string): Promise<StoredFace | undefined>;
-  /** Streams one model's faces so the caller can pack features without holding every record twice. */
+  /** Streams one model's faces with their (decoded) features: exports and migration, never start-up. */
   forEach(modelKey: string, onFace: (f: StoredFace) => void): Promise<number>;
   delete(keys: readonly string[]): Promise<void>;
   clear(modelKey: string): Promise<void>;
@@ -78,7 +97,9 @@ export interface ExtractorStartOptions {
 /** How the engine gets its ports when it starts (and again on a recognizer or backend switch). */
 export interface EnginePorts {
   startExtractor(opts: ExtractorStartOptions): Promise<StartedExtractor>;
-  openStorage(dbName?: string): Promise<GalleryStoragePort>;
+  openStorage(opts: { dbName?: string; format?: StorageFormat }): Promise<GalleryStoragePort>;
+  /** The IndexedDB gallery of earlier versions, if this browser has one to migrate (null: nothing to move). */
+  openLegacyStorage?(dbName?: string): Promise<LegacyGalleryPort | null>;
   /** Milliseconds from a monotonic clock (progress rates, timings). */
   now(): number;
   /** Wall-clock time stamped on new records. */

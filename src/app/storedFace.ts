@@ -3,7 +3,7 @@
  * and from the engine's features. Shared by the app services (src/app) and
  * every storage adapter (IndexedDB, the export file).
  */
-import type { FaceFeatures } from '../core/types.ts';
+import type { FaceFeatures, Point } from '../core/types.ts';
 import type { ExtractedFace } from './extractTypes.ts';
 
 export interface StoredFace {
@@ -29,13 +29,12 @@ export function faceKey(modelKey: string, contentHash: string): string {
 
 /** The engine's view of a stored face (landmarks unflattened). */
 export function storedToFeatures(f: StoredFace): FaceFeatures {
-  const lm = f.landmarks68;
-  return {
-    embedding: f.embedding,
-    patches: f.patches,
-    landmarks68: lm ? Array.from({ length: lm.length / 2 }, (_, i) => [lm[2 * i], lm[2 * i + 1]] as const) : undefined,
-    cropSize: f.cropSize,
-  };
+  return { embedding: f.embedding, patches: f.patches, landmarks68: landmarkPoints(f.landmarks68), cropSize: f.cropSize };
+}
+
+/** Flattened x0,y0,x1,y1,... landmarks as points. */
+export function landmarkPoints(lm: Float32Array | null): readonly Point[] | undefined {
+  return lm ? Array.from({ length: lm.length / 2 }, (_, i) => [lm[2 * i], lm[2 * i + 1]] as const) : undefined;
 }
 
 export function featuresToStored(key: string, modelKey: string, contentHash: string, label: string, fileName: string, face: ExtractedFace, addedAt: number): StoredFace {

@@ -9,7 +9,8 @@ import { presetById } from '../models/presets.ts';
 import { settingsForRecognizer } from '../models/recommended.ts';
 import { AppError, toPlainError } from '../core/errors.ts';
 import type { OodTransform, RerankSettings } from '../core/types.ts';
-import type { EvalOptions, EvalProgress, EvalReport, ImportProgress } from '../app/engineApi.ts';
+import type { EvalOptions, EvalProgress, EvalReport, ImportProgress, StartupProgress } from '../app/engineApi.ts';
+import type { StorageFormat } from '../storage/faceRecordCodec.ts';
 import { getState, setState } from './store.ts';
 import { Comlink, startEngineWorker, type EngineProxy } from './workerClient.ts';
 
@@ -19,6 +20,8 @@ let worker: Worker | null = null;
 let searchSeq = 0;
 /** Fault injection for the end-to-end tests exists only when the address says ?testHooks=1. */
 const testHooks = new URLSearchParams(globalThis.location?.search ?? '').get('testHooks') === '1';
+/** ?storage=float32 keeps faces unquantised (evaluation compares the two formats); the app's own is compact. */
+const storageFormat: StorageFormat = new URLSearchParams(globalThis.location?.search ?? '').get('storage') === 'float32' ? 'float32' : 'compact';
 
 function fail(e: unknown): void {
   setState({ error: toPlainError(e) });
@@ -35,7 +38,8 @@ export async function initEngine(): Promise<void> {
   worker = started.worker;
   setState({ models: { phase: 'loading' }, gallery: null, results: null, pair: null, selectedKey: null });
   try {
-    const status = await engine.init({ ortBackend: getState().ortBackend, recognizerId: getState().recognizerId, testHooks });
+    const onStartup = Comlink.proxy((p: StartupProgress) => setState({ models: { phase: 'loading', migrating: { done: p.done, total: p.total } } }));
+    const status = await engine.init({ ortBackend: getState().ortBackend, recognizerId: getState().recognizerId, testHooks, storageFormat }, onStartup);
     const { settings, settingsFor } = getState();
     const active = status.active.id;
     if (active && active !== settingsFor) {

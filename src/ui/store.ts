@@ -5,7 +5,7 @@ import type { PlainError } from '../core/errors.ts';
 import { DEFAULT_SETTINGS, type OodTransform, type RerankSettings } from '../core/types.ts';
 import { DEFAULT_RECOGNIZER_ID } from '../models/pipelines.ts';
 
-export type ModelsPhase = { phase: 'loading' } | { phase: 'ready'; status: ModelsStatus } | { phase: 'failed'; error: PlainError };
+export type ModelsPhase = { phase: 'loading'; migrating?: { done: number; total: number } } | { phase: 'ready'; status: ModelsStatus } | { phase: 'failed'; error: PlainError };
 
 export interface QueryState {
   readonly view: QueryView;

@@ -7,10 +7,12 @@
  * refuses a bad image. Features are a closed form of (identity, variant), so
  * a test can compute the expected ranking itself.
  */
-import type { ExtractFaultRule, ExtractorPort, GalleryStoragePort, EnginePorts, ImportJournal, StartedExtractor, TestHooksPort } from '../../src/app/ports.ts';
+import type { ExtractFaultRule, ExtractorPort, GalleryStoragePort, EnginePorts, ImportJournal, StartedExtractor, StoredGalleryIndex, TestHooksPort } from '../../src/app/ports.ts';
 import type { ExtractOptions, ExtractOutcome } from '../../src/app/extractTypes.ts';
 import type { ModelsStatus } from '../../src/app/engineApi.ts';
-import type { StoredFace } from '../../src/app/storedFace.ts';
+import { storedToFeatures, type StoredFace } from '../../src/app/storedFace.ts';
+import { faceDetailOf, type FaceDetailSource } from '../../src/engine/faceDetails.ts';
+import { unitEmbedding } from '../../src/engine/vectors.ts';
 import { AppError } from '../../src/core/errors.ts';
 import type { FaceFeatures, OodTransform } from '../../src/core/types.ts';
 
@@ -66,7 +68,9 @@ function parseFace(text: string): { identity: string; variant: number; centralOf
   return m ? { identity: m[1], variant: Number(m[2]), centralOfSeveral: m[3] !== undefined } : null;
 }
 
+/** Records in a Map; stage-1 rows as float32 unit vectors, details from the records' features. */
 export class MemoryStorage implements GalleryStoragePort {
+  readonly stage1Format = 'float32';
   readonly records = new Map<string, StoredFace>();
   /** Puts that succeed before every further put fails with this error (a full disk). */
   failPutsAfter: { count: number; error: AppError } | null = null;
@@ -79,6 +83,27 @@ export class MemoryStorage implements GalleryStoragePort {
   }
   async has(key: string): Promise<boolean> {
     return this.records.has(key);
+  }
+  async loadIndex(modelKey: string): Promise<StoredGalleryIndex> {
+    const faces = [...this.records.values()].filter((f) => f.modelKey === modelKey);
+    const dim = faces[0]?.embedding.length ?? 0;
+    const rows = new Float32Array(faces.length * dim);
+    faces.forEach((f, i) => rows.set(unitEmbedding(f.embedding, f.fileName), i * dim));
+    const first = faces.at(0);
+    return {
+      entries: faces.map((f) => ({ key: f.key, label: f.label, fileName: f.fileName })),
+      rows: new Uint8Array(rows.buffer),
+      shape: first ? { h: first.patches.h, w: first.patches.w, c: first.patches.c, dim } : null,
+    };
+  }
+  details(): FaceDetailSource {
+    return {
+      read: (id) => {
+        const f = this.records.get(id);
+        if (!f) throw new AppError('unknown-id', `no stored face ${id}`, 'Run the query again.');
+        return faceDetailOf(storedToFeatures(f));
+      },
+    };
   }
   async get(key: string): Promise<StoredFace | undefined> {
     return this.records.get(key);

@@ -68,6 +68,12 @@ function storageError(e: unknown, what: string): AppError {
 export class GalleryDb {
   private constructor(private readonly db: GalleryIdb) {}
 
+  /** The database if this browser has one by that name (an earlier version's gallery to migrate), else null without creating it. */
+  static async openIfExists(name = DB_NAME): Promise<GalleryDb | null> {
+    const existing = await indexedDB.databases();
+    return existing.some((d) => d.name === name) ? GalleryDb.open(name) : null;
+  }
+
   static async open(name = DB_NAME): Promise<GalleryDb> {
     try {
       return new GalleryDb(await openDB<GallerySchema>(name, DB_VERSION, { upgrade }));
@@ -105,6 +111,11 @@ export class GalleryDb {
       n++;
     }
     return n;
+  }
+
+  /** One model's record keys (migration reads them one by one: an await per record cannot sit inside a cursor's transaction). */
+  async keys(modelKey: string): Promise<string[]> {
+    return this.db.getAllKeysFromIndex(ITEMS, 'byModel', IDBKeyRange.only(modelKey));
   }
 
   async delete(keys: readonly string[]): Promise<void> {

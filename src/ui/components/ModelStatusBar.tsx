@@ -17,7 +17,12 @@ export function ModelStatusBar() {
           <option value="wasm">WASM</option>
         </select>
       </label>
-      {models.phase === 'loading' && <span data-testid="models-status">loading models…</span>}
+      {models.phase === 'loading' && !models.migrating && <span data-testid="models-status">loading models…</span>}
+      {models.phase === 'loading' && models.migrating && (
+        <span data-testid="migration-status">
+          moving your gallery to the new storage: {models.migrating.done.toLocaleString('en')} of {models.migrating.total.toLocaleString('en')} faces…
+        </span>
+      )}
       {models.phase === 'failed' && (
         <span className="error" data-testid="models-status" role="alert">
           models failed: {models.error.file ? `${models.error.file}: ` : ''}

@@ -1,0 +1,108 @@
+/**
+ * How one face's features become the bytes a FaceRecordStore keeps, in one of
+ * two formats chosen per gallery:
+ *
+ * - `compact` (the app's): the stage-1 vector as int8 with a scale
+ *   (src/engine/quant/int8Rows.ts) and the patch map through the patch codec
+ *   (src/engine/quant/patchCodec.ts: 8 bits per value with a scale per patch,
+ *   sparse patches as a bitmap; the default recognizer's map is ~90% zeros);
+ * - `float32`: both exactly as the recognizer gave them (unit stage-1 vector),
+ *   the reference `npm run eval -- --storage float32` compares against.
+ *
+ * A detail record: 1 byte format version, 2 bytes crop size, 1 byte landmark
+ * count (0 or 68), the landmarks as float32 pairs, then the patch map.
+ */
+import { AppError } from '../core/errors.ts';
+import type { PatchMap } from '../core/types.ts';
+import { decodePatchMap, encodePatchMap } from '../engine/quant/patchCodec.ts';
+import { decodeStage1Row, encodeStage1Row, stage1RowBytes as int8RowBytes } from '../engine/quant/int8Rows.ts';
+import { requireValidPatchMap } from '../engine/patchGrid.ts';
+import { unitEmbedding } from '../engine/vectors.ts';
+
+export type StorageFormat = 'compact' | 'float32';
+
+export const STORAGE_FORMATS: readonly StorageFormat[] = ['compact', 'float32'];
+
+export interface DetailFields {
+  readonly patches: PatchMap;
+  /** 68 landmarks flattened x0,y0,x1,y1,... or null. */
+  readonly landmarks68: Float32Array | null;
+  readonly cropSize: number;
+}
+
+const DETAIL_VERSION = 1;
+const HEADER_BYTES = 4;
+const RAW_MAP_HEADER_BYTES = 6;
+
+export function stage1RowBytes(format: StorageFormat, dim: number): number {
+  return format === 'compact' ? int8RowBytes(dim) : dim * 4;
+}
+
+export function encodeStage1(format: StorageFormat, embedding: Float32Array): Uint8Array {
+  if (format === 'compact') return encodeStage1Row(embedding);
+  const unit = unitEmbedding(embedding, 'the stage-1 vector');
+  return new Uint8Array(unit.buffer, unit.byteOffset, unit.byteLength).slice();
+}
+
+/** The unit stage-1 vector back (dequantised for `compact`). */
+export function decodeStage1(format: StorageFormat, bytes: Uint8Array, dim: number): Float32Array {
+  if (bytes.length !== stage1RowBytes(format, dim)) throw corrupt(`a stage-1 row of ${bytes.length} bytes (expected ${stage1RowBytes(format, dim)})`);
+  if (format === 'compact') return decodeStage1Row(bytes, dim);
+  return new Float32Array(bytes.slice().buffer);
+}
+
+export function encodeDetail(format: StorageFormat, f: DetailFields): Uint8Array {
+  requireValidPatchMap(f.patches, 'the patch map to store');
+  const lm = f.landmarks68;
+  if (lm && lm.length !== 136) throw new AppError('invalid-argument', `a face has ${lm.length / 2} landmarks to store, not 68`, 'Extract the face again.');
+  if (!Number.isInteger(f.cropSize) || f.cropSize < 1 || f.cropSize > 0xffff) throw new AppError('invalid-argument', `crop size ${f.cropSize} cannot be stored`, 'Extract the face again.');
+  const map = format === 'compact' ? encodePatchMap(f.patches) : rawMapBytes(f.patches);
+  const lmBytes = lm ? lm.byteLength : 0;
+  const out = new Uint8Array(HEADER_BYTES + lmBytes + map.length);
+  const view = new DataView(out.buffer);
+  out[0] = DETAIL_VERSION;
+  view.setUint16(1, f.cropSize, true);
+  out[3] = lm ? 68 : 0;
+  if (lm) for (let i = 0; i < lm.length; i++) view.setFloat32(HEADER_BYTES + 4 * i, lm[i], true);
+  out.set(map, HEADER_BYTES + lmBytes);
+  return out;
+}
+
+export function decodeDetail(format: StorageFormat, bytes: Uint8Array): DetailFields {
+  if (bytes.length < HEADER_BYTES || bytes[0] !== DETAIL_VERSION) throw corrupt(`a face record of ${bytes.length} bytes with version ${bytes[0] ?? 'none'}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const cropSize = view.getUint16(1, true);
+  const count = bytes[3];
+  if (count !== 0 && count !== 68) throw corrupt(`a face record with ${count} landmarks`);
+  const lmBytes = count * 8;
+  if (bytes.length < HEADER_BYTES + lmBytes) throw corrupt('a face record cut short in its landmarks');
+  const landmarks68 = count ? Float32Array.from({ length: count * 2 }, (_, i) => view.getFloat32(HEADER_BYTES + 4 * i, true)) : null;
+  const mapBytes = bytes.subarray(HEADER_BYTES + lmBytes);
+  const patches = format === 'compact' ? decodePatchMap(mapBytes) : rawMapOfBytes(mapBytes);
+  return { patches, landmarks68, cropSize };
+}
+
+function rawMapBytes(map: PatchMap): Uint8Array {
+  const out = new Uint8Array(RAW_MAP_HEADER_BYTES + map.data.byteLength);
+  const view = new DataView(out.buffer);
+  view.setUint16(0, map.h, true);
+  view.setUint16(2, map.w, true);
+  view.setUint16(4, map.c, true);
+  out.set(new Uint8Array(map.data.buffer, map.data.byteOffset, map.data.byteLength), RAW_MAP_HEADER_BYTES);
+  return out;
+}
+
+function rawMapOfBytes(bytes: Uint8Array): PatchMap {
+  if (bytes.length < RAW_MAP_HEADER_BYTES) throw corrupt('a float32 patch map without its header');
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const h = view.getUint16(0, true);
+  const w = view.getUint16(2, true);
+  const c = view.getUint16(4, true);
+  if (bytes.length !== RAW_MAP_HEADER_BYTES + h * w * c * 4) throw corrupt(`a ${h}x${w}x${c} float32 patch map of ${bytes.length} bytes`);
+  const data = new Float32Array(bytes.slice(RAW_MAP_HEADER_BYTES).buffer);
+  return { h, w, c, data };
+}
+
+function corrupt(what: string): AppError {
+  return new AppError('storage-failed', `the stored gallery holds ${what}`, 'The gallery files are damaged: export what still loads, then clear the gallery and import again.');
+}

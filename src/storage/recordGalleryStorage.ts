@@ -1,0 +1,256 @@
+/**
+ * The app's gallery storage (GalleryStoragePort) on FaceRecordStores: one
+ * directory per recognizer and storage format, faces as records encoded by
+ * faceRecordCodec. Start-up reads the log and one block of stage-1 rows;
+ * stage 2 reads its candidates' records synchronously through `details()`.
+ * Plain TS over the GalleryDirectory port: the engine worker passes OPFS
+ * (workers/storage/opfsDirectory.ts), unit tests in-memory files.
+ */
+import { AppError } from '../core/errors.ts';
+import { faceDetailOf, type FaceDetail, type FaceDetailSource } from '../engine/faceDetails.ts';
+import type { GalleryShape, Stage1Format } from '../engine/galleryStore.ts';
+import type { GalleryStoragePort, ImportJournal, StoredGalleryIndex } from '../app/ports.ts';
+import { faceKey, landmarkPoints, type StoredFace } from '../app/storedFace.ts';
+import { decodeDetail, decodeStage1, encodeDetail, encodeStage1, stage1RowBytes, type StorageFormat } from './faceRecordCodec.ts';
+import { FaceRecordStore } from './faceRecordStore.ts';
+import type { GalleryDirectory } from './randomAccessFile.ts';
+import { readGalleryShape, writeGalleryShape } from './galleryShapeFile.ts';
+
+/** A thumbnail as stored: the engine worker re-encodes the lossless aligned crop to a compact JPEG for the compact format. */
+export interface EncodedThumbnail {
+  readonly bytes: Uint8Array;
+  readonly type: string;
+}
+
+export interface RecordGalleryStorageOptions {
+  readonly format: StorageFormat;
+  /** The directory of one gallery (created when missing). */
+  readonly directory: (name: string) => Promise<GalleryDirectory>;
+  /** Left out: thumbnails are stored as given. */
+  readonly encodeThumbnail?: (thumbnail: Blob) => Promise<EncodedThumbnail>;
+}
+
+/** Decoded details kept for the faces last read: stage 2 asks for each candidate's patches, average and landmarks in turn, and the flow view for the same faces again. */
+const DETAIL_CACHE_FACES = 160;
+/** The row size an empty gallery's store is opened with (it holds no rows). */
+const EMPTY_GALLERY_ROW_BYTES = 1;
+
+interface OpenGallery {
+  readonly dir: GalleryDirectory;
+  store: FaceRecordStore;
+  shape: GalleryShape | null;
+  readonly cache: Map<string, FaceDetail>;
+}
+
+export class RecordGalleryStorage implements GalleryStoragePort {
+  readonly stage1Format: Stage1Format;
+  private readonly galleries = new Map<string, Promise<OpenGallery>>();
+  private readonly opened = new Map<string, OpenGallery>();
+
+  constructor(private readonly options: RecordGalleryStorageOptions) {
+    this.stage1Format = options.format === 'compact' ? 'int8' : 'float32';
+  }
+
+  get format(): StorageFormat {
+    return this.options.format;
+  }
+
+  /** The directory name of one model's gallery in this format (OPFS names may not hold '/' or '\'). */
+  directoryName(modelKey: string): string {
+    return `${modelKey.replace(/[^A-Za-z0-9._@-]/g, '_')}.${this.options.format}`;
+  }
+
+  private gallery(modelKey: string): Promise<OpenGallery> {
+    let g = this.galleries.get(modelKey);
+    if (!g) {
+      g = this.openGallery(modelKey);
+      this.galleries.set(modelKey, g);
+      g.catch(() => this.galleries.delete(modelKey));
+    }
+    return g;
+  }
+
+  private async openGallery(modelKey: string): Promise<OpenGallery> {
+    const dir = await this.options.directory(this.directoryName(modelKey));
+    const shape = await readGalleryShape(dir);
+    // A gallery that never held a face has no row size yet: its (empty) store is reopened with the real one at the first put.
+    const store = await FaceRecordStore.open(dir, { stage1RowBytes: shape ? stage1RowBytes(this.options.format, shape.dim) : EMPTY_GALLERY_ROW_BYTES });
+    const g: OpenGallery = { dir, store, shape, cache: new Map() };
+    this.opened.set(modelKey, g);
+    return g;
+  }
+
+  async loadIndex(modelKey: string): Promise<StoredGalleryIndex> {
+    const { store, shape } = await this.gallery(modelKey);
+    const entries: { key: string; label: string; fileName: string }[] = [];
+    store.forEachMeta((m) => entries.push({ key: faceKey(modelKey, m.hash), label: m.label, fileName: m.fileName }));
+    return { entries, rows: store.stage1Rows(), shape: entries.length ? shape : null };
+  }
+
+  details(modelKey: string): FaceDetailSource {
+    return {
+      read: (id) => {
+        const g = this.opened.get(modelKey);
+        if (!g) throw new AppError('internal', 'the gallery was read before it was opened', 'Reload the page.');
+        let d = g.cache.get(id);
+        if (d) {
+          g.cache.delete(id);
+        } else {
+          const fields = decodeDetail(this.options.format, g.store.readDetail(hashOf(id)));
+          d = faceDetailOf({ patches: fields.patches, landmarks68: landmarkPoints(fields.landmarks68), cropSize: fields.cropSize });
+          if (g.cache.size >= DETAIL_CACHE_FACES) {
+            const oldest = g.cache.keys().next();
+            if (!oldest.done) g.cache.delete(oldest.value);
+          }
+        }
+        g.cache.set(id, d);
+        return d;
+      },
+    };
+  }
+
+  async put(face: StoredFace): Promise<void> {
+    await this.putBatch([face]);
+  }
+
+  /**
+   * Stores faces of one model in one commit (one flush of the data, then one of the log): what a bulk writer
+   * (the scale bench, a migration) uses; after a crash a prefix of the batch may be present, each face whole.
+   */
+  async putBatch(faces: readonly StoredFace[]): Promise<void> {
+    if (faces.length === 0) return;
+    const modelKey = faces[0].modelKey;
+    if (faces.some((f) => f.modelKey !== modelKey)) throw new AppError('internal', 'one batch held faces of two recognizers', 'Store each recognizer’s faces separately.');
+    const g = await this.gallery(modelKey);
+    const first = faces[0];
+    const shape = { h: first.patches.h, w: first.patches.w, c: first.patches.c, dim: first.embedding.length };
+    if (!g.shape) {
+      await writeGalleryShape(g.dir, shape);
+      const journal = g.store.readJournal();
+      g.store.close();
+      g.store = await FaceRecordStore.open(g.dir, { stage1RowBytes: stage1RowBytes(this.options.format, shape.dim) });
+      if (journal) g.store.writeJournal(journal);
+      g.shape = shape;
+    }
+    const records = [];
+    for (const face of faces) {
+      const thumb = this.options.encodeThumbnail ? await this.options.encodeThumbnail(face.thumbnail) : { bytes: new Uint8Array(await face.thumbnail.arrayBuffer()), type: face.thumbnail.type };
+      records.push({
+        hash: face.contentHash,
+        label: face.label,
+        fileName: face.fileName,
+        addedAt: face.addedAt,
+        stage1: encodeStage1(this.options.format, face.embedding),
+        detail: encodeDetail(this.options.format, { patches: face.patches, landmarks68: face.landmarks68, cropSize: face.cropSize }),
+        thumbnail: thumb.bytes,
+        thumbnailType: thumb.type,
+      });
+    }
+    g.store.append(records);
+  }
+
+  async has(key: string): Promise<boolean> {
+    const g = await this.gallery(modelKeyOf(key));
+    return g.store.has(hashOf(key));
+  }
+
+  async get(key: string): Promise<StoredFace | undefined> {
+    const modelKey = modelKeyOf(key);
+    const g = await this.gallery(modelKey);
+    const hash = hashOf(key);
+    const meta = g.store.meta(hash);
+    if (!meta || !g.shape) return undefined;
+    return this.decodeFace(g, modelKey, meta, g.shape);
+  }
+
+  private decodeFace(g: OpenGallery, modelKey: string, meta: { hash: string; label: string; fileName: string; addedAt: number }, shape: GalleryShape): StoredFace {
+    const detail = decodeDetail(this.options.format, g.store.readDetail(meta.hash));
+    const thumb = g.store.readThumbnail(meta.hash);
+    return {
+      key: faceKey(modelKey, meta.hash),
+      modelKey,
+      contentHash: meta.hash,
+      label: meta.label,
+      fileName: meta.fileName,
+      addedAt: meta.addedAt,
+      embedding: decodeStage1(this.options.format, g.store.readStage1(meta.hash), shape.dim),
+      patches: detail.patches,
+      landmarks68: detail.landmarks68,
+      cropSize: detail.cropSize,
+      thumbnail: new Blob([thumb.bytes.slice().buffer], { type: thumb.type }),
+    };
+  }
+
+  async forEach(modelKey: string, onFace: (f: StoredFace) => void): Promise<number> {
+    const g = await this.gallery(modelKey);
+    const shape = g.shape;
+    if (!shape) return 0;
+    const metas: { hash: string; label: string; fileName: string; addedAt: number }[] = [];
+    g.store.forEachMeta((m) => metas.push(m));
+    for (const m of metas) onFace(this.decodeFace(g, modelKey, m, shape));
+    return metas.length;
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    const byModel = new Map<string, string[]>();
+    for (const k of keys) byModel.set(modelKeyOf(k), [...(byModel.get(modelKeyOf(k)) ?? []), hashOf(k)]);
+    for (const [modelKey, hashes] of byModel) {
+      const g = await this.gallery(modelKey);
+      g.store.delete(hashes);
+      for (const h of hashes) g.cache.delete(faceKey(modelKey, h));
+    }
+  }
+
+  async relabel(keys: readonly string[], label: string): Promise<void> {
+    if (keys.length === 0) return;
+    const g = await this.gallery(modelKeyOf(keys[0]));
+    g.store.relabel(
+      keys.map((k) => hashOf(k)),
+      label,
+    );
+  }
+
+  async clear(modelKey: string): Promise<void> {
+    const g = await this.gallery(modelKey);
+    g.store.clear();
+    g.cache.clear();
+  }
+
+  async readJournal(modelKey: string): Promise<ImportJournal | undefined> {
+    return (await this.gallery(modelKey)).store.readJournal();
+  }
+
+  async writeJournal(journal: ImportJournal): Promise<void> {
+    (await this.gallery(journal.modelKey)).store.writeJournal(journal);
+  }
+
+  async clearJournal(modelKey: string): Promise<void> {
+    (await this.gallery(modelKey)).store.clearJournal();
+  }
+
+  /** Bytes on disk of one model's gallery (benches, the README's limits). */
+  async stats(modelKey: string): Promise<ReturnType<FaceRecordStore['stats']>> {
+    return (await this.gallery(modelKey)).store.stats();
+  }
+
+  close(): void {
+    for (const g of this.opened.values()) g.store.close();
+    this.opened.clear();
+    this.galleries.clear();
+  }
+}
+
+/** Keys are `${modelKey}|${contentHash}` (src/app/storedFace.ts). */
+function splitKey(key: string): [string, string] {
+  const at = key.lastIndexOf('|');
+  if (at < 0) throw new AppError('unknown-id', `${key} is not a gallery face key`, 'Run the query again.');
+  return [key.slice(0, at), key.slice(at + 1)];
+}
+
+function modelKeyOf(key: string): string {
+  return splitKey(key)[0];
+}
+
+function hashOf(key: string): string {
+  return splitKey(key)[1];
+}

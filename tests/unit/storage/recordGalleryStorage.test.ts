@@ -1,0 +1,215 @@
+import { describe, expect, it } from 'vitest';
+import { GalleryService } from '../../../src/app/galleryService.ts';
+import { faceKey, storedToFeatures, type StoredFace } from '../../../src/app/storedFace.ts';
+import { DEFAULT_SETTINGS } from '../../../src/core/types.ts';
+import { seededRandom } from '../../../src/core/random.ts';
+import { faceDetailOf } from '../../../src/engine/faceDetails.ts';
+import { RecordGalleryStorage } from '../../../src/storage/recordGalleryStorage.ts';
+import type { StorageFormat } from '../../../src/storage/faceRecordCodec.ts';
+import { migrateLegacyGallery, type LegacyGalleryPort } from '../../../src/storage/migrateLegacyGallery.ts';
+import { MemoryStorage } from '../../support/appPorts.ts';
+import { MemoryDirectory } from '../../support/memoryFiles.ts';
+
+const MODEL = 'test@v1';
+const H = 7;
+const C = 32;
+const DIM = 48;
+
+function hex(n: number): string {
+  return n.toString(16).padStart(64, '0');
+}
+
+/** A face of person `id`: a shared direction plus noise; the map is ReLU-sparse like FaceRes's, landmarks on a grid. */
+function face(rand: () => number, id: number, shot: number, modelKey = MODEL): StoredFace {
+  const base = seededRandom(1000 + id);
+  const embedding = Float32Array.from({ length: DIM }, () => base() - 0.5 + 0.3 * (rand() - 0.5));
+  const data = Float32Array.from({ length: H * H * C }, () => Math.max(0, base() - 0.6 + 0.2 * (rand() - 0.5)) * 3);
+  const landmarks68 = Float32Array.from({ length: 136 }, (_, i) => 10 + i * 0.7 + rand());
+  return {
+    key: faceKey(modelKey, hex(id * 100 + shot)),
+    modelKey,
+    contentHash: hex(id * 100 + shot),
+    label: `person${id}`,
+    fileName: `person${id}/${shot}.jpg`,
+    addedAt: 1000 + shot,
+    embedding,
+    patches: { h: H, w: H, c: C, data },
+    landmarks68,
+    cropSize: 112,
+    thumbnail: new Blob([`thumb ${id} ${shot}`], { type: 'image/png' }),
+  };
+}
+
+function gallery(n = 30): StoredFace[] {
+  const rand = seededRandom(7);
+  return Array.from({ length: n }, (_, i) => face(rand, i % 10, Math.floor(i / 10)));
+}
+
+/** One MemoryDirectory per gallery name, kept across storages: a reload opens the same files. */
+function disk() {
+  const dirs = new Map<string, MemoryDirectory>();
+  return {
+    dirs,
+    storage: (format: StorageFormat) =>
+      new RecordGalleryStorage({
+        format,
+        directory: async (name) => {
+          let d = dirs.get(name);
+          if (!d) dirs.set(name, (d = new MemoryDirectory()));
+          return d;
+        },
+      }),
+  };
+}
+
+function unit(v: Float32Array): Float64Array {
+  const n = Math.hypot(...v);
+  return Float64Array.from(v, (x) => x / n);
+}
+
+describe('RecordGalleryStorage', () => {
+  it('float32: a reload gives back every face exactly (list, stage-1 rows, details, thumbnails)', async () => {
+    const d = disk();
+    const faces = gallery();
+    const first = d.storage('float32');
+    for (const f of faces) await first.put(f);
+    first.close();
+    const again = d.storage('float32');
+    const index = await again.loadIndex(MODEL);
+    expect(index.entries.map((e) => e.key)).toEqual(faces.map((f) => f.key));
+    expect(index.entries.map((e) => e.label)).toEqual(faces.map((f) => f.label));
+    expect(index.shape).toEqual({ h: H, w: H, c: C, dim: DIM });
+    const rows = new Float32Array(index.rows.slice().buffer);
+    faces.forEach((f, i) => expect(Array.from(rows.subarray(i * DIM, (i + 1) * DIM))).toEqual(Array.from(Float32Array.from(unit(f.embedding)))));
+    const details = again.details(MODEL);
+    for (const f of faces) {
+      const got = await again.get(f.key);
+      expect(got?.patches.data).toEqual(f.patches.data);
+      expect(got?.landmarks68).toEqual(f.landmarks68);
+      expect(await got?.thumbnail.text()).toBe(await f.thumbnail.text());
+      expect(details.read(f.key).unitPatches).toEqual(faceDetailOf({ patches: f.patches, cropSize: 112 }).unitPatches);
+    }
+  });
+
+  it('compact: stage-1 vectors and patch maps come back within half a quantisation step, zeros exactly zero', async () => {
+    const d = disk();
+    const faces = gallery(12);
+    const s = d.storage('compact');
+    for (const f of faces) await s.put(f);
+    for (const f of faces) {
+      const got = await s.get(f.key);
+      if (!got) throw new Error(`lost ${f.key}`);
+      const u = unit(f.embedding);
+      const step = Math.max(...u.map(Math.abs)) / 127;
+      got.embedding.forEach((x, i) => expect(Math.abs(x - u[i])).toBeLessThanOrEqual(step / 2 + 1e-7));
+      for (let p = 0; p < H * H; p++) {
+        const patch = f.patches.data.subarray(p * C, (p + 1) * C);
+        const pStep = Math.max(...patch) / 255;
+        for (let t = 0; t < C; t++) {
+          const x = patch[t];
+          const y = got.patches.data[p * C + t];
+          if (x === 0) expect(y).toBe(0);
+          expect(Math.abs(x - y)).toBeLessThanOrEqual(pStep / 2 + 1e-6);
+        }
+      }
+    }
+  });
+
+  it('searches like the in-memory gallery: float32 ranks identically, compact keeps every top-1', async () => {
+    const faces = gallery(40);
+    const memory = new MemoryStorage();
+    for (const f of faces) await memory.put(f);
+    const reference = new GalleryService(memory, MODEL, { accelerator: null });
+    await reference.load();
+    const settings = { ...DEFAULT_SETTINGS, k: 10, adaptiveAlpha: null, alpha: 0.5, backend: 'cpu' as const };
+    for (const format of ['float32', 'compact'] as const) {
+      const d = disk();
+      const s = d.storage(format);
+      for (const f of faces) await s.put(f);
+      const service = new GalleryService(d.storage(format), MODEL, { accelerator: null });
+      await service.load();
+      const rand = seededRandom(99);
+      for (let q = 0; q < 10; q++) {
+        const query = storedToFeatures(face(rand, q, 9));
+        const want = await reference.index.search(query, settings);
+        const got = await service.index.search(query, settings);
+        if (format === 'float32') {
+          expect(got.stage2.map((h) => h.id)).toEqual(want.stage2.map((h) => h.id));
+          got.stage2.forEach((h, i) => expect(h.score).toBeCloseTo(want.stage2[i].score, 5));
+        } else {
+          expect(got.stage1[0].id).toBe(want.stage1[0].id);
+          expect(got.stage2[0].id).toBe(want.stage2[0].id);
+        }
+      }
+    }
+  });
+
+  it('keeps deletions, and the import journal, across a reload; clear empties the gallery', async () => {
+    const d = disk();
+    const faces = gallery(10);
+    const s = d.storage('compact');
+    await s.writeJournal({ modelKey: MODEL, total: 10, done: 0, startedAt: 5 });
+    for (const f of faces) await s.put(f);
+    await s.writeJournal({ modelKey: MODEL, total: 10, done: 10, startedAt: 5 });
+    await s.delete([faces[3].key, faces[4].key]);
+    s.close();
+    const again = d.storage('compact');
+    expect((await again.loadIndex(MODEL)).entries.map((e) => e.key)).toEqual(faces.filter((_, i) => i !== 3 && i !== 4).map((f) => f.key));
+    expect(await again.has(faces[3].key)).toBe(false);
+    expect(await again.readJournal(MODEL)).toEqual({ modelKey: MODEL, total: 10, done: 10, startedAt: 5 });
+    await again.clear(MODEL);
+    expect((await again.loadIndex(MODEL)).entries).toEqual([]);
+  });
+
+  it('keeps galleries of two formats and two recognizers apart', async () => {
+    const d = disk();
+    const rand = seededRandom(3);
+    await d.storage('compact').put(face(rand, 1, 0));
+    await d.storage('float32').put(face(rand, 2, 0));
+    await d.storage('compact').put(face(rand, 3, 0, 'other@v2'));
+    expect((await d.storage('compact').loadIndex(MODEL)).entries.map((e) => e.label)).toEqual(['person1']);
+    expect((await d.storage('float32').loadIndex(MODEL)).entries.map((e) => e.label)).toEqual(['person2']);
+    expect((await d.storage('compact').loadIndex('other@v2')).entries.map((e) => e.label)).toEqual(['person3']);
+  });
+});
+
+class FakeLegacy implements LegacyGalleryPort {
+  readonly records = new Map<string, StoredFace>();
+  failGetsAfter = Infinity;
+  gets = 0;
+  cleared = false;
+  async keys(modelKey: string): Promise<string[]> {
+    return [...this.records.values()].filter((f) => f.modelKey === modelKey).map((f) => f.key);
+  }
+  async get(key: string): Promise<StoredFace | undefined> {
+    if (this.gets++ >= this.failGetsAfter) throw new Error('tab closed');
+    return this.records.get(key);
+  }
+  async clear(modelKey: string): Promise<void> {
+    for (const [k, f] of this.records) if (f.modelKey === modelKey) this.records.delete(k);
+    this.cleared = true;
+  }
+}
+
+describe('migrateLegacyGallery', () => {
+  it('moves every face with progress, resumes after an interruption without copying twice, and deletes the old records only at the end', async () => {
+    const faces = gallery(20);
+    const legacy = new FakeLegacy();
+    for (const f of faces) legacy.records.set(f.key, f);
+    const d = disk();
+    legacy.failGetsAfter = 7;
+    await expect(migrateLegacyGallery(legacy, d.storage('float32'), MODEL)).rejects.toThrow('tab closed');
+    expect(legacy.cleared).toBe(false);
+    expect((await d.storage('float32').loadIndex(MODEL)).entries).toHaveLength(7);
+    legacy.failGetsAfter = Infinity;
+    const progress: number[] = [];
+    const copied = await migrateLegacyGallery(legacy, d.storage('float32'), MODEL, (p) => progress.push(p.done));
+    expect(copied).toBe(13);
+    expect(progress).toEqual(faces.map((_, i) => i + 1));
+    expect(legacy.cleared).toBe(true);
+    const after = d.storage('float32');
+    expect((await after.loadIndex(MODEL)).entries.map((e) => e.key).sort()).toEqual(faces.map((f) => f.key).sort());
+    for (const f of faces) expect((await after.get(f.key))?.patches.data).toEqual(f.patches.data);
+    expect(await migrateLegacyGallery(legacy, after, MODEL)).toBe(0);
+  });
+});
