@@ -2,19 +2,19 @@
  * The gallery as one portable file (a zip): index.json (schema, model key,
  * each face's metadata and the SHA-256 of its entries), index.sha256 (the
  * SHA-256 of index.json) and, per face, its features as raw little-endian
- * float32 and its aligned crop as PNG. Importing it on another machine gives
+ * float32 and its aligned crop as stored (PNG, or JPEG from the compact storage). Importing it on another machine gives
  * the same results without re-indexing.
  *
  * The file may have been damaged on the way or edited, so reading it checks
  * everything before returning a single face: each entry's zip CRC, the
- * checksums (schema 2), the features' shape against the active recognizer,
+ * checksums (schema 2 and later), the features' shape against the active recognizer,
  * and every value (finite, and of a size a recognizer produces). The caller
  * writes nothing unless all of it passed, so a bad file imports nothing.
  */
 import { strFromU8, strToU8, zipSync, type Zippable } from 'fflate';
 import { AppError, toPlainError } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
-import { GALLERY_FILE_FORMAT, GALLERY_FILE_SCHEMA, parseGalleryIndex, type GalleryIndex, type GalleryIndexEntry, type ReadableGalleryIndex } from './galleryFileSchema.ts';
+import { GALLERY_FILE_FORMAT, GALLERY_FILE_SCHEMA, parseGalleryIndex, type GalleryIndex, type GalleryIndexEntry, type ReadableGalleryIndex, type ThumbnailType } from './galleryFileSchema.ts';
 import type { StoredFace } from './storedFace.ts';
 import { ZIP_LIMITS } from './zipEntries.ts';
 import { formatBytes, readZipDirectory, readZipEntry, type ZipEntryRecord } from './zipReader.ts';
@@ -61,7 +61,10 @@ function floatsToBytes(parts: readonly Float32Array[]): Uint8Array<ArrayBuffer> 
   return new Uint8Array(out.buffer);
 }
 
-const faceEntryName = (i: number, ext: 'f32' | 'png') => `faces/${String(i).padStart(6, '0')}.${ext}`;
+const faceEntryName = (i: number, ext: 'f32' | 'png' | 'jpg') => `faces/${String(i).padStart(6, '0')}.${ext}`;
+const thumbnailExt = (type: ThumbnailType): 'png' | 'jpg' => (type === 'image/jpeg' ? 'jpg' : 'png');
+/** The stored thumbnail's type as the export names it (anything not JPEG was written as PNG by every version). */
+const thumbnailTypeOf = (blob: Blob): ThumbnailType => (blob.type === 'image/jpeg' ? 'image/jpeg' : 'image/png');
 
 export async function writeGalleryFile(modelKey: string, faces: readonly StoredFace[]): Promise<Blob> {
   const files: Zippable = {};
@@ -70,8 +73,9 @@ export async function writeGalleryFile(modelKey: string, faces: readonly StoredF
     const lm = f.landmarks68 ?? new Float32Array();
     const features = floatsToBytes([f.embedding, f.patches.data, lm]);
     const thumbnail = new Uint8Array(await f.thumbnail.arrayBuffer());
+    const thumbnailType = thumbnailTypeOf(f.thumbnail);
     files[faceEntryName(i, 'f32')] = [features, { level: 0 }];
-    files[faceEntryName(i, 'png')] = [thumbnail, { level: 0 }];
+    files[faceEntryName(i, thumbnailExt(thumbnailType))] = [thumbnail, { level: 0 }];
     index.push({
       key: f.key,
       contentHash: f.contentHash,
@@ -86,6 +90,7 @@ export async function writeGalleryFile(modelKey: string, faces: readonly StoredF
       cropSize: f.cropSize,
       featuresSha256: await sha256Hex(features),
       thumbnailSha256: await sha256Hex(thumbnail),
+      thumbnailType,
     });
   }
   const head: GalleryIndex = { format: GALLERY_FILE_FORMAT, schema: GALLERY_FILE_SCHEMA, modelKey, exportedAt: new Date().toISOString(), faces: index };
@@ -157,7 +162,7 @@ export async function readGalleryFile(file: Blob, fileName: string, target: Gall
     if (recorded !== (await sha256Hex(indexBytes))) throw damaged(`${INDEX_ENTRY} does not match the checksum written at export (${INDEX_CHECKSUM_ENTRY})`);
   }
   const index = parseGalleryIndex(strFromU8(indexBytes), fileName);
-  if (index.schema === GALLERY_FILE_SCHEMA && !byName.has(INDEX_CHECKSUM_ENTRY)) throw damaged(`${INDEX_CHECKSUM_ENTRY} (the checksum of ${INDEX_ENTRY}) is missing`);
+  if (index.schema >= 2 && !byName.has(INDEX_CHECKSUM_ENTRY)) throw damaged(`${INDEX_CHECKSUM_ENTRY} (the checksum of ${INDEX_ENTRY}) is missing`);
   if (index.modelKey !== target.modelKey) {
     throw new AppError(
       'invalid-argument',
@@ -175,14 +180,17 @@ export async function readGalleryFile(file: Blob, fileName: string, target: Gall
   }
 
   // Schema 1 files carry no checksums: their CRCs, shapes and values are still checked.
-  const checksums = index.schema === GALLERY_FILE_SCHEMA ? index.faces.map((e) => ({ features: e.featuresSha256, thumbnail: e.thumbnailSha256 })) : undefined;
+  const checksums = index.schema === 1 ? undefined : index.faces.map((e) => ({ features: e.featuresSha256, thumbnail: e.thumbnailSha256 }));
+  // Schema 3 names each thumbnail's type; earlier exports hold PNGs.
+  const thumbnailTypes: readonly ThumbnailType[] = index.schema === 3 ? index.faces.map((e) => e.thumbnailType) : index.faces.map(() => 'image/png');
   const faces: StoredFace[] = [];
   for (const [i, e] of index.faces.entries()) {
     const what = faceName(i, e);
     const cells = e.h * e.w * e.c;
     const floatCount = e.dim + cells + e.landmarks;
     const featuresName = faceEntryName(i, 'f32');
-    const thumbnailName = faceEntryName(i, 'png');
+    const thumbnailType = thumbnailTypes[i];
+    const thumbnailName = faceEntryName(i, thumbnailExt(thumbnailType));
     const raw = await readEntry(featuresName, what, (size) =>
       size !== floatCount * 4 ? `holds ${size} bytes, but ${INDEX_ENTRY} describes ${floatCount} floats (${floatCount * 4} bytes)` : undefined,
     );
@@ -210,7 +218,7 @@ export async function readGalleryFile(file: Blob, fileName: string, target: Gall
       patches: { h: e.h, w: e.w, c: e.c, data: floats.slice(e.dim, e.dim + cells) },
       landmarks68: e.landmarks ? floats.slice(e.dim + cells) : null,
       cropSize: e.cropSize,
-      thumbnail: new Blob([png], { type: 'image/png' }),
+      thumbnail: new Blob([png], { type: thumbnailType }),
     });
   }
   return faces;

@@ -10,13 +10,15 @@
  * features and thumbnail entries (and the writer adds index.sha256, the
  * SHA-256 of index.json itself), so an edited or damaged file is told apart
  * from a good one; schema-1 files are still read, without those checks.
+ * Schema 3 adds each face's thumbnail type: the compact storage keeps JPEG
+ * thumbnails (faces/NNNNNN.jpg), earlier exports are all PNG.
  */
 import * as v from 'valibot';
 import { AppError } from '../core/errors.ts';
 import { parseJsonWithSchema, validateWithSchema, type ValidationContext } from '../core/validate.ts';
 
 export const GALLERY_FILE_FORMAT = 'deepface-emd-gallery';
-export const GALLERY_FILE_SCHEMA = 2;
+export const GALLERY_FILE_SCHEMA = 3;
 
 /** Feature sizes above these are not from a face recognizer: the file is damaged. */
 const MAX_CHANNELS = 8192;
@@ -51,16 +53,16 @@ const faceFields = {
 
 const GalleryIndexEntryV1Schema = v.pipe(v.object(faceFields), v.readonly());
 
-const GalleryIndexEntrySchema = v.pipe(
-  v.object({
-    ...faceFields,
-    /** SHA-256 of the face's faces/NNNNNN.f32 entry. */
-    featuresSha256: sha256Hex,
-    /** SHA-256 of the face's faces/NNNNNN.png entry. */
-    thumbnailSha256: sha256Hex,
-  }),
-  v.readonly(),
-);
+const checksumFields = {
+  /** SHA-256 of the face's faces/NNNNNN.f32 entry. */
+  featuresSha256: sha256Hex,
+  /** SHA-256 of the face's thumbnail entry. */
+  thumbnailSha256: sha256Hex,
+};
+const GalleryIndexEntryV2Schema = v.pipe(v.object({ ...faceFields, ...checksumFields }), v.readonly());
+const THUMBNAIL_TYPES = ['image/png', 'image/jpeg'] as const;
+export type ThumbnailType = (typeof THUMBNAIL_TYPES)[number];
+const GalleryIndexEntrySchema = v.pipe(v.object({ ...faceFields, ...checksumFields, thumbnailType: v.picklist(THUMBNAIL_TYPES, `must be one of ${THUMBNAIL_TYPES.join(', ')}`) }), v.readonly());
 
 const GalleryIndexHeaderSchema = v.object({
   format: v.literal(GALLERY_FILE_FORMAT, `must be "${GALLERY_FILE_FORMAT}"`),
@@ -75,6 +77,7 @@ const indexFields = {
 
 const GalleryIndexV1Schema = v.pipe(v.object({ ...indexFields, schema: v.literal(1, 'must be 1'), faces: v.pipe(v.array(GalleryIndexEntryV1Schema), v.readonly()) }), v.readonly());
 
+const GalleryIndexV2Schema = v.pipe(v.object({ ...indexFields, schema: v.literal(2, 'must be 2'), faces: v.pipe(v.array(GalleryIndexEntryV2Schema), v.readonly()) }), v.readonly());
 const GalleryIndexSchema = v.pipe(
   v.object({ ...indexFields, schema: v.literal(GALLERY_FILE_SCHEMA, `must be ${GALLERY_FILE_SCHEMA}`), faces: v.pipe(v.array(GalleryIndexEntrySchema), v.readonly()) }),
   v.readonly(),
@@ -84,8 +87,8 @@ const GalleryIndexSchema = v.pipe(
 export type GalleryIndexEntry = v.InferOutput<typeof GalleryIndexEntrySchema>;
 /** index.json as this app writes it. */
 export type GalleryIndex = v.InferOutput<typeof GalleryIndexSchema>;
-/** index.json of any schema this app reads: the current one, or schema 1 (no checksums). */
-export type ReadableGalleryIndex = GalleryIndex | v.InferOutput<typeof GalleryIndexV1Schema>;
+/** index.json of any schema this app reads: the current one, schema 2 (PNG thumbnails) or schema 1 (no checksums). */
+export type ReadableGalleryIndex = GalleryIndex | v.InferOutput<typeof GalleryIndexV2Schema> | v.InferOutput<typeof GalleryIndexV1Schema>;
 
 function context(fileName: string): ValidationContext {
   return { file: fileName, what: 'the gallery index (index.json)', code: 'corrupt-archive', hint: 'The file is damaged or not a gallery export: choose a file made with “Export gallery”.' };
@@ -102,5 +105,7 @@ export function parseGalleryIndex(text: string, fileName: string): ReadableGalle
   if (header.schema > GALLERY_FILE_SCHEMA) {
     throw new AppError('invalid-argument', `the gallery file has schema ${header.schema}, newer than this app's ${GALLERY_FILE_SCHEMA}`, 'Update the app, then import it again.', { file: fileName });
   }
-  return header.schema === 1 ? validateWithSchema(GalleryIndexV1Schema, json, ctx) : validateWithSchema(GalleryIndexSchema, json, ctx);
+  if (header.schema === 1) return validateWithSchema(GalleryIndexV1Schema, json, ctx);
+  if (header.schema === 2) return validateWithSchema(GalleryIndexV2Schema, json, ctx);
+  return validateWithSchema(GalleryIndexSchema, json, ctx);
 }

@@ -56,7 +56,7 @@ function rezip(file: Uint8Array, edit: (files: Record<string, Uint8Array>, index
   const files = unzipSync(file);
   const index = JSON.parse(strFromU8(files['index.json'])) as IndexJson;
   edit(files, index);
-  if (rehash && index.schema === 2) {
+  if (rehash && index.schema >= 2) {
     for (const [i, f] of index.faces.entries()) {
       const name = `faces/${String(i).padStart(6, '0')}`;
       // A deleted entry keeps its old checksum: there is nothing to hash.
@@ -291,5 +291,48 @@ describe('a schema-1 export (before checksums)', () => {
     damaged[Math.floor(old.length / 2)] ^= 0x40;
     expect((await importFailure(engine, damaged)).message).toMatch(/is damaged: its CRC-32 is/);
     await expectNothingImported(ports, engine);
+  });
+});
+
+describe('thumbnail types (schema 3)', () => {
+  it('exports a JPEG thumbnail (the compact storage’s) as faces/NNNNNN.jpg with its type, and imports it back as JPEG', async () => {
+    const ports = new MemoryEnginePorts();
+    const engine = new AppEngine(ports, { accelerator: null });
+    await engine.init({ ortBackend: 'wasm' });
+    await engine.importFiles([{ path: 'g/Ann/Ann_0001.jpg', file: faceFile('Ann', 1) }], () => {});
+    for (const [k, f] of ports.storage.records) ports.storage.records.set(k, { ...f, thumbnail: new Blob(['jpeg bytes'], { type: 'image/jpeg' }) });
+    const file = new Uint8Array(await (await engine.exportGallery()).arrayBuffer());
+    const files = unzipSync(file);
+    expect(Object.keys(files).filter((n) => n.startsWith('faces/'))).toEqual(['faces/000000.f32', 'faces/000000.jpg']);
+    const index = JSON.parse(strFromU8(files['index.json'])) as IndexJson;
+    expect(index.schema).toBe(3);
+    expect(index.faces[0].thumbnailType).toBe('image/jpeg');
+    await engine.clearGallery();
+    await engine.importGalleryFile('g.zip', new Blob([file]));
+    const [back] = [...ports.storage.records.values()];
+    expect(back.thumbnail.type).toBe('image/jpeg');
+    expect(await back.thumbnail.text()).toBe('jpeg bytes');
+  });
+
+  it('still imports a schema-2 export (PNG thumbnails, no type field), checksums checked', async () => {
+    const { engine, file } = await exported();
+    const schema2 = rezip(
+      file,
+      (_, index) => {
+        index.schema = 2;
+        for (const f of index.faces) delete f.thumbnailType;
+      },
+      true,
+    );
+    expect(await engine.importGalleryFile('old.zip', new Blob([schema2 as Uint8Array<ArrayBuffer>]))).toEqual({ added: FACES, skipped: 0 });
+    const damaged = rezip(
+      schema2,
+      (files) => {
+        files['faces/000001.png'] = strToU8('not the thumbnail');
+      },
+      false,
+    );
+    await engine.clearGallery();
+    expect((await importFailure(engine, damaged)).message).toContain('faces/000001.png');
   });
 });

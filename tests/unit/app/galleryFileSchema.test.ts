@@ -89,9 +89,9 @@ describe('parseGalleryIndex', () => {
   });
 
   it('asks for an app update for a newer schema, whatever else the file holds', () => {
-    const e = failure(JSON.stringify({ format: 'deepface-emd-gallery', schema: 3, somethingNew: true }));
+    const e = failure(JSON.stringify({ format: 'deepface-emd-gallery', schema: 4, somethingNew: true }));
     expect(e.code).toBe('invalid-argument');
-    expect(e.message).toContain('schema 3');
+    expect(e.message).toContain('schema 4');
     expect(e.hint).toMatch(/Update the app/);
   });
 
