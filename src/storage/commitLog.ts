@@ -11,6 +11,7 @@
  *           then label, fileName, thumbnailType each as u16 byte length + UTF-8
  *   delete  2, u32 n, n hashes[32]
  *   relabel 3, u16 label length + UTF-8 label, u32 n, n hashes[32]
+ *   compact 4, u32 generation: the files of that generation hold every live face; this log is finished
  *
  * An entry whose bytes are not all there or whose CRC does not match ends the
  * log: it is the torn tail of an interrupted append (or damage, after which
@@ -28,6 +29,7 @@ const FRAME_BYTES = 8;
 export const ENTRY_ADD = 1;
 export const ENTRY_DELETE = 2;
 export const ENTRY_RELABEL = 3;
+export const ENTRY_COMPACTED = 4;
 
 /** The fixed part of an add payload, before its three strings. */
 export const ADD_FIXED_BYTES = 1 + 4 + HASH_BYTES + 8 + 8 + 4 + 4;
@@ -119,6 +121,13 @@ export function encodeRelabel(label: Uint8Array, hashes: Uint8Array): Uint8Array
   out.set(label, 3);
   view.setUint32(3 + label.length, hashes.length / HASH_BYTES, true);
   out.set(hashes, 7 + label.length);
+  return out;
+}
+
+export function encodeCompacted(generation: number): Uint8Array {
+  const out = new Uint8Array(5);
+  out[0] = ENTRY_COMPACTED;
+  new DataView(out.buffer).setUint32(1, generation, true);
   return out;
 }
 

@@ -20,8 +20,13 @@
  * after any crash each face is either fully present or absent, and the faces
  * present are those of a prefix of the committed operations.
  *
- * Deleted faces keep their bytes (counted as dead in stats()) until the
- * gallery is cleared; there is no compaction yet.
+ * Deleted faces keep their bytes (counted as dead in stats()) until
+ * compact() rewrites the live faces into the files of the next generation
+ * (stage1.1.dat, faces.1.dat, log.1.dat, then .2., ...; generation 0 has the
+ * plain names). Its commit point is an entry in the old log naming the new
+ * generation, written only once the new files are complete and flushed; open()
+ * follows that entry, and removes the old log before the old data files, so a
+ * crash anywhere in a compaction leaves either the old gallery or the new one.
  */
 import type { ImportJournal } from '../app/ports.ts';
 import { AppError } from '../core/errors.ts';
@@ -29,12 +34,14 @@ import CRC32 from 'crc-32';
 import {
   ADD_FIXED_BYTES,
   ENTRY_ADD,
+  ENTRY_COMPACTED,
   ENTRY_DELETE,
   ENTRY_RELABEL,
   LOG_HEADER_BYTES,
   MAX_STRING_BYTES,
   decodeHeader,
   encodeAdd,
+  encodeCompacted,
   encodeDelete,
   encodeHeader,
   encodeRelabel,
@@ -49,6 +56,18 @@ export const STAGE1_FILE = 'stage1.dat';
 export const FACES_FILE = 'faces.dat';
 export const LOG_FILE = 'log.dat';
 export const JOURNAL_FILE = 'journal.json';
+
+/** The data and log files of one generation (compact() moves the gallery to the next). */
+function generationFiles(generation: number): { stage1: string; faces: string; log: string } {
+  if (generation === 0) return { stage1: STAGE1_FILE, faces: FACES_FILE, log: LOG_FILE };
+  return { stage1: `stage1.${generation}.dat`, faces: `faces.${generation}.dat`, log: `log.${generation}.dat` };
+}
+
+function generationOf(fileName: string): { kind: 'stage1' | 'faces' | 'log'; generation: number } | null {
+  const m = /^(stage1|faces|log)(?:\.([1-9]\d*))?\.dat$/.exec(fileName);
+  if (!m) return null;
+  return { kind: m[1] as 'stage1' | 'faces' | 'log', generation: m[2] === undefined ? 0 : Number(m[2]) };
+}
 
 export interface FaceRecordMeta {
   /** The image's content hash: 64 lowercase hex characters. */
@@ -139,7 +158,67 @@ function grown<T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(
   return next;
 }
 
+const CHUNK_BYTES = 4 << 20;
+
+/** Sequential reads in large chunks: one OPFS read call costs about as much as reading 100 KB. */
+class ChunkReader {
+  private readonly buf: Uint8Array;
+  private start = 0;
+  private length = 0;
+
+  constructor(
+    private readonly file: RandomAccessFile,
+    private readonly name: string,
+    private readonly end: number,
+  ) {
+    this.buf = new Uint8Array(Math.min(CHUNK_BYTES, end));
+  }
+
+  /** Bytes [at, at + n) of the file (a view, valid until the next call). */
+  view(at: number, n: number): Uint8Array {
+    if (at >= this.start && at + n <= this.start + this.length) return this.buf.subarray(at - this.start, at - this.start + n);
+    if (n > this.buf.length) return readFully(this.file, new Uint8Array(n), at, this.name);
+    this.start = at;
+    this.length = readFully(this.file, this.buf.subarray(0, Math.max(n, Math.min(this.buf.length, this.end - at))), at, this.name).length;
+    return this.buf.subarray(0, n);
+  }
+}
+
+/** Sequential writes gathered into large chunks, for the same reason. */
+class ChunkWriter {
+  private readonly buf: Uint8Array;
+  private used = 0;
+
+  /** `expected`: about how many bytes will be written, so a small gallery does not allocate a whole chunk. */
+  constructor(
+    private readonly file: RandomAccessFile,
+    private at: number,
+    expected: number,
+  ) {
+    this.buf = new Uint8Array(Math.min(CHUNK_BYTES, expected));
+  }
+
+  push(bytes: Uint8Array): void {
+    if (this.used + bytes.length > this.buf.length) this.finish();
+    if (bytes.length > this.buf.length) {
+      writeFully(this.file, bytes, this.at);
+      this.at += bytes.length;
+      return;
+    }
+    this.buf.set(bytes, this.used);
+    this.used += bytes.length;
+  }
+
+  finish(): void {
+    if (this.used === 0) return;
+    writeFully(this.file, this.buf.subarray(0, this.used), this.at);
+    this.at += this.used;
+    this.used = 0;
+  }
+}
+
 interface Files {
+  readonly generation: number;
   readonly stage1: RandomAccessFile;
   readonly faces: RandomAccessFile;
   readonly log: RandomAccessFile;
@@ -177,7 +256,8 @@ export class FaceRecordStore {
   private _recovery: RecoveryReport = { stoppedAt: 'end', droppedLogBytes: 0, droppedStage1Bytes: 0, droppedFacesBytes: 0 };
 
   private constructor(
-    private readonly files: Files,
+    private readonly dir: GalleryDirectory,
+    private files: Files,
     private readonly rowBytes: number,
     private readonly galleryName: string,
   ) {}
@@ -190,23 +270,57 @@ export class FaceRecordStore {
     }
     const name = opts.name ?? 'the gallery';
     const opened: RandomAccessFile[] = [];
-    try {
-      for (const f of [STAGE1_FILE, FACES_FILE, LOG_FILE, JOURNAL_FILE]) opened.push(await dir.open(f));
-      const [stage1, faces, log, journal] = opened;
-      const store = new FaceRecordStore({ stage1, faces, log, journal }, rowBytes, name);
-      store.replay();
-      return store;
-    } catch (e) {
-      // Handles held by a store that could not open would keep the files locked (OPFS allows one handle per file).
-      for (const f of opened) {
+    const closeAll = () => {
+      // Handles left open would keep the files locked (OPFS allows one handle per file).
+      for (const f of opened.splice(0)) {
         try {
           f.close();
         } catch (closeError) {
-          console.warn(`closing a file of ${name} after a failed open`, closeError);
+          console.warn(`closing a file of ${name}`, closeError);
         }
       }
+    };
+    try {
+      // The oldest generation with a log is the current one, or one whose compaction committed but was not cleaned up.
+      const present = (await dir.names()).map(generationOf).filter((g) => g !== null);
+      const logs = present.filter((g) => g.kind === 'log').map((g) => g.generation);
+      let generation = logs.length > 0 ? Math.min(...logs) : 0;
+      const journal = await dir.open(JOURNAL_FILE);
+      opened.push(journal);
+      for (;;) {
+        const names = generationFiles(generation);
+        const stage1 = await dir.open(names.stage1);
+        opened.push(stage1);
+        const faces = await dir.open(names.faces);
+        opened.push(faces);
+        const log = await dir.open(names.log);
+        opened.push(log);
+        const store = new FaceRecordStore(dir, { generation, stage1, faces, log, journal }, rowBytes, name);
+        const next = store.replay();
+        if (next === null) {
+          // Files of other generations: the leftovers of a finished compaction, or the output of one cut short.
+          for (const g of present) if (g.generation !== generation) await dir.remove(generationFiles(g.generation)[g.kind]);
+          return store;
+        }
+        for (const f of [stage1, faces, log]) {
+          f.close();
+          opened.splice(opened.indexOf(f), 1);
+        }
+        await FaceRecordStore.removeGeneration(dir, generation);
+        generation = next;
+      }
+    } catch (e) {
+      closeAll();
       throw storageError(e, `opening ${name}`);
     }
+  }
+
+  /** The log first: once it is gone the next generation is the current one, whatever happens to the data files. */
+  private static async removeGeneration(dir: GalleryDirectory, generation: number): Promise<void> {
+    const names = generationFiles(generation);
+    await dir.remove(names.log);
+    await dir.remove(names.stage1);
+    await dir.remove(names.faces);
   }
 
   /** Live faces. */
@@ -459,6 +573,104 @@ export class FaceRecordStore {
     });
   }
 
+  /**
+   * Rewrites the live faces, without the bytes of deleted ones, into the next
+   * generation's files, then moves to them. Crash-safe: the old files stay
+   * the gallery until the old log's compact entry is flushed (see the top of
+   * this file). On failure (quota: the new files need room for every live face)
+   * the store goes on with the old files.
+   */
+  async compact(): Promise<void> {
+    this.usable();
+    const old = this.files;
+    const generation = old.generation + 1;
+    const names = generationFiles(generation);
+    const opened: RandomAccessFile[] = [];
+    const discard = async () => {
+      for (const f of opened) f.close();
+      await FaceRecordStore.removeGeneration(this.dir, generation);
+    };
+    try {
+      for (const n of [names.stage1, names.faces, names.log]) opened.push(await this.dir.open(n));
+      const [stage1, faces, log] = opened;
+      for (const f of opened) f.truncate(0);
+      this.writeCompacted(stage1, faces, log);
+      for (const f of opened) f.flush();
+    } catch (e) {
+      const error = storageError(e, `compacting ${this.galleryName}`);
+      try {
+        await discard();
+      } catch (cleanupError) {
+        // Left-over files of an unfinished generation are removed by the next open.
+        console.warn(`removing the unfinished compaction of ${this.galleryName}`, cleanupError);
+      }
+      throw error;
+    }
+    // The commit point. If it fails the entry is cut off again by commit(), and the new files are dropped.
+    try {
+      this.commitLog(`compacting ${this.galleryName}`, encodeCompacted(generation));
+    } catch (e) {
+      if (this.failure === null) await discard();
+      throw e;
+    }
+    const [stage1, faces, log] = opened;
+    try {
+      for (const f of [old.stage1, old.faces, old.log]) f.close();
+      await FaceRecordStore.removeGeneration(this.dir, old.generation);
+      this.files = { generation, stage1, faces, log, journal: old.journal };
+      this.resetMemory();
+      if (this.replay() !== null) throw new Error('the new generation is already compacted');
+    } catch (e) {
+      // Committed, but this store's view is gone: reopening finishes the move (it follows the compact entry).
+      this.failure = storageError(e, `finishing the compaction of ${this.galleryName}`);
+      throw this.failure;
+    }
+  }
+
+  /** Writes every live face, in slot order, as the new generation's rows, records and add entries. */
+  private writeCompacted(stage1: RandomAccessFile, faces: RandomAccessFile, log: RandomAccessFile): void {
+    const rowOut = new ChunkWriter(stage1, 0, this.liveCount * this.rowBytes);
+    const dataOut = new ChunkWriter(faces, 0, this.facesEnd);
+    const logOut = new ChunkWriter(log, 0, this.logEnd);
+    logOut.push(encodeHeader(this.rowBytes));
+    const dataIn = new ChunkReader(this.files.faces, FACES_FILE, this.facesEnd);
+    const rowsIn = new ChunkReader(this.files.stage1, STAGE1_FILE, this.index.count * this.rowBytes);
+    const labelBytes = new Map<number, Uint8Array>();
+    const typeBytes = new Map<number, Uint8Array>();
+    const slots = this.index.count;
+    let position = 0;
+    let offset = 0;
+    for (let s = 0; s < slots; s++) {
+      if (this.live[s] !== 1) continue;
+      const length = this.detailLength[s] + this.thumbnailLength[s];
+      rowOut.push(rowsIn.view(s * this.rowBytes, this.rowBytes));
+      if (length > 0) dataOut.push(dataIn.view(this.dataOffset[s], length));
+      let label = labelBytes.get(this.labelId[s]);
+      if (!label) labelBytes.set(this.labelId[s], (label = encoder.encode(this.labels[this.labelId[s]])));
+      let type = typeBytes.get(this.typeId[s]);
+      if (!type) typeBytes.set(this.typeId[s], (type = encoder.encode(this.types[this.typeId[s]])));
+      const start = this.nameStart[s];
+      const payload = encodeAdd({
+        slot: position,
+        hash: this.index.bytes(s),
+        hashAt: 0,
+        addedAt: this.addedAt[s],
+        dataOffset: offset,
+        detailLength: this.detailLength[s],
+        thumbnailLength: this.thumbnailLength[s],
+        label,
+        fileName: this.namePool.subarray(start, start + this.nameLength[s]),
+        thumbnailType: type,
+      });
+      logOut.push(frameEntries([payload]));
+      position++;
+      offset += length;
+    }
+    rowOut.finish();
+    dataOut.finish();
+    logOut.finish();
+  }
+
   /** Closes the files (the OPFS handles lock them until then). The store is unusable afterwards. */
   close(): void {
     if (this.closed) return;
@@ -476,7 +688,8 @@ export class FaceRecordStore {
 
   // ---- internals ----
 
-  private replay(): void {
+  /** Replays the log into memory; returns the generation a committed compaction moved the gallery to, or null. */
+  private replay(): number | null {
     const { stage1, faces, log } = this.files;
     const logSize = log.size();
     const stage1Size = stage1.size();
@@ -499,10 +712,24 @@ export class FaceRecordStore {
     }
     // Add entries are at least ~80 bytes: sizing the per-slot arrays for that spares a dozen doublings of each while replaying a large log.
     this.reserve(Math.ceil((logSize - LOG_HEADER_BYTES) / (ADD_FIXED_BYTES + 8 + 16)));
+    let compactedTo: number | null = null;
     const scanned =
       logSize <= LOG_HEADER_BYTES
         ? { end: LOG_HEADER_BYTES, why: 'end' as const }
-        : scanLog(log, LOG_HEADER_BYTES, logSize, (buf, view, at, length) => this.apply(buf, view, at, length, stage1Size, facesSize));
+        : scanLog(log, LOG_HEADER_BYTES, logSize, (buf, view, at, length) => {
+            // Nothing is written after a compact entry; bytes there would be damage, and this generation is done with anyway.
+            if (compactedTo !== null) return 'end';
+            if (buf[at] === ENTRY_COMPACTED) {
+              if (length !== 5) return 'bad-entry';
+              const next = view.getUint32(at + 1, true);
+              if (next !== this.files.generation + 1) return 'bad-entry';
+              compactedTo = next;
+              return null;
+            }
+            return this.apply(buf, view, at, length, stage1Size, facesSize);
+          });
+    // This generation is finished: open() goes on to the next one and removes these files, so nothing here needs cutting.
+    if (compactedTo !== null) return compactedTo;
     this.logEnd = scanned.end;
     const stage1End = this.index.count * this.rowBytes;
     this._recovery = {
@@ -524,6 +751,7 @@ export class FaceRecordStore {
       faces.truncate(this.facesEnd);
       faces.flush();
     }
+    return null;
   }
 
   /** Applies one log entry during replay; returns why to stop instead when it does not fit the files. */

@@ -2,7 +2,7 @@
  * The face record store on the real Origin Private File System, in
  * Chromium: a dedicated worker (tests/gpu/opfsStoreWorker.ts) appends 5,000
  * faces, checks the lock a second tab would meet, reopens (replaying the log)
- * and reads everything back. Prints the append and replay rates; asserts only
+ * and reads everything back, then deletes, relabels and compacts. Prints the append and replay rates; asserts only
  * correctness.
  */
 import { expect, test } from '@playwright/test';
@@ -42,12 +42,13 @@ test('FaceRecordStore on OPFS: append, lock, reopen and read back 5,000 faces in
   expect(r.secondOpen?.message).toMatch(/open in another tab/);
   expect(r.secondOpen?.hint).toMatch(/close it/);
   expect(r.afterDelete).toEqual({ count: req.faces - 2, relabelled: 'relabelled', recovery: 'end' });
-  expect(r.names).toEqual(['faces.dat', 'journal.json', 'log.dat', 'stage1.dat']);
+  expect(r.afterCompact).toEqual({ count: req.faces - 2, deadFaces: 0, lastDetailSame: true, relabelled: 'relabelled' });
+  expect(r.names).toEqual(['faces.1.dat', 'journal.json', 'log.1.dat', 'stage1.1.dat']);
   expect(r.stats?.stage1Bytes).toBe(req.faces * req.rowBytes);
   expect(r.stats?.facesBytes).toBe(req.faces * (req.detailBytes + req.thumbnailBytes));
   const rate = (ms: number | undefined) => (ms === undefined ? 'n/a' : `${ms.toFixed(0)} ms (${((req.faces / ms) * 1000).toFixed(0)} faces/s)`);
   console.log(
     `[opfs] ${req.faces} faces, batches of ${req.batch}, rows ${req.rowBytes} B, records ${req.detailBytes + req.thumbnailBytes} B: ` +
-      `append ${rate(r.appendMs)}; replay (open) ${rate(r.replayMs)}; stage1Rows ${r.stage1RowsMs?.toFixed(1)} ms; log ${r.stats?.logBytes} B`,
+      `append ${rate(r.appendMs)}; replay (open) ${rate(r.replayMs)}; stage1Rows ${r.stage1RowsMs?.toFixed(1)} ms; compact ${r.compactMs?.toFixed(0)} ms; log ${r.stats?.logBytes} B`,
   );
 });

@@ -26,6 +26,8 @@ export interface OpfsStoreResult {
   readonly mismatches?: number;
   readonly secondOpen?: { code: string; message: string; hint: string };
   readonly afterDelete?: { count: number; relabelled: string | undefined; recovery: string };
+  readonly compactMs?: number;
+  readonly afterCompact?: { count: number; deadFaces: number; lastDetailSame: boolean; relabelled: string | undefined };
   readonly names?: string[];
   readonly stats?: { stage1Bytes: number; facesBytes: number; logBytes: number };
 }
@@ -92,7 +94,14 @@ async function run(req: OpfsStoreRequest): Promise<OpfsStoreResult> {
 
   const third = await FaceRecordStore.open(await openOpfsGallery(GALLERY), { stage1RowBytes: req.rowBytes });
   const afterDelete = { count: third.count, relabelled: third.meta(records[2].hash)?.label, recovery: third.recovery.stoppedAt };
+  const t3 = performance.now();
+  await third.compact();
+  const compactMs = performance.now() - t3;
   third.close();
+  const fourth = await FaceRecordStore.open(await openOpfsGallery(GALLERY), { stage1RowBytes: req.rowBytes });
+  const last = records[req.faces - 1];
+  const afterCompact = { count: fourth.count, deadFaces: fourth.stats().deadFaces, lastDetailSame: equal(fourth.readDetail(last.hash), last.detail), relabelled: fourth.meta(records[2].hash)?.label };
+  fourth.close();
   const names = (await dir.names()).sort();
   await removeOpfsGallery(GALLERY);
   return {
@@ -104,6 +113,8 @@ async function run(req: OpfsStoreRequest): Promise<OpfsStoreResult> {
     mismatches,
     secondOpen,
     afterDelete,
+    compactMs,
+    afterCompact,
     names,
     stats: { stage1Bytes: s.stage1Bytes, facesBytes: s.facesBytes, logBytes: s.logBytes },
   };

@@ -6,7 +6,7 @@
  * Crash model. Every write costs its length in units of a budget shared by
  * the directory's files, every flush and truncate one unit. The write that
  * crosses the budget writes only the bytes that fit, then throws; from then
- * on every write, truncate, flush and open throws, as if the worker were
+ * on every write, truncate, flush, remove and open throws, as if the worker were
  * gone. survivors() gives the files as the next page load would find them,
  * in one of two models:
  * - 'written': everything written before the kill (a killed worker: the
@@ -51,9 +51,10 @@ export class MemoryDirectory implements GalleryDirectory {
     return f.handle();
   }
 
+  /** Costs a unit, so kill points fall between the removes of a compaction's clean-up too. */
   async remove(name: string): Promise<void> {
     await Promise.resolve();
-    this.checkAlive();
+    if (this.spend(1) < 1) throw new Error(`the worker was killed before removing ${name} (test kill point)`);
     this.files.delete(name);
   }
 

@@ -3,7 +3,7 @@ import { AppError } from '../../../src/core/errors.ts';
 import { seededRandom } from '../../../src/core/random.ts';
 import { FACES_FILE, FaceRecordStore, JOURNAL_FILE, LOG_FILE, STAGE1_FILE } from '../../../src/storage/faceRecordStore.ts';
 import { MemoryDirectory } from '../../support/memoryFiles.ts';
-import { Model, ROW_BYTES, holdsExactly, randomOps, randomRecord, runOp, storedView } from './fixtures.ts';
+import { Model, ROW_BYTES, holdsExactly, randomOps, randomRecord, runOp, storedView, type Op } from './fixtures.ts';
 
 const open = (dir: MemoryDirectory, rowBytes = ROW_BYTES) => FaceRecordStore.open(dir, { stage1RowBytes: rowBytes, name: 'the test gallery' });
 
@@ -54,7 +54,7 @@ describe('FaceRecordStore', () => {
     const store = await open(dir);
     const model = new Model();
     for (const op of randomOps(rand, 40)) {
-      runOp(store, op);
+      await runOp(store, op);
       model.apply(op);
     }
     expect(holdsExactly(store, model)).toBe(true);
@@ -222,6 +222,67 @@ describe('FaceRecordStore', () => {
     expect(third.recovery.stoppedAt).toBe('end');
     expect(holdsExactly(third, model)).toBe(true);
     expect(dir.fileBytes(FACES_FILE)?.length).toBe(third.stats().facesBytes);
+  });
+
+  it('compaction drops the bytes of deleted faces, moves to the next generation of files and keeps every live face', async () => {
+    const rand = seededRandom(8);
+    const dir = new MemoryDirectory();
+    const store = await open(dir);
+    const model = new Model();
+    const recs = Array.from({ length: 30 }, (_, i) => randomRecord(rand, i));
+    const ops: Op[] = [
+      { kind: 'append', records: recs.slice(0, 20) },
+      { kind: 'append', records: recs.slice(20) },
+      { kind: 'delete', hashes: recs.filter((_, i) => i % 3 === 0).map((r) => r.hash) },
+      { kind: 'relabel', hashes: [recs[1].hash, recs[2].hash], label: 'renamed' },
+    ];
+    for (const op of ops) {
+      await runOp(store, op);
+      model.apply(op);
+    }
+    const before = store.stats();
+    expect(before.deadFaces).toBe(10);
+    await store.compact();
+    expect(holdsExactly(store, model)).toBe(true);
+    const after = store.stats();
+    expect(after).toMatchObject({ liveFaces: 20, deadFaces: 0, deadBytes: 0, stage1Bytes: 20 * ROW_BYTES, facesBytes: before.facesBytes - before.deadBytes + 10 * ROW_BYTES });
+    expect((await dir.names()).sort()).toEqual(['faces.1.dat', JOURNAL_FILE, 'log.1.dat', 'stage1.1.dat']);
+    const more = [randomRecord(rand, 100)];
+    store.append(more);
+    model.apply({ kind: 'append', records: more });
+    await store.compact();
+    store.close();
+    expect((await dir.names()).sort()).toEqual(['faces.2.dat', JOURNAL_FILE, 'log.2.dat', 'stage1.2.dat']);
+    const again = await open(dir);
+    expect(again.recovery.stoppedAt).toBe('end');
+    expect(holdsExactly(again, model)).toBe(true);
+  });
+
+  it('a compaction refused for quota leaves the store on its old files', async () => {
+    const rand = seededRandom(9);
+    const dir = new MemoryDirectory();
+    const store = await open(dir);
+    const recs = Array.from({ length: 10 }, (_, i) => randomRecord(rand, i));
+    store.append(recs);
+    store.delete([recs[0].hash]);
+    const model = new Model();
+    model.apply({ kind: 'append', records: recs });
+    model.apply({ kind: 'delete', hashes: [recs[0].hash] });
+    dir.quotaBytes = dir.totalBytes() + 100;
+    const e = await store.compact().then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(AppError);
+    expect((e as AppError).code).toBe('storage-quota');
+    expect((await dir.names()).sort()).toEqual([FACES_FILE, JOURNAL_FILE, LOG_FILE, STAGE1_FILE]);
+    expect(holdsExactly(store, model)).toBe(true);
+    dir.quotaBytes = Infinity;
+    const more = [randomRecord(rand, 50)];
+    store.append(more);
+    model.apply({ kind: 'append', records: more });
+    store.close();
+    expect(holdsExactly(await open(dir), model)).toBe(true);
   });
 
   it('a store is unusable after close', async () => {

@@ -30,7 +30,7 @@ export function randomRecord(rand: RandomSource, i: number, hash = randomHash(ra
   };
 }
 
-export type Op = { kind: 'append'; records: NewFaceRecord[] } | { kind: 'delete'; hashes: string[] } | { kind: 'relabel'; hashes: string[]; label: string };
+export type Op = { kind: 'append'; records: NewFaceRecord[] } | { kind: 'delete'; hashes: string[] } | { kind: 'relabel'; hashes: string[]; label: string } | { kind: 'compact' };
 
 export interface ModelFace {
   readonly record: NewFaceRecord;
@@ -58,12 +58,13 @@ export class Model {
       for (const r of op.records.slice(0, steps)) this.faces.set(r.hash, { record: r, label: r.label });
     } else if (op.kind === 'delete') {
       for (const h of op.hashes) this.faces.delete(h);
-    } else {
+    } else if (op.kind === 'relabel') {
       for (const h of op.hashes) {
         const f = this.faces.get(h);
         if (f) this.faces.set(h, { record: f.record, label: op.label });
       }
     }
+    // A compaction changes no face.
   }
 }
 
@@ -77,7 +78,9 @@ export function randomOps(rand: RandomSource, count: number, startIndex = 0): Op
     const live = [...model.faces.keys()];
     const roll = rand();
     let op: Op;
-    if (live.length === 0 || roll < 0.6) {
+    if (live.length > 0 && roll > 0.92) {
+      op = { kind: 'compact' };
+    } else if (live.length === 0 || roll < 0.6) {
       const n = 1 + Math.floor(rand() * 6);
       const records: NewFaceRecord[] = [];
       for (let i = 0; i < n; i++) {
@@ -102,10 +105,11 @@ export function randomOps(rand: RandomSource, count: number, startIndex = 0): Op
   return ops;
 }
 
-export function runOp(store: FaceRecordStore, op: Op): void {
+export async function runOp(store: FaceRecordStore, op: Op): Promise<void> {
   if (op.kind === 'append') store.append(op.records);
   else if (op.kind === 'delete') store.delete(op.hashes);
-  else store.relabel(op.hashes, op.label);
+  else if (op.kind === 'relabel') store.relabel(op.hashes, op.label);
+  else await store.compact();
 }
 
 export interface StoredView {
