@@ -46,7 +46,7 @@ export function encodeHeader(stage1RowBytes: number): Uint8Array {
   return out;
 }
 
-export type HeaderCheck = { ok: true; stage1RowBytes: number } | { ok: false; why: string };
+type HeaderCheck = { ok: true; stage1RowBytes: number } | { ok: false; why: string };
 
 export function decodeHeader(bytes: Uint8Array): HeaderCheck {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -72,7 +72,7 @@ export function frameEntries(payloads: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-export interface AddPayload {
+interface AddPayload {
   readonly slot: number;
   readonly hash: Uint8Array;
   readonly hashAt: number;

@@ -32,7 +32,7 @@ export function parseHash(hex: string, out: Uint8Array, at: number): boolean {
   return true;
 }
 
-export function hashHex(bytes: Uint8Array, at: number): string {
+function hashHex(bytes: Uint8Array, at: number): string {
   let s = '';
   for (let i = 0; i < HASH_BYTES; i++) s += HEX[bytes[at + i]];
   return s;
