@@ -39,6 +39,8 @@ interface OpenGallery {
   readonly dir: GalleryDirectory;
   store: FaceRecordStore;
   shape: GalleryShape | null;
+  /** Set while (or once) the first face's shape is being written. */
+  shaping?: Promise<void>;
   readonly cache: Map<string, FaceDetail>;
 }
 
@@ -70,6 +72,13 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     return g;
   }
 
+  /** The open gallery once any first-face set-up has finished (its store is closed and reopened meanwhile). */
+  private async ready(modelKey: string): Promise<OpenGallery> {
+    const g = await this.gallery(modelKey);
+    if (g.shaping) await g.shaping;
+    return g;
+  }
+
   private async openGallery(modelKey: string): Promise<OpenGallery> {
     const dir = await this.options.directory(this.directoryName(modelKey));
     const shape = await readGalleryShape(dir);
@@ -81,7 +90,7 @@ export class RecordGalleryStorage implements GalleryStoragePort {
   }
 
   async loadIndex(modelKey: string): Promise<StoredGalleryIndex> {
-    const { store, shape } = await this.gallery(modelKey);
+    const { store, shape } = await this.ready(modelKey);
     const entries: { key: string; label: string; fileName: string }[] = [];
     store.forEachMeta((m) => entries.push({ key: faceKey(modelKey, m.hash), label: m.label, fileName: m.fileName }));
     return { entries, rows: store.stage1Rows(), shape: entries.length ? shape : null };
@@ -121,17 +130,12 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     if (faces.length === 0) return;
     const modelKey = faces[0].modelKey;
     if (faces.some((f) => f.modelKey !== modelKey)) throw new AppError('internal', 'one batch held faces of two recognizers', 'Store each recognizer’s faces separately.');
-    const g = await this.gallery(modelKey);
+    const g = await this.ready(modelKey);
     const first = faces[0];
     const shape = { h: first.patches.h, w: first.patches.w, c: first.patches.c, dim: first.embedding.length };
-    if (!g.shape) {
-      await writeGalleryShape(g.dir, shape);
-      const journal = g.store.readJournal();
-      g.store.close();
-      g.store = await FaceRecordStore.open(g.dir, { stage1RowBytes: stage1RowBytes(this.options.format, shape.dim) });
-      if (journal) g.store.writeJournal(journal);
-      g.shape = shape;
-    }
+    // Concurrent puts (the import runs several lanes) must not each set up the first face's shape.
+    g.shaping ??= this.setShape(g, shape);
+    await g.shaping;
     const records = [];
     for (const face of faces) {
       const thumb = this.options.encodeThumbnail ? await this.options.encodeThumbnail(face.thumbnail) : { bytes: new Uint8Array(await face.thumbnail.arrayBuffer()), type: face.thumbnail.type };
@@ -149,14 +153,25 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     g.store.append(records);
   }
 
+  /** Before the first face: the shape file, then the store reopened with the stage-1 row size it implies. */
+  private async setShape(g: OpenGallery, shape: GalleryShape): Promise<void> {
+    if (g.shape) return;
+    await writeGalleryShape(g.dir, shape);
+    const journal = g.store.readJournal();
+    g.store.close();
+    g.store = await FaceRecordStore.open(g.dir, { stage1RowBytes: stage1RowBytes(this.options.format, shape.dim) });
+    if (journal) g.store.writeJournal(journal);
+    g.shape = shape;
+  }
+
   async has(key: string): Promise<boolean> {
-    const g = await this.gallery(modelKeyOf(key));
+    const g = await this.ready(modelKeyOf(key));
     return g.store.has(hashOf(key));
   }
 
   async get(key: string): Promise<StoredFace | undefined> {
     const modelKey = modelKeyOf(key);
-    const g = await this.gallery(modelKey);
+    const g = await this.ready(modelKey);
     const hash = hashOf(key);
     const meta = g.store.meta(hash);
     if (!meta || !g.shape) return undefined;
@@ -182,7 +197,7 @@ export class RecordGalleryStorage implements GalleryStoragePort {
   }
 
   async forEach(modelKey: string, onFace: (f: StoredFace) => void): Promise<number> {
-    const g = await this.gallery(modelKey);
+    const g = await this.ready(modelKey);
     const shape = g.shape;
     if (!shape) return 0;
     const metas: { hash: string; label: string; fileName: string; addedAt: number }[] = [];
@@ -195,7 +210,7 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     const byModel = new Map<string, string[]>();
     for (const k of keys) byModel.set(modelKeyOf(k), [...(byModel.get(modelKeyOf(k)) ?? []), hashOf(k)]);
     for (const [modelKey, hashes] of byModel) {
-      const g = await this.gallery(modelKey);
+      const g = await this.ready(modelKey);
       g.store.delete(hashes);
       for (const h of hashes) g.cache.delete(faceKey(modelKey, h));
     }
@@ -203,7 +218,7 @@ export class RecordGalleryStorage implements GalleryStoragePort {
 
   async relabel(keys: readonly string[], label: string): Promise<void> {
     if (keys.length === 0) return;
-    const g = await this.gallery(modelKeyOf(keys[0]));
+    const g = await this.ready(modelKeyOf(keys[0]));
     g.store.relabel(
       keys.map((k) => hashOf(k)),
       label,
@@ -211,26 +226,26 @@ export class RecordGalleryStorage implements GalleryStoragePort {
   }
 
   async clear(modelKey: string): Promise<void> {
-    const g = await this.gallery(modelKey);
+    const g = await this.ready(modelKey);
     g.store.clear();
     g.cache.clear();
   }
 
   async readJournal(modelKey: string): Promise<ImportJournal | undefined> {
-    return (await this.gallery(modelKey)).store.readJournal();
+    return (await this.ready(modelKey)).store.readJournal();
   }
 
   async writeJournal(journal: ImportJournal): Promise<void> {
-    (await this.gallery(journal.modelKey)).store.writeJournal(journal);
+    (await this.ready(journal.modelKey)).store.writeJournal(journal);
   }
 
   async clearJournal(modelKey: string): Promise<void> {
-    (await this.gallery(modelKey)).store.clearJournal();
+    (await this.ready(modelKey)).store.clearJournal();
   }
 
   /** Bytes on disk of one model's gallery (benches, the README's limits). */
   async stats(modelKey: string): Promise<ReturnType<FaceRecordStore['stats']>> {
-    return (await this.gallery(modelKey)).store.stats();
+    return (await this.ready(modelKey)).store.stats();
   }
 
   close(): void {

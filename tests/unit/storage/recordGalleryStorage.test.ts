@@ -161,6 +161,14 @@ describe('RecordGalleryStorage', () => {
     expect((await again.loadIndex(MODEL)).entries).toEqual([]);
   });
 
+  it('takes concurrent puts into an empty gallery (the lanes of an import) and answers lookups meanwhile', async () => {
+    const d = disk();
+    const faces = gallery(8);
+    const s = d.storage('compact');
+    await Promise.all([...faces.map((f) => s.put(f)), ...faces.map((f) => s.has(f.key)), s.readJournal(MODEL)]);
+    expect((await d.storage('compact').loadIndex(MODEL)).entries.map((e) => e.key).sort()).toEqual(faces.map((f) => f.key).sort());
+  });
+
   it('keeps galleries of two formats and two recognizers apart', async () => {
     const d = disk();
     const rand = seededRandom(3);
