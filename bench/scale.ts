@@ -23,7 +23,8 @@
  *   npx tsx bench/scale.ts [--faces N[,N...]] [--queries N] [--startups N] [--json FILE]
  *   npx tsx bench/scale.ts --scale1m [--json FILE]     (1,000,000 faces, cached profile)
  *
- * Runs against a Vite dev server it starts on a free port, in a throwaway
+ * Runs against a Vite dev server it starts on a free port (HMR and file
+ * watching off: bench/scaleVite.config.ts), in a throwaway
  * persistent profile (an incognito context keeps storage in memory), which it
  * deletes at the end. With --profile DIR (--scale1m: .cache/scale1m-profile)
  * the profile is kept and a complete gallery of that size in it is reused (an
@@ -174,7 +175,7 @@ const modelKeyFor = (faces: number) => `bench-synthetic-${faces}@scale`;
 
 async function startDevServer(fixedPort?: number): Promise<{ url: string; child: ChildProcess }> {
   const port = fixedPort ?? (await freePort());
-  const child = spawn('npx', ['vite', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: repoRoot, stdio: 'ignore', detached: true });
+  const child = spawn('npx', ['vite', '--config', 'bench/scaleVite.config.ts', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: repoRoot, stdio: 'ignore', detached: true });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
