@@ -64,7 +64,11 @@ test('export the gallery to one file, clear, import it: same gallery, same resul
   await page.getByTestId('gallery-import-file').setInputFiles(file);
   await expect(page.getByTestId('gallery-notice')).toContainText(`${files.length} faces added`);
   await expect(page.getByTestId('gallery-count')).toHaveText(count);
-  expect(await query(page)).toEqual(before);
+  // The same ranking; scores equal up to float32 rounding (the export holds the stored values dequantised, and
+  // importing quantises them again: the same codes, a patch scale possibly one float32 step off).
+  const after = await query(page);
+  expect(after.map((r) => ({ ...r, score: 0 }))).toEqual(before.map((r) => ({ ...r, score: 0 })));
+  after.forEach((r, i) => expect(Math.abs(r.score - before[i].score)).toBeLessThan(1e-5));
 });
 
 test('a reload mid-import says how far it got; dropping the same files again finishes it', async ({ page }) => {

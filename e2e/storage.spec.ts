@@ -23,10 +23,10 @@ test('a full storage quota stops the import, names the problem and keeps every i
   test.setTimeout(240_000);
   await page.goto('/?backend=wasm');
   await ready(page);
-  // About a dozen faces' worth: with the default pipeline each record is ~210 KB of float32 features
-  // (FaceRes's 7x7x1024 map) plus its 224 px PNG crop.
+  // About a dozen faces' worth: with the default pipeline and the compact storage each face is ~20 kB
+  // (FaceRes's 7x7x1024 map at 8 bits, sparse; the stage-1 row; a JPEG of the 224 px crop) in OPFS.
   const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(page.url()).origin, quotaSize: 4_000_000 });
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(page.url()).origin, quotaSize: 300_000 });
   await page.getByTestId('gallery-folder-input').setInputFiles(requireLfwMini());
   await expect(page.getByTestId('import-done')).toBeVisible({ timeout: 180_000 });
   // The import runs three lanes: writes already in flight when the quota fills fail too, and each of

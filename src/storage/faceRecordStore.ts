@@ -110,7 +110,9 @@ export interface RecoveryReport {
 }
 
 const RELOAD_HINT = 'Reload the page: the gallery is reopened as it was after the last completed save.';
-const QUOTA_HINT = 'Everything saved before this is kept. Free space (remove images or clear other site data) and import the rest again.';
+const QUOTA_HINT = 'Everything indexed before this image is saved. Free space (remove images or clear other site data) and import the rest again.';
+/** base::File::FILE_ERROR_NO_SPACE: Chromium's sync access handle returns it, as an unsigned byte count, from a write past the quota instead of throwing. */
+const CHROMIUM_NO_SPACE = 2 ** 32 - 8;
 
 function storageError(e: unknown, what: string): AppError {
   if (e instanceof AppError) return e;
@@ -122,7 +124,10 @@ function storageError(e: unknown, what: string): AppError {
 
 function writeFully(file: RandomAccessFile, data: Uint8Array, at: number): void {
   const n = file.write(data, at);
-  if (n !== data.length) throw new Error(`wrote ${n} of ${data.length} bytes`);
+  if (n === data.length) return;
+  // A short write, or Chromium's no-space code, means the disk or the origin's quota is full.
+  if (n === CHROMIUM_NO_SPACE || (n >= 0 && n < data.length)) throw new DOMException(`wrote ${n === CHROMIUM_NO_SPACE ? 'nothing (no space)' : n} of ${data.length} bytes`, 'QuotaExceededError');
+  throw new Error(`wrote ${n} of ${data.length} bytes`);
 }
 
 function readFully(file: RandomAccessFile, into: Uint8Array, at: number, name: string): Uint8Array {

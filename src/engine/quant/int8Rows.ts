@@ -4,10 +4,13 @@
  *
  * Row layout (stage1RowBytes(dim) bytes): float32 scale, little-endian, then
  * dim int8 codes. The embedding is normalised to unit length first, then
- * scale = max|u| / 127 (rounded to float32) and code = round(u / scale), so
- * |u_j - scale * code_j| <= scale / 2 for every value and the largest value
- * uses the full range. Rows are self-contained, so a gallery can be loaded by
- * copying bytes (Int8CosineIndex.addEncodedRows) with no float work.
+ * quantised with step = max|u| / 127, code = round(u / step) (so the largest
+ * value uses the full range and |u_j - step * code_j| <= step / 2), and the
+ * stored scale is 1 / |codes| (float32): the decoded row scale * codes is a
+ * unit vector, so a stage-1 score is a true cosine with the stored direction,
+ * and decoding then encoding again (a gallery exported and imported) gives
+ * back the same codes and scale. Rows are self-contained, so a gallery can be
+ * loaded by copying bytes (Int8CosineIndex.addEncodedRows) with no float work.
  */
 import { AppError } from '../../core/errors.ts';
 import { unitEmbedding } from '../vectors.ts';
@@ -32,15 +35,18 @@ export function quantiseUnitRow(unit: Float32Array, codes: Int8Array, offset: nu
     const a = Math.abs(unit[j]);
     if (a > maxAbs) maxAbs = a;
   }
-  // A unit vector has maxAbs >= 1 / sqrt(dim) > 0; rounding to float32 first makes the decoder's scale the encoder's.
-  const scale = Math.fround(maxAbs / INT8_LEVELS);
-  const inv = 1 / scale;
+  // A unit vector has maxAbs >= 1 / sqrt(dim) > 0.
+  const step = Math.fround(maxAbs / INT8_LEVELS);
+  const inv = 1 / step;
+  let sumSquares = 0;
   for (let j = 0; j < unit.length; j++) {
-    const q = Math.round(unit[j] * inv);
-    // The clamp only matters when float32 rounding of the scale pushes max|u| / scale a hair past 127.
-    codes[offset + j] = q > INT8_LEVELS ? INT8_LEVELS : q < -INT8_LEVELS ? -INT8_LEVELS : q;
+    const r = Math.round(unit[j] * inv);
+    // The clamp only matters when float32 rounding of the step pushes max|u| / step a hair past 127.
+    const q = r > INT8_LEVELS ? INT8_LEVELS : r < -INT8_LEVELS ? -INT8_LEVELS : r;
+    codes[offset + j] = q;
+    sumSquares += q * q;
   }
-  return scale;
+  return Math.fround(1 / Math.sqrt(sumSquares));
 }
 
 /** The bytes of one stage-1 row: the embedding made unit length, then quantised (see the file comment). */

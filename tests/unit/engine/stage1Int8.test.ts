@@ -17,16 +17,21 @@ import type { Stage1Index } from '../../../src/engine/stage1Index.ts';
 import { Int8CosineIndex, int16QueryLevels, quantiseQueryInt16 } from '../../../src/engine/stage1Int8.ts';
 import { gaussian } from './references.ts';
 
-/** The row's int8 form in float64: scale = fround(max|u| / 127), code = round(u / scale); values = code * scale. */
-function quantised(v: Float32Array): { scale: number; values: Float64Array } {
+/**
+ * The row's int8 form in float64: step = fround(max|u| / 127), code = round(u / step), scale = fround(1 / |codes|);
+ * values = code * scale; `error` bounds |u_j - value_j| (half a step plus the renormalisation).
+ */
+function quantised(v: Float32Array): { scale: number; codes: number[]; values: Float64Array; error: number } {
   let ss = 0;
   for (const x of v) ss += x * x;
   const norm = Math.sqrt(ss);
   const unit = Float64Array.from(v, (x) => Math.fround(x / norm));
   let maxAbs = 0;
   for (const u of unit) maxAbs = Math.max(maxAbs, Math.abs(u));
-  const scale = Math.fround(maxAbs / 127);
-  return { scale, values: unit.map((u) => Math.max(-127, Math.min(127, Math.round(u / scale))) * scale) };
+  const step = Math.fround(maxAbs / 127);
+  const codes = Array.from(unit, (u) => Math.max(-127, Math.min(127, Math.round(u / step))));
+  const scale = Math.fround(1 / Math.sqrt(codes.reduce((a, c) => a + c * c, 0)));
+  return { scale, codes, values: Float64Array.from(codes, (c) => c * scale), error: step / 2 + 127 * Math.abs(step - scale) };
 }
 
 function unit64(v: Float32Array): Float64Array {
@@ -120,7 +125,7 @@ function ranked(scores: Float64Array): { index: number; score: number }[] {
   return Array.from(scores, (score, index) => ({ index, score })).sort((a, b) => b.score - a.score || a.index - b.index);
 }
 
-/** Quantises float rows the way int8Rows.ts defines it (codes round(u / scale), scale fround(max|u| / 127)). */
+/** Quantises float rows the way int8Rows.ts defines it (see quantised()). */
 function quantisedGallery(rows: readonly Float32Array[]): Gallery {
   const dim = rows[0].length;
   const codes = new Int8Array(rows.length * dim);
@@ -128,7 +133,7 @@ function quantisedGallery(rows: readonly Float32Array[]): Gallery {
   rows.forEach((r, i) => {
     const q = quantised(r);
     scales[i] = q.scale;
-    q.values.forEach((v, j) => (codes[i * dim + j] = Math.round(v / q.scale)));
+    q.codes.forEach((c, j) => (codes[i * dim + j] = c));
   });
   return { dim, codes, scales };
 }
@@ -316,7 +321,7 @@ describe('Int8CosineIndex', () => {
       const f32 = new CosineIndex(dim);
       int8.add(gallery);
       f32.add(gallery);
-      const scales = gallery.map((g) => quantised(g).scale);
+      const errors = gallery.map((g) => quantised(g).error);
       let sameTop1 = 0;
       let sameIdentity = 0;
       let overlap = 0;
@@ -325,11 +330,11 @@ describe('Int8CosineIndex', () => {
         const b = f32.topK(q, 10);
         if (a[0].index === b[0].index) sameTop1++;
         else {
-          // Each int8 score is within (scale_i / 2) * ||q||_1 of the float one, so the float scores of the two winners differ by at most the sum.
+          // Each int8 score is within error_i * ||q||_1 of the float one, so the float scores of the two winners differ by at most the sum.
           const u = unit64(q);
           const l1 = u.reduce((s, x) => s + Math.abs(x), 0);
           const floatScore = (i: number) => dot(u, unit64(gallery[i]));
-          const bound = (scales[a[0].index] / 2 + scales[b[0].index] / 2) * l1 + 1e-6;
+          const bound = (errors[a[0].index] + errors[b[0].index]) * l1 + 1e-6;
           expect(floatScore(b[0].index) - floatScore(a[0].index)).toBeLessThanOrEqual(bound);
         }
         if (Math.floor(a[0].index / shots) === Math.floor(b[0].index / shots)) sameIdentity++;

@@ -1,7 +1,8 @@
 /**
  * Stage-1 int8 rows against a float64 quantiser written here from the
- * format's definition (unit vector, scale = max|u| / 127 as float32, code =
- * round(u / scale)), not from the code under test.
+ * format's definition (unit vector, step = max|u| / 127 as float32, code =
+ * round(u / step), stored scale = 1 / |codes| as float32), not from the code
+ * under test.
  */
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../../src/core/errors.ts';
@@ -10,16 +11,17 @@ import { decodeStage1Row, encodeStage1Row, STAGE1_ROW_HEADER_BYTES, stage1RowByt
 import { gaussian } from '../references.ts';
 
 /** The row the format defines, in float64 (unit values rounded to float32 as the engine stores them). */
-function referenceRow(v: Float32Array): { unit: Float64Array; scale: number; codes: number[] } {
+function referenceRow(v: Float32Array): { unit: Float64Array; step: number; scale: number; codes: number[] } {
   let ss = 0;
   for (const x of v) ss += x * x;
   const norm = Math.sqrt(ss);
   const unit = Float64Array.from(v, (x) => Math.fround(x / norm));
   const maxAbs = Math.max(...Array.from(unit, Math.abs));
-  const scale = Math.fround(maxAbs / 127);
+  const step = Math.fround(maxAbs / 127);
   // `+ 0` turns -0 (round of a small negative) into the 0 an Int8Array reads back.
-  const codes = Array.from(unit, (u) => Math.max(-127, Math.min(127, Math.round(u / scale))) + 0);
-  return { unit, scale, codes };
+  const codes = Array.from(unit, (u) => Math.max(-127, Math.min(127, Math.round(u / step))) + 0);
+  const scale = Math.fround(1 / Math.sqrt(codes.reduce((a, c) => a + c * c, 0)));
+  return { unit, step, scale, codes };
 }
 
 function expectAppError(fn: () => unknown, code: string, pattern: RegExp): void {
@@ -37,7 +39,7 @@ function expectAppError(fn: () => unknown, code: string, pattern: RegExp): void 
 }
 
 describe('int8 stage-1 rows', () => {
-  it('are a little-endian float32 scale and then the codes of the unit vector, each within scale / 2', () => {
+  it('are a little-endian float32 scale and then the codes of the unit vector: decoded, a unit vector within half a step (plus the renormalisation) of it', () => {
     const rand = seededRandom(11);
     for (const dim of [1, 7, 512, 1536]) {
       for (let trial = 0; trial < 5; trial++) {
@@ -53,10 +55,13 @@ describe('int8 stage-1 rows', () => {
         // The largest value uses the full range; every value is within half a step.
         expect(Math.max(...codes.map(Math.abs))).toBe(127);
         const decoded = decodeStage1Row(bytes, dim);
+        expect(Math.hypot(...decoded)).toBeCloseTo(1, 6);
         for (let j = 0; j < dim; j++) {
           expect(decoded[j]).toBe(Math.fround(ref.codes[j] * ref.scale));
-          expect(Math.abs(decoded[j] - ref.unit[j])).toBeLessThanOrEqual((ref.scale / 2) * (1 + 1e-6));
+          expect(Math.abs(decoded[j] - ref.unit[j])).toBeLessThanOrEqual((ref.step / 2 + 127 * Math.abs(ref.step - ref.scale)) * (1 + 1e-6));
         }
+        // Decoding then encoding again (an export imported) gives back the same bytes.
+        expect(Array.from(encodeStage1Row(decoded))).toEqual(Array.from(bytes));
       }
     }
   });
