@@ -1,12 +1,14 @@
 /**
  * Issue 7, item 2: the gallery survives a browser restart (a persistent
  * profile), and an exported gallery file imported into an empty gallery gives
- * the same results without re-indexing.
+ * the same results without re-indexing. Issue 16: a gallery kept in
+ * IndexedDB by an earlier version moves into the OPFS storage on load.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, expect, test, type Page } from '@playwright/test';
+import { strFromU8, unzipSync } from 'fflate';
 import { dropFiles, lfwMiniFiles, mirroredJpeg, readRow, requireLfwMini, zipOf } from './support/fixtures.ts';
 
 async function ready(page: Page) {
@@ -103,4 +105,127 @@ test('a reload mid-import says how far it got; dropping the same files again fin
   await ready(page);
   await expect(page.getByTestId('gallery-count')).toBeVisible();
   await expect(page.getByTestId('gallery-notice')).toHaveCount(0);
+});
+
+interface LegacyFace {
+  key: string;
+  modelKey: string;
+  contentHash: string;
+  label: string;
+  fileName: string;
+  addedAt: number;
+  embedding: number[];
+  patches: { h: number; w: number; c: number; data: number[] };
+  landmarks68: number[] | null;
+  cropSize: number;
+  thumbnail: { bytes: number[]; type: string };
+}
+
+/** An export's faces as the IndexedDB records of the versions before the OPFS storage (issue 16) kept them. */
+function legacyRecords(zip: Uint8Array): LegacyFace[] {
+  const files = unzipSync(zip);
+  const index = JSON.parse(strFromU8(files['index.json'])) as {
+    modelKey: string;
+    faces: {
+      key: string;
+      contentHash: string;
+      label: string;
+      fileName: string;
+      addedAt: number;
+      dim: number;
+      h: number;
+      w: number;
+      c: number;
+      landmarks: number;
+      cropSize: number;
+      thumbnailType?: string;
+    }[];
+  };
+  return index.faces.map((e, i) => {
+    const name = `faces/${String(i).padStart(6, '0')}`;
+    const raw = files[`${name}.f32`];
+    const floats = Array.from(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
+    const cells = e.h * e.w * e.c;
+    const jpeg = e.thumbnailType === 'image/jpeg';
+    return {
+      key: e.key,
+      modelKey: index.modelKey,
+      contentHash: e.contentHash,
+      label: e.label,
+      fileName: e.fileName,
+      addedAt: e.addedAt,
+      embedding: floats.slice(0, e.dim),
+      patches: { h: e.h, w: e.w, c: e.c, data: floats.slice(e.dim, e.dim + cells) },
+      landmarks68: e.landmarks ? floats.slice(e.dim + cells) : null,
+      cropSize: e.cropSize,
+      thumbnail: { bytes: Array.from(files[`${name}.${jpeg ? 'jpg' : 'png'}`]), type: jpeg ? 'image/jpeg' : 'image/png' },
+    };
+  });
+}
+
+test('a gallery an earlier version kept in IndexedDB moves into the new storage on the next load: same gallery, same results, old records gone', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto('/?backend=wasm');
+  await ready(page);
+  const files = lfwMiniFiles().filter((f) => /^(Alec_Baldwin|Abdullah|Ai_Sugiyama|Angela_Merkel)\//.test(f.path));
+  await dropFiles(page, 'gallery-drop', [{ name: 'g.zip', bytes: zipOf(files) }]);
+  await expect(page.getByTestId('import-done')).toBeVisible({ timeout: 120_000 });
+  const count = await page.getByTestId('gallery-count').innerText();
+  const before = await query(page);
+  const download = page.waitForEvent('download');
+  await page.getByTestId('gallery-export').click();
+  const records = legacyRecords(new Uint8Array(readFileSync(await (await download).path())));
+  page.on('dialog', (d) => void d.accept());
+  await page.getByTestId('gallery-clear').click();
+  await expect(page.getByTestId('gallery-count')).toHaveText(/^0 images/);
+
+  // The database as workers/storage/galleryDb.ts (version 2) created it, with these faces in it.
+  await page.evaluate(async (faces) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const open = indexedDB.open('deepface-emd', 2);
+      open.onupgradeneeded = () => {
+        const items = open.result.createObjectStore('items', { keyPath: 'key' });
+        items.createIndex('byModel', 'modelKey', { unique: false });
+        items.createIndex('byModelLabel', ['modelKey', 'label'], { unique: false });
+        open.result.createObjectStore('importJournals', { keyPath: 'modelKey' });
+      };
+      open.onsuccess = () => resolve(open.result);
+      open.onerror = () => reject(open.error ?? new Error('open failed'));
+    });
+    const tx = db.transaction('items', 'readwrite');
+    for (const f of faces) {
+      tx.objectStore('items').put({
+        ...f,
+        embedding: Float32Array.from(f.embedding),
+        patches: { ...f.patches, data: Float32Array.from(f.patches.data) },
+        landmarks68: f.landmarks68 ? Float32Array.from(f.landmarks68) : null,
+        thumbnail: new Blob([Uint8Array.from(f.thumbnail.bytes)], { type: f.thumbnail.type }),
+      });
+    }
+    await new Promise<void>((resolve, reject) => {
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error ?? new Error('write failed'));
+    });
+    db.close();
+  }, records);
+
+  await page.reload();
+  await ready(page);
+  await expect(page.getByTestId('gallery-count')).toHaveText(count);
+  const after = await query(page);
+  expect(after.map((r) => ({ ...r, score: 0 }))).toEqual(before.map((r) => ({ ...r, score: 0 })));
+  after.forEach((r, i) => expect(Math.abs(r.score - before[i].score)).toBeLessThan(1e-5));
+  const left = await page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('deepface-emd');
+        open.onsuccess = () => {
+          const req = open.result.transaction('items').objectStore('items').count();
+          req.onsuccess = () => resolve(req.result);
+          req.onerror = () => reject(req.error ?? new Error('count failed'));
+        };
+        open.onerror = () => reject(open.error ?? new Error('open failed'));
+      }),
+  );
+  expect(left).toBe(0);
 });
