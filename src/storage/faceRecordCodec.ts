@@ -14,7 +14,9 @@
  */
 import { AppError } from '../core/errors.ts';
 import type { PatchMap } from '../core/types.ts';
-import { decodePatchMap, encodePatchMap } from '../engine/quant/patchCodec.ts';
+import { decodePatchMap, decodePatchMapUnit, encodePatchMap } from '../engine/quant/patchCodec.ts';
+import { faceDetailOf, type FaceDetail } from '../engine/faceDetails.ts';
+import { landmarkPoints } from '../app/storedFace.ts';
 import { decodeStage1Row, encodeStage1Row, stage1RowBytes as int8RowBytes } from '../engine/quant/int8Rows.ts';
 import { requireValidPatchMap } from '../engine/patchGrid.ts';
 import { unitEmbedding } from '../engine/vectors.ts';
@@ -68,7 +70,24 @@ export function encodeDetail(format: StorageFormat, f: DetailFields): Uint8Array
   return out;
 }
 
+/**
+ * What stage 2 reads of a candidate, straight from its record: for `compact`, the codes are decoded into unit
+ * patches in one pass over the nonzeros (the same values as decodeDetail then faceDetailOf, bit for bit).
+ */
+export function decodeFaceDetail(format: StorageFormat, bytes: Uint8Array): FaceDetail {
+  const { cropSize, landmarks68, mapBytes } = splitDetail(bytes);
+  if (format === 'float32') return faceDetailOf({ patches: rawMapOfBytes(mapBytes), landmarks68: landmarkPoints(landmarks68), cropSize });
+  const unit = decodePatchMapUnit(mapBytes);
+  return { unitPatches: unit.unitPatches, patchNorms: unit.patchNorms, unitAverage: unit.unitAverage, landmarks68: landmarkPoints(landmarks68), cropSize };
+}
+
 export function decodeDetail(format: StorageFormat, bytes: Uint8Array): DetailFields {
+  const { cropSize, landmarks68, mapBytes } = splitDetail(bytes);
+  const patches = format === 'compact' ? decodePatchMap(mapBytes) : rawMapOfBytes(mapBytes);
+  return { patches, landmarks68, cropSize };
+}
+
+function splitDetail(bytes: Uint8Array): { cropSize: number; landmarks68: Float32Array | null; mapBytes: Uint8Array } {
   if (bytes.length < HEADER_BYTES || bytes[0] !== DETAIL_VERSION) throw corrupt(`a face record of ${bytes.length} bytes with version ${bytes[0] ?? 'none'}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const cropSize = view.getUint16(1, true);
@@ -77,9 +96,7 @@ export function decodeDetail(format: StorageFormat, bytes: Uint8Array): DetailFi
   const lmBytes = count * 8;
   if (bytes.length < HEADER_BYTES + lmBytes) throw corrupt('a face record cut short in its landmarks');
   const landmarks68 = count ? Float32Array.from({ length: count * 2 }, (_, i) => view.getFloat32(HEADER_BYTES + 4 * i, true)) : null;
-  const mapBytes = bytes.subarray(HEADER_BYTES + lmBytes);
-  const patches = format === 'compact' ? decodePatchMap(mapBytes) : rawMapOfBytes(mapBytes);
-  return { patches, landmarks68, cropSize };
+  return { cropSize, landmarks68, mapBytes: bytes.subarray(HEADER_BYTES + lmBytes) };
 }
 
 function rawMapBytes(map: PatchMap): Uint8Array {

@@ -7,11 +7,11 @@
  * (workers/storage/opfsDirectory.ts), unit tests in-memory files.
  */
 import { AppError } from '../core/errors.ts';
-import { faceDetailOf, type FaceDetail, type FaceDetailSource } from '../engine/faceDetails.ts';
+import type { FaceDetail, FaceDetailSource } from '../engine/faceDetails.ts';
 import type { GalleryShape, Stage1Format } from '../engine/galleryStore.ts';
 import type { GalleryStoragePort, ImportJournal, StoredGalleryIndex } from '../app/ports.ts';
-import { faceKey, landmarkPoints, type StoredFace } from '../app/storedFace.ts';
-import { decodeDetail, decodeStage1, encodeDetail, encodeStage1, stage1RowBytes, type StorageFormat } from './faceRecordCodec.ts';
+import { faceKey, type StoredFace } from '../app/storedFace.ts';
+import { decodeDetail, decodeFaceDetail, decodeStage1, encodeDetail, encodeStage1, stage1RowBytes, type StorageFormat } from './faceRecordCodec.ts';
 import { FaceRecordStore } from './faceRecordStore.ts';
 import type { GalleryDirectory } from './randomAccessFile.ts';
 import { readGalleryShape, writeGalleryShape } from './galleryShapeFile.ts';
@@ -105,8 +105,7 @@ export class RecordGalleryStorage implements GalleryStoragePort {
         if (d) {
           g.cache.delete(id);
         } else {
-          const fields = decodeDetail(this.options.format, g.store.readDetail(hashOf(id)));
-          d = faceDetailOf({ patches: fields.patches, landmarks68: landmarkPoints(fields.landmarks68), cropSize: fields.cropSize });
+          d = decodeFaceDetail(this.options.format, g.store.readDetail(hashOf(id)));
           if (g.cache.size >= DETAIL_CACHE_FACES) {
             const oldest = g.cache.keys().next();
             if (!oldest.done) g.cache.delete(oldest.value);

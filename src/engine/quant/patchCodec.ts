@@ -31,6 +31,7 @@
  */
 import { AppError } from '../../core/errors.ts';
 import type { PatchMap } from '../../core/types.ts';
+import { l2NormaliseRows, NORMALISE_FLOOR } from '../vectors.ts';
 
 export const PATCH_CODEC_MAGIC_0 = 0x50; // 'P'
 export const PATCH_CODEC_MAGIC_1 = 0x4d; // 'M'
@@ -164,7 +165,18 @@ const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
   return n;
 });
 
-export function decodePatchMap(bytes: Uint8Array): PatchMap {
+interface Layout {
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  readonly view: DataView;
+  /** Byte offset of each patch's flags byte. */
+  readonly starts: Int32Array;
+  readonly bitmapBytes: number;
+}
+
+/** Pass 1 of decoding: walks the layout and checks every length, flag and scale before anything is allocated or decoded. */
+function walkLayout(bytes: Uint8Array): Layout {
   const len = bytes.length;
   if (len < PATCH_CODEC_HEADER_BYTES) throw corrupt(`${len} bytes is shorter than the ${PATCH_CODEC_HEADER_BYTES}-byte header`);
   if (bytes[0] !== PATCH_CODEC_MAGIC_0 || bytes[1] !== PATCH_CODEC_MAGIC_1) throw corrupt(`bad magic 0x${hex(bytes[0])} 0x${hex(bytes[1])} (not an encoded patch map)`);
@@ -179,7 +191,6 @@ export function decodePatchMap(bytes: Uint8Array): PatchMap {
   const patches = h * w;
   const bitmapBytes = (c + 7) >> 3;
 
-  // Pass 1: walk the layout and check every length, flag and scale, before allocating or decoding anything.
   const starts = new Int32Array(patches);
   let o = PATCH_CODEC_HEADER_BYTES;
   for (let p = 0; p < patches; p++) {
@@ -206,7 +217,12 @@ export function decodePatchMap(bytes: Uint8Array): PatchMap {
     if (o > len) throw corrupt(`cut short in the codes of patch ${p} of ${patches} (needs ${o} bytes, has ${len})`);
   }
   if (o !== len) throw corrupt(`${len - o} bytes left over after the last patch`);
+  return { h, w, c, view, starts, bitmapBytes };
+}
 
+export function decodePatchMap(bytes: Uint8Array): PatchMap {
+  const { h, w, c, view, starts, bitmapBytes } = walkLayout(bytes);
+  const patches = h * w;
   // Pass 2: decode; every offset was checked above. The output starts at 0, so zero codes and skipped bitmap bytes cost nothing.
   const data = new Float32Array(patches * c);
   for (let p = 0; p < patches; p++) {
@@ -236,6 +252,79 @@ export function decodePatchMap(bytes: Uint8Array): PatchMap {
     }
   }
   return { h, w, c, data };
+}
+
+/** A decoded map already split as the engine holds a face (src/engine/faceDetails.ts). */
+export interface UnitPatchMap {
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  /** h*w rows of c floats, each divided by its norm (max(norm, 1e-12), as l2NormaliseRows). */
+  readonly unitPatches: Float32Array;
+  readonly patchNorms: Float32Array;
+  /** The L2-normalised mean patch of the decoded map (APC's partner vector). */
+  readonly unitAverage: Float32Array;
+}
+
+/**
+ * decodePatchMap followed by the engine's normalisation (faceDetailOf), in one pass over the nonzero codes only:
+ * stage 2 decodes its k candidates per query, and the default map is ~90% zeros. The arithmetic is the same as the
+ * two steps' (the same float32 values, float64 sums in the same order, multiplied by the same inverse), so the
+ * results are bit for bit theirs (tests/unit/engine/quant/patchCodec.test.ts checks it).
+ */
+export function decodePatchMapUnit(bytes: Uint8Array): UnitPatchMap {
+  const { h, w, c, view, starts, bitmapBytes } = walkLayout(bytes);
+  const patches = h * w;
+  const unitPatches = new Float32Array(patches * c);
+  const patchNorms = new Float32Array(patches);
+  const sums = new Float64Array(c);
+  // One patch's decoded values and the channels they sit in, reused patch to patch.
+  const values = new Float32Array(c);
+  const channels = new Int32Array(c);
+  for (let p = 0; p < patches; p++) {
+    let at = starts[p];
+    const f = bytes[at];
+    const scale = view.getFloat32(at + 1, true);
+    at += PATCH_HEADER_BYTES;
+    if (scale === 0) continue;
+    const signed = (f & FLAG_SIGNED) !== 0;
+    let n = 0;
+    if (f & FLAG_SPARSE) {
+      let codeAt = at + bitmapBytes;
+      for (let b = 0; b < bitmapBytes; b++) {
+        let bits = bytes[at + b];
+        while (bits !== 0) {
+          const t = 31 - Math.clz32(bits & -bits);
+          bits &= bits - 1;
+          const code = bytes[codeAt++];
+          channels[n] = (b << 3) + t;
+          values[n++] = (signed ? (code << 24) >> 24 : code) * scale;
+        }
+      }
+    } else {
+      for (let t = 0; t < c; t++) {
+        const code = bytes[at + t];
+        const v = (signed ? (code << 24) >> 24 : code) * scale;
+        if (v === 0) continue;
+        channels[n] = t;
+        values[n++] = v;
+      }
+    }
+    let ss = 0;
+    for (let i = 0; i < n; i++) ss += values[i] * values[i];
+    const norm = Math.sqrt(ss);
+    patchNorms[p] = norm;
+    const inv = 1 / Math.max(norm, NORMALISE_FLOOR);
+    const base = p * c;
+    for (let i = 0; i < n; i++) {
+      unitPatches[base + channels[i]] = values[i] * inv;
+      sums[channels[i]] += values[i];
+    }
+  }
+  const mean = Float32Array.from(sums, (x) => x / patches);
+  const unitAverage = new Float32Array(c);
+  l2NormaliseRows(mean, 0, 1, c, unitAverage, 0);
+  return { h, w, c, unitPatches, patchNorms, unitAverage };
 }
 
 function hex(b: number): string {

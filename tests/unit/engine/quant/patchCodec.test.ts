@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../../src/core/errors.ts';
 import { seededRandom } from '../../../../src/core/random.ts';
 import type { PatchMap } from '../../../../src/core/types.ts';
-import { decodePatchMap, encodePatchMap } from '../../../../src/engine/quant/patchCodec.ts';
+import { decodePatchMap, decodePatchMapUnit, encodePatchMap } from '../../../../src/engine/quant/patchCodec.ts';
+import { faceDetailOf } from '../../../../src/engine/faceDetails.ts';
 import { gaussian } from '../references.ts';
 import { coarseQuantise, expectWithinHalfStep, maxCosineError } from './patchCodecTestUtil.ts';
 
@@ -196,5 +197,26 @@ describe('patch codec', () => {
       }
     }
     expect(decoded).toBeGreaterThan(0);
+  });
+});
+
+describe('decodePatchMapUnit (stage 2 reads candidates with it)', () => {
+  it('gives bit for bit what decodePatchMap then the engine normalisation (faceDetailOf) give, for sparse, dense, signed maps and empty patches', () => {
+    const rand = seededRandom(41);
+    const maps = [sparseMap(rand, 7, 7, 1024, 0.9, [0, 12, 48]), denseSignedMap(rand, 7, 7, 512), sparseMap(rand, 4, 4, 24, 0.5, [3]), sparseMap(rand, 2, 3, 9, 1)];
+    for (const map of maps) {
+      const bytes = encodePatchMap(map);
+      const want = faceDetailOf({ patches: decodePatchMap(bytes), cropSize: 224 });
+      const got = decodePatchMapUnit(bytes);
+      expect([got.h, got.w, got.c]).toEqual([map.h, map.w, map.c]);
+      expect(got.unitPatches).toEqual(want.unitPatches);
+      expect(got.patchNorms).toEqual(want.patchNorms);
+      expect(got.unitAverage).toEqual(want.unitAverage);
+    }
+  });
+
+  it('refuses corrupt bytes like decodePatchMap', () => {
+    const bytes = encodePatchMap(sparseMap(seededRandom(2), 7, 7, 64, 0.8));
+    expect(() => decodePatchMapUnit(bytes.subarray(0, bytes.length - 3))).toThrow(AppError);
   });
 });
