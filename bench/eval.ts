@@ -32,7 +32,7 @@ import { join, resolve } from 'node:path';
 import type { EvalOptions, EvalReport, ImportProgress, ModelsStatus } from '../src/app/engineApi.ts';
 import { type OodTransform, type RerankSettings, type SinkhornMode, type Weighting } from '../src/core/types.ts';
 import { presetById, PRESETS, type PresetId } from '../src/models/presets.ts';
-import { STORAGE_FORMATS, type StorageFormat } from '../src/storage/faceRecordCodec.ts';
+import { STORAGE_FORMATS, type StorageFormat } from '../src/storage/storageFormat.ts';
 import { argValue, launchApp, repoRoot, servePreview } from './browser.ts';
 
 interface Automation {

@@ -8,7 +8,7 @@ import type { AdaptiveAlpha, OodTransform, RerankSettings } from '../core/types.
 import type { Alpha } from '../engine/rerank.ts';
 import type { ExecutionBackend } from '../models/loadModels.ts';
 import type { UnknownPersonVerdict } from '../models/unknownPerson.ts';
-import type { StorageFormat } from '../storage/faceRecordCodec.ts';
+import type { StorageFormat } from '../storage/storageFormat.ts';
 import type { ExtractFaultRule } from './ports.ts';
 import type { ImportEntry } from './zipEntries.ts';
 

@@ -7,7 +7,7 @@
 import type { FaceFeatures, OodTransform } from '../core/types.ts';
 import type { FaceDetailSource } from '../engine/faceDetails.ts';
 import type { GalleryShape, Stage1Format } from '../engine/galleryStore.ts';
-import type { StorageFormat } from '../storage/faceRecordCodec.ts';
+import type { StorageFormat } from '../storage/storageFormat.ts';
 import type { LegacyGalleryPort } from '../storage/migrateLegacyGallery.ts';
 import type { ModelsStatus, OrtBackendChoice } from './engineApi.ts';
 import type { ExtractOptions, ExtractOutcome } from './extractTypes.ts';

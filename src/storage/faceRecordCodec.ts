@@ -20,10 +20,7 @@ import { landmarkPoints } from '../app/storedFace.ts';
 import { decodeStage1Row, encodeStage1Row, stage1RowBytes as int8RowBytes } from '../engine/quant/int8Rows.ts';
 import { requireValidPatchMap } from '../engine/patchGrid.ts';
 import { unitEmbedding } from '../engine/vectors.ts';
-
-export type StorageFormat = 'compact' | 'float32';
-
-export const STORAGE_FORMATS: readonly StorageFormat[] = ['compact', 'float32'];
+import type { StorageFormat } from './storageFormat.ts';
 
 export interface DetailFields {
   readonly patches: PatchMap;

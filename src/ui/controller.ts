@@ -10,7 +10,7 @@ import { settingsForRecognizer } from '../models/recommended.ts';
 import { AppError, toPlainError } from '../core/errors.ts';
 import type { OodTransform, RerankSettings } from '../core/types.ts';
 import type { EvalOptions, EvalProgress, EvalReport, ImportProgress, StartupProgress } from '../app/engineApi.ts';
-import type { StorageFormat } from '../storage/faceRecordCodec.ts';
+import { STORAGE_FORMATS, type StorageFormat } from '../storage/storageFormat.ts';
 import { getState, setState } from './store.ts';
 import { Comlink, startEngineWorker, type EngineProxy } from './workerClient.ts';
 
@@ -21,7 +21,8 @@ let searchSeq = 0;
 /** Fault injection for the end-to-end tests exists only when the address says ?testHooks=1. */
 const testHooks = new URLSearchParams(globalThis.location?.search ?? '').get('testHooks') === '1';
 /** ?storage=float32 keeps faces unquantised (evaluation compares the two formats); the app's own is compact. */
-const storageFormat: StorageFormat = new URLSearchParams(globalThis.location?.search ?? '').get('storage') === 'float32' ? 'float32' : 'compact';
+const storageParam = new URLSearchParams(globalThis.location?.search ?? '').get('storage');
+const storageFormat: StorageFormat = STORAGE_FORMATS.find((f) => f === storageParam) ?? 'compact';
 
 function fail(e: unknown): void {
   setState({ error: toPlainError(e) });

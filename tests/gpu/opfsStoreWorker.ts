@@ -6,7 +6,13 @@
 import { AppError } from '../../src/core/errors.ts';
 import { seededRandom } from '../../src/core/random.ts';
 import { FaceRecordStore, type NewFaceRecord } from '../../src/storage/faceRecordStore.ts';
-import { openOpfsGallery, removeOpfsGallery } from '../../workers/storage/opfsDirectory.ts';
+import type { GalleryDirectory } from '../../src/storage/randomAccessFile.ts';
+import { openOpfsGallery } from '../../workers/storage/opfsDirectory.ts';
+
+/** Leaves the spec's gallery folder empty (a run before this one may have left files). */
+async function emptyGallery(dir: GalleryDirectory): Promise<void> {
+  for (const name of await dir.names()) await dir.remove(name);
+}
 
 export interface OpfsStoreRequest {
   readonly faces: number;
@@ -52,8 +58,8 @@ function record(i: number, req: OpfsStoreRequest): NewFaceRecord {
 const equal = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 async function run(req: OpfsStoreRequest): Promise<OpfsStoreResult> {
-  await removeOpfsGallery(GALLERY);
   const dir = await openOpfsGallery(GALLERY);
+  await emptyGallery(dir);
   const store = await FaceRecordStore.open(dir, { stage1RowBytes: req.rowBytes });
   const records = Array.from({ length: req.faces }, (_, i) => record(i, req));
   const t0 = performance.now();
@@ -103,7 +109,7 @@ async function run(req: OpfsStoreRequest): Promise<OpfsStoreResult> {
   const afterCompact = { count: fourth.count, deadFaces: fourth.stats().deadFaces, lastDetailSame: equal(fourth.readDetail(last.hash), last.detail), relabelled: fourth.meta(records[2].hash)?.label };
   fourth.close();
   const names = (await dir.names()).sort();
-  await removeOpfsGallery(GALLERY);
+  await emptyGallery(dir);
   return {
     ok: true,
     appendMs,

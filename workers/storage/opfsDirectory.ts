@@ -121,14 +121,3 @@ export async function openOpfsGallery(gallery: string): Promise<GalleryDirectory
     throw opfsError(e, 'opening the gallery folder', gallery);
   }
 }
-
-/** Removes a gallery's directory and files (its store must be closed first). A gallery that does not exist is not an error. */
-export async function removeOpfsGallery(gallery: string): Promise<void> {
-  try {
-    const root = await galleriesRoot();
-    await root.removeEntry(directoryName(gallery), { recursive: true });
-  } catch (e) {
-    if (e instanceof DOMException && e.name === 'NotFoundError') return;
-    throw opfsError(e, 'removing the gallery folder', gallery);
-  }
-}

@@ -5,7 +5,7 @@ import { DEFAULT_SETTINGS } from '../../../src/core/types.ts';
 import { seededRandom } from '../../../src/core/random.ts';
 import { faceDetailOf } from '../../../src/engine/faceDetails.ts';
 import { RecordGalleryStorage } from '../../../src/storage/recordGalleryStorage.ts';
-import type { StorageFormat } from '../../../src/storage/faceRecordCodec.ts';
+import type { StorageFormat } from '../../../src/storage/storageFormat.ts';
 import { migrateLegacyGallery, type LegacyGalleryPort } from '../../../src/storage/migrateLegacyGallery.ts';
 import { MemoryStorage } from '../../support/appPorts.ts';
 import { MemoryDirectory } from '../../support/memoryFiles.ts';
