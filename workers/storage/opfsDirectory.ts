@@ -76,6 +76,25 @@ function wrap(h: SyncAccessHandle): RandomAccessFile {
   };
 }
 
+/** A page that restarts its engine worker (backend switch, reload) opens files the old worker held a moment ago. */
+const HANDLE_RELEASE_WAIT_MS = 3000;
+const HANDLE_RETRY_MS = 100;
+
+/**
+ * The file's sync access handle, waiting a little while another handle still holds it: a terminated worker's
+ * handles are released asynchronously. Past the wait, the holder is taken to be another tab (opfsError says so).
+ */
+async function syncHandleOf(file: FileSystemFileHandle & SyncFileHandle): Promise<SyncAccessHandle> {
+  for (let waited = 0; ; waited += HANDLE_RETRY_MS) {
+    try {
+      return await file.createSyncAccessHandle();
+    } catch (e) {
+      if (!(e instanceof DOMException && e.name === 'NoModificationAllowedError') || waited >= HANDLE_RELEASE_WAIT_MS) throw e;
+    }
+    await new Promise((resolve) => setTimeout(resolve, HANDLE_RETRY_MS));
+  }
+}
+
 class OpfsGalleryDirectory implements GalleryDirectory {
   constructor(
     private readonly dir: FileSystemDirectoryHandle,
@@ -88,7 +107,7 @@ class OpfsGalleryDirectory implements GalleryDirectory {
       if (!hasSyncAccess(file)) {
         throw new AppError('storage-failed', `this browser cannot open ${name} for synchronous access`, 'Use a current Chrome, Edge, Firefox or Safari; the gallery is stored only there.');
       }
-      return wrap(await file.createSyncAccessHandle());
+      return wrap(await syncHandleOf(file));
     } catch (e) {
       throw opfsError(e, `opening ${name}`, this.gallery);
     }
