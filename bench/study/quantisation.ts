@@ -114,7 +114,7 @@ function buildGalleries(ids: readonly string[], labels: readonly string[], rows:
   closeSync(fd);
   compact.addRows(
     ids.map((id, i) => ({ id, label: labels[i] })),
-    encodedRows,
+    [encodedRows],
     { h: GRID, w: GRID, c: FR_C, dim: FUSED_DIM },
   );
   return {

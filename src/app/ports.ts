@@ -30,8 +30,11 @@ export interface ExtractorPort {
 export interface StoredGalleryIndex {
   /** In the order of the rows. */
   readonly entries: readonly { readonly key: string; readonly label: string; readonly fileName: string }[];
-  /** The entries' stage-1 rows, encoded as the storage's stage1Format (src/engine/quant/int8Rows.ts, or float32). */
-  readonly rows: Uint8Array;
+  /**
+   * The entries' stage-1 rows, encoded as the storage's stage1Format (src/engine/quant/int8Rows.ts, or float32),
+   * as chunks of whole rows in order; a chunk may be a view that is reused once the next one is taken.
+   */
+  readonly rows: Iterable<Uint8Array>;
   /** Null for an empty gallery. */
   readonly shape: GalleryShape | null;
 }

@@ -122,13 +122,29 @@ export class GalleryStore {
   /**
    * Adds stored faces by their encoded stage-1 rows (as src/engine/quant/int8Rows.ts or float32 rows write them):
    * start-up reads one block of rows instead of every face's features. Details must come from the source.
+   * The rows come in chunks of whole rows (views a reader may reuse), copied into the index as they arrive;
+   * when a chunk is damaged or the rows do not match the entries, nothing is added.
    */
-  addRows(entries: readonly GalleryRowEntry[], rows: Uint8Array, shape: GalleryShape): void {
+  addRows(entries: readonly GalleryRowEntry[], rows: Iterable<Uint8Array>, shape: GalleryShape): void {
     if (this.memoryDetails) throw new AppError('internal', 'stored rows need a detail source', 'Create the engine with the storage that holds the faces.');
     this.requireNewIds(entries);
     if (this.shape && !sameShape(this.shape, shape)) throw shapeMismatch('the stored gallery', shape, this.shape);
     if (entries.length === 0) return;
-    this.ensureIndex(shape).addEncodedRows(rows, entries.length);
+    const hadShape = this.shape !== null;
+    const index = this.ensureIndex(shape);
+    const before = index.size;
+    try {
+      index.reserve(before + entries.length);
+      for (const chunk of rows) index.addEncodedRows(chunk, Math.floor(chunk.length / index.encodedRowBytes));
+      const added = index.size - before;
+      if (added !== entries.length) {
+        throw new AppError('storage-failed', `the stored gallery lists ${entries.length} faces but holds ${added} stage-1 rows`, 'Clear this gallery (or the site data) and import the images again.');
+      }
+    } catch (e) {
+      index.removeRows(Array.from({ length: index.size - before }, (_, i) => before + i));
+      if (!hadShape) this.clear();
+      throw e;
+    }
     for (const e of entries) this.push(e.id, e.label);
   }
 

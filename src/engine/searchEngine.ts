@@ -132,8 +132,8 @@ export class SearchEngine {
     this.gallery.add(items);
   }
 
-  /** Adds stored faces by their encoded stage-1 rows; their details come from the engine's detail source. */
-  addRows(entries: readonly GalleryRowEntry[], rows: Uint8Array, shape: GalleryShape): void {
+  /** Adds stored faces by their encoded stage-1 rows (chunks of whole rows); their details come from the engine's detail source. */
+  addRows(entries: readonly GalleryRowEntry[], rows: Iterable<Uint8Array>, shape: GalleryShape): void {
     this.gallery.addRows(entries, rows, shape);
   }
 

@@ -26,6 +26,10 @@ export class CosineIndex {
     this.ws = new DotWorkspace(options);
   }
 
+  get encodedRowBytes(): number {
+    return this.dim * 4;
+  }
+
   get size(): number {
     return this.rows;
   }
@@ -41,7 +45,7 @@ export class CosineIndex {
       this.requireDim(e, `embedding ${i}`);
       return unitEmbedding(e, `embedding ${i}`);
     });
-    this.ensureRows(this.rows + units.length);
+    this.reserve(this.rows + units.length);
     const data = this.ws.data;
     for (const u of units) {
       data.set(u, this.rows * this.dim);
@@ -68,7 +72,7 @@ export class CosineIndex {
     const rows = new Float32Array(floats);
     for (let i = 0; i < floats; i++) rows[i] = view.getFloat32(i * 4, true);
     requireFinite(rows, 'a stored stage-1 row');
-    this.ensureRows(this.rows + count);
+    this.reserve(this.rows + count);
     this.ws.data.set(rows, this.rows * this.dim);
     this.rows += count;
   }
@@ -111,7 +115,8 @@ export class CosineIndex {
     return heap.sorted();
   }
 
-  private ensureRows(rows: number): void {
+  /** Makes room for `rows` rows in all (growing by at least half, so appends one at a time stay amortised). */
+  reserve(rows: number): void {
     if (rows <= this.capacityRows) return;
     const capacity = Math.max(rows, Math.ceil(this.capacityRows * 1.5), 64);
     this.ws.reserve(capacity * this.dim);

@@ -13,6 +13,10 @@ export interface Stage1Index {
   readonly byteLength: number;
   /** Appends raw embeddings (normalised inside); validates all before adding any. */
   add(embeddings: readonly Float32Array[]): void;
+  /** Bytes of one row in the stored form addEncodedRows takes. */
+  readonly encodedRowBytes: number;
+  /** Makes room for `rows` rows in all, so a load in chunks grows the memory once. */
+  reserve(rows: number): void;
   /** Appends `count` rows in the index's stored form (float32 unit rows, or int8Rows.ts rows), validated before any is added. */
   addEncodedRows(bytes: Uint8Array, count: number): void;
   /** Removes rows, keeping the order of the rest so ties still go to the lower index. */

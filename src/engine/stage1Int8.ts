@@ -157,6 +157,10 @@ export class Int8CosineIndex implements Stage1Index {
     this.simd = this.exports !== null;
   }
 
+  get encodedRowBytes(): number {
+    return stage1RowBytes(this.dim);
+  }
+
   get size(): number {
     return this.rows;
   }
@@ -173,7 +177,7 @@ export class Int8CosineIndex implements Stage1Index {
       return unitEmbedding(e, `embedding ${i}`);
     });
     const first = this.rows;
-    this.ensureRows(this.rows + units.length);
+    this.reserve(this.rows + units.length);
     const codes = this.codes();
     for (const u of units) {
       this.scales[this.rows] = quantiseUnitRow(u, codes, this.rows * this.dim);
@@ -198,7 +202,7 @@ export class Int8CosineIndex implements Stage1Index {
       if (!Number.isFinite(scale) || !(scale > 0)) throw corruptRow(`stage-1 row ${r} has scale ${scale}; a stored row's scale is finite and positive`);
       scales[r] = scale;
     }
-    this.ensureRows(this.rows + count);
+    this.reserve(this.rows + count);
     const codes = new Uint8Array(this.currentBuffer(), 0, this.capacityRows * this.dim);
     for (let r = 0; r < count; r++) {
       const from = r * rowBytes + STAGE1_ROW_HEADER_BYTES;
@@ -348,7 +352,8 @@ export class Int8CosineIndex implements Stage1Index {
     return new Int8Array(this.currentBuffer(), 0, this.capacityRows * this.dim);
   }
 
-  private ensureRows(rows: number): void {
+  /** Makes room for `rows` rows in all (growing by at least half, so appends one at a time stay amortised). */
+  reserve(rows: number): void {
     if (rows <= this.capacityRows) return;
     const capacity = Math.max(rows, Math.ceil(this.capacityRows * 1.5), 64);
     // Room for the queries and one score per row too, so the first topK after a load does not grow (copy) again.

@@ -94,7 +94,7 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     const { store, shape } = await this.ready(modelKey);
     const entries: { key: string; label: string; fileName: string }[] = [];
     store.forEachMeta((m) => entries.push({ key: faceKey(modelKey, m.hash), label: m.label, fileName: m.fileName }));
-    return { entries, rows: store.stage1Rows(), shape: entries.length ? shape : null };
+    return { entries, rows: store.stage1RowChunks(), shape: entries.length ? shape : null };
   }
 
   details(modelKey: string): FaceDetailSource {

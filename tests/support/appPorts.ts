@@ -92,7 +92,7 @@ export class MemoryStorage implements GalleryStoragePort {
     const first = faces.at(0);
     return {
       entries: faces.map((f) => ({ key: f.key, label: f.label, fileName: f.fileName })),
-      rows: new Uint8Array(rows.buffer),
+      rows: [new Uint8Array(rows.buffer)],
       shape: first ? { h: first.patches.h, w: first.patches.w, c: first.patches.c, dim } : null,
     };
   }

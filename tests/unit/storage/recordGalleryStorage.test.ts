@@ -79,7 +79,10 @@ describe('RecordGalleryStorage', () => {
     expect(index.entries.map((e) => e.key)).toEqual(faces.map((f) => f.key));
     expect(index.entries.map((e) => e.label)).toEqual(faces.map((f) => f.label));
     expect(index.shape).toEqual({ h: H, w: H, c: C, dim: DIM });
-    const rows = new Float32Array(index.rows.slice().buffer);
+    // Chunks are views of one reused buffer: copy each before taking the next.
+    const bytes: number[] = [];
+    for (const chunk of index.rows) bytes.push(...chunk);
+    const rows = new Float32Array(Uint8Array.from(bytes).buffer);
     faces.forEach((f, i) => expect(Array.from(rows.subarray(i * DIM, (i + 1) * DIM))).toEqual(Array.from(Float32Array.from(unit(f.embedding)))));
     const details = again.details(MODEL);
     for (const f of faces) {
