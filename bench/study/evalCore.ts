@@ -28,13 +28,16 @@ export interface VariantData {
   readonly queries: QueryData[];
 }
 
+/** Which s_emd cache to read: `emd` (scores.ts), or projectedScores.ts's `emdp` / `emdq` (env STUDY_EMD). */
+export const EMD_CACHE = process.env.STUDY_EMD ?? 'emd';
+
 export function loadVariantData(variant: Variant): VariantData {
   const s = studySetup();
   const counts = new Map<string, number>();
   for (const l of s.labels) counts.set(l, (counts.get(l) ?? 0) + 1);
   const emd = new Map<number, { cand: number[]; fr: number[]; mf: number[] }>();
-  for (let part = 0; existsSync(join(STUDY_DIR, `emd-${variant}-${part}.json`)); part++) {
-    for (const r of JSON.parse(readFileSync(join(STUDY_DIR, `emd-${variant}-${part}.json`), 'utf8')) as { q: number; cand: number[]; fr: number[]; mf: number[] }[]) emd.set(r.q, r);
+  for (let part = 0; existsSync(join(STUDY_DIR, `${EMD_CACHE}-${variant}-${part}.json`)); part++) {
+    for (const r of JSON.parse(readFileSync(join(STUDY_DIR, `${EMD_CACHE}-${variant}-${part}.json`), 'utf8')) as { q: number; cand: number[]; fr: number[]; mf: number[] }[]) emd.set(r.q, r);
   }
   const withEmd = s.queryPositions.flatMap((p) => {
     const e = emd.get(p);

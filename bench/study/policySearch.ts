@@ -161,9 +161,12 @@ function report(title: string, pool: readonly Policy[], tables: readonly Table[]
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // --beta: share of FaceRes's s_emd in the EMD term (1: FaceRes alone, the shipped default).
+  const betaAt = process.argv.indexOf('--beta');
+  const beta = betaAt > 0 ? Number(process.argv[betaAt + 1]) : 1;
   const tables = VARIANTS.map((v) => {
     const t0 = Date.now();
-    const t = loadTable(v);
+    const t = loadTable(v, beta);
     process.stderr.write(`${v}: ${t.n} queries, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     return t;
   });

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FUSION_GRID } from './setup.ts';
-import { loadVariantData, runQuery } from './evalCore.ts';
+import { EMD_CACHE, loadVariantData, runQuery } from './evalCore.ts';
 import { STUDY_DIR, type Variant } from './shared.ts';
 
 export const ALPHAS = Array.from({ length: 21 }, (_, i) => i / 20);
@@ -34,7 +34,7 @@ export function identityFold(identity: string): number {
 }
 
 export function loadTable(variant: Variant, beta = 1): Table {
-  const path = join(STUDY_DIR, `table-${variant}-b${beta}.bin`);
+  const path = join(STUDY_DIR, `table-${EMD_CACHE === 'emd' ? '' : `${EMD_CACHE}-`}${variant}-b${beta}.bin`);
   if (existsSync(path)) {
     const buf = readFileSync(path);
     const f = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
