@@ -81,7 +81,7 @@ export class AppEngine implements EngineApi {
   }
 
   async thumbnail(key: string): Promise<Blob | undefined> {
-    return (await this.require().gallery.get(key))?.thumbnail;
+    return this.require().gallery.thumbnail(key);
   }
 
   workerRestarts(): number {

@@ -80,6 +80,10 @@ export class GalleryService {
     return this.storage.get(key);
   }
 
+  thumbnail(key: string): Promise<Blob | undefined> {
+    return this.storage.thumbnail(key);
+  }
+
   /** In memory or already on disk (a face saved by an import this page did not finish loading). */
   async contains(key: string): Promise<boolean> {
     return this.entries.has(key) || (await this.storage.has(key));

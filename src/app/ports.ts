@@ -49,6 +49,8 @@ export interface GalleryStoragePort {
   put(face: StoredFace): Promise<void>;
   has(key: string): Promise<boolean>;
   get(key: string): Promise<StoredFace | undefined>;
+  /** One face's thumbnail alone (the lists and results show many; decoding whole records for them would be waste). */
+  thumbnail(key: string): Promise<Blob | undefined>;
   /** Streams one model's faces with their (decoded) features: exports and migration, never start-up. */
   forEach(modelKey: string, onFace: (f: StoredFace) => void): Promise<number>;
   delete(keys: readonly string[]): Promise<void>;

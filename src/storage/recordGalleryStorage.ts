@@ -178,6 +178,14 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     return this.decodeFace(g, modelKey, meta, g.shape);
   }
 
+  async thumbnail(key: string): Promise<Blob | undefined> {
+    const g = await this.ready(modelKeyOf(key));
+    const hash = hashOf(key);
+    if (!g.store.has(hash)) return undefined;
+    const thumb = g.store.readThumbnail(hash);
+    return new Blob([thumb.bytes.slice().buffer], { type: thumb.type });
+  }
+
   private decodeFace(g: OpenGallery, modelKey: string, meta: { hash: string; label: string; fileName: string; addedAt: number }, shape: GalleryShape): StoredFace {
     const detail = decodeDetail(this.options.format, g.store.readDetail(meta.hash));
     const thumb = g.store.readThumbnail(meta.hash);

@@ -84,6 +84,9 @@ export class MemoryStorage implements GalleryStoragePort {
   async has(key: string): Promise<boolean> {
     return this.records.has(key);
   }
+  async thumbnail(key: string): Promise<Blob | undefined> {
+    return this.records.get(key)?.thumbnail;
+  }
   async loadIndex(modelKey: string): Promise<StoredGalleryIndex> {
     const faces = [...this.records.values()].filter((f) => f.modelKey === modelKey);
     const dim = faces[0]?.embedding.length ?? 0;

@@ -90,6 +90,9 @@ describe('RecordGalleryStorage', () => {
       expect(got?.patches.data).toEqual(f.patches.data);
       expect(got?.landmarks68).toEqual(f.landmarks68);
       expect(await got?.thumbnail.text()).toBe(await f.thumbnail.text());
+      const alone = await again.thumbnail(f.key);
+      expect(alone?.type).toBe(f.thumbnail.type);
+      expect(await alone?.text()).toBe(await f.thumbnail.text());
       expect(details.read(f.key).unitPatches).toEqual(faceDetailOf({ patches: f.patches, cropSize: 112 }).unitPatches);
     }
   });
@@ -160,6 +163,8 @@ describe('RecordGalleryStorage', () => {
     const again = d.storage('compact');
     expect((await again.loadIndex(MODEL)).entries.map((e) => e.key)).toEqual(faces.filter((_, i) => i !== 3 && i !== 4).map((f) => f.key));
     expect(await again.has(faces[3].key)).toBe(false);
+    expect(await again.thumbnail(faces[3].key)).toBeUndefined();
+    expect(await (await again.thumbnail(faces[5].key))?.text()).toBe(await faces[5].thumbnail.text());
     expect(await again.readJournal(MODEL)).toEqual({ modelKey: MODEL, total: 10, done: 10, startedAt: 5 });
     await again.clear(MODEL);
     expect((await again.loadIndex(MODEL)).entries).toEqual([]);
