@@ -26,6 +26,9 @@ export interface FaceDetail {
  * Synchronous on purpose: the engine worker reads the candidates of one query
  * with FileSystemSyncAccessHandle, a few milliseconds for k = 100, and an
  * async port per candidate would cost more in scheduling than the reads.
+ * The arrays of a returned detail are valid until the source is asked for
+ * another face: a source may decode the next face into them (the engine
+ * copies what it keeps).
  */
 export interface FaceDetailSource {
   read(id: string): FaceDetail;

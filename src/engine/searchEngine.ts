@@ -108,6 +108,10 @@ export class SearchEngine {
   private accelerator: Stage2Accelerator | null | undefined;
   private acceleratorLoading: Promise<Stage2Accelerator | null> | null = null;
   private last: CachedSearch | null = null;
+  /** The candidates' unit patches of the batch being scored, k x n x c, reused query to query (fresh large arrays are slow to fault in). */
+  private batchPatches = new Float32Array(0);
+  /** Stage 2 of one search at a time: a batch's patches live in batchPatches until it is scored (the GPU path awaits). */
+  private stage2Queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: SearchEngineOptions = {}) {
     this.accelerator = options.accelerator;
@@ -168,8 +172,13 @@ export class SearchEngine {
     const t1 = performance.now();
     const kk = Math.min(settings.k, top.length);
     const positions = top.slice(0, kk).map((t) => t.index);
-    const batch = this.buildBatch(q, positions, settings);
-    const { result, backendUsed, fallbackReason } = await this.scoreWithBackend(batch, settings);
+    const scored = this.stage2Queue.then(() => this.scoreWithBackend(this.buildBatch(q, positions, settings), settings));
+    // The next search waits for this one's stage 2 either way; this one's caller gets its error through `scored`.
+    this.stage2Queue = scored.then(
+      () => undefined,
+      () => undefined,
+    );
+    const { result, backendUsed, fallbackReason } = await scored;
     const t2 = performance.now();
     const last: CachedSearch = { stage1, sEmd: result.similarity, stage1Ms: t1 - t0, stage2Ms: t2 - t1, backendUsed, fallbackReason };
     this.last = last;
@@ -264,7 +273,15 @@ export class SearchEngine {
   private buildBatch(q: PreparedQuery, positions: readonly number[], settings: RerankSettings): Stage2Batch {
     const grid = settings.grid;
     const n = grid * grid;
-    const candidates = positions.map((p) => this.gallery.unitGrid(p, grid));
+    const c = this.gallery.channels;
+    const block = n * c;
+    if (this.batchPatches.length < positions.length * block) this.batchPatches = new Float32Array(positions.length * block);
+    // Copied as read: a detail source may reuse a face's arrays once it has been asked for another face.
+    const candidates = positions.map((p, i) => {
+      const slot = this.batchPatches.subarray(i * block, (i + 1) * block);
+      slot.set(this.gallery.unitGrid(p, grid));
+      return slot;
+    });
     return {
       n,
       c: this.gallery.channels,

@@ -106,11 +106,16 @@ export class RecordGalleryStorage implements GalleryStoragePort {
         if (d) {
           g.cache.delete(id);
         } else {
-          d = decodeFaceDetail(this.options.format, g.store.readDetail(hashOf(id)));
+          // The face read longest ago lends its arrays (FaceDetailSource allows it): no fresh 200 kB per candidate.
+          let spare: FaceDetail | undefined;
           if (g.cache.size >= DETAIL_CACHE_FACES) {
-            const oldest = g.cache.keys().next();
-            if (!oldest.done) g.cache.delete(oldest.value);
+            const oldest = g.cache.entries().next();
+            if (!oldest.done) {
+              g.cache.delete(oldest.value[0]);
+              spare = oldest.value[1];
+            }
           }
+          d = decodeFaceDetail(this.options.format, g.store.readDetail(hashOf(id)), spare);
         }
         g.cache.set(id, d);
         return d;

@@ -147,6 +147,20 @@ export class GalleryDb {
     await this.db.delete(JOURNALS, modelKey);
   }
 
+  async removeIfEmpty(): Promise<boolean> {
+    // A journal left there describes an import of the old storage, which nothing reads any more.
+    if ((await this.db.count(ITEMS)) > 0) return false;
+    const name = this.db.name;
+    this.db.close();
+    return new Promise((resolve, reject) => {
+      const request = indexedDB.deleteDatabase(name);
+      request.onsuccess = () => resolve(true);
+      request.onerror = () => reject(storageError(request.error, 'removing the emptied gallery database of an earlier version'));
+      // Another tab still has it open: the deletion goes ahead once that tab lets go; start-up does not wait for it.
+      request.onblocked = () => resolve(false);
+    });
+  }
+
   close(): void {
     this.db.close();
   }

@@ -125,6 +125,20 @@ describe('SearchEngine', () => {
     }
   });
 
+  it('searches started together (an accelerator that awaits) each get the scores they get alone', async () => {
+    const { items, query, bases, rand } = buildGallery(5);
+    const other = syntheticFace(rand, shape, bases[5]);
+    const cpu = new CpuStage2Scorer();
+    // Reads the batch only after a pause, as the GPU path does after awaiting its device.
+    const slow: Stage2Accelerator = { name: 'webgpu', ready: async () => null, scoreBatch: async (b) => (await new Promise((r) => setTimeout(r, 5)), cpu.scoreBatch(b)) };
+    const engine = new SearchEngine({ accelerator: slow });
+    engine.add(items);
+    const s = settings({ alpha: 1, backend: 'webgpu' });
+    const alone = [await engine.search(query, s), await engine.search(other, s)];
+    const together = await Promise.all([engine.search(query, s), engine.search(other, s)]);
+    together.forEach((r, i) => expect(r.stage2.map((h) => [h.id, h.sEmd])).toEqual(alone[i].stage2.map((h) => [h.id, h.sEmd])));
+  });
+
   it("an adaptive alpha rule picks each query's alpha from its stage-1 top-1 and ranks as that fixed alpha would", async () => {
     const { items, query } = buildGallery(5);
     const engine = new SearchEngine({ accelerator: null });

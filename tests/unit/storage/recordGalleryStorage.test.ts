@@ -151,6 +151,35 @@ describe('RecordGalleryStorage', () => {
     }
   });
 
+  it('compact: stage 2 reading more candidates than the detail cache holds scores each exactly as its decoded face does', async () => {
+    // 400 faces and k = 300: the storage recycles evicted faces' arrays while one batch is being read.
+    const faces = Array.from({ length: 400 }, (_, i) => face(seededRandom(500 + i), i % 40, Math.floor(i / 40)));
+    const d = disk();
+    const s = d.storage('compact');
+    for (let i = 0; i < faces.length; i += 100) await s.putBatch(faces.slice(i, i + 100));
+    const service = new GalleryService(d.storage('compact'), MODEL, { accelerator: null });
+    await service.load();
+    // The reference holds the faces as the compact store decodes them, in memory (no recycling).
+    const memory = new MemoryStorage();
+    for (const f of faces) {
+      const decoded = await s.get(f.key);
+      if (!decoded) throw new Error(`${f.key} is missing`);
+      await memory.put(decoded);
+    }
+    const reference = new GalleryService(memory, MODEL, { accelerator: null });
+    await reference.load();
+    const settings = { ...DEFAULT_SETTINGS, k: 300, adaptiveAlpha: null, alpha: 1, backend: 'cpu' as const };
+    const rand = seededRandom(77);
+    for (let q = 0; q < 3; q++) {
+      const query = storedToFeatures(face(rand, q * 7, 12));
+      const want = new Map((await reference.index.search(query, settings)).stage2.map((h) => [h.id, h.sEmd]));
+      const got = (await service.index.search(query, settings)).stage2;
+      const common = got.filter((h) => want.has(h.id));
+      expect(common.length).toBeGreaterThan(270);
+      for (const h of common) expect(h.sEmd).toBeCloseTo(want.get(h.id) ?? NaN, 9);
+    }
+  });
+
   it('keeps deletions, and the import journal, across a reload; clear empties the gallery', async () => {
     const d = disk();
     const faces = gallery(10);
@@ -206,6 +235,12 @@ class FakeLegacy implements LegacyGalleryPort {
     for (const [k, f] of this.records) if (f.modelKey === modelKey) this.records.delete(k);
     this.cleared = true;
   }
+  removed = false;
+  async removeIfEmpty(): Promise<boolean> {
+    if (this.records.size > 0) return false;
+    this.removed = true;
+    return true;
+  }
 }
 
 describe('migrateLegacyGallery', () => {
@@ -217,6 +252,7 @@ describe('migrateLegacyGallery', () => {
     legacy.failGetsAfter = 7;
     await expect(migrateLegacyGallery(legacy, d.storage('float32'), MODEL)).rejects.toThrow('tab closed');
     expect(legacy.cleared).toBe(false);
+    expect(legacy.removed).toBe(false);
     expect((await d.storage('float32').loadIndex(MODEL)).entries).toHaveLength(7);
     legacy.failGetsAfter = Infinity;
     const progress: number[] = [];
@@ -224,9 +260,24 @@ describe('migrateLegacyGallery', () => {
     expect(copied).toBe(13);
     expect(progress).toEqual(faces.map((_, i) => i + 1));
     expect(legacy.cleared).toBe(true);
+    expect(legacy.removed).toBe(true);
     const after = d.storage('float32');
     expect((await after.loadIndex(MODEL)).entries.map((e) => e.key).sort()).toEqual(faces.map((f) => f.key).sort());
     for (const f of faces) expect((await after.get(f.key))?.patches.data).toEqual(f.patches.data);
     expect(await migrateLegacyGallery(legacy, after, MODEL)).toBe(0);
+  });
+
+  it('keeps the old database while another recognizer still has faces in it, and removes it after the last one moves', async () => {
+    const rand = seededRandom(31);
+    const legacy = new FakeLegacy();
+    const mine = face(rand, 1, 0);
+    const theirs = face(rand, 2, 0, 'other@v2');
+    legacy.records.set(mine.key, mine);
+    legacy.records.set(theirs.key, theirs);
+    const d = disk();
+    expect(await migrateLegacyGallery(legacy, d.storage('compact'), MODEL)).toBe(1);
+    expect(legacy.removed).toBe(false);
+    expect(await migrateLegacyGallery(legacy, d.storage('compact'), 'other@v2')).toBe(1);
+    expect(legacy.removed).toBe(true);
   });
 });

@@ -215,6 +215,24 @@ describe('decodePatchMapUnit (stage 2 reads candidates with it)', () => {
     }
   });
 
+  it('decodes into lent arrays when their shapes match, leaving nothing of the face they held', () => {
+    const rand = seededRandom(43);
+    const first = decodePatchMapUnit(encodePatchMap(denseSignedMap(rand, 7, 7, 64)));
+    const map = sparseMap(rand, 7, 7, 64, 0.9, [5]);
+    const bytes = encodePatchMap(map);
+    const fresh = decodePatchMapUnit(bytes);
+    const lent = decodePatchMapUnit(bytes, first);
+    expect(lent.unitPatches).toBe(first.unitPatches);
+    expect(lent.patchNorms).toBe(first.patchNorms);
+    expect(lent.unitAverage).toBe(first.unitAverage);
+    expect(lent.unitPatches).toEqual(fresh.unitPatches);
+    expect(lent.patchNorms).toEqual(fresh.patchNorms);
+    expect(lent.unitAverage).toEqual(fresh.unitAverage);
+    const other = decodePatchMapUnit(encodePatchMap(sparseMap(rand, 4, 4, 64, 0.5)), fresh);
+    expect(other.unitPatches).not.toBe(fresh.unitPatches);
+    expect(other.unitPatches.length).toBe(16 * 64);
+  });
+
   it('refuses corrupt bytes like decodePatchMap', () => {
     const bytes = encodePatchMap(sparseMap(seededRandom(2), 7, 7, 64, 0.8));
     expect(() => decodePatchMapUnit(bytes.subarray(0, bytes.length - 3))).toThrow(AppError);
