@@ -61,6 +61,7 @@ export class GalleryStore {
   private readonly details: FaceDetailSource;
   /** Pooled unit grids by `${grid}:${id}`, least recently used first. */
   private pooled = new Map<string, Float32Array>();
+  private rawScratch = new Float32Array(0);
 
   constructor(private readonly options: GalleryStoreOptions = {}) {
     this.memoryDetails = options.details ? null : new MemoryFaceDetails();
@@ -244,10 +245,14 @@ export class GalleryStore {
     return this.detail(pos).cropSize;
   }
 
-  /** The raw native map of face `pos`, rebuilt from unit patches and norms. */
-  rawMap(pos: number): PatchMap {
+  /**
+   * The raw native map of face `pos`, rebuilt from unit patches and norms into one reused array (valid until the
+   * next call): pooling a candidate needs it only for a moment, and a fresh 200 kB array per candidate is slow.
+   */
+  private rawMap(pos: number): PatchMap {
     const { h, w, c } = this.requireShape();
-    return rawMapOf(this.detail(pos), h, w, c);
+    if (this.rawScratch.length !== h * w * c) this.rawScratch = new Float32Array(h * w * c);
+    return rawMapOf(this.detail(pos), h, w, c, this.rawScratch);
   }
 }
 
