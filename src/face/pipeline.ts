@@ -35,6 +35,14 @@ export interface Alignment extends AlignedFace {
   readonly fitResidual: number;
 }
 
+/** What FacePipeline.findFaces returns. */
+interface FoundFaces {
+  /** Best detector score first; empty when there is no face. */
+  readonly faces: readonly FoundFace[];
+  readonly detectMs: number;
+  readonly landmarksMs: number;
+}
+
 export interface FaceAnalysis extends Alignment {
   readonly fileName: string;
   /** Every face found, best detector score first. */
@@ -85,29 +93,44 @@ export class FacePipeline {
   }
 
   /**
+   * Every face of one decoded image with its 68 landmarks, best detector
+   * score first; none is an empty list (the caller decides whether that is
+   * an error: a query or gallery photo, yes; a photo library, no).
+   */
+  async findFaces(image: RgbaImage): Promise<FoundFaces> {
+    const t0 = performance.now();
+    const detected = await this.parts.detector.detect(image);
+    const t1 = performance.now();
+    const faces: FoundFace[] = [];
+    for (const d of detected) faces.push({ box: d.box, score: d.score, landmarks68: await this.parts.landmarks.predict(image, d.box) });
+    return { faces, detectMs: t1 - t0, landmarksMs: performance.now() - t1 };
+  }
+
+  /** Aligns one found face to the recognizer's template. */
+  align(image: RgbaImage, face: FoundFace): Alignment {
+    return alignFace(image, face.landmarks68, this.parts.recognizer.template, this.cropSize);
+  }
+
+  /**
    * Finds and aligns the faces of one decoded image. Throws AppError
    * 'no-face' naming the file when there is none; several faces are not an
    * error here (`faces.length` says how many; the caller decides).
    */
   async analyse(image: RgbaImage, fileName: string): Promise<FaceAnalysis> {
-    const t0 = performance.now();
-    const detected = await this.parts.detector.detect(image);
-    const t1 = performance.now();
-    if (detected.length === 0) {
+    const { faces, detectMs, landmarksMs } = await this.findFaces(image);
+    if (faces.length === 0) {
       throw new AppError('no-face', 'no face was found in this image', 'Use a photo in which the face is clearly visible, roughly frontal and at least about 40 pixels wide.', { file: fileName });
     }
-    const faces: FoundFace[] = [];
-    for (const d of detected) faces.push({ box: d.box, score: d.score, landmarks68: await this.parts.landmarks.predict(image, d.box) });
     const t2 = performance.now();
     const chosenIndex = largestFaceIndex(faces);
-    const alignment = alignFace(image, faces[chosenIndex].landmarks68, this.parts.recognizer.template, this.cropSize);
+    const alignment = this.align(image, faces[chosenIndex]);
     const t3 = performance.now();
     return {
       ...alignment,
       fileName,
       faces,
       chosenIndex,
-      timings: { detectMs: t1 - t0, landmarksMs: t2 - t1, alignMs: t3 - t2 },
+      timings: { detectMs, landmarksMs, alignMs: t3 - t2 },
     };
   }
 
@@ -115,7 +138,7 @@ export class FacePipeline {
   realign(image: RgbaImage, analysis: FaceAnalysis, faceIndex: number): FaceAnalysis {
     const face = analysis.faces[faceIndex];
     if (!face) throw new AppError('invalid-argument', `there is no face number ${faceIndex + 1}`, 'Pick one of the faces shown.', { file: analysis.fileName });
-    return { ...analysis, ...alignFace(image, face.landmarks68, this.parts.recognizer.template, this.cropSize), chosenIndex: faceIndex };
+    return { ...analysis, ...this.align(image, face), chosenIndex: faceIndex };
   }
 
   /** Recognizer features of aligned faces (gallery, query, or generated queries), batched. */
