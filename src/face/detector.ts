@@ -17,7 +17,7 @@
  */
 import { Tensor, type InferenceSession } from 'onnxruntime-web';
 import type { RgbaImage } from '../core/types.ts';
-import { resizeImage } from './pixels.ts';
+import { resampleRect, resizeImage, type Rect } from './pixels.ts';
 
 /** A face box in image pixels (edge coordinates: x1 = left edge, x2 = right edge). */
 export interface FaceBox {
@@ -48,6 +48,48 @@ export interface DetectorOptions {
 export const DETECTOR_INPUT_WIDTH = 320;
 export const DETECTOR_INPUT_HEIGHT = 240;
 
+export interface DetectOptions {
+  /** Also search a photo far from the input's 4:3 shape in 4:3 tiles (see detectorTiles). */
+  readonly tiles?: boolean;
+}
+
+/**
+ * How much the whole-picture view may squeeze faces (the photo's aspect over
+ * the input's, or its inverse) before tiles are added. Stretching a wide
+ * group photo into 320x240 narrows its faces: on lfw-dev group photos
+ * composed side by side (tests/unit/library), canvases 2.9-3.4 times as
+ * wide as tall (squeezed 2.2-2.5x) lost 7 of 468 faces, each found with
+ * score 1.00 in a 4:3 crop around it; none was lost below a 2.2x squeeze.
+ * 1.5 leaves landscape photos up to 2:1 (3:2, 16:9) to the whole view alone
+ * and tiles wider ones, and portraits from 8:9 on (3:4 phone photos, squeezed
+ * 1.78x, included).
+ */
+export const TILE_ABOVE_SQUEEZE = 1.5;
+/** Neighbouring tiles share this fraction of a tile: a face narrower than that lies whole in one of them. */
+export const TILE_OVERLAP = 1 / 3;
+/** A tile's detection this close to a side shared with a neighbour (fraction of the tile's shorter side) is a cut face: the neighbour holds it whole. */
+const TILE_INNER_EDGE_MARGIN = 0.02;
+
+/** `count` starts from 0 to length - tile, evenly spaced, neighbours overlapping by at least TILE_OVERLAP of a tile. */
+function tileStarts(length: number, tile: number): number[] {
+  const count = Math.ceil((length - tile) / (tile * (1 - TILE_OVERLAP))) + 1;
+  return Array.from({ length: count }, (_, i) => (count === 1 ? 0 : (i * (length - tile)) / (count - 1)));
+}
+
+/**
+ * Regions of a picture that the detector sees each at the input's own 4:3
+ * shape, unsqueezed: the full height of a wide picture (the full width of a
+ * tall one) in overlapping steps. None for a picture the whole view squeezes
+ * by TILE_ABOVE_SQUEEZE or less.
+ */
+export function detectorTiles(width: number, height: number): Rect[] {
+  const aspect = DETECTOR_INPUT_WIDTH / DETECTOR_INPUT_HEIGHT;
+  const r = width / height;
+  if (r > aspect * TILE_ABOVE_SQUEEZE) return tileStarts(width, height * aspect).map((x) => ({ x, y: 0, width: height * aspect, height }));
+  if (r < aspect / TILE_ABOVE_SQUEEZE) return tileStarts(height, width / aspect).map((y) => ({ x: 0, y, width, height: width / aspect }));
+  return [];
+}
+
 export function boxArea(b: FaceBox): number {
   return Math.max(0, b.x2 - b.x1) * Math.max(0, b.y2 - b.y1);
 }
@@ -74,9 +116,9 @@ export function nonMaxSuppression(faces: readonly DetectedFace[], iou: number): 
  * Where the image goes in the detector's 320x240 input: 'stretch' fills it
  * (what the package does, and what the network was trained on); a number z
  * zooms out, centring the image at 1/z of the input's height (aspect kept,
- * grey around it).
+ * grey around it); a Rect (a tile) fills it with that region of the image.
  */
-export type DetectorView = 'stretch' | number;
+export type DetectorView = 'stretch' | number | Rect;
 
 interface Placement {
   readonly x: number;
@@ -88,7 +130,7 @@ interface Placement {
 function placementOf(image: RgbaImage, view: DetectorView): Placement {
   const W = DETECTOR_INPUT_WIDTH;
   const H = DETECTOR_INPUT_HEIGHT;
-  if (view === 'stretch') return { x: 0, y: 0, width: W, height: H };
+  if (typeof view !== 'number') return { x: 0, y: 0, width: W, height: H };
   const scale = Math.min(W / (view * image.width), H / (view * image.height));
   const width = Math.max(1, Math.round(image.width * scale));
   const height = Math.max(1, Math.round(image.height * scale));
@@ -100,7 +142,7 @@ export function detectorInput(image: RgbaImage, channelOrder: 'RGB' | 'BGR', vie
   const W = DETECTOR_INPUT_WIDTH;
   const H = DETECTOR_INPUT_HEIGHT;
   const at = placementOf(image, view);
-  const small = resizeImage(image, at.width, at.height);
+  const small = typeof view === 'object' ? resampleRect(image, view, W, H) : resizeImage(image, at.width, at.height);
   const plane = W * H;
   const out = new Float32Array(3 * plane).fill((128 - 127) / 128);
   const [c0, c2] = channelOrder === 'RGB' ? [0, 2] : [2, 0];
@@ -145,12 +187,18 @@ export class FaceDetector {
    * added when the whole-picture view finds nothing, and always for small
    * pictures (longer side <= 200 px by default), which are usually such crops
    * (aligned data sets are 112-160 px) and cheap to look at twice more.
+   * With `options.tiles`, a picture far from 4:3 is also searched in
+   * detectorTiles (photo libraries: rows of people); off by default, so the
+   * gallery and query paths see what they always saw.
    */
-  async detect(image: RgbaImage): Promise<DetectedFace[]> {
+  async detect(image: RgbaImage, options: DetectOptions = {}): Promise<DetectedFace[]> {
     const found = await this.detectInView(image, 'stretch');
+    const views: DetectorView[] = options.tiles ? detectorTiles(image.width, image.height) : [];
     const small = Math.max(image.width, image.height) <= this.zoomOutUpToSide;
-    if (found.length > 0 && !small) return found;
-    const all = [...found, ...(await this.detectInView(image, 2)), ...(await this.detectInView(image, 3))];
+    if (found.length === 0 || small) views.push(2, 3);
+    if (views.length === 0) return found;
+    const all = [...found];
+    for (const view of views) all.push(...(await this.detectInView(image, view)));
     return nonMaxSuppression(all, this.iouThreshold);
   }
 
@@ -165,20 +213,31 @@ export class FaceDetector {
     const sy = DETECTOR_INPUT_HEIGHT / at.height;
     const ox = at.x / at.width;
     const oy = at.y / at.height;
-    const toX = (u: number) => clamp((u * sx - ox) * image.width, 0, image.width);
-    const toY = (v: number) => clamp((v * sy - oy) * image.height, 0, image.height);
+    const tile = typeof view === 'object' ? view : null;
+    const toX = tile ? (u: number) => clamp(tile.x + u * tile.width, tile.x, tile.x + tile.width) : (u: number) => clamp((u * sx - ox) * image.width, 0, image.width);
+    const toY = tile ? (v: number) => clamp(tile.y + v * tile.height, tile.y, tile.y + tile.height) : (v: number) => clamp((v * sy - oy) * image.height, 0, image.height);
+    const cutByTile = tile ? innerEdgeTest(tile, image) : () => false;
     const n = scores.length / 2;
     const candidates: DetectedFace[] = [];
     for (let i = 0; i < n; i++) {
       const score = scores[2 * i + 1]; // column 0 is background
       if (score < this.scoreThreshold) continue;
       const box = { x1: toX(boxes[4 * i]), y1: toY(boxes[4 * i + 1]), x2: toX(boxes[4 * i + 2]), y2: toY(boxes[4 * i + 3]) };
-      if (box.x2 - box.x1 < 1 || box.y2 - box.y1 < 1) continue;
+      if (box.x2 - box.x1 < 1 || box.y2 - box.y1 < 1 || cutByTile(box)) continue;
       candidates.push({ box, score });
     }
     candidates.sort((a, b) => b.score - a.score);
     return nonMaxSuppression(candidates.slice(0, this.topK), this.iouThreshold);
   }
+}
+
+/** Whether a box found in `tile` reaches a side of the tile that another tile continues (not the image's border). */
+function innerEdgeTest(tile: Rect, image: RgbaImage): (box: FaceBox) => boolean {
+  const m = TILE_INNER_EDGE_MARGIN * Math.min(tile.width, tile.height);
+  const right = tile.x + tile.width;
+  const bottom = tile.y + tile.height;
+  // Half a pixel of slack: tile starts are fractional, and the last tile's far side is the border up to rounding.
+  return (b) => (tile.x > 0.5 && b.x1 <= tile.x + m) || (right < image.width - 0.5 && b.x2 >= right - m) || (tile.y > 0.5 && b.y1 <= tile.y + m) || (bottom < image.height - 0.5 && b.y2 >= bottom - m);
 }
 
 function clamp(v: number, lo: number, hi: number): number {

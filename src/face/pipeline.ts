@@ -6,7 +6,7 @@
  */
 import { AppError } from '../core/errors.ts';
 import type { FaceFeatures, Point, RgbaImage } from '../core/types.ts';
-import { boxArea, type FaceBox, type FaceDetector } from './detector.ts';
+import { boxArea, type DetectOptions, type FaceBox, type FaceDetector } from './detector.ts';
 import { fivePointsFrom68 } from './fivePoints.ts';
 import type { LandmarkModel } from './landmarks.ts';
 import type { FaceEmbedder } from './recognizer.ts';
@@ -96,10 +96,11 @@ export class FacePipeline {
    * Every face of one decoded image with its 68 landmarks, best detector
    * score first; none is an empty list (the caller decides whether that is
    * an error: a query or gallery photo, yes; a photo library, no).
+   * `options.tiles` also searches a wide or tall photo in tiles (detectorTiles).
    */
-  async findFaces(image: RgbaImage): Promise<FoundFaces> {
+  async findFaces(image: RgbaImage, options: DetectOptions = {}): Promise<FoundFaces> {
     const t0 = performance.now();
-    const detected = await this.parts.detector.detect(image);
+    const detected = await this.parts.detector.detect(image, options);
     const t1 = performance.now();
     const faces: FoundFace[] = [];
     for (const d of detected) faces.push({ box: d.box, score: d.score, landmarks68: await this.parts.landmarks.predict(image, d.box) });

@@ -6,18 +6,22 @@
  * from clustering (clusterFaces.ts).
  *
  * The same code path as gallery and query photos (FacePipeline: detection,
- * 68 landmarks, five-point alignment, recognizer), plus two filters:
+ * 68 landmarks, five-point alignment, recognizer), with the detector also
+ * looking at wide or tall photos in 4:3 tiles (a row of people squeezed into
+ * its 320x240 input loses faces; see detector.ts), and three filters:
  * - detections that are not whole faces (plausibleFaces.ts: slivers, boxes
  *   straddling two people, text) are dropped. Unlike a gallery photo there
  *   is no fallback to "keep them all when none looks whole": a gallery
  *   photo must yield a face or be refused, a library photo may hold none,
  *   and a misaligned non-face indexed as a person would join some cluster;
+ * - a box mostly inside a better one is the same face (SAME_FACE_MAX_OVERLAP);
  * - faces whose box is smaller than LIBRARY_MIN_FACE_SIDE are skipped.
  * Decoding, size limits and bad input are the caller's, as for the gallery
  * (the photo arrives here decoded).
  */
 import { AppError } from '../core/errors.ts';
 import type { FaceFeatures, Point, RgbaImage } from '../core/types.ts';
+import { boxArea, type FaceBox } from '../face/detector.ts';
 import type { Alignment, FacePipeline, FoundFace } from '../face/pipeline.ts';
 import { implausibleFaceReason } from '../face/plausibleFaces.ts';
 
@@ -60,6 +64,29 @@ export interface LibraryFace {
 const shorterSide = (f: FoundFace) => Math.min(f.box.x2 - f.box.x1, f.box.y2 - f.box.y1);
 
 /**
+ * Two kept boxes sharing more than this fraction of the smaller one's area
+ * are one face. The detector's NMS compares boxes by IoU, which lets a box
+ * around part of a face (its upper half, found in a tile at another scale)
+ * survive inside the whole face's box; in a library it would become a second
+ * face of the same person in the same photo, which clustering must keep
+ * apart. Two real faces overlap far less: one hides the other first.
+ */
+export const SAME_FACE_MAX_OVERLAP = 0.5;
+
+function overlapOfSmaller(a: FaceBox, b: FaceBox): number {
+  const w = Math.min(a.x2, b.x2) - Math.max(a.x1, b.x1);
+  const h = Math.min(a.y2, b.y2) - Math.max(a.y1, b.y1);
+  return w > 0 && h > 0 ? (w * h) / Math.min(boxArea(a), boxArea(b)) : 0;
+}
+
+/** Best score first, drops a face inside one already kept (see SAME_FACE_MAX_OVERLAP). */
+function onePerFace(faces: readonly FoundFace[]): FoundFace[] {
+  const kept: FoundFace[] = [];
+  for (const f of [...faces].sort((a, b) => b.score - a.score)) if (kept.every((k) => overlapOfSmaller(k.box, f.box) <= SAME_FACE_MAX_OVERLAP)) kept.push(f);
+  return kept;
+}
+
+/**
  * Left to right, then top to bottom (box centres): a stable order a person
  * can follow on the photo, independent of detector scores.
  */
@@ -77,8 +104,9 @@ export async function libraryFaces(pipeline: FacePipeline, image: RgbaImage, opt
   if (!(minSide >= 0) || !Number.isFinite(minSide)) {
     throw new AppError('invalid-argument', `the minimum face size ${minSide} is not a number of pixels`, 'Give the minimum face side as a finite number of pixels, 0 or more.');
   }
-  const { faces } = await pipeline.findFaces(image);
-  const kept = faces.filter((f) => shorterSide(f) >= minSide && implausibleFaceReason(f) === null).sort(readingOrder);
+  // Tiles: a group photo is often much wider than the detector's 4:3 input, which would squeeze its faces.
+  const { faces } = await pipeline.findFaces(image, { tiles: true });
+  const kept = onePerFace(faces.filter((f) => shorterSide(f) >= minSide && implausibleFaceReason(f) === null)).sort(readingOrder);
   if (kept.length === 0) return [];
   const alignments = kept.map((f) => pipeline.align(image, f));
   const features = await pipeline.embed(alignments);
