@@ -32,9 +32,9 @@ import { implausibleFaceReason } from '../face/plausibleFaces.ts';
  * Below it the recognizer no longer sees the same face. Measured in Node on
  * 60 lfw-dev photos shrunk onto a grey canvas (detection, alignment and
  * embedding as here), cosine of each face's embedding with that of the
- * full-size photo (box ~92 px), by box shorter side: ~42 px median 0.97
- * (lowest 0.91), ~35 px 0.93 (10th percentile 0.86), ~31 px 0.89 (0.80),
- * ~28 px 0.85 (0.75), ~22 px 0.70 (0.59). Same-person cosines between two
+ * full-size photo (box ~92 px), by box shorter side (median): ~42 px median
+ * 0.97 (lowest 0.91), ~35 px 0.93 (10th percentile 0.86), ~31 px 0.89
+ * (0.80), ~28 px 0.85 (0.75); on 30 of them, ~22 px 0.70 (0.59). Same-person cosines between two
  * different photos are lower still, so a face that has already lost 0.15 to
  * its own full-size self is mostly noise to clustering. 32 px keeps faces
  * whose embeddings stay within ~0.1 of full size. (In a large photo the
@@ -80,7 +80,7 @@ function overlapOfSmaller(a: FaceBox, b: FaceBox): number {
 }
 
 /** Best score first, drops a face inside one already kept (see SAME_FACE_MAX_OVERLAP). */
-function onePerFace(faces: readonly FoundFace[]): FoundFace[] {
+export function onePerFace(faces: readonly FoundFace[]): FoundFace[] {
   const kept: FoundFace[] = [];
   for (const f of [...faces].sort((a, b) => b.score - a.score)) if (kept.every((k) => overlapOfSmaller(k.box, f.box) <= SAME_FACE_MAX_OVERLAP)) kept.push(f);
   return kept;

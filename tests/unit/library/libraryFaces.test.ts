@@ -12,7 +12,7 @@ import type { RgbaImage } from '../../../src/core/types.ts';
 import { extractFace } from '../../../src/face/extractFace.ts';
 import { FacePipeline } from '../../../src/face/pipeline.ts';
 import type { FaceEmbedder } from '../../../src/face/recognizer.ts';
-import { LIBRARY_MIN_FACE_SIDE, libraryFaces, type LibraryFace } from '../../../src/library/libraryFaces.ts';
+import { LIBRARY_MIN_FACE_SIDE, libraryFaces, onePerFace, type LibraryFace } from '../../../src/library/libraryFaces.ts';
 import { referenceCosine } from '../../support/vectors.ts';
 import { listIdentityImages } from '../face/helpers/data.ts';
 import { decodeImageNode } from '../face/helpers/decodeNode.ts';
@@ -201,5 +201,23 @@ describe('libraryFaces on composed group photos', () => {
       expect((err as AppError).code).toBe('invalid-argument');
       expect((err as AppError).hint.length).toBeGreaterThan(10);
     }
+  });
+});
+
+describe('onePerFace', () => {
+  const face = (x1: number, y1: number, x2: number, y2: number, score: number) => ({ box: { x1, y1, x2, y2 }, score, landmarks68: [] });
+
+  it('drops a box mostly inside a better one (part of a face), keeps faces side by side and slightly overlapping', () => {
+    const whole = face(100, 100, 200, 230, 0.99);
+    const upperHalf = face(110, 100, 190, 160, 0.8); // all inside `whole`: IoU only 0.37, so the detector's NMS keeps it
+    const neighbour = face(190, 110, 280, 230, 0.97); // 10 px of overlap with `whole`
+    const kept = onePerFace([upperHalf, neighbour, whole]);
+    expect(kept).toEqual([whole, neighbour]);
+  });
+
+  it('keeps the better-scored of two boxes around one face, whichever is larger', () => {
+    const big = face(0, 0, 100, 130, 0.7);
+    const tight = face(10, 10, 90, 120, 0.95);
+    expect(onePerFace([big, tight])).toEqual([tight]);
   });
 });
