@@ -190,14 +190,11 @@ export class RecordGalleryStorage implements GalleryStoragePort {
   async thumbnail(key: string): Promise<Blob | undefined> {
     const g = await this.ready(modelKeyOf(key));
     const hash = hashOf(key);
-    if (!g.store.has(hash)) return undefined;
-    const thumb = g.store.readThumbnail(hash);
-    return new Blob([thumb.bytes.slice().buffer], { type: thumb.type });
+    return g.store.has(hash) ? thumbnailBlob(g.store, hash) : undefined;
   }
 
   private decodeFace(g: OpenGallery, modelKey: string, meta: { hash: string; label: string; fileName: string; addedAt: number }, shape: GalleryShape): StoredFace {
     const detail = decodeDetail(this.options.format, g.store.readDetail(meta.hash));
-    const thumb = g.store.readThumbnail(meta.hash);
     return {
       key: faceKey(modelKey, meta.hash),
       modelKey,
@@ -209,7 +206,7 @@ export class RecordGalleryStorage implements GalleryStoragePort {
       patches: detail.patches,
       landmarks68: detail.landmarks68,
       cropSize: detail.cropSize,
-      thumbnail: new Blob([thumb.bytes.slice().buffer], { type: thumb.type }),
+      thumbnail: thumbnailBlob(g.store, meta.hash),
     };
   }
 
@@ -289,6 +286,11 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     this.opened.clear();
     this.galleries.clear();
   }
+}
+
+function thumbnailBlob(store: FaceRecordStore, hash: string): Blob {
+  const thumb = store.readThumbnail(hash);
+  return new Blob([thumb.bytes.slice().buffer], { type: thumb.type });
 }
 
 /** Keys are `${modelKey}|${contentHash}` (src/app/storedFace.ts). */
