@@ -13,6 +13,12 @@ export default defineConfig({
   preview: { headers: isolation, port: 4173 },
   worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  optimizeDeps: {
+    exclude: ['onnxruntime-web'],
+    // Scanned at start-up for the packages to pre-bundle. Left to index.html alone, the dev server found
+    // the workers' and the GPU-kernel test pages' imports (crc-32, idb, ...) only when first loaded, then
+    // re-bundled and reloaded the page under a running test (tests/gpu/opfsStore.spec.ts in a clean clone).
+    entries: ['index.html', 'workers/*.worker.ts', 'tests/gpu/harness.html', 'tests/gpu/*Worker.ts', 'tests/gpu/pageHelpers.ts'],
+  },
   assetsInclude: ['**/*.onnx'],
 });

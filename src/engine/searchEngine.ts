@@ -284,7 +284,7 @@ export class SearchEngine {
     });
     return {
       n,
-      c: this.gallery.channels,
+      c,
       query: q.grid,
       candidates,
       weights: this.batchWeights(settings.weighting, q, positions, grid),

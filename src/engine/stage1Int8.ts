@@ -38,6 +38,7 @@
 import { AppError } from '../core/errors.ts';
 import { corruptRow, quantiseUnitRow, stage1RowBytes, STAGE1_ROW_HEADER_BYTES } from './quant/int8Rows.ts';
 import { INT8_DOT_KERNEL_WASM_BASE64 } from './simd/int8DotKernel.generated.ts';
+import { PAGE_BYTES, reserveKernelMemory } from './simd/kernelMemory.ts';
 import { requireK, TopKHeap, type RankedIndex } from './stage1.ts';
 import type { Stage1Index } from './stage1Index.ts';
 import { unitEmbedding } from './vectors.ts';
@@ -51,8 +52,6 @@ interface Int8Exports {
   readonly int8AbsSums: (codes: number, n: number, dim: number, out: number) => void;
 }
 
-const PAGE_BYTES = 65536;
-const MAX_PAGES = 65536; // 4 GiB, the wasm32 ceiling
 /** The SIMD kernel takes 16 codes per step. */
 const SIMD_STEP = 16;
 /** Below this many int16 levels the first pass would rule out too little to pay for itself (only for absurd dims, > 1e6). */
@@ -368,24 +367,7 @@ export class Int8CosineIndex implements Stage1Index {
   }
 
   private reserveBytes(bytes: number): void {
-    const have = this.currentBuffer().byteLength;
-    if (bytes <= have) return;
-    // Grow geometrically so a gallery filled one face at a time copies O(log n) times.
-    const wantPages = Math.min(MAX_PAGES, Math.max(Math.ceil(bytes / PAGE_BYTES), Math.ceil((have / PAGE_BYTES) * 1.5)));
-    if (bytes > wantPages * PAGE_BYTES) {
-      throw new AppError('invalid-argument', `the int8 gallery needs ${(bytes / 2 ** 30).toFixed(1)} GiB, over the 4 GiB limit`, 'Use a smaller gallery or a recognizer with shorter embeddings.');
-    }
-    try {
-      if (this.exports) {
-        this.exports.memory.grow(wantPages - have / PAGE_BYTES);
-      } else {
-        const grown = new ArrayBuffer(wantPages * PAGE_BYTES);
-        new Uint8Array(grown).set(new Uint8Array(this.buffer));
-        this.buffer = grown;
-      }
-    } catch (cause) {
-      throw new AppError('internal', `could not allocate ${(bytes / 2 ** 20).toFixed(0)} MiB for the gallery`, 'Close other tabs or use a smaller gallery.', { cause });
-    }
+    this.buffer = reserveKernelMemory(this.exports?.memory ?? null, this.buffer, bytes, 'the int8 gallery', 'Use a smaller gallery or a recognizer with shorter embeddings.');
   }
 
   private requireDim(v: Float32Array, what: string): void {

@@ -70,8 +70,8 @@ export function encodeDetail(format: StorageFormat, f: DetailFields): Uint8Array
 /**
  * What stage 2 reads of a candidate, straight from its record: for `compact`, the codes are decoded into unit
  * patches in one pass over the nonzeros (the same values as decodeDetail then faceDetailOf, bit for bit).
+ * `reuse`: the arrays of a face the caller no longer needs, overwritten when the shapes match (compact format).
  */
-/** `reuse`: the arrays of a face the caller no longer needs, overwritten when the shapes match (compact format). */
 export function decodeFaceDetail(format: StorageFormat, bytes: Uint8Array, reuse?: FaceDetail): FaceDetail {
   const { cropSize, landmarks68, mapBytes } = splitDetail(bytes);
   if (format === 'float32') return faceDetailOf({ patches: rawMapOfBytes(mapBytes), landmarks68: landmarkPoints(landmarks68), cropSize });

@@ -29,7 +29,11 @@ export interface RecordGalleryStorageOptions {
   readonly directory: (name: string) => Promise<GalleryDirectory>;
   /** Left out: thumbnails are stored as given. */
   readonly encodeThumbnail?: (thumbnail: Blob) => Promise<EncodedThumbnail>;
+  /** A delete compacts the gallery once deleted faces hold at least this many bytes and at least as many as the live ones (default 32 MiB). */
+  readonly compactAtDeadBytes?: number;
 }
+
+const DEFAULT_COMPACT_AT_DEAD_BYTES = 32 << 20;
 
 /** Decoded details kept for the faces last read: stage 2 asks for each candidate's patches, average and landmarks in turn, and the flow view for the same faces again. */
 const DETAIL_CACHE_FACES = 160;
@@ -186,14 +190,11 @@ export class RecordGalleryStorage implements GalleryStoragePort {
   async thumbnail(key: string): Promise<Blob | undefined> {
     const g = await this.ready(modelKeyOf(key));
     const hash = hashOf(key);
-    if (!g.store.has(hash)) return undefined;
-    const thumb = g.store.readThumbnail(hash);
-    return new Blob([thumb.bytes.slice().buffer], { type: thumb.type });
+    return g.store.has(hash) ? thumbnailBlob(g.store, hash) : undefined;
   }
 
   private decodeFace(g: OpenGallery, modelKey: string, meta: { hash: string; label: string; fileName: string; addedAt: number }, shape: GalleryShape): StoredFace {
     const detail = decodeDetail(this.options.format, g.store.readDetail(meta.hash));
-    const thumb = g.store.readThumbnail(meta.hash);
     return {
       key: faceKey(modelKey, meta.hash),
       modelKey,
@@ -205,7 +206,7 @@ export class RecordGalleryStorage implements GalleryStoragePort {
       patches: detail.patches,
       landmarks68: detail.landmarks68,
       cropSize: detail.cropSize,
-      thumbnail: new Blob([thumb.bytes.slice().buffer], { type: thumb.type }),
+      thumbnail: thumbnailBlob(g.store, meta.hash),
     };
   }
 
@@ -226,6 +227,25 @@ export class RecordGalleryStorage implements GalleryStoragePort {
       const g = await this.ready(modelKey);
       g.store.delete(hashes);
       for (const h of hashes) g.cache.delete(faceKey(modelKey, h));
+      await this.compactIfMostlyDead(g, modelKey);
+    }
+  }
+
+  /**
+   * Deleted faces keep their bytes until a compaction; without one, a gallery whose faces were mostly removed would
+   * hold its old size on disk for good. Rewriting costs about the live bytes, so it waits until the dead ones are at
+   * least as many. The delete itself is already committed: a compaction the quota refuses leaves the gallery as it
+   * was, which a later delete tries again.
+   */
+  private async compactIfMostlyDead(g: OpenGallery, modelKey: string): Promise<void> {
+    const stats = g.store.stats();
+    const liveBytes = stats.stage1Bytes + stats.facesBytes - stats.deadBytes;
+    if (stats.deadBytes < (this.options.compactAtDeadBytes ?? DEFAULT_COMPACT_AT_DEAD_BYTES) || stats.deadBytes < liveBytes) return;
+    try {
+      await g.store.compact();
+    } catch (e) {
+      if (!(e instanceof AppError && e.code === 'storage-quota')) throw e;
+      console.warn(`not compacting the gallery of ${modelKey} now: ${e.message}`);
     }
   }
 
@@ -266,6 +286,11 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     this.opened.clear();
     this.galleries.clear();
   }
+}
+
+function thumbnailBlob(store: FaceRecordStore, hash: string): Blob {
+  const thumb = store.readThumbnail(hash);
+  return new Blob([thumb.bytes.slice().buffer], { type: thumb.type });
 }
 
 /** Keys are `${modelKey}|${contentHash}` (src/app/storedFace.ts). */

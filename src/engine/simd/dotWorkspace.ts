@@ -12,8 +12,8 @@
  * Pitfall: growing WebAssembly memory detaches earlier views, so always read
  * `data` again after `reserve`.
  */
-import { AppError } from '../../core/errors.ts';
 import { DOT_KERNEL_WASM_BASE64 } from './dotKernel.generated.ts';
+import { PAGE_BYTES, reserveKernelMemory } from './kernelMemory.ts';
 
 type KernelFn = (a: number, na: number, b: number, nb: number, c: number, out: number, ldo: number) => void;
 
@@ -22,9 +22,6 @@ interface SimdExports {
   readonly dots2x4: KernelFn;
   readonly dots1x8: KernelFn;
 }
-
-const PAGE_BYTES = 65536;
-const MAX_PAGES = 65536; // 4 GiB, the wasm32 ceiling
 
 let cachedModule: WebAssembly.Module | null | undefined;
 
@@ -81,25 +78,7 @@ export class DotWorkspace {
 
   /** Makes room for at least `floats` floats, keeping the contents. */
   reserve(floats: number): void {
-    const bytes = floats * 4;
-    const have = this.exports ? this.exports.memory.buffer.byteLength : this.buffer.byteLength;
-    if (bytes <= have) return;
-    // Grow geometrically so a gallery filled one face at a time copies O(log n) times.
-    const wantPages = Math.min(MAX_PAGES, Math.max(Math.ceil(bytes / PAGE_BYTES), Math.ceil((have / PAGE_BYTES) * 1.5)));
-    if (bytes > wantPages * PAGE_BYTES) {
-      throw new AppError('invalid-argument', `the engine needs ${(bytes / 2 ** 30).toFixed(1)} GiB of working memory, over the 4 GiB limit`, 'Use a smaller gallery, a smaller k or a coarser grid.');
-    }
-    try {
-      if (this.exports) {
-        this.exports.memory.grow(wantPages - have / PAGE_BYTES);
-      } else {
-        const grown = new ArrayBuffer(wantPages * PAGE_BYTES);
-        new Uint8Array(grown).set(new Uint8Array(this.buffer));
-        this.buffer = grown;
-      }
-    } catch (cause) {
-      throw new AppError('internal', `could not allocate ${(bytes / 2 ** 20).toFixed(0)} MiB for the engine`, 'Close other tabs or use a smaller gallery.', { cause });
-    }
+    this.buffer = reserveKernelMemory(this.exports?.memory ?? null, this.buffer, floats * 4, 'the engine’s working memory', 'Use a smaller gallery, a smaller k or a coarser grid.');
   }
 
   /**

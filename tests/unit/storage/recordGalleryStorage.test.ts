@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GalleryService } from '../../../src/app/galleryService.ts';
 import { faceKey, storedToFeatures, type StoredFace } from '../../../src/app/storedFace.ts';
 import { DEFAULT_SETTINGS } from '../../../src/core/types.ts';
@@ -50,9 +50,10 @@ function disk() {
   const dirs = new Map<string, MemoryDirectory>();
   return {
     dirs,
-    storage: (format: StorageFormat) =>
+    storage: (format: StorageFormat, compactAtDeadBytes?: number) =>
       new RecordGalleryStorage({
         format,
+        compactAtDeadBytes,
         directory: async (name) => {
           let d = dirs.get(name);
           if (!d) dirs.set(name, (d = new MemoryDirectory()));
@@ -197,6 +198,36 @@ describe('RecordGalleryStorage', () => {
     expect(await again.readJournal(MODEL)).toEqual({ modelKey: MODEL, total: 10, done: 10, startedAt: 5 });
     await again.clear(MODEL);
     expect((await again.loadIndex(MODEL)).entries).toEqual([]);
+  });
+
+  it('a delete that leaves the deleted bytes at least the live ones compacts the gallery; one the quota refuses is tried again later', async () => {
+    const faces = gallery(20);
+    const d = disk();
+    const s = d.storage('compact', 1);
+    for (const f of faces) await s.put(f);
+    const full = await s.stats(MODEL);
+    await s.delete(faces.slice(0, 6).map((f) => f.key));
+    // 6 of 20 dead: fewer dead bytes than live ones, nothing rewritten.
+    expect((await s.stats(MODEL)).deadFaces).toBe(6);
+    expect((await s.stats(MODEL)).facesBytes).toBe(full.facesBytes);
+    // The quota leaves no room for a second copy of the live faces: the delete holds, the compaction waits.
+    const dir = [...d.dirs.values()][0];
+    dir.quotaBytes = dir.totalBytes() + 1000;
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    await s.delete(faces.slice(6, 12).map((f) => f.key));
+    expect(warn).toHaveBeenCalledTimes(1);
+    warn.mockRestore();
+    expect((await s.stats(MODEL)).deadFaces).toBe(12);
+    dir.quotaBytes = Infinity;
+    await s.delete([faces[12].key]);
+    const after = await s.stats(MODEL);
+    expect(after.deadFaces).toBe(0);
+    expect(after.liveFaces).toBe(7);
+    expect(after.facesBytes).toBeLessThan(full.facesBytes / 2);
+    s.close();
+    const again = d.storage('compact');
+    expect((await again.loadIndex(MODEL)).entries.map((e) => e.key)).toEqual(faces.slice(13).map((f) => f.key));
+    for (const f of faces.slice(13)) expect(await (await again.thumbnail(f.key))?.text()).toBe(await f.thumbnail.text());
   });
 
   it('takes concurrent puts into an empty gallery (the lanes of an import) and answers lookups meanwhile', async () => {
