@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
 import type { ModelsStatus, OrtBackendChoice } from '../src/app/engineApi.ts';
-import type { ExtractOptions, ExtractOutcome } from '../src/app/extractTypes.ts';
+import type { ExtractOptions, ExtractOutcome, LibraryExtractOutcome } from '../src/app/extractTypes.ts';
 import { AppError, toPlainError } from '../src/core/errors.ts';
 import type { FaceFeatures, OodTransform } from '../src/core/types.ts';
 import { FaceDetector } from '../src/face/detector.ts';
@@ -15,6 +15,7 @@ import { extractFace } from '../src/face/extractFace.ts';
 import { LandmarkModel } from '../src/face/landmarks.ts';
 import { applyOod } from '../src/face/ood.ts';
 import { FacePipeline } from '../src/face/pipeline.ts';
+import { libraryFaces } from '../src/library/libraryFaces.ts';
 import { loadedModelOfRole } from '../src/models/loadModels.ts';
 import { decodeAligned, encodeAligned } from './canvasImages.ts';
 import { decodeImageFile } from './decodeImage.ts';
@@ -74,6 +75,27 @@ const api = {
         },
       };
       return Comlink.transfer(result, transferFeatures(found.features));
+    } catch (e) {
+      const plain = toPlainError(e);
+      return { ok: false, error: { ...plain, file: plain.file ?? fileName } };
+    }
+  },
+
+  /** Every face of a library photo; a photo without one is an empty list, a bad file an `ok: false` outcome naming it. */
+  async extractLibrary(fileName: string, bytes: ArrayBuffer): Promise<LibraryExtractOutcome> {
+    try {
+      const { pipeline } = requireLoaded();
+      const t0 = performance.now();
+      const { image } = await decodeImageFile(new Blob([bytes]), fileName);
+      const t1 = performance.now();
+      const found = await libraryFaces(pipeline, image);
+      const t2 = performance.now();
+      const faces = await Promise.all(found.map(async (f) => ({ box: { ...f.box, score: f.score }, features: f.features, aligned: await encodeAligned(f.alignment.aligned) })));
+      const result: LibraryExtractOutcome = { ok: true, width: image.width, height: image.height, faces, timings: { decode: t1 - t0, faces: t2 - t1 } };
+      return Comlink.transfer(
+        result,
+        found.flatMap((f) => transferFeatures(f.features)),
+      );
     } catch (e) {
       const plain = toPlainError(e);
       return { ok: false, error: { ...plain, file: plain.file ?? fileName } };

@@ -5,7 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import type { ModelsStatus } from '../src/app/engineApi.ts';
-import type { ExtractOutcome } from '../src/app/extractTypes.ts';
+import type { ExtractOutcome, LibraryExtractOutcome } from '../src/app/extractTypes.ts';
 import type { ExtractorPort, ExtractorStartOptions, StartedExtractor } from '../src/app/ports.ts';
 import { WorkerPool, type PoolWorker } from '../src/app/workerPool.ts';
 import { AppError } from '../src/core/errors.ts';
@@ -57,6 +57,7 @@ export async function startExtractorPool(opts: ExtractorStartOptions): Promise<S
       return pool.restarts;
     },
     extract: (path, bytes, o) => pool.run(path, o.purpose === 'gallery' ? galleryJob(path, (api) => api.extract(path, bytes, o)) : (api) => api.extract(path, bytes, o)),
+    extractLibrary: (path, bytes) => pool.run<LibraryExtractOutcome>(path, (api) => api.extractLibrary(path, bytes)),
     embedAligned: (aligned, landmarks68, ood, seed) => pool.withWorker((api) => api.embedAligned(aligned, landmarks68, ood, seed)),
     stop: () => pool.terminate(),
   };

@@ -24,7 +24,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FUSED_PIPELINES } from '../../src/models/pipelines.ts';
-import { bcubed, type BCubedScore } from '../../src/library/bcubed.ts';
+import { bcubed, type BCubedScore } from './bcubed.ts';
 import { clusterFaces, similarPairs, type SimilarPairs } from '../../src/library/clusterFaces.ts';
 import { readVariant } from './features.ts';
 import { studySetup } from './setup.ts';

@@ -31,6 +31,9 @@ import { GalleryService } from './galleryService.ts';
 import { ImportService } from './importService.ts';
 import type { EnginePorts, ExtractFaultRule, ExtractorPort, GalleryStoragePort, StartedExtractor } from './ports.ts';
 import { QueryService } from './queryService.ts';
+import { LibraryService, type LibraryFaceView, type LibraryInfo, type LibrarySearchView } from './libraryService.ts';
+import { libraryModelKey } from '../library/libraryRecords.ts';
+import { PEOPLE_THRESHOLDS } from '../library/peopleThreshold.ts';
 import type { ImportEntry } from './zipEntries.ts';
 
 /** Everything that exists once init() has finished; replaced as a whole on the next init(). */
@@ -40,6 +43,7 @@ interface Running {
   readonly imports: ImportService;
   readonly queries: QueryService;
   readonly evaluation: EvaluationRunner;
+  readonly library: LibraryService;
 }
 
 export class AppEngine implements EngineApi {
@@ -62,12 +66,18 @@ export class AppEngine implements EngineApi {
     const legacy = (await this.ports.openLegacyStorage?.(opts.dbName)) ?? null;
     await gallery.load(legacy, (p) => onStartup?.({ phase: 'migrating', ...p }));
     const extractor: ExtractorPort = started.extractor;
+    const libraryGallery = new GalleryService(storage, libraryModelKey(gallery.modelKey), this.engineOptions);
+    await libraryGallery.load();
+    const library = new LibraryService(libraryGallery, extractor, this.ports, started.status.active.id);
+    // Faces an import left unplaced when the page went away mid-import join people now.
+    if (Object.hasOwn(PEOPLE_THRESHOLDS, started.status.active.id)) await library.placeUnplaced();
     this.running = {
       started,
       gallery,
       imports: new ImportService(gallery, extractor, this.ports),
       queries: new QueryService(gallery, extractor, started.status.active.id),
       evaluation: new EvaluationRunner(gallery, extractor),
+      library,
     };
     return started.status;
   }
@@ -113,6 +123,37 @@ export class AppEngine implements EngineApi {
 
   cancelImport(): void {
     this.running?.imports.cancel();
+    this.running?.library.cancel();
+  }
+
+  importStagedLibrary(onProgress: (p: ImportProgress) => void): Promise<ImportProgress> {
+    const { imports, library } = this.require();
+    return library.importPhotos(imports.takeStaged(), onProgress);
+  }
+
+  libraryInfo(): LibraryInfo {
+    return this.require().library.info();
+  }
+
+  libraryFaces(label?: string): LibraryFaceView[] {
+    return this.require().library.faces(label);
+  }
+
+  namePerson(label: string, name: string): Promise<string> {
+    return this.require().library.namePerson(label, name);
+  }
+
+  mergePeople(from: string, into: string): Promise<void> {
+    return this.require().library.mergePeople(from, into);
+  }
+
+  moveFaceOut(key: string): Promise<string> {
+    return this.require().library.moveOut(key);
+  }
+
+  searchLibrary(settings: RerankSettings): Promise<LibrarySearchView> {
+    const { queries, library } = this.require();
+    return library.search(queries.currentFeatures(), settings);
   }
 
   /** The whole gallery of the active recognizer as one file. */

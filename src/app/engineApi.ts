@@ -9,6 +9,7 @@ import type { Alpha } from '../engine/rerank.ts';
 import type { ExecutionBackend } from '../models/loadModels.ts';
 import type { UnknownPersonVerdict } from '../models/unknownPerson.ts';
 import type { StorageFormat } from '../storage/storageFormat.ts';
+import type { LibraryFaceView, LibraryInfo, LibrarySearchView } from './libraryService.ts';
 import type { ExtractFaultRule } from './ports.ts';
 import type { ImportEntry } from './zipEntries.ts';
 
@@ -60,6 +61,18 @@ export interface EngineApi {
   /** Alpha only re-blends the last search's cached scores: no Sinkhorn runs. */
   reblend(alpha: Alpha): SearchView;
   pairDetail(key: string, settings: RerankSettings): Promise<PairView>;
+  /** Imports the staged files as a photo library (every face of every photo; folder names are not labels), then groups new faces into people. */
+  importStagedLibrary(onProgress: (p: ImportProgress) => void): Promise<ImportProgress>;
+  libraryInfo(): LibraryInfo;
+  /** One person's faces (by label), or every face of the library. */
+  libraryFaces(label?: string): LibraryFaceView[];
+  /** Names a person (a name already taken merges the two); returns the name. */
+  namePerson(label: string, name: string): Promise<string>;
+  mergePeople(from: string, into: string): Promise<void>;
+  /** Takes a face out of its person into a new unnamed one; returns its label. */
+  moveFaceOut(key: string): Promise<string>;
+  /** The current query against the photo library. */
+  searchLibrary(settings: RerankSettings): Promise<LibrarySearchView>;
   evaluate(opts: EvalOptions, onProgress?: (p: EvalProgress) => void): Promise<EvalReport>;
   cancelEvaluation(): void;
 }

@@ -31,3 +31,17 @@ export interface ExtractedFace {
 }
 
 export type ExtractOutcome = { readonly ok: true; readonly face: ExtractedFace } | { readonly ok: false; readonly error: PlainError };
+
+/** One face of a library photo (every face is kept; none is chosen). */
+export interface LibraryPhotoFace {
+  /** Detector box in photo pixels. */
+  readonly box: FaceBox;
+  readonly features: FaceFeatures;
+  /** The aligned crop, encoded as an image. */
+  readonly aligned: Blob;
+}
+
+/** A library photo: its faces in reading order (none is a valid answer), or why it could not be read. */
+export type LibraryExtractOutcome =
+  | { readonly ok: true; readonly width: number; readonly height: number; readonly faces: readonly LibraryPhotoFace[]; readonly timings: Readonly<Record<string, number>> }
+  | { readonly ok: false; readonly error: PlainError };

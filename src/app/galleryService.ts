@@ -121,6 +121,18 @@ export class GalleryService {
     for (const k of keys) this.entries.delete(k);
   }
 
+  /** Gives these faces a new label: on disk first (one atomic write), then in the index and the list. */
+  async relabel(keys: readonly string[], label: string): Promise<void> {
+    const present = keys.filter((k) => this.entries.has(k));
+    if (present.length === 0) return;
+    await this.storage.relabel(present, label);
+    this.index.relabel(present, label);
+    for (const k of present) {
+      const e = this.entries.get(k);
+      if (e) this.entries.set(k, { ...e, label });
+    }
+  }
+
   async removeIdentity(label: string): Promise<number> {
     const keys = [...this.entries].filter(([, v]) => v.label === label).map(([k]) => k);
     await this.remove(keys);

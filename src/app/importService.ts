@@ -10,19 +10,12 @@
 import { toPlainError } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
 import type { ImportProblem, ImportProgress } from './engineApi.ts';
-import { EXAMPLES_PER_GROUP, groupImportProblems } from './importProblemGroups.ts';
 import type { GalleryService } from './galleryService.ts';
-import { identityFromPath, looksLikeImageName } from './identity.ts';
+import { identityFromPath } from './identity.ts';
+import { imageEntries, ImportRun, throttledReport, type ImportClock } from './importRun.ts';
 import type { ExtractorPort } from './ports.ts';
 import { faceKey, featuresToStored } from './storedFace.ts';
-import { expandZips, type ImportEntry } from './zipEntries.ts';
-
-const PROGRESS_INTERVAL_MS = 150;
-
-export interface ImportClock {
-  now(): number;
-  wallClock(): number;
-}
+import type { ImportEntry } from './zipEntries.ts';
 
 export class ImportService {
   private cancelRequested = false;
@@ -50,28 +43,22 @@ export class ImportService {
   }
 
   importStaged(onProgress: (p: ImportProgress) => void): Promise<ImportProgress> {
+    return this.importFiles(this.takeStaged(), onProgress);
+  }
+
+  /** The staged files, handed over once (a photo-library import takes them too). */
+  takeStaged(): ImportEntry[] {
     const entries = this.staged;
     this.staged = [];
-    return this.importFiles(entries, onProgress);
+    return entries;
   }
 
   async importFiles(entries: readonly ImportEntry[], onProgress: (p: ImportProgress) => void): Promise<ImportProgress> {
     this.cancelRequested = false;
     const problems: ImportProblem[] = [];
-    const images = (await expandZips(entries, problems)).filter((e) => {
-      if (looksLikeImageName(e.path)) return true;
-      problems.push({ file: e.path, code: 'not-an-image', message: 'not an image file (skipped by its name)', hint: 'Only JPEG, PNG, WebP, BMP and GIF images are indexed.' });
-      return false;
-    });
+    const images = await imageEntries(entries, problems);
     const run = new ImportRun(images.length, problems, this.clock, () => this.cancelRequested);
-    let lastReport = -Infinity;
-    const report = (finished: boolean) => {
-      const now = this.clock.now();
-      if (finished || now - lastReport > PROGRESS_INTERVAL_MS) {
-        lastReport = now;
-        onProgress(run.progress(finished));
-      }
-    };
+    const report = throttledReport(this.clock, (finished) => onProgress(run.progress(finished)));
     report(false);
     // On disk until the import ends: if the page goes away first, the next load says how far it got.
     const startedAt = this.clock.wallClock();
@@ -136,46 +123,5 @@ export class ImportService {
     } finally {
       run.done++;
     }
-  }
-}
-
-/** The counters of one import. */
-class ImportRun {
-  done = 0;
-  added = 0;
-  skippedDuplicates = 0;
-  readonly stepSums: Record<string, number> = {};
-  /** Key -> the path of the first file of this import with that content. */
-  readonly seen = new Map<string, string>();
-  private readonly startedAt: number;
-
-  constructor(
-    readonly total: number,
-    readonly problems: ImportProblem[],
-    private readonly clock: ImportClock,
-    private readonly cancelled: () => boolean,
-  ) {
-    this.startedAt = clock.now();
-  }
-
-  progress(finished: boolean): ImportProgress {
-    const elapsed = (this.clock.now() - this.startedAt) / 1000;
-    const rate = this.done / Math.max(elapsed, 1e-3);
-    const stepMs = Object.fromEntries(Object.entries(this.stepSums).map(([k, v]) => [k, v / Math.max(this.added, 1)]));
-    return {
-      done: this.done,
-      total: this.total,
-      added: this.added,
-      skippedDuplicates: this.skippedDuplicates,
-      // The full list crosses once, at the end; running reports carry the groups only (see ImportProgress).
-      problems: finished ? [...this.problems] : [],
-      problemGroups: groupImportProblems(this.problems, EXAMPLES_PER_GROUP),
-      problemCount: this.problems.length,
-      imagesPerSecond: rate,
-      etaSeconds: rate > 0 ? (this.total - this.done) / rate : 0,
-      finished,
-      cancelled: this.cancelled(),
-      stepMs,
-    };
   }
 }

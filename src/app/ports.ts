@@ -10,7 +10,7 @@ import type { GalleryShape, Stage1Format } from '../engine/galleryStore.ts';
 import type { StorageFormat } from '../storage/storageFormat.ts';
 import type { LegacyGalleryPort } from '../storage/migrateLegacyGallery.ts';
 import type { ModelsStatus, OrtBackendChoice } from './engineApi.ts';
-import type { ExtractOptions, ExtractOutcome } from './extractTypes.ts';
+import type { ExtractOptions, ExtractOutcome, LibraryExtractOutcome } from './extractTypes.ts';
 import type { StoredFace } from './storedFace.ts';
 
 /** Feature extraction, run by several workers at once. */
@@ -21,6 +21,8 @@ export interface ExtractorPort {
   readonly restarts: number;
   /** Never rejects for a bad image (that is an `ok: false` outcome); rejects when the extractor itself fails. */
   extract(path: string, bytes: ArrayBuffer, opts: ExtractOptions): Promise<ExtractOutcome>;
+  /** Every face of a library photo (issue 17); never rejects for a bad image, like extract. */
+  extractLibrary(path: string, bytes: ArrayBuffer): Promise<LibraryExtractOutcome>;
   /** Features of an already aligned face after a query transform (evaluation builds its queries from stored faces). */
   embedAligned(aligned: Blob, landmarks68: Float32Array, ood: OodTransform, seed: number): Promise<FaceFeatures>;
   stop(): void;
@@ -54,6 +56,8 @@ export interface GalleryStoragePort {
   /** Streams one model's faces with their (decoded) features: exports and migration, never start-up. */
   forEach(modelKey: string, onFace: (f: StoredFace) => void): Promise<number>;
   delete(keys: readonly string[]): Promise<void>;
+  /** Gives these faces (of one model) a new label, in one atomic write. */
+  relabel(keys: readonly string[], label: string): Promise<void>;
   clear(modelKey: string): Promise<void>;
   /** The running import's progress, kept on disk so the next page load can say an import was cut short. */
   readJournal(modelKey: string): Promise<ImportJournal | undefined>;

@@ -50,6 +50,11 @@ export class QueryService {
     return view;
   }
 
+  /** The current query's features (a photo-library search takes them too). */
+  currentFeatures(): FaceFeatures {
+    return this.requireQuery().features;
+  }
+
   async search(settings: RerankSettings): Promise<SearchView> {
     const q = this.requireQuery();
     if (this.gallery.size === 0) throw new AppError('empty-gallery', 'the gallery is empty', 'Drop a folder of labelled faces first.');

@@ -187,6 +187,14 @@ export class GalleryStore {
     if (this.idList.length === 0) this.clear();
   }
 
+  /** Unknown ids are ignored (already gone). */
+  relabel(ids: readonly string[], label: string): void {
+    for (const id of ids) {
+      const p = this.positions.get(id);
+      if (p !== undefined) this.labelList[p] = label;
+    }
+  }
+
   clear(): void {
     this.shape = null;
     this.index = null;

@@ -156,6 +156,20 @@ export class SearchEngine {
     this.last = null;
   }
 
+  /** New labels for these faces; the last search's cached results keep the labels they were found with. */
+  relabel(ids: readonly string[], label: string): void {
+    this.gallery.relabel(ids, label);
+  }
+
+  /** The stage-1 unit vectors of these faces (as stored: int8 rows come back dequantised), one row each. */
+  unitEmbeddings(ids: readonly string[]): Float32Array {
+    if (ids.length === 0) return new Float32Array(0);
+    const dim = this.gallery.stage1.dim;
+    const out = new Float32Array(ids.length * dim);
+    ids.forEach((id, i) => out.set(this.gallery.unitEmbedding(this.gallery.position(id)), i * dim));
+    return out;
+  }
+
   clear(): void {
     this.gallery.clear();
     this.last = null;

@@ -3,6 +3,8 @@ import { automation, initEngine } from './controller.ts';
 import { Controls } from './components/Controls.tsx';
 import { EvaluatePanel } from './components/EvaluatePanel.tsx';
 import { GalleryPanel } from './components/GalleryPanel.tsx';
+import { LibraryPanel } from './components/LibraryPanel.tsx';
+import { LibraryResults } from './components/LibraryResults.tsx';
 import { ModelStatusBar } from './components/ModelStatusBar.tsx';
 import { PairView } from './components/PairView.tsx';
 import { QueryPanel } from './components/QueryPanel.tsx';
@@ -23,13 +25,17 @@ export function App() {
         <StatusLine />
       </header>
       <main className="layout">
-        <GalleryPanel />
+        <div className="side">
+          <GalleryPanel />
+          <LibraryPanel />
+        </div>
         <div className="center">
           <div className="query-and-controls">
             <QueryPanel />
             <Controls />
           </div>
           <ResultRows />
+          <LibraryResults />
           <PairView />
           <EvaluatePanel />
         </div>

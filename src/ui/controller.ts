@@ -12,6 +12,7 @@ import type { OodTransform, RerankSettings } from '../core/types.ts';
 import type { EvalOptions, EvalProgress, EvalReport, ImportProgress, StartupProgress } from '../app/engineApi.ts';
 import { STORAGE_FORMATS, type StorageFormat } from '../storage/storageFormat.ts';
 import { getState, setState } from './store.ts';
+import { refreshLibrary, searchLibrary } from './libraryActions.ts';
 import { Comlink, startEngineWorker, type EngineProxy } from './workerClient.ts';
 
 let engine: EngineProxy | null = null;
@@ -24,7 +25,7 @@ const testHooks = new URLSearchParams(globalThis.location?.search ?? '').get('te
 const storageParam = new URLSearchParams(globalThis.location?.search ?? '').get('storage');
 const storageFormat: StorageFormat = STORAGE_FORMATS.find((f) => f === storageParam) ?? 'compact';
 
-function fail(e: unknown): void {
+export function fail(e: unknown): void {
   setState({ error: toPlainError(e) });
 }
 
@@ -52,6 +53,7 @@ export async function initEngine(): Promise<void> {
     }
     setState({ models: { phase: 'ready', status } });
     await refreshGallery();
+    await refreshLibrary();
     const cut = await engine.takeInterruptedImport();
     if (cut) {
       setState({ notice: `The last import stopped after ${cut.done} of ${cut.total} files (the page was closed or reloaded). Drop the folder again to finish: files already indexed are skipped.` });
@@ -61,7 +63,7 @@ export async function initEngine(): Promise<void> {
   }
 }
 
-function requireEngine(): EngineProxy {
+export function requireEngine(): EngineProxy {
   if (!engine) throw new AppError('internal', 'the engine has not started', 'Reload the page.');
   return engine;
 }
@@ -71,7 +73,7 @@ export async function refreshGallery(): Promise<void> {
 }
 
 /** Files per message to the engine worker (each File costs the main thread about 1 ms to post). */
-const STAGE_BATCH = 16;
+export const STAGE_BATCH = 16;
 
 export async function importEntries(entries: ImportEntry[]): Promise<void> {
   if (entries.length === 0) {
@@ -91,6 +93,7 @@ export async function importEntries(entries: ImportEntry[]): Promise<void> {
   try {
     // A few files per message, so the page stays responsive while a big folder is handed over.
     const engine = requireEngine();
+    setState({ importKind: 'gallery', importing: null });
     for (let i = 0; i < entries.length; i += STAGE_BATCH) {
       await engine.stageImportEntries(entries.slice(i, i + STAGE_BATCH), i === 0);
     }
@@ -172,6 +175,7 @@ export async function chooseFace(index: number): Promise<void> {
 export async function search(): Promise<void> {
   const seq = ++searchSeq;
   const { settings, gallery } = getState();
+  await searchLibrary();
   if (!gallery || gallery.count === 0 || !getState().query) return;
   setState({ searching: true });
   try {

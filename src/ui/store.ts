@@ -1,6 +1,7 @@
 /** UI state: settings, ids and small results only; features never live here. */
 import { create } from 'zustand';
 import type { EvalProgress, EvalReport, GalleryInfo, ImportProgress, ModelsStatus, OrtBackendChoice, PairView, QueryView, SearchView } from '../app/engineApi.ts';
+import type { LibraryFaceView, LibraryInfo, LibrarySearchView } from '../app/libraryService.ts';
 import type { PlainError } from '../core/errors.ts';
 import { DEFAULT_SETTINGS, type OodTransform, type RerankSettings } from '../core/types.ts';
 import { DEFAULT_RECOGNIZER_ID } from '../models/pipelines.ts';
@@ -24,6 +25,8 @@ interface AppState {
   ood: OodTransform;
   gallery: GalleryInfo | null;
   importing: ImportProgress | null;
+  /** Which panel the running or last import belongs to. */
+  importKind: 'gallery' | 'library';
   query: QueryState | null;
   results: SearchView | null;
   /** Set when a newer query failed: the results shown are the previous query's. */
@@ -34,6 +37,10 @@ interface AppState {
   error: PlainError | null;
   notice: string | null;
   evaluation: { running: boolean; progress: EvalProgress | null; current: string; reports: EvalReport[] };
+  /** The photo library: counts and people (small), the open person's faces, and the query's hits in it. */
+  library: LibraryInfo | null;
+  openPerson: { label: string; faces: LibraryFaceView[] } | null;
+  libraryResults: LibrarySearchView | null;
 }
 
 export const useAppStore = create<AppState>(() => ({
@@ -45,6 +52,7 @@ export const useAppStore = create<AppState>(() => ({
   ood: 'none',
   gallery: null,
   importing: null,
+  importKind: 'gallery',
   query: null,
   results: null,
   resultsStale: null,
@@ -54,6 +62,9 @@ export const useAppStore = create<AppState>(() => ({
   error: null,
   notice: null,
   evaluation: { running: false, progress: null, current: '', reports: [] },
+  library: null,
+  openPerson: null,
+  libraryResults: null,
 }));
 
 function initialBackend(): OrtBackendChoice {

@@ -8,7 +8,7 @@
  * a test can compute the expected ranking itself.
  */
 import type { ExtractFaultRule, ExtractorPort, GalleryStoragePort, EnginePorts, ImportJournal, StartedExtractor, StoredGalleryIndex, TestHooksPort } from '../../src/app/ports.ts';
-import type { ExtractOptions, ExtractOutcome } from '../../src/app/extractTypes.ts';
+import type { ExtractOptions, ExtractOutcome, LibraryExtractOutcome } from '../../src/app/extractTypes.ts';
 import type { ModelsStatus } from '../../src/app/engineApi.ts';
 import { storedToFeatures, type StoredFace } from '../../src/app/storedFace.ts';
 import { faceDetailOf, type FaceDetailSource } from '../../src/engine/faceDetails.ts';
@@ -23,6 +23,11 @@ export const CHANNELS = 4;
 /** The file a test imports: its content names the person and the photo. */
 export function faceFile(identity: string, variant: number): Blob {
   return new Blob([`face:${identity}:${variant}`]);
+}
+
+/** A library photo showing these faces (`[identity, variant]`), left to right (FakeExtractor.extractLibrary). */
+export function libraryPhotoFile(faces: readonly (readonly [string, number])[]): Blob {
+  return new Blob([`photo:${faces.map(([i, v]) => `${i}:${v}`).join(',')}`]);
 }
 
 /** A photo of that person among others of similar size: extracted with a 'several-faces-indexed-central' notice, as the real extractor does. */
@@ -123,6 +128,12 @@ export class MemoryStorage implements GalleryStoragePort {
   async delete(keys: readonly string[]): Promise<void> {
     for (const k of keys) this.records.delete(k);
   }
+  async relabel(keys: readonly string[], label: string): Promise<void> {
+    for (const k of keys) {
+      const f = this.records.get(k);
+      if (f) this.records.set(k, { ...f, label });
+    }
+  }
   async clear(modelKey: string): Promise<void> {
     for (const [k, f] of this.records) if (f.modelKey === modelKey) this.records.delete(k);
   }
@@ -170,6 +181,35 @@ export class FakeExtractor implements ExtractorPort {
         ? { code: 'several-faces-indexed-central' as const, message: 'several faces (2 of similar size); indexed the central one', hint: 'Check the central face is the person.' }
         : undefined;
       return { ok: true, face: { faces: [{ x: 0, y: 0, width: 10, height: 10, score: 0.9 }], chosenIndex: 0, features, aligned, timings: { decode: 1, embed: 2 }, notice } };
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /**
+   * A library photo's bytes are `photo:` and its faces as `identity:variant`, comma-separated, in reading order
+   * (`photo:` alone: a photo without faces); face i's box is (100 i, 10, 40, 50).
+   */
+  async extractLibrary(path: string, bytes: ArrayBuffer): Promise<LibraryExtractOutcome> {
+    this.extracted.push(path);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await (this.gate ?? Promise.resolve());
+      const m = /^photo:(.*)$/.exec(new TextDecoder().decode(bytes));
+      if (!m) return { ok: false, error: { __appError: true, code: 'corrupt-image', message: 'the image data is corrupt', hint: 'Re-export the photo.', file: path } };
+      const faces = m[1]
+        .split(',')
+        .filter((x) => x !== '')
+        .map((x, i) => {
+          const [identity, variant] = x.split(':');
+          return {
+            box: { x: 100 * i, y: 10, width: 40, height: 50, score: 0.9 },
+            features: syntheticFeatures(identity, Number(variant)),
+            aligned: new Blob([`aligned:${identity}:${variant}:none`]),
+          };
+        });
+      return { ok: true, width: 100 * faces.length + 100, height: 100, faces, timings: { decode: 1, faces: 2 } };
     } finally {
       this.inFlight--;
     }

@@ -69,7 +69,7 @@ export function GalleryPanel() {
           }}
         />
       </div>
-      <ImportStatus onCancel={cancelImport} />
+      <ImportStatus onCancel={cancelImport} kind="gallery" />
       {gallery && (
         <>
           <p data-testid="gallery-count">

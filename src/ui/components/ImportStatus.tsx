@@ -6,8 +6,8 @@ import { virtualWindow } from '../virtualWindow.ts';
 
 const fmtEta = (s: number) => (s < 60 ? `${Math.ceil(s)} s` : `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s`);
 
-export function ImportStatus({ onCancel }: { onCancel: () => void }) {
-  const p = useAppStore((s) => s.importing);
+export function ImportStatus({ onCancel, kind }: { onCancel: () => void; kind: 'gallery' | 'library' }) {
+  const p = useAppStore((s) => (s.importKind === kind ? s.importing : null));
   const groups = useMemo(() => (p ? problemGroupsView(p) : []), [p]);
   if (!p) return null;
   const pct = p.total ? (100 * p.done) / p.total : 100;

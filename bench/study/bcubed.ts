@@ -9,7 +9,7 @@
  * Items in one (cluster, label) cell all have the same two shares, so the
  * averages are sums over the cells: O(n) with count maps, not O(n²) pairs.
  */
-import { AppError } from '../core/errors.ts';
+import { AppError } from '../../src/core/errors.ts';
 
 export interface BCubedScore {
   readonly precision: number;

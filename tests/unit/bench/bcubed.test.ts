@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src/core/errors.ts';
 import { seededRandom } from '../../../src/core/random.ts';
-import { bcubed } from '../../../src/library/bcubed.ts';
+import { bcubed } from '../../../bench/study/bcubed.ts';
 
 /** Per item: precision = |same cluster and same label| / |same cluster|, recall = ... / |same label|; averaged over items. */
 function bruteForce(predicted: readonly (string | number)[], gold: readonly (string | number)[]): { precision: number; recall: number } {

@@ -1,0 +1,59 @@
+import type { LibraryHitView } from '../../app/libraryService.ts';
+import { setQueryFromGallery } from '../controller.ts';
+import { useAppStore } from '../store.ts';
+import { Thumb } from './Thumb.tsx';
+
+const SHOWN = 5;
+
+function personOf(label: string): string {
+  return label === '' ? 'not grouped yet' : label.startsWith('#') ? `Unnamed person ${label}` : label;
+}
+
+function Hit({ h, stage }: { h: LibraryHitView; stage: 1 | 2 }) {
+  return (
+    <li className="result" data-testid={`library-stage${stage}-result`} data-key={h.key} data-label={h.label}>
+      <Thumb galleryKey={h.key} alt={personOf(h.label)} />
+      <div className="result-label" data-testid="library-result-person">
+        {personOf(h.label)}
+      </div>
+      <div className="score">{h.score.toFixed(4)}</div>
+      <small className="photo-path" title={`face ${h.faceIndex + 1} of the photo, box x ${h.box[0]}, y ${h.box[1]}, ${h.box[2]} x ${h.box[3]} px`} data-testid="library-result-photo">
+        {h.path}
+      </small>
+      {stage === 2 && (
+        <div className="rank-move">
+          {h.rankBefore} → {h.rankAfter}
+        </div>
+      )}
+      <button className="link use-as-query" onClick={() => void setQueryFromGallery(h.key)}>
+        use as query
+      </button>
+    </li>
+  );
+}
+
+/** The query's best matches among the photo library's faces, before and after re-ranking. */
+export function LibraryResults() {
+  const r = useAppStore((s) => s.libraryResults);
+  if (!r) return null;
+  return (
+    <section className="panel results library-results" aria-label="Photo library results" data-testid="library-results">
+      <h2>In your photo library</h2>
+      <p className="policy">
+        alpha {r.alpha === 'sum' ? 'sum' : r.alpha.toFixed(2)}: {r.alphaReason}
+      </p>
+      <h3>Stage 1: cosine</h3>
+      <ol className="result-row">
+        {r.stage1.slice(0, SHOWN).map((h) => (
+          <Hit key={h.key} h={h} stage={1} />
+        ))}
+      </ol>
+      <h3>Stage 2: re-ranked with EMD</h3>
+      <ol className="result-row">
+        {r.stage2.slice(0, SHOWN).map((h) => (
+          <Hit key={h.key} h={h} stage={2} />
+        ))}
+      </ol>
+    </section>
+  );
+}

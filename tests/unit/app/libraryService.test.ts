@@ -1,0 +1,223 @@
+/**
+ * The photo library through the whole engine (AppEngine, in-memory ports):
+ * import, grouping into people with the same-photo rule, resume by content
+ * hash, naming, merging, moving a face out, persistence, a photo cut short,
+ * and search. FakeExtractor's library photos name their faces, so the true
+ * people are known independently of the clustering.
+ */
+import { describe, expect, it } from 'vitest';
+import { AppEngine } from '../../../src/app/appEngine.ts';
+import { AppError } from '../../../src/core/errors.ts';
+import { DEFAULT_SETTINGS } from '../../../src/core/types.ts';
+import { MemoryEnginePorts, faceFile, libraryPhotoFile, syntheticEmbedding } from '../../support/appPorts.ts';
+
+const DEFAULT_PIPELINE = 'mfn-faceres';
+type Face = readonly [string, number];
+const entry = (path: string, faces: readonly Face[]) => ({ path, file: libraryPhotoFile(faces) });
+
+/** People whose synthetic embeddings point along different axes (so they are different people to any threshold). */
+const axis = (id: string) => syntheticEmbedding(id, 0).reduce((best, x, i, e) => (x > e[best] ? i : best), 0);
+
+const FOLDER = [
+  entry('trips/2019/beach.jpg', [
+    ['Ann', 0],
+    ['Bob', 0],
+  ]),
+  entry('trips/2019/ann.jpg', [['Ann', 1]]),
+  entry('home/party.png', [
+    ['Bob', 1],
+    ['Cid', 0],
+  ]),
+  entry('home/landscape.jpg', []),
+];
+
+async function engineWith(ports = new MemoryEnginePorts(), recognizerId = DEFAULT_PIPELINE) {
+  const engine = new AppEngine(ports, { accelerator: null });
+  await engine.init({ ortBackend: 'wasm', recognizerId });
+  return { ports, engine };
+}
+
+async function importFolder(engine: AppEngine, entries: readonly { path: string; file: Blob }[]) {
+  engine.stageImportEntries(entries, true);
+  return engine.importStagedLibrary(() => {});
+}
+
+/** Person label of each true identity's faces; throws if a true person is split. */
+function peopleByIdentity(engine: AppEngine, truth: ReadonlyMap<string, string>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const f of engine.libraryFaces()) {
+    const who = truth.get(`${f.path}#${f.faceIndex}`);
+    if (!who) throw new Error(`no truth for ${f.path}#${f.faceIndex}`);
+    const seen = out.get(who);
+    if (seen !== undefined && seen !== f.label) throw new Error(`${who} is split between ${seen} and ${f.label}`);
+    out.set(who, f.label);
+  }
+  return out;
+}
+
+function truthOf(entries: readonly { path: string; faces: readonly Face[] }[]): Map<string, string> {
+  return new Map(entries.flatMap((e) => e.faces.map(([id], i) => [`${e.path}#${i}`, id] as const)));
+}
+
+const FOLDER_TRUTH = truthOf([
+  {
+    path: 'trips/2019/beach.jpg',
+    faces: [
+      ['Ann', 0],
+      ['Bob', 0],
+    ],
+  },
+  { path: 'trips/2019/ann.jpg', faces: [['Ann', 1]] },
+  {
+    path: 'home/party.png',
+    faces: [
+      ['Bob', 1],
+      ['Cid', 0],
+    ],
+  },
+]);
+
+describe('photo library', () => {
+  it('indexes every face of every photo and groups them into the true people, largest first', async () => {
+    expect(new Set(['Ann', 'Bob', 'Cid'].map(axis)).size).toBe(3);
+    const { engine } = await engineWith();
+    const report = await importFolder(engine, [...FOLDER, { path: 'notes.txt', file: new Blob(['x']) }, { path: 'broken.jpg', file: new Blob(['\xff\xd8 cut']) }]);
+    expect(report).toMatchObject({ finished: true, added: 5, total: 5, done: 5 });
+    expect(report.problems.map((p) => [p.file, p.code])).toEqual(
+      expect.arrayContaining([
+        ['notes.txt', 'not-an-image'],
+        ['broken.jpg', 'corrupt-image'],
+      ]),
+    );
+    const info = engine.libraryInfo();
+    expect(info).toMatchObject({ photos: 3, faces: 5, unplaced: 0 });
+    const who = peopleByIdentity(engine, FOLDER_TRUTH);
+    expect(new Set(who.values()).size).toBe(3);
+    expect(info.people.map((p) => p.count)).toEqual([2, 2, 1]);
+    expect(new Map(info.people.map((p) => [p.label, [p.count, p.name]]))).toEqual(
+      new Map([
+        [who.get('Ann'), [2, null]],
+        [who.get('Bob'), [2, null]],
+        [who.get('Cid'), [1, null]],
+      ]),
+    );
+    const beach = engine.libraryFaces().filter((f) => f.path === 'trips/2019/beach.jpg');
+    expect(beach.map((f) => [f.faceIndex, f.box])).toEqual([
+      [0, [0, 10, 40, 50]],
+      [1, [100, 10, 40, 50]],
+    ]);
+    expect(await engine.thumbnail(beach[0].key)).toBeInstanceOf(Blob);
+  });
+
+  it('never puts two faces of one photo in one person, even the same person twice', async () => {
+    const { engine } = await engineWith();
+    await importFolder(engine, [
+      entry('mirror.jpg', [
+        ['Dan', 0],
+        ['Dan', 1],
+      ]),
+      entry('dan.jpg', [['Dan', 2]]),
+    ]);
+    const faces = engine.libraryFaces();
+    const mirror = faces.filter((f) => f.path === 'mirror.jpg');
+    expect(mirror[0].label).not.toBe(mirror[1].label);
+    expect(engine.libraryInfo().people.map((p) => p.count)).toEqual([2, 1]);
+  });
+
+  it('dropping the folder again skips done photos; new photos join the existing (named) people', async () => {
+    const { engine, ports } = await engineWith();
+    await importFolder(engine, FOLDER);
+    const who = peopleByIdentity(engine, FOLDER_TRUTH);
+    const annLabel = who.get('Ann') ?? '';
+    expect(await engine.namePerson(annLabel, '  Ann   Smith ')).toBe('Ann Smith');
+    const extractedBefore = ports.extractors[0].extracted.length;
+    const more = entry('2020/picnic.jpg', [
+      ['Cid', 2],
+      ['Ann', 2],
+    ]);
+    const report = await importFolder(engine, [...FOLDER, more]);
+    expect(report).toMatchObject({ added: 2, skippedDuplicates: 3 });
+    // Only the new photo and the faceless one (nothing marks it done) were extracted again.
+    expect(ports.extractors[0].extracted.slice(extractedBefore).sort()).toEqual(['2020/picnic.jpg', 'home/landscape.jpg']);
+    const info = engine.libraryInfo();
+    expect(info.people.map((p) => p.count)).toEqual([3, 2, 2]);
+    expect(new Map(info.people.map((p) => [p.name ?? p.label, p.count]))).toEqual(
+      new Map([
+        ['Ann Smith', 3],
+        [who.get('Bob'), 2],
+        [who.get('Cid'), 2],
+      ]),
+    );
+    const picnic = engine.libraryFaces().filter((f) => f.path === '2020/picnic.jpg');
+    expect(picnic.map((f) => f.label)).toEqual([who.get('Cid'), 'Ann Smith']);
+  });
+
+  it('names, merges and moves faces out; refuses names kept for unnamed people', async () => {
+    const { engine } = await engineWith();
+    await importFolder(engine, FOLDER);
+    const who = peopleByIdentity(engine, FOLDER_TRUTH);
+    const bob = who.get('Bob') ?? '';
+    const cid = who.get('Cid') ?? '';
+    for (const bad of ['', '   ', '#7', 'x'.repeat(101)]) await expect(engine.namePerson(bob, bad)).rejects.toMatchObject({ code: 'invalid-argument', hint: expect.any(String) });
+    await expect(engine.namePerson('#999', 'Zed')).rejects.toMatchObject({ code: 'unknown-id' });
+    await engine.mergePeople(cid, bob);
+    expect(engine.libraryFaces(bob)).toHaveLength(3);
+    expect(engine.libraryFaces(cid)).toHaveLength(0);
+    const moved = engine.libraryFaces(bob).find((f) => f.path === 'home/party.png' && f.faceIndex === 1);
+    if (!moved) throw new Error('Cid’s face is missing');
+    const label = await engine.moveFaceOut(moved.key);
+    expect(engine.libraryFaces(label).map((f) => f.key)).toEqual([moved.key]);
+    expect(engine.libraryFaces(bob)).toHaveLength(2);
+    // Naming a person with a name another person has merges them.
+    await engine.namePerson(label, 'Bob');
+    await engine.namePerson(bob, 'Bob');
+    expect(engine.libraryInfo().people.find((p) => p.name === 'Bob')?.count).toBe(3);
+  });
+
+  it('people and names persist; the labelled gallery is untouched by the library', async () => {
+    const { engine, ports } = await engineWith();
+    await engine.importFiles([{ path: 'g/Eve/Eve_0001.jpg', file: faceFile('Eve', 0) }], () => {});
+    await importFolder(engine, FOLDER);
+    const who = peopleByIdentity(engine, FOLDER_TRUTH);
+    await engine.namePerson(who.get('Cid') ?? '', 'Cid');
+    const before = engine.libraryInfo();
+    const again = await engineWith(ports);
+    expect(again.engine.libraryInfo()).toEqual(before);
+    expect(again.engine.galleryInfo().count).toBe(1);
+  });
+
+  it('a photo cut short by a full disk is finished when dropped again, without duplicate faces', async () => {
+    const { engine, ports } = await engineWith();
+    // The first put (face 1 of the beach photo: faces are written last to first) succeeds, the next fails.
+    ports.storage.failPutsAfter = { count: 1, error: new AppError('storage-quota', 'the disk is full', 'Free some space.') };
+    const cut = await importFolder(engine, [FOLDER[0]]);
+    expect(cut.problems.map((p) => p.code)).toContain('storage-quota');
+    expect(engine.libraryInfo().faces).toBe(1);
+    ports.storage.failPutsAfter = null;
+    const report = await importFolder(engine, FOLDER);
+    expect(report.skippedDuplicates).toBe(0);
+    expect(engine.libraryInfo()).toMatchObject({ photos: 3, faces: 5, unplaced: 0 });
+    expect(new Set(peopleByIdentity(engine, FOLDER_TRUTH).values()).size).toBe(3);
+  });
+
+  it('searches the library with a query face: hits are faces in photos with their person', async () => {
+    const { engine } = await engineWith();
+    await importFolder(engine, FOLDER);
+    await engine.setQuery('q/bob.jpg', faceFile('Bob', 3), 'none');
+    const r = await engine.searchLibrary({ ...DEFAULT_SETTINGS, k: 5 });
+    const bob = peopleByIdentity(engine, FOLDER_TRUTH).get('Bob');
+    expect(r.stage2[0]).toMatchObject({ label: bob, rankAfter: 1 });
+    expect(['trips/2019/beach.jpg', 'home/party.png']).toContain(r.stage2[0].path);
+    expect(r.stage1).toHaveLength(5);
+  });
+
+  it('with a recognizer that has no measured threshold, faces are indexed and searchable but not grouped', async () => {
+    const { engine } = await engineWith(new MemoryEnginePorts(), 'test-recognizer');
+    const report = await importFolder(engine, FOLDER);
+    expect(report.added).toBe(5);
+    expect(report.problems.map((p) => p.code)).toContain('invalid-argument');
+    const info = engine.libraryInfo();
+    expect(info).toMatchObject({ faces: 5, unplaced: 5, people: [] });
+    expect(info.groupingUnavailable).toMatch(/test-recognizer/);
+  });
+});
