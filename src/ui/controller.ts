@@ -12,7 +12,7 @@ import type { OodTransform, RerankSettings } from '../core/types.ts';
 import type { EvalOptions, EvalProgress, EvalReport, ImportProgress, StartupProgress } from '../app/engineApi.ts';
 import { STORAGE_FORMATS, type StorageFormat } from '../storage/storageFormat.ts';
 import { getState, setState } from './store.ts';
-import { refreshLibrary, searchLibrary } from './libraryActions.ts';
+import { forgetLibraryResults, refreshLibrary, searchLibrary } from './libraryActions.ts';
 import { Comlink, startEngineWorker, type EngineProxy } from './workerClient.ts';
 
 let engine: EngineProxy | null = null;
@@ -158,6 +158,7 @@ export async function setQueryFromIdentity(label: string): Promise<void> {
 function replaceQuery(q: NonNullable<ReturnType<typeof getState>['query']>): void {
   const old = getState().query;
   if (old) URL.revokeObjectURL(old.alignedUrl);
+  forgetLibraryResults();
   setState({ query: q, pair: null, selectedKey: null });
 }
 
@@ -316,8 +317,20 @@ export const automation = {
   evaluate,
   state: () => {
     const s = getState();
-    return { models: s.models, gallery: s.gallery, importing: s.importing, results: s.results };
+    return {
+      models: s.models,
+      gallery: s.gallery,
+      importing: s.importing,
+      importKind: s.importKind,
+      results: s.results,
+      library: s.library,
+      libraryResults: s.libraryResults,
+      queryFile: s.query?.view.fileName ?? null,
+      error: s.error,
+    };
   },
+  /** Every face of the photo library with its photo, box and person (`npm run cluster`). */
+  libraryFaces: () => requireEngine().libraryFaces(),
   /** Extraction workers replaced after a crash or a hang. */
   workerRestarts: () => requireEngine().workerRestarts(),
   /** Test hook (refused without ?testHooks=1): crash or hang the next extract jobs; see EngineApi.injectExtractFaults. */

@@ -84,6 +84,12 @@ export function moveFaceOut(key: string): Promise<void> {
   return edit(() => requireEngine().moveFaceOut(key));
 }
 
+/** The query changed: hits of the old one must neither stay nor arrive late. */
+export function forgetLibraryResults(): void {
+  librarySeq++;
+  setState({ libraryResults: null });
+}
+
 export async function searchLibrary(): Promise<void> {
   const seq = ++librarySeq;
   const { library, query, settings } = getState();
@@ -92,8 +98,8 @@ export async function searchLibrary(): Promise<void> {
     return;
   }
   try {
-    const libraryResults = await requireEngine().searchLibrary(settings);
-    if (seq === librarySeq) setState({ libraryResults });
+    const view = await requireEngine().searchLibrary(settings);
+    if (seq === librarySeq) setState({ libraryResults: { ...view, queryFile: query.view.fileName } });
   } catch (e) {
     fail(e);
   }

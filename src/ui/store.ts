@@ -40,7 +40,8 @@ interface AppState {
   /** The photo library: counts and people (small), the open person's faces, and the query's hits in it. */
   library: LibraryInfo | null;
   openPerson: { label: string; faces: LibraryFaceView[] } | null;
-  libraryResults: LibrarySearchView | null;
+  /** With the file name of the query they answer. */
+  libraryResults: (LibrarySearchView & { readonly queryFile: string }) | null;
 }
 
 export const useAppStore = create<AppState>(() => ({

@@ -6,12 +6,12 @@ import { Thumb } from './Thumb.tsx';
 const SHOWN = 5;
 
 function personOf(label: string): string {
-  return label === '' ? 'not grouped yet' : label.startsWith('#') ? `Unnamed person ${label}` : label;
+  return label === '' ? 'not grouped yet' : label.startsWith('#') ? `Person ${label}` : label;
 }
 
 function Hit({ h, stage }: { h: LibraryHitView; stage: 1 | 2 }) {
   return (
-    <li className="result" data-testid={`library-stage${stage}-result`} data-key={h.key} data-label={h.label}>
+    <li className="result" data-testid={`library-stage${stage}-result`} data-key={h.key} data-label={h.label} data-photo={h.path} data-face={h.faceIndex}>
       <Thumb galleryKey={h.key} alt={personOf(h.label)} />
       <div className="result-label" data-testid="library-result-person">
         {personOf(h.label)}
@@ -37,23 +37,27 @@ export function LibraryResults() {
   const r = useAppStore((s) => s.libraryResults);
   if (!r) return null;
   return (
-    <section className="panel results library-results" aria-label="Photo library results" data-testid="library-results">
+    <section className="panel results library-results" aria-label="Photo library results" data-testid="library-results" data-query={r.queryFile}>
       <h2>In your photo library</h2>
       <p className="policy">
         alpha {r.alpha === 'sum' ? 'sum' : r.alpha.toFixed(2)}: {r.alphaReason}
       </p>
-      <h3>Stage 1: cosine</h3>
-      <ol className="result-row">
-        {r.stage1.slice(0, SHOWN).map((h) => (
-          <Hit key={h.key} h={h} stage={1} />
-        ))}
-      </ol>
-      <h3>Stage 2: re-ranked with EMD</h3>
-      <ol className="result-row">
-        {r.stage2.slice(0, SHOWN).map((h) => (
-          <Hit key={h.key} h={h} stage={2} />
-        ))}
-      </ol>
+      <div className="result-row">
+        <h3>Stage 1: cosine</h3>
+        <ol>
+          {r.stage1.slice(0, SHOWN).map((h) => (
+            <Hit key={h.key} h={h} stage={1} />
+          ))}
+        </ol>
+      </div>
+      <div className="result-row">
+        <h3>Stage 2: re-ranked with EMD</h3>
+        <ol>
+          {r.stage2.slice(0, SHOWN).map((h) => (
+            <Hit key={h.key} h={h} stage={2} />
+          ))}
+        </ol>
+      </div>
     </section>
   );
 }

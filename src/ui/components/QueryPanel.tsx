@@ -66,7 +66,9 @@ export function QueryPanel() {
         <div className="query-view" data-testid="query-view">
           <img src={query.alignedUrl} alt="aligned query face" width={112} height={112} data-testid="query-aligned" />
           <div>
-            <div className="file-name">{query.view.fileName}</div>
+            <div className="file-name" data-testid="query-filename">
+              {query.view.fileName}
+            </div>
             {query.view.knownIdentity && (
               <div>
                 identity: <b data-testid="query-identity">{query.view.knownIdentity}</b>

@@ -1,0 +1,65 @@
+/**
+ * `npm run cluster -- --gallery DIR [--json FILE] [--score-folders]`
+ *
+ * Imports DIR as a photo library through the real app (headless Chromium,
+ * a fresh profile: folder names are ignored, every face of every photo is
+ * indexed and grouped into people by the app's own clustering) and writes
+ * `{ "faces": [{ "file", "box": [x, y, w, h], "cluster" }], "clusters": N }`,
+ * files relative to DIR, faces in path then reading order. With
+ * --score-folders it also prints BCubed precision and recall of the people
+ * against the photos' folder names (a labelled tree such as lfw-dev, where
+ * each photo shows one person; faces not yet grouped count as singletons).
+ */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { argValue } from './browser.ts';
+import { openLibrary, relativeToRoot, type LibraryWindow } from './libraryApp.ts';
+import { bcubed } from './study/bcubed.ts';
+
+export interface ClusterJson {
+  readonly faces: { readonly file: string; readonly box: readonly number[]; readonly cluster: string }[];
+  readonly clusters: number;
+}
+
+export async function runCluster(dir: string, log: (s: string) => void): Promise<ClusterJson> {
+  const app = await openLibrary(dir, log);
+  try {
+    const faces = await app.page.evaluate(() => (window as unknown as LibraryWindow).__deepfaceEmd.libraryFaces());
+    // A face not grouped yet (no threshold for the recognizer) is a person of its own.
+    const cluster = (f: (typeof faces)[number]) => f.label || `unplaced:${f.key}`;
+    return {
+      faces: faces.map((f) => ({ file: relativeToRoot(f.path, app.root), box: [...f.box], cluster: cluster(f) })),
+      clusters: new Set(faces.map(cluster)).size,
+    };
+  } finally {
+    await app.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const dir = argValue(argv, 'gallery');
+  if (!dir) throw new Error('give the photo folder: npm run cluster -- --gallery DIR [--json FILE] [--score-folders]');
+  const out = await runCluster(resolve(dir), (s) => process.stderr.write(s));
+  console.log(`${out.faces.length} faces in ${new Set(out.faces.map((f) => f.file)).size} photos, ${out.clusters} people`);
+  if (argv.includes('--score-folders')) {
+    const folder = (file: string) => file.split('/').slice(0, -1).join('/');
+    const s = bcubed(
+      out.faces.map((f) => f.cluster),
+      out.faces.map((f) => folder(f.file)),
+    );
+    console.log(`BCubed against folder names: precision ${(100 * s.precision).toFixed(2)}, recall ${(100 * s.recall).toFixed(2)}`);
+  }
+  const json = argValue(argv, 'json');
+  if (json) {
+    writeFileSync(json, JSON.stringify(out, null, 2) + '\n');
+    console.log(`wrote ${json}`);
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((e: unknown) => {
+    console.error(`cluster failed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });
+}
