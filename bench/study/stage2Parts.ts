@@ -1,0 +1,73 @@
+/**
+ * Where stage 2's CPU time goes on the default pipeline's FaceRes maps
+ * (issue 16): 100 real lfw-dev candidates (the study's dump, every 7th
+ * image) against one query, timed part by part with the engine's own code:
+ * the whole CpuStage2Scorer batch (SIMD cost matrices + reference Sinkhorn),
+ * the cost matrices alone, APC weights (both sides, JS), and decoding the
+ * stored 8-bit sparse maps (decodePatchMapUnit, arrays reused).
+ * `npx tsx bench/study/stage2Parts.ts` (needs .cache/study/none.f32).
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+import { CpuStage2Scorer } from '../../src/engine/stage2Batch.ts';
+import { DotWorkspace } from '../../src/engine/simd/dotWorkspace.ts';
+import { DEFAULT_SETTINGS } from '../../src/core/types.ts';
+import { unitPatchGrid, unitAveragePatch } from '../../src/engine/patchGrid.ts';
+import { patchWeightsApc } from '../../src/engine/weights.ts';
+import { encodePatchMap, decodePatchMapUnit } from '../../src/engine/quant/patchCodec.ts';
+import { DIMS, RECORD_FLOATS, STUDY_DIR } from './shared.ts';
+const fd = openSync(join(STUDY_DIR, 'none.f32'), 'r');
+const rec = new Float32Array(RECORD_FLOATS);
+const frAt = DIMS.mfEmb + DIMS.mfPatch + 1024;
+const grids: Float32Array[] = [];
+const avgs: Float32Array[] = [];
+const raws: Float32Array[] = [];
+for (let i = 0; i < 101; i++) {
+  readSync(fd, new Uint8Array(rec.buffer), 0, rec.byteLength, i * 7 * RECORD_FLOATS * 4);
+  const map = { h: 7, w: 7, c: 1024, data: rec.slice(frAt, frAt + DIMS.frPatch) };
+  raws.push(map.data);
+  grids.push(unitPatchGrid(map, 7));
+  avgs.push(unitAveragePatch(map));
+}
+closeSync(fd);
+let nz = 0;
+for (const g of raws.slice(1)) for (const x of g) if (x !== 0) nz++;
+console.log('density', (nz / (100 * 49 * 1024)).toFixed(3));
+const n = 49,
+  c = 1024;
+const q = grids[0];
+const u = new Float32Array(100 * n),
+  v = new Float32Array(100 * n);
+for (let p = 0; p < 100; p++) {
+  u.set(patchWeightsApc(q, n, c, avgs[p + 1]), p * n);
+  v.set(patchWeightsApc(grids[p + 1], n, c, avgs[0]), p * n);
+}
+const scorer = new CpuStage2Scorer();
+const sinkhorn = { ...DEFAULT_SETTINGS.sinkhorn };
+for (let r = 0; r < 3; r++) {
+  let t = performance.now();
+  const res = scorer.scoreBatch({ n, c, query: q, candidates: grids.slice(1), weights: { kind: 'given', u, v }, sinkhorn });
+  const total = performance.now() - t;
+  const ws = new DotWorkspace();
+  ws.reserve(3 * n * c);
+  t = performance.now();
+  for (let p = 0; p < 100; p++) {
+    ws.data.set(q, 0);
+    ws.data.set(grids[p + 1], n * c);
+    ws.dots(0, n, n * c, n, c, 2 * n * c, n);
+  }
+  const dots = performance.now() - t;
+  t = performance.now();
+  for (let p = 0; p < 100; p++) {
+    patchWeightsApc(q, n, c, avgs[p + 1]);
+    patchWeightsApc(grids[p + 1], n, c, avgs[0]);
+  }
+  const apc = performance.now() - t;
+  const enc = raws.slice(1).map((m) => encodePatchMap({ h: 7, w: 7, c, data: m }));
+  t = performance.now();
+  let reuse: ReturnType<typeof decodePatchMapUnit> | undefined;
+  for (const e of enc) reuse = decodePatchMapUnit(e, reuse);
+  const dec = performance.now() - t;
+  const it = Array.from(res.iterations).sort((a, b) => a - b);
+  console.log(`total ${total.toFixed(1)} ms; dots ${dots.toFixed(1)}; apc ${apc.toFixed(1)}; decode ${dec.toFixed(1)}; iters median ${it[50]}`);
+}
