@@ -217,7 +217,7 @@ export class LibraryService {
         label = unnamedPersonLabel(nextUnnamed++);
         freshLabels.set(c, label);
       }
-      byLabel.set(label, [...(byLabel.get(label) ?? []), f.key]);
+      pushTo(byLabel, label, f.key);
     });
     for (const [label, keys] of byLabel) await this.gallery.relabel(keys, label);
     return unplaced.length;
@@ -246,7 +246,7 @@ export class LibraryService {
     const faces = this.faceList();
     const photos = new Set(faces.map((f) => f.photoHash));
     const byLabel = new Map<string, LibraryFaceView[]>();
-    for (const f of faces) if (f.label !== UNPLACED_LABEL) byLabel.set(f.label, [...(byLabel.get(f.label) ?? []), f]);
+    for (const f of faces) if (f.label !== UNPLACED_LABEL) pushTo(byLabel, f.label, f);
     const people = [...byLabel].map(([label, members]) => ({
       label,
       name: unnamedPersonId(label) === null ? label : null,
@@ -315,6 +315,13 @@ export class LibraryService {
     }
     return out;
   }
+}
+
+/** Appends in place: copying a person's list per face would be quadratic in their size. */
+function pushTo<T>(lists: Map<string, T[]>, key: string, item: T): void {
+  const list = lists.get(key);
+  if (list) list.push(item);
+  else lists.set(key, [item]);
 }
 
 function libraryOrder(a: LibraryFaceView, b: LibraryFaceView): number {
