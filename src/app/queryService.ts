@@ -13,6 +13,7 @@ import { guessQueryIdentity } from './identity.ts';
 import type { ExtractorPort } from './ports.ts';
 import { storedToFeatures } from './storedFace.ts';
 import { unknownPersonVerdict } from '../models/unknownPerson.ts';
+import { decodeLibraryFaceName, UNPLACED_LABEL, unnamedPersonId } from '../library/libraryRecords.ts';
 
 export class QueryService {
   private query: { features: FaceFeatures; view: QueryView } | undefined;
@@ -45,7 +46,12 @@ export class QueryService {
   async setQueryFromGallery(key: string): Promise<QueryView> {
     const f = await this.gallery.get(key);
     if (!f) throw new AppError('unknown-id', `no gallery image ${key}`, 'Pick an image that is still in the gallery.');
-    const view: QueryView = { fileName: f.fileName, faces: [], chosenIndex: 0, aligned: f.thumbnail, knownIdentity: f.label };
+    // A photo library's face: its photo and place in it; the person is an identity only once named.
+    const ref = decodeLibraryFaceName(f.fileName);
+    const named = f.label !== UNPLACED_LABEL && unnamedPersonId(f.label) === null;
+    const view: QueryView = ref
+      ? { fileName: `${ref.path} (face ${ref.faceIndex + 1})`, faces: [], chosenIndex: 0, aligned: f.thumbnail, ...(named ? { knownIdentity: f.label } : {}) }
+      : { fileName: f.fileName, faces: [], chosenIndex: 0, aligned: f.thumbnail, knownIdentity: f.label };
     this.query = { features: storedToFeatures(f), view };
     return view;
   }

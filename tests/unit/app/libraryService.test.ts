@@ -211,6 +211,20 @@ describe('photo library', () => {
     expect(r.stage1).toHaveLength(5);
   });
 
+  it('a library face as the query names its photo, and its person only once named', async () => {
+    const { engine } = await engineWith();
+    await importFolder(engine, FOLDER);
+    const face = engine.libraryFaces().find((f) => f.path === 'home/party.png' && f.faceIndex === 1);
+    if (!face) throw new Error('the party photo has no second face');
+    const unnamed = await engine.setQueryFromGallery(face.key);
+    expect(unnamed.fileName).toBe('home/party.png (face 2)');
+    expect(unnamed.knownIdentity).toBeUndefined();
+    await engine.namePerson(face.label, 'Cid');
+    expect((await engine.setQueryFromGallery(face.key)).knownIdentity).toBe('Cid');
+    const r = await engine.searchLibrary({ ...DEFAULT_SETTINGS, k: 5 });
+    expect(r.stage2[0]).toMatchObject({ key: face.key, label: 'Cid' });
+  });
+
   it('with a recognizer that has no measured threshold, faces are indexed and searchable but not grouped', async () => {
     const { engine } = await engineWith(new MemoryEnginePorts(), 'test-recognizer');
     const report = await importFolder(engine, FOLDER);
