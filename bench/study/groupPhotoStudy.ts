@@ -1,0 +1,126 @@
+/**
+ * Issue 17's group-photo targets, measured with the app's own code in Node
+ * (the default pipeline: FaceRes alignment, fused MobileFaceNet + FaceRes
+ * embedding, FaceRes patches; libraryFaces for every face of a photo; the
+ * SearchEngine with the default settings).
+ *
+ * `npx tsx bench/study/groupPhotoStudy.ts [--photos 150] [--seed 29]` composes
+ * group photos from lfw-dev (2-4 identities that have at least two photos,
+ * each identity's first photo, 0.6-1.2x, the outer photos sometimes cut by
+ * the edge), finds every face, and prints:
+ * - how many placed faces were found (a found box holds the placed face's centre);
+ * - for each placed identity, queried with its second photo (its largest
+ *   face, clean and with the mask and sunglasses generators), whether the
+ *   first result after stage 1 and after stage 2 is a face in a photo that
+ *   shows that identity.
+ * Mask and sunglasses are drawn on the query, not on the library's photos.
+ */
+import { readFileSync } from 'node:fs';
+import { AppError } from '../../src/core/errors.ts';
+import { seededRandom } from '../../src/core/random.ts';
+import { DEFAULT_SETTINGS, type OodTransform } from '../../src/core/types.ts';
+import { SearchEngine } from '../../src/engine/searchEngine.ts';
+import { embedderFor } from '../../src/face/embedderFor.ts';
+import { extractFace } from '../../src/face/extractFace.ts';
+import { FaceDetector } from '../../src/face/detector.ts';
+import { LandmarkModel } from '../../src/face/landmarks.ts';
+import { FacePipeline } from '../../src/face/pipeline.ts';
+import { libraryFaces } from '../../src/library/libraryFaces.ts';
+import type { LoadedModel } from '../../src/models/loadModels.ts';
+import { DEFAULT_RECOGNIZER_ID } from '../../src/models/pipelines.ts';
+import { listIdentityImages } from '../../tests/unit/face/helpers/data.ts';
+import { decodeImageNode } from '../../tests/unit/face/helpers/decodeNode.ts';
+import { loadSession, modelEntry } from '../../tests/unit/face/helpers/models.ts';
+import { composeGroupPhoto, type SourcePhoto } from '../../tests/unit/library/helpers/groupPhoto.ts';
+import { argValue } from '../browser.ts';
+
+const MAX_CUT = 0.34;
+
+async function defaultPipeline(): Promise<FacePipeline> {
+  const byId = new Map<string, LoadedModel>();
+  for (const id of ['mobilefacenet-arcface', 'faceres']) {
+    const entry = modelEntry(id);
+    byId.set(id, { entry, session: await loadSession(entry), backend: 'wasm', loadMs: 0 });
+  }
+  return new FacePipeline({
+    detector: new FaceDetector(await loadSession(modelEntry('ultraface-detector'))),
+    landmarks: new LandmarkModel(await loadSession(modelEntry('pfld-landmarks68'))),
+    recognizer: embedderFor(DEFAULT_RECOGNIZER_ID, byId),
+  });
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const photos = Number(argValue(argv, 'photos') ?? 150);
+  const random = seededRandom(Number(argValue(argv, 'seed') ?? 29));
+  const pipeline = await defaultPipeline();
+  const byId = new Map<string, { path: string; name: string }[]>();
+  for (const im of listIdentityImages('lfw-dev')) byId.set(im.identity, [...(byId.get(im.identity) ?? []), im]);
+  const people = [...byId].filter(([, ims]) => ims.length >= 2).map(([id]) => id);
+  const alone = async (identity: string, n: number, ood: OodTransform = 'none') => {
+    const im = (byId.get(identity) ?? [])[n];
+    const image = decodeImageNode(new Uint8Array(readFileSync(im.path)), im.name);
+    return extractFace(pipeline, image, im.name, { purpose: 'query', ood, seed: 7 }).catch((e: unknown) => {
+      if (e instanceof AppError) return null;
+      throw e;
+    });
+  };
+  const engine = new SearchEngine({ accelerator: null });
+  const photoPeople = new Map<number, Set<string>>();
+  const used = new Set<string>();
+  let placed = 0;
+  let found = 0;
+  const t0 = Date.now();
+  for (let g = 0; g < photos; g++) {
+    const n = 2 + Math.floor(random() * 3);
+    const sources: SourcePhoto[] = [];
+    const ids: string[] = [];
+    while (sources.length < n) {
+      const id = people[Math.floor(random() * people.length)];
+      if (used.has(id) || ids.includes(id)) continue;
+      const a = await alone(id, 0);
+      if (!a) continue;
+      const im = (byId.get(id) ?? [])[0];
+      const { x, y, width, height } = a.faces[a.chosenIndex];
+      sources.push({ name: im.name, image: decodeImageNode(new Uint8Array(readFileSync(im.path)), im.name), face: { x, y, width, height } });
+      ids.push(id);
+    }
+    for (const id of ids) used.add(id);
+    const scales = sources.map(() => 0.6 + 0.6 * random());
+    const cutLeft = random() < 0.5 ? random() * MAX_CUT : 0;
+    const cutRight = random() < 0.5 ? random() * MAX_CUT : 0;
+    const group = composeGroupPhoto(sources, { scales, cutLeft, cutRight, gap: Math.floor(random() * 20) }, random);
+    const faces = await libraryFaces(pipeline, group.image);
+    faces.forEach((f, i) => engine.add([{ id: `${g}#${i}`, label: `photo ${g}`, features: f.features }]));
+    photoPeople.set(g, new Set());
+    group.placements.forEach((p, i) => {
+      placed++;
+      const cx = p.face.x + p.face.width / 2;
+      const cy = p.face.y + p.face.height / 2;
+      if (faces.some((f) => cx >= f.box.x && cx <= f.box.x + f.box.width && cy >= f.box.y && cy <= f.box.y + f.box.height)) {
+        found++;
+        photoPeople.get(g)?.add(ids[i]);
+      }
+    });
+    process.stderr.write(`\r${g + 1}/${photos} photos, ${found}/${placed} faces found, ${((Date.now() - t0) / 1000).toFixed(0)} s   `);
+  }
+  process.stderr.write('\n');
+  console.log(`placed faces found: ${found}/${placed} (${((100 * found) / placed).toFixed(2)}%), library of ${engine.size} faces in ${photos} photos`);
+  const photoOf = (id: string) => Number(id.split('#')[0]);
+  for (const ood of ['none', 'mask', 'sunglasses'] as const) {
+    let n = 0;
+    let s1 = 0;
+    let s2 = 0;
+    for (const id of used) {
+      const q = await alone(id, 1, ood);
+      if (!q) continue;
+      n++;
+      const r = await engine.search(q.features, { ...DEFAULT_SETTINGS, backend: 'cpu' });
+      if (photoPeople.get(photoOf(r.stage1[0].id))?.has(id)) s1++;
+      if (photoPeople.get(photoOf(r.stage2[0].id))?.has(id)) s2++;
+    }
+    console.log(`${ood}: ${n} queries, a photo showing the person at rank 1: stage 1 ${((100 * s1) / n).toFixed(2)}%, stage 2 ${((100 * s2) / n).toFixed(2)}%`);
+  }
+}
+
+if (process.argv[1]?.endsWith('groupPhotoStudy.ts')) await main();
