@@ -1,6 +1,6 @@
 /**
  * What both imports share (labelled folders, importService.ts; photo
- * libraries, libraryImportService.ts): the files worth opening, the counters
+ * libraries, libraryService.ts): the files worth opening, the counters
  * of one run, and progress reports at most every 150 ms.
  */
 import type { ImportProblem, ImportProgress } from './engineApi.ts';
@@ -34,6 +34,19 @@ export function throttledReport(clock: ImportClock, send: (finished: boolean) =>
       send(finished);
     }
   };
+}
+
+/**
+ * Runs `work` on `items` in list order from `lanes` concurrent lanes (each
+ * extraction worker busy, plus one lane reading and hashing ahead), until all
+ * are taken or `cancelled()` holds.
+ */
+export async function runInLanes<T>(items: readonly T[], lanes: number, cancelled: () => boolean, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length && !cancelled()) await work(items[next++]);
+  };
+  await Promise.all(Array.from({ length: lanes }, lane));
 }
 
 /** The counters of one import. */

@@ -12,7 +12,7 @@ import { sha256Hex } from '../core/hash.ts';
 import type { ImportProblem, ImportProgress } from './engineApi.ts';
 import type { GalleryService } from './galleryService.ts';
 import { identityFromPath } from './identity.ts';
-import { imageEntries, ImportRun, throttledReport, type ImportClock } from './importRun.ts';
+import { imageEntries, ImportRun, runInLanes, throttledReport, type ImportClock } from './importRun.ts';
 import type { ExtractorPort } from './ports.ts';
 import { faceKey, featuresToStored } from './storedFace.ts';
 import type { ImportEntry } from './zipEntries.ts';
@@ -64,16 +64,16 @@ export class ImportService {
     const startedAt = this.clock.wallClock();
     const noteProgress = () => this.gallery.noteImportProgress({ total: run.total, done: run.done, startedAt });
     if (images.length > 0) await noteProgress();
-    // Keep every worker busy, plus one job reading/hashing ahead.
-    let next = 0;
-    const lane = async () => {
-      while (next < images.length && !this.cancelRequested) {
-        await this.importOne(images[next++], run);
+    await runInLanes(
+      images,
+      this.extractor.concurrency + 1,
+      () => this.cancelRequested,
+      async (image) => {
+        await this.importOne(image, run);
         await noteProgress();
         report(false);
-      }
-    };
-    await Promise.all(Array.from({ length: this.extractor.concurrency + 1 }, lane));
+      },
+    );
     await this.gallery.endImport();
     const final = run.progress(true);
     onProgress(final);

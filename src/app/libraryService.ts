@@ -24,7 +24,7 @@ import type { FaceFeatures, RerankSettings } from '../core/types.ts';
 import type { ImportProblem, ImportProgress } from './engineApi.ts';
 import type { LibraryPhotoFace } from './extractTypes.ts';
 import type { GalleryService } from './galleryService.ts';
-import { imageEntries, ImportRun, throttledReport, type ImportClock } from './importRun.ts';
+import { imageEntries, ImportRun, runInLanes, throttledReport, type ImportClock } from './importRun.ts';
 import type { ExtractorPort } from './ports.ts';
 import { faceKey } from './storedFace.ts';
 import type { ImportEntry } from './zipEntries.ts';
@@ -97,14 +97,15 @@ export class LibraryService {
     const run = new ImportRun(photos.length, problems, this.clock, () => this.cancelRequested);
     const report = throttledReport(this.clock, (finished) => onProgress(run.progress(finished)));
     report(false);
-    let next = 0;
-    const lane = async () => {
-      while (next < photos.length && !this.cancelRequested) {
-        await this.importPhoto(photos[next++], run);
+    await runInLanes(
+      photos,
+      this.extractor.concurrency + 1,
+      () => this.cancelRequested,
+      async (photo) => {
+        await this.importPhoto(photo, run);
         report(false);
-      }
-    };
-    await Promise.all(Array.from({ length: this.extractor.concurrency + 1 }, lane));
+      },
+    );
     try {
       await this.placeUnplaced();
     } catch (e) {
