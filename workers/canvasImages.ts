@@ -26,6 +26,25 @@ export async function decodeAligned(blob: Blob): Promise<RgbaImage> {
 }
 
 /**
+ * A library photo's preview: longest side at most 640 px (a photo view at
+ * typical window sizes; ~40-80 kB of JPEG at quality 0.8, against megabytes
+ * for the original), in the frame of the decoded photo, so the face boxes
+ * scale onto it by one factor.
+ */
+export async function encodePhotoPreview(img: RgbaImage, maxSide = 640): Promise<Blob> {
+  const scale = Math.min(1, maxSide / Math.max(img.width, img.height));
+  const bmp = await createImageBitmap(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), {
+    resizeWidth: Math.max(1, Math.round(img.width * scale)),
+    resizeHeight: Math.max(1, Math.round(img.height * scale)),
+    resizeQuality: 'medium',
+  });
+  const c = new OffscreenCanvas(bmp.width, bmp.height);
+  context2d(c).drawImage(bmp, 0, 0);
+  bmp.close();
+  return c.convertToBlob({ type: 'image/jpeg', quality: 0.8 });
+}
+
+/**
  * The compact storage's thumbnail: JPEG at quality 0.9 is ~8 kB for a 224 px
  * face against ~70 kB of PNG. Evaluation then builds its queries from these
  * pixels; `npm run eval -- --storage float32` (PNG) measures what that costs.

@@ -2,6 +2,7 @@
 import * as Comlink from 'comlink';
 import { AppEngine } from '../src/app/appEngine.ts';
 import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
+import { PhotoStore } from '../src/storage/photoStore.ts';
 import { RecordGalleryStorage } from '../src/storage/recordGalleryStorage.ts';
 import { encodeThumbnailJpeg } from './canvasImages.ts';
 import { startExtractorPool } from './extractorPool.ts';
@@ -21,6 +22,8 @@ Comlink.expose(
           ...(format === 'compact' ? { encodeThumbnail: encodeThumbnailJpeg } : {}),
         }),
       ),
+    // One folder of photo previews per database, whatever the recognizer (photos are keyed by content).
+    openLibraryPhotos: async ({ dbName = DB_NAME }) => PhotoStore.open(await openOpfsGallery(`${dbName}:library-photos`)),
     // Earlier versions kept galleries in IndexedDB; start-up moves them over.
     openLegacyStorage: (dbName = DB_NAME) => GalleryDb.openIfExists(dbName),
     now: () => performance.now(),

@@ -17,7 +17,7 @@ import { applyOod } from '../src/face/ood.ts';
 import { FacePipeline } from '../src/face/pipeline.ts';
 import { libraryFaces } from '../src/library/libraryFaces.ts';
 import { loadedModelOfRole } from '../src/models/loadModels.ts';
-import { decodeAligned, encodeAligned } from './canvasImages.ts';
+import { decodeAligned, encodeAligned, encodePhotoPreview } from './canvasImages.ts';
 import { decodeImageFile } from './decodeImage.ts';
 import { loadAllModels, type LoadedModels } from './modelHost.ts';
 import { simulateFault } from './testHooks.ts';
@@ -91,7 +91,9 @@ const api = {
       const found = await libraryFaces(pipeline, image);
       const t2 = performance.now();
       const faces = await Promise.all(found.map(async (f) => ({ box: { ...f.box, score: f.score }, features: f.features, aligned: await encodeAligned(f.alignment.aligned) })));
-      const result: LibraryExtractOutcome = { ok: true, width: image.width, height: image.height, faces, timings: { decode: t1 - t0, faces: t2 - t1 } };
+      // A photo with no face is never shown: no preview.
+      const preview = found.length > 0 ? await encodePhotoPreview(image) : null;
+      const result: LibraryExtractOutcome = { ok: true, width: image.width, height: image.height, faces, preview, timings: { decode: t1 - t0, faces: t2 - t1, preview: performance.now() - t2 } };
       return Comlink.transfer(
         result,
         found.flatMap((f) => transferFeatures(f.features)),

@@ -29,9 +29,9 @@ import type {
 import { EvaluationRunner } from './evaluationRunner.ts';
 import { GalleryService } from './galleryService.ts';
 import { ImportService } from './importService.ts';
-import type { EnginePorts, ExtractFaultRule, ExtractorPort, GalleryStoragePort, StartedExtractor } from './ports.ts';
+import type { EnginePorts, ExtractFaultRule, ExtractorPort, GalleryStoragePort, LibraryPhotosPort, StartedExtractor } from './ports.ts';
 import { QueryService } from './queryService.ts';
-import { LibraryService, type LibraryFaceView, type LibraryInfo, type LibrarySearchView } from './libraryService.ts';
+import { LibraryService, type LibraryFaceView, type LibraryInfo, type LibraryPhotoView, type LibrarySearchView } from './libraryService.ts';
 import { libraryModelKey } from '../library/libraryRecords.ts';
 import { PEOPLE_THRESHOLDS } from '../library/peopleThreshold.ts';
 import type { ImportEntry } from './zipEntries.ts';
@@ -49,6 +49,7 @@ interface Running {
 export class AppEngine implements EngineApi {
   private running: Running | undefined;
   private storage: Promise<GalleryStoragePort> | undefined;
+  private photos: Promise<LibraryPhotosPort> | undefined;
 
   constructor(
     private readonly ports: EnginePorts,
@@ -68,7 +69,8 @@ export class AppEngine implements EngineApi {
     const extractor: ExtractorPort = started.extractor;
     const libraryGallery = new GalleryService(storage, libraryModelKey(gallery.modelKey), this.engineOptions);
     await libraryGallery.load();
-    const library = new LibraryService(libraryGallery, extractor, this.ports, started.status.active.id);
+    this.photos ??= this.ports.openLibraryPhotos({ dbName: opts.dbName });
+    const library = new LibraryService(libraryGallery, await this.photos, extractor, this.ports, started.status.active.id);
     // Faces an import left unplaced when the page went away mid-import join people now.
     if (Object.hasOwn(PEOPLE_THRESHOLDS, started.status.active.id)) await library.placeUnplaced();
     this.running = {
@@ -137,6 +139,10 @@ export class AppEngine implements EngineApi {
 
   libraryFaces(label?: string): LibraryFaceView[] {
     return this.require().library.faces(label);
+  }
+
+  async libraryPhoto(photoHash: string): Promise<LibraryPhotoView | null> {
+    return (await this.require().library.photo(photoHash)) ?? null;
   }
 
   namePerson(label: string, name: string): Promise<string> {

@@ -9,7 +9,7 @@ import type { Alpha } from '../engine/rerank.ts';
 import type { ExecutionBackend } from '../models/loadModels.ts';
 import type { UnknownPersonVerdict } from '../models/unknownPerson.ts';
 import type { StorageFormat } from '../storage/storageFormat.ts';
-import type { LibraryFaceView, LibraryInfo, LibrarySearchView } from './libraryService.ts';
+import type { LibraryFaceView, LibraryInfo, LibraryPhotoView, LibrarySearchView } from './libraryService.ts';
 import type { ExtractFaultRule } from './ports.ts';
 import type { ImportEntry } from './zipEntries.ts';
 
@@ -66,6 +66,8 @@ export interface EngineApi {
   libraryInfo(): LibraryInfo;
   /** One person's faces (by label), or every face of the library. */
   libraryFaces(label?: string): LibraryFaceView[];
+  /** A library photo with every face boxed (null: no such photo in the library). */
+  libraryPhoto(photoHash: string): Promise<LibraryPhotoView | null>;
   /** Names a person (a name already taken merges the two); returns the name. */
   namePerson(label: string, name: string): Promise<string>;
   mergePeople(from: string, into: string): Promise<void>;

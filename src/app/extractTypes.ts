@@ -43,5 +43,13 @@ export interface LibraryPhotoFace {
 
 /** A library photo: its faces in reading order (none is a valid answer), or why it could not be read. */
 export type LibraryExtractOutcome =
-  | { readonly ok: true; readonly width: number; readonly height: number; readonly faces: readonly LibraryPhotoFace[]; readonly timings: Readonly<Record<string, number>> }
+  | {
+      readonly ok: true;
+      readonly width: number;
+      readonly height: number;
+      readonly faces: readonly LibraryPhotoFace[];
+      /** The photo downscaled (workers/canvasImages.ts encodePhotoPreview), in the frame of width x height scaled by one factor; null when it has no face. */
+      readonly preview: Blob | null;
+      readonly timings: Readonly<Record<string, number>>;
+    }
   | { readonly ok: false; readonly error: PlainError };

@@ -25,7 +25,7 @@ import type { ImportProblem, ImportProgress } from './engineApi.ts';
 import type { LibraryPhotoFace } from './extractTypes.ts';
 import type { GalleryService } from './galleryService.ts';
 import { imageEntries, ImportRun, runInLanes, throttledReport, type ImportClock } from './importRun.ts';
-import type { ExtractorPort } from './ports.ts';
+import type { ExtractorPort, LibraryPhotosPort } from './ports.ts';
 import { faceKey } from './storedFace.ts';
 import type { ImportEntry } from './zipEntries.ts';
 
@@ -56,6 +56,18 @@ export interface LibraryInfo {
   readonly groupingUnavailable?: string;
 }
 
+export interface LibraryPhotoView {
+  readonly photoHash: string;
+  readonly path: string;
+  /** The frame the boxes are in (the decoded photo); null with no stored preview. */
+  readonly width: number | null;
+  readonly height: number | null;
+  /** The downscaled photo; null for a photo imported before previews were kept. */
+  readonly preview: Blob | null;
+  /** In reading order. */
+  readonly faces: readonly LibraryFaceView[];
+}
+
 export interface LibraryHitView extends LibraryFaceView {
   readonly score: number;
   /** 1-based ranks before and after re-ranking. */
@@ -76,6 +88,7 @@ export class LibraryService {
 
   constructor(
     private readonly gallery: GalleryService,
+    private readonly photos: LibraryPhotosPort,
     private readonly extractor: ExtractorPort,
     private readonly clock: ImportClock,
     private readonly recognizerId: string,
@@ -134,7 +147,7 @@ export class LibraryService {
         return;
       }
       run.seen.set(photoHash, entry.path);
-      if (await this.gallery.contains(faceKey(this.modelKey, await libraryFaceHash(photoHash, 0)))) {
+      if (await this.alreadyIn(photoHash)) {
         run.skippedDuplicates++;
         return;
       }
@@ -144,6 +157,8 @@ export class LibraryService {
         return;
       }
       if (this.cancelRequested) return;
+      // Before its faces, so a face never lacks its photo; for a photo without faces, this alone marks it done.
+      await this.photos.put(photoHash, { width: outcome.width, height: outcome.height, faces: outcome.faces.length, preview: outcome.preview });
       // Last to first: face 0 marks the photo done, so it is written once every other face is.
       for (let i = outcome.faces.length - 1; i >= 0; i--) await this.addFace(entry.path, photoHash, i, outcome.faces[i]);
       run.added += outcome.faces.length;
@@ -155,6 +170,16 @@ export class LibraryService {
     } finally {
       run.done++;
     }
+  }
+
+  /**
+   * A photo is in when it is stored and either its face 0 is (written last) or it has no faces. One
+   * imported before previews were kept is extracted again for its preview (its faces stay as they are).
+   */
+  private async alreadyIn(photoHash: string): Promise<boolean> {
+    if (!this.photos.has(photoHash)) return false;
+    if (await this.gallery.contains(faceKey(this.modelKey, await libraryFaceHash(photoHash, 0)))) return true;
+    return (await this.photos.get(photoHash))?.faces === 0;
   }
 
   private async addFace(path: string, photoHash: string, faceIndex: number, face: LibraryPhotoFace): Promise<void> {
@@ -275,6 +300,17 @@ export class LibraryService {
     return this.faceList()
       .filter((f) => label === undefined || f.label === label)
       .sort(libraryOrder);
+  }
+
+  /** A photo of the library with every face of it (and its person), for the photo view; undefined for a photo not in it. */
+  async photo(photoHash: string): Promise<LibraryPhotoView | undefined> {
+    const faces = this.faceList()
+      .filter((f) => f.photoHash === photoHash)
+      .sort(libraryOrder);
+    if (faces.length === 0) return undefined;
+    const stored = await this.photos.get(photoHash);
+    // Libraries imported before previews were kept have boxes but no picture; the view then says how to get one.
+    return { photoHash, path: faces[0].path, width: stored?.width ?? null, height: stored?.height ?? null, preview: stored?.preview ?? null, faces };
   }
 
   /** Names a person: every face of theirs takes the name. A name someone already has merges the two. Returns the name. */

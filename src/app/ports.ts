@@ -7,6 +7,7 @@
 import type { FaceFeatures, OodTransform } from '../core/types.ts';
 import type { FaceDetailSource } from '../engine/faceDetails.ts';
 import type { GalleryShape, Stage1Format } from '../engine/galleryStore.ts';
+import type { PhotoToStore, StoredPhoto } from '../storage/photoStore.ts';
 import type { StorageFormat } from '../storage/storageFormat.ts';
 import type { LegacyGalleryPort } from '../storage/migrateLegacyGallery.ts';
 import type { ModelsStatus, OrtBackendChoice } from './engineApi.ts';
@@ -65,6 +66,14 @@ export interface GalleryStoragePort {
   clearJournal(modelKey: string): Promise<void>;
 }
 
+/** The photo library's photos by content hash: previews to draw the faces' boxes on, and which photos hold no face (src/storage/photoStore.ts). */
+export interface LibraryPhotosPort {
+  has(photoHash: string): boolean;
+  put(photoHash: string, photo: PhotoToStore): Promise<void>;
+  /** Undefined when the photo was never stored (or its file was cut short). */
+  get(photoHash: string): Promise<StoredPhoto | undefined>;
+}
+
 export interface ImportJournal {
   readonly modelKey: string;
   /** Images in the import (after zips were opened). */
@@ -107,6 +116,7 @@ export interface ExtractorStartOptions {
 export interface EnginePorts {
   startExtractor(opts: ExtractorStartOptions): Promise<StartedExtractor>;
   openStorage(opts: { dbName?: string; format?: StorageFormat }): Promise<GalleryStoragePort>;
+  openLibraryPhotos(opts: { dbName?: string }): Promise<LibraryPhotosPort>;
   /** The IndexedDB gallery of earlier versions, if this browser has one to migrate (null: nothing to move). */
   openLegacyStorage?(dbName?: string): Promise<LegacyGalleryPort | null>;
   /** Milliseconds from a monotonic clock (progress rates, timings). */

@@ -7,13 +7,15 @@
  * refuses a bad image. Features are a closed form of (identity, variant), so
  * a test can compute the expected ranking itself.
  */
-import type { ExtractFaultRule, ExtractorPort, GalleryStoragePort, EnginePorts, ImportJournal, StartedExtractor, StoredGalleryIndex, TestHooksPort } from '../../src/app/ports.ts';
+import type { ExtractFaultRule, ExtractorPort, GalleryStoragePort, LibraryPhotosPort, EnginePorts, ImportJournal, StartedExtractor, StoredGalleryIndex, TestHooksPort } from '../../src/app/ports.ts';
 import type { ExtractOptions, ExtractOutcome, LibraryExtractOutcome } from '../../src/app/extractTypes.ts';
 import type { ModelsStatus } from '../../src/app/engineApi.ts';
 import { storedToFeatures, type StoredFace } from '../../src/app/storedFace.ts';
 import { faceDetailOf, type FaceDetailSource } from '../../src/engine/faceDetails.ts';
 import { unitEmbedding } from '../../src/engine/vectors.ts';
 import { AppError } from '../../src/core/errors.ts';
+import { PhotoStore } from '../../src/storage/photoStore.ts';
+import { MemoryDirectory } from './memoryFiles.ts';
 import type { FaceFeatures, OodTransform } from '../../src/core/types.ts';
 
 export const EMBED_DIM = 8;
@@ -209,7 +211,8 @@ export class FakeExtractor implements ExtractorPort {
             aligned: new Blob([`aligned:${identity}:${variant}:none`]),
           };
         });
-      return { ok: true, width: 100 * faces.length + 100, height: 100, faces, timings: { decode: 1, faces: 2 } };
+      const preview = faces.length > 0 ? new Blob([`preview:${m[1]}`], { type: 'image/jpeg' }) : null;
+      return { ok: true, width: 100 * faces.length + 100, height: 100, faces, preview, timings: { decode: 1, faces: 2 } };
     } finally {
       this.inFlight--;
     }
@@ -267,6 +270,11 @@ export class MemoryEnginePorts implements EnginePorts {
   async openStorage(): Promise<GalleryStoragePort> {
     this.storageOpens++;
     return this.storage;
+  }
+  /** The photos' files outlive an engine, like the storage: a new AppEngine on these ports reads them back. */
+  readonly photoFiles = new MemoryDirectory();
+  openLibraryPhotos(): Promise<LibraryPhotosPort> {
+    return PhotoStore.open(this.photoFiles);
   }
   now(): number {
     return (this.clock += 10);

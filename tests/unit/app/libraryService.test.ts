@@ -136,9 +136,9 @@ describe('photo library', () => {
       ['Ann', 2],
     ]);
     const report = await importFolder(engine, [...FOLDER, more]);
-    expect(report).toMatchObject({ added: 2, skippedDuplicates: 3 });
-    // Only the new photo and the faceless one (nothing marks it done) were extracted again.
-    expect(ports.extractors[0].extracted.slice(extractedBefore).sort()).toEqual(['2020/picnic.jpg', 'home/landscape.jpg']);
+    expect(report).toMatchObject({ added: 2, skippedDuplicates: 4 });
+    // Only the new photo was extracted again: the faceless one is stored as done too.
+    expect(ports.extractors[0].extracted.slice(extractedBefore)).toEqual(['2020/picnic.jpg']);
     const info = engine.libraryInfo();
     expect(info.people.map((p) => p.count)).toEqual([3, 2, 2]);
     expect(new Map(info.people.map((p) => [p.name ?? p.label, p.count]))).toEqual(
@@ -198,6 +198,41 @@ describe('photo library', () => {
     expect(report.skippedDuplicates).toBe(0);
     expect(engine.libraryInfo()).toMatchObject({ photos: 3, faces: 5, unplaced: 0 });
     expect(new Set(peopleByIdentity(engine, FOLDER_TRUTH).values()).size).toBe(3);
+  });
+
+  it('opens a photo with every face boxed and named, from its stored preview; also after a restart', async () => {
+    const { engine, ports } = await engineWith();
+    await importFolder(engine, FOLDER);
+    const who = peopleByIdentity(engine, FOLDER_TRUTH);
+    const party = engine.libraryFaces().filter((f) => f.path === 'home/party.png');
+    const photoHash = party[0].photoHash;
+    for (const e of [engine, (await engineWith(ports)).engine]) {
+      const view = await e.libraryPhoto(photoHash);
+      if (!view?.preview) throw new Error('no photo view');
+      // FakeExtractor's photo: one 40 x 50 box per face, 100 px apart, in a (100 * faces + 100) x 100 frame.
+      expect(view).toMatchObject({ path: 'home/party.png', width: 300, height: 100 });
+      expect(view.faces.map((f) => [f.faceIndex, f.box, f.label])).toEqual([
+        [0, [0, 10, 40, 50], who.get('Bob')],
+        [1, [100, 10, 40, 50], who.get('Cid')],
+      ]);
+      expect(await view.preview.text()).toBe('preview:Bob:1,Cid:0');
+      expect(view.preview.type).toBe('image/jpeg');
+    }
+    expect(await engine.libraryPhoto('0'.repeat(64))).toBeNull();
+  });
+
+  it('a library imported before previews were kept shows boxes without a picture; dropping it again adds the previews, not faces', async () => {
+    const { engine, ports } = await engineWith();
+    await importFolder(engine, FOLDER);
+    const before = engine.libraryInfo();
+    for (const name of await ports.photoFiles.names()) await ports.photoFiles.remove(name);
+    const old = (await engineWith(ports)).engine;
+    const photoHash = old.libraryFaces().find((f) => f.path === 'trips/2019/beach.jpg')?.photoHash ?? '';
+    expect(await old.libraryPhoto(photoHash)).toMatchObject({ preview: null, width: null, faces: [{ faceIndex: 0 }, { faceIndex: 1 }] });
+    const report = await importFolder(old, FOLDER);
+    expect(report).toMatchObject({ added: 5, skippedDuplicates: 0 });
+    expect(old.libraryInfo()).toEqual(before);
+    expect(await (await old.libraryPhoto(photoHash))?.preview?.text()).toBe('preview:Ann:0,Bob:0');
   });
 
   it('searches the library with a query face: hits are faces in photos with their person', async () => {
