@@ -68,6 +68,21 @@ test('a generated group-photo library: import, people, naming, merge, search, re
     expect({ person, photo, face: Number(await top.getAttribute('data-face')) }).toEqual({ person, photo, face: (p - g + PEOPLE.length) % PEOPLE.length });
   }
 
+  // The top hit's photo opens with every face boxed, left to right; clicking a box makes that face the query.
+  const top = page.getByTestId('library-stage2-result').first();
+  const photo = (await top.getAttribute('data-photo')) ?? '';
+  await top.getByTestId('library-result-open-photo').click();
+  const view = page.getByTestId('photo-view');
+  await expect(view).toHaveAttribute('data-photo', photo);
+  await expect(view.getByTestId('photo-face-box')).toHaveCount(PEOPLE.length);
+  await expect(view.getByTestId('photo-face')).toHaveCount(PEOPLE.length);
+  await expect.poll(() => view.locator('img').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0);
+  const xs = await view.locator('[data-testid="photo-face-box"] rect').evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('x'))));
+  expect(xs).toEqual([...xs].sort((a, b) => a - b));
+  await view.getByTestId('photo-face-box').nth(1).click();
+  await expect(view).toBeHidden();
+  await expect(page.getByTestId('query-filename')).toHaveText(`${photo} (face 2)`);
+
   // Merge the second person into the first: one person of 8.
   await page.getByTestId('person').nth(1).getByRole('button').click();
   await page.getByTestId('person-merge-target').selectOption({ label: 'First Person (4)' });

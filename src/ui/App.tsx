@@ -5,6 +5,7 @@ import { EvaluatePanel } from './components/EvaluatePanel.tsx';
 import { GalleryPanel } from './components/GalleryPanel.tsx';
 import { LibraryPanel } from './components/LibraryPanel.tsx';
 import { LibraryResults } from './components/LibraryResults.tsx';
+import { PhotoView } from './components/PhotoView.tsx';
 import { ModelStatusBar } from './components/ModelStatusBar.tsx';
 import { PairView } from './components/PairView.tsx';
 import { QueryPanel } from './components/QueryPanel.tsx';
@@ -40,6 +41,7 @@ export function App() {
           <EvaluatePanel />
         </div>
       </main>
+      <PhotoView />
     </div>
   );
 }

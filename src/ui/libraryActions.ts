@@ -6,6 +6,7 @@
  */
 import type { ImportProgress } from '../app/engineApi.ts';
 import type { ImportEntry } from '../app/zipEntries.ts';
+import { AppError } from '../core/errors.ts';
 import { fail, requireEngine, STAGE_BATCH } from './controller.ts';
 import { getState, setState } from './store.ts';
 import { Comlink } from './workerClient.ts';
@@ -82,6 +83,21 @@ export function mergePeople(from: string, into: string): Promise<void> {
 
 export function moveFaceOut(key: string): Promise<void> {
   return edit(() => requireEngine().moveFaceOut(key));
+}
+
+/** Opens a library photo with every face boxed (null closes it). */
+export async function openLibraryPhoto(photoHash: string | null): Promise<void> {
+  if (photoHash === null) {
+    setState({ openPhoto: null });
+    return;
+  }
+  try {
+    const view = await requireEngine().libraryPhoto(photoHash);
+    if (!view) throw new AppError('unknown-id', 'this photo is no longer in the library', 'Search again or open a person to see the photos that are.');
+    setState({ openPhoto: { photoHash, path: view.path, faces: [...view.faces] } });
+  } catch (e) {
+    fail(e);
+  }
 }
 
 /** The query changed: hits of the old one must neither stay nor arrive late. */

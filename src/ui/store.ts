@@ -42,6 +42,8 @@ interface AppState {
   openPerson: { label: string; faces: LibraryFaceView[] } | null;
   /** With the file name of the query they answer. */
   libraryResults: (LibrarySearchView & { readonly queryFile: string }) | null;
+  /** The library photo open in the photo view, with its faces (the picture itself is fetched by photoPreviews.ts). */
+  openPhoto: { photoHash: string; path: string; faces: LibraryFaceView[] } | null;
 }
 
 export const useAppStore = create<AppState>(() => ({
@@ -66,6 +68,7 @@ export const useAppStore = create<AppState>(() => ({
   library: null,
   openPerson: null,
   libraryResults: null,
+  openPhoto: null,
 }));
 
 function initialBackend(): OrtBackendChoice {

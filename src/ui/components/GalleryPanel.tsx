@@ -3,6 +3,7 @@ import { cancelImport, clearGallery, exportGallery, importEntries, importGallery
 import { downloadBlob } from '../exportResults.ts';
 import { entriesFromDataTransfer, entriesFromFiles } from '../dropEntries.ts';
 import { useAppStore } from '../store.ts';
+import { DropZone } from './DropZone.tsx';
 import { ImportStatus } from './ImportStatus.tsx';
 
 export function GalleryPanel() {
@@ -10,7 +11,6 @@ export function GalleryPanel() {
   const ready = useAppStore((s) => s.models.phase === 'ready');
   const importing = useAppStore((s) => s.importing);
   const busy = importing !== null && !importing.finished;
-  const [over, setOver] = useState(false);
   const [filter, setFilter] = useState('');
   const dirInput = useRef<HTMLInputElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
@@ -20,21 +20,7 @@ export function GalleryPanel() {
   return (
     <section className="panel gallery-panel" aria-label="Gallery">
       <h2>Gallery</h2>
-      <div
-        className={`drop-zone ${over ? 'over' : ''}`}
-        data-testid="gallery-drop"
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          setOver(false);
-          if (!ready || busy) return;
-          void entriesFromDataTransfer(e.dataTransfer).then(importEntries);
-        }}
-      >
+      <DropZone testId="gallery-drop" enabled={ready && !busy} onDrop={(data) => void entriesFromDataTransfer(data).then(importEntries)}>
         Drop folders of labelled faces (Name/Name_0001.jpg), images or a .zip here
         <div className="row">
           <button disabled={!ready || busy} onClick={() => dirInput.current?.click()}>
@@ -68,7 +54,7 @@ export function GalleryPanel() {
             e.target.value = '';
           }}
         />
-      </div>
+      </DropZone>
       <ImportStatus onCancel={cancelImport} kind="gallery" />
       {gallery && (
         <>

@@ -2,8 +2,9 @@ import { useRef, useState } from 'react';
 import type { PersonView } from '../../app/libraryService.ts';
 import { cancelImport, setQueryFromGallery } from '../controller.ts';
 import { entriesFromDataTransfer, entriesFromFiles } from '../dropEntries.ts';
-import { importLibrary, mergePeople, moveFaceOut, namePerson, openPerson } from '../libraryActions.ts';
+import { importLibrary, mergePeople, moveFaceOut, namePerson, openLibraryPhoto, openPerson } from '../libraryActions.ts';
 import { useAppStore } from '../store.ts';
+import { DropZone } from './DropZone.tsx';
 import { ImportStatus } from './ImportStatus.tsx';
 import { Thumb } from './Thumb.tsx';
 
@@ -14,26 +15,11 @@ export function LibraryPanel() {
   const library = useAppStore((s) => s.library);
   const ready = useAppStore((s) => s.models.phase === 'ready');
   const busy = useAppStore((s) => s.importing !== null && !s.importing.finished);
-  const [over, setOver] = useState(false);
   const dirInput = useRef<HTMLInputElement>(null);
   return (
     <section className="panel library-panel" aria-label="Photo library">
       <h2>Photo library</h2>
-      <div
-        className={`drop-zone ${over ? 'over' : ''}`}
-        data-testid="library-drop"
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          setOver(false);
-          if (!ready || busy) return;
-          void entriesFromDataTransfer(e.dataTransfer).then(importLibrary);
-        }}
-      >
+      <DropZone testId="library-drop" enabled={ready && !busy} onDrop={(data) => void entriesFromDataTransfer(data).then(importLibrary)}>
         Drop a folder of your photos here: every face is found and grouped into people (folder names are ignored). Dropping it again adds only new photos.
         <div className="row">
           <button disabled={!ready || busy} onClick={() => dirInput.current?.click()}>
@@ -52,7 +38,7 @@ export function LibraryPanel() {
             e.target.value = '';
           }}
         />
-      </div>
+      </DropZone>
       <ImportStatus onCancel={cancelImport} kind="library" />
       {library && library.faces > 0 && (
         <>
@@ -130,7 +116,9 @@ function OpenPerson({ people }: { people: readonly PersonView[] }) {
         {open.faces.map((f) => (
           <li key={f.key} data-testid="person-face">
             <Thumb galleryKey={f.key} alt={`${f.path}, face ${f.faceIndex + 1}`} size={64} />
-            <small title={`box ${f.box.join(', ')}`}>{f.path}</small>
+            <button className="link" title={`open the photo (this face: box ${f.box.join(', ')})`} onClick={() => void openLibraryPhoto(f.photoHash)} data-testid="person-face-photo">
+              {f.path}
+            </button>
             <button className="link" onClick={() => void setQueryFromGallery(f.key)} data-testid="person-face-query">
               use as query
             </button>

@@ -1,13 +1,12 @@
 import type { LibraryHitView } from '../../app/libraryService.ts';
 import { setQueryFromGallery } from '../controller.ts';
+import { openLibraryPhoto } from '../libraryActions.ts';
 import { useAppStore } from '../store.ts';
+import { personCaption as personOf } from './PhotoView.tsx';
+import { PhotoWithBoxes } from './PhotoWithBoxes.tsx';
 import { Thumb } from './Thumb.tsx';
 
 const SHOWN = 5;
-
-function personOf(label: string): string {
-  return label === '' ? 'not grouped yet' : label.startsWith('#') ? `Person ${label}` : label;
-}
 
 function Hit({ h, stage }: { h: LibraryHitView; stage: 1 | 2 }) {
   return (
@@ -17,6 +16,9 @@ function Hit({ h, stage }: { h: LibraryHitView; stage: 1 | 2 }) {
         {personOf(h.label)}
       </div>
       <div className="score">{h.score.toFixed(4)}</div>
+      <button className="link photo-link" onClick={() => void openLibraryPhoto(h.photoHash)} title="open the photo with every face boxed" data-testid="library-result-open-photo">
+        <PhotoWithBoxes photoHash={h.photoHash} boxes={[{ key: h.key, box: h.box, highlight: true }]} size={96} alt={h.path} />
+      </button>
       <small className="photo-path" title={`face ${h.faceIndex + 1} of the photo, box x ${h.box[0]}, y ${h.box[1]}, ${h.box[2]} x ${h.box[3]} px`} data-testid="library-result-photo">
         {h.path}
       </small>

@@ -1,7 +1,8 @@
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import type { OodTransform } from '../../core/types.ts';
 import { chooseFace, setOod, setQueryFile } from '../controller.ts';
 import { useAppStore } from '../store.ts';
+import { DropZone } from './DropZone.tsx';
 
 const OODS: OodTransform[] = ['none', 'crop', 'mask', 'sunglasses'];
 
@@ -9,7 +10,6 @@ export function QueryPanel() {
   const query = useAppStore((s) => s.query);
   const ood = useAppStore((s) => s.ood);
   const ready = useAppStore((s) => s.models.phase === 'ready');
-  const [over, setOver] = useState(false);
 
   useEffect(() => {
     // Paste an image from the clipboard as the query.
@@ -24,19 +24,13 @@ export function QueryPanel() {
   return (
     <section className="panel query-panel" aria-label="Query">
       <h2>Query</h2>
-      <div
-        className={`drop-zone small ${over ? 'over' : ''}`}
-        data-testid="query-drop"
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          setOver(false);
-          const f = e.dataTransfer.files[0];
-          if (f && ready) void setQueryFile(f.name, f);
+      <DropZone
+        testId="query-drop"
+        small
+        enabled={ready}
+        onDrop={(data) => {
+          const f = data.files[0];
+          if (f) void setQueryFile(f.name, f);
         }}
       >
         Drop or paste a photo of a face
@@ -51,7 +45,7 @@ export function QueryPanel() {
             e.target.value = '';
           }}
         />
-      </div>
+      </DropZone>
       <label>
         Query transform{' '}
         <select value={ood} data-testid="ood-select" onChange={(e) => void setOod(e.target.value as OodTransform)}>
