@@ -56,7 +56,7 @@ export class ImportRun {
   skippedDuplicates = 0;
   readonly stepSums: Record<string, number> = {};
   /** Key -> the path of the first file of this import with that content. */
-  readonly seen = new Map<string, string>();
+  private readonly seen = new Map<string, string>();
   private readonly startedAt: number;
 
   constructor(
@@ -66,6 +66,28 @@ export class ImportRun {
     private readonly cancelled: () => boolean,
   ) {
     this.startedAt = clock.now();
+  }
+
+  /**
+   * Claims content `key` for `path`. False when another file of this import
+   * already has it: that is listed as a duplicate naming the file kept (the
+   * user may expect both). Call before the next await, so a copy hashed
+   * meanwhile in another lane sees the claim.
+   */
+  claim(key: string, path: string, noun: 'image' | 'photo'): boolean {
+    const first = this.seen.get(key);
+    if (first === undefined) {
+      this.seen.set(key, path);
+      return true;
+    }
+    this.skippedDuplicates++;
+    this.problems.push({
+      file: path,
+      code: 'duplicate-image',
+      message: `the same ${noun} (identical content) as ${first}, which is processed instead`,
+      hint: `Nothing to do: each ${noun} is indexed once. Remove one copy if they are meant to be different ${noun}s.`,
+    });
+    return false;
   }
 
   progress(finished: boolean): ImportProgress {

@@ -86,20 +86,7 @@ export class ImportService {
       const bytes = await entry.file.arrayBuffer();
       const hash = await sha256Hex(bytes);
       const key = faceKey(this.gallery.modelKey, hash);
-      const first = run.seen.get(key);
-      if (first !== undefined) {
-        // Two files of this very import with the same bytes: say which, since the user may expect both.
-        run.skippedDuplicates++;
-        run.problems.push({
-          file: entry.path,
-          code: 'duplicate-image',
-          message: `the same image (identical content) as ${first}, which is processed instead`,
-          hint: 'Nothing to do: each image is indexed once. Remove one copy if they are meant to be different photos.',
-        });
-        return;
-      }
-      // Claimed before the next await, so a second copy hashed meanwhile in another lane sees it.
-      run.seen.set(key, entry.path);
+      if (!run.claim(key, entry.path, 'image')) return;
       if (await this.gallery.contains(key)) {
         run.skippedDuplicates++;
         return;

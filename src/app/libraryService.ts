@@ -135,18 +135,7 @@ export class LibraryService {
     try {
       const bytes = await entry.file.arrayBuffer();
       const photoHash = await sha256Hex(bytes);
-      const first = run.seen.get(photoHash);
-      if (first !== undefined) {
-        run.skippedDuplicates++;
-        run.problems.push({
-          file: entry.path,
-          code: 'duplicate-image',
-          message: `the same photo (identical content) as ${first}, which is processed instead`,
-          hint: 'Nothing to do: each photo is indexed once.',
-        });
-        return;
-      }
-      run.seen.set(photoHash, entry.path);
+      if (!run.claim(photoHash, entry.path, 'photo')) return;
       if (await this.alreadyIn(photoHash)) {
         run.skippedDuplicates++;
         return;

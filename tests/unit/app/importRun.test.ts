@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runInLanes } from '../../../src/app/importRun.ts';
+import type { ImportProblem } from '../../../src/app/engineApi.ts';
+import { ImportRun, runInLanes } from '../../../src/app/importRun.ts';
 
 /** A job that finishes when the test says so. */
 function gate() {
@@ -66,5 +67,23 @@ describe('runInLanes', () => {
       },
     );
     expect(calls).toBe(0);
+  });
+});
+
+describe('ImportRun.claim', () => {
+  it('lets the first file with some content through and lists each later copy, naming the first', () => {
+    const problems: ImportProblem[] = [];
+    const run = new ImportRun(4, problems, { now: () => 0, wallClock: () => 0 }, () => false);
+    expect(run.claim('h1', 'a/one.jpg', 'photo')).toBe(true);
+    expect(run.claim('h2', 'a/two.jpg', 'photo')).toBe(true);
+    expect(run.claim('h1', 'b/copy.jpg', 'photo')).toBe(false);
+    expect(run.claim('h1', 'c/copy.jpg', 'photo')).toBe(false);
+    expect(run.skippedDuplicates).toBe(2);
+    expect(problems.map((p) => [p.file, p.code])).toEqual([
+      ['b/copy.jpg', 'duplicate-image'],
+      ['c/copy.jpg', 'duplicate-image'],
+    ]);
+    expect(problems[0].message).toContain('as a/one.jpg');
+    expect(problems[0].hint).toMatch(/\S/);
   });
 });
