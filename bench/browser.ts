@@ -4,7 +4,7 @@
  * `vite preview` on a free local port, and launches Debian's chromium.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -105,6 +105,23 @@ export async function launchApp(opts: { profileDir?: string; webgpu?: boolean })
   if (opts.profileDir) return chromium.launchPersistentContext(opts.profileDir, { executablePath: chromiumPath(), headless: true, args });
   const browser = await chromium.launch({ executablePath: chromiumPath(), headless: true, args });
   return browser.newContext();
+}
+
+/** `--json FILE`: writes `value` there as indented JSON and says so. */
+export function writeJsonIfAsked(args: readonly string[], value: unknown): void {
+  const json = argValue(args, 'json');
+  if (!json) return;
+  writeFileSync(json, JSON.stringify(value, null, 2) + '\n');
+  console.log(`wrote ${json}`);
+}
+
+/** Runs a CLI's main when the file is the program, exiting 1 with one line naming the CLI on failure. */
+export function runCliMain(name: string, moduleUrl: string, main: () => Promise<void>): void {
+  if (moduleUrl !== `file://${process.argv[1]}`) return;
+  main().catch((e: unknown) => {
+    console.error(`${name} failed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  });
 }
 
 export function argValue(args: readonly string[], name: string): string | undefined {

@@ -12,9 +12,8 @@
  * largest face of each photo, the one such a folder names (a bystander's
  * face gets the folder's name too in the first score, wrongly).
  */
-import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { argValue } from './browser.ts';
+import { argValue, runCliMain, writeJsonIfAsked } from './browser.ts';
 import { openLibrary, relativeToRoot, type LibraryWindow } from './libraryApp.ts';
 import { bcubed } from './study/bcubed.ts';
 
@@ -63,16 +62,7 @@ async function main(): Promise<void> {
     console.log(`BCubed against folder names, every face: precision ${pct(all.precision)}, recall ${pct(all.recall)}`);
     console.log(`BCubed against folder names, the largest face of each photo (${largest.size} faces): precision ${pct(subjects.precision)}, recall ${pct(subjects.recall)}`);
   }
-  const json = argValue(argv, 'json');
-  if (json) {
-    writeFileSync(json, JSON.stringify(out, null, 2) + '\n');
-    console.log(`wrote ${json}`);
-  }
+  writeJsonIfAsked(argv, out);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((e: unknown) => {
-    console.error(`cluster failed: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  });
-}
+runCliMain('cluster', import.meta.url, main);

@@ -27,13 +27,13 @@
  * markdown table and writes the JSON report.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EvalOptions, EvalReport, ImportProgress, ModelsStatus } from '../src/app/engineApi.ts';
 import { type OodTransform, type RerankSettings, type SinkhornMode, type Weighting } from '../src/core/types.ts';
 import { presetById, PRESETS, type PresetId } from '../src/models/presets.ts';
 import { STORAGE_FORMATS, type StorageFormat } from '../src/storage/storageFormat.ts';
-import { argValue, launchApp, repoRoot, servePreview } from './browser.ts';
+import { argValue, launchApp, repoRoot, runCliMain, servePreview, writeJsonIfAsked } from './browser.ts';
 
 interface Automation {
   evaluate(opts: EvalOptions, onProgress?: (done: number, total: number) => void): Promise<EvalReport>;
@@ -258,16 +258,7 @@ async function main(): Promise<void> {
   console.log(
     `indexing: ${report.index_images_per_s === null ? `all ${report.cached_images} images cached` : `${report.index_images_per_s.toFixed(1)} images/s`}; ${report.failed_images.length} images not indexed`,
   );
-  const json = argValue(argv, 'json');
-  if (json) {
-    writeFileSync(json, JSON.stringify(report, null, 2) + '\n');
-    console.log(`wrote ${json}`);
-  }
+  writeJsonIfAsked(argv, report);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((e: unknown) => {
-    console.error(`eval failed: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  });
-}
+runCliMain('eval', import.meta.url, main);

@@ -10,11 +10,11 @@
  * `{ "query", "error" }` for a query photo the app refused (no face, not an
  * image), with its reason.
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { looksLikeImageName } from '../src/app/identity.ts';
 import type { LibraryHitView } from '../src/app/libraryService.ts';
-import { argValue } from './browser.ts';
+import { argValue, runCliMain, writeJsonIfAsked } from './browser.ts';
 import { openLibrary, relativeToRoot, type LibraryWindow } from './libraryApp.ts';
 
 const HITS = 10;
@@ -84,16 +84,7 @@ async function main(): Promise<void> {
   if (!dir || !query) throw new Error('give the library and the query: npm run search -- --gallery DIR --query FILE_OR_DIR [--json FILE]');
   const out = await runSearch(resolve(dir), resolve(query), (s) => process.stderr.write(s));
   for (const r of out) console.log('error' in r ? `${r.query}: ${r.error}` : `${r.query}: ${r.stage2[0]?.file ?? '(none)'} ${JSON.stringify(r.stage2[0]?.box ?? [])}`);
-  const json = argValue(argv, 'json');
-  if (json) {
-    writeFileSync(json, JSON.stringify(out, null, 2) + '\n');
-    console.log(`wrote ${json}`);
-  }
+  writeJsonIfAsked(argv, out);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((e: unknown) => {
-    console.error(`search failed: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  });
-}
+runCliMain('search', import.meta.url, main);
