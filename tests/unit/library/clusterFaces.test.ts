@@ -193,6 +193,33 @@ describe('clusterFaces', () => {
     got.similarity.forEach((s, k) => expect(s).toBeCloseTo(dot64(e, dim, got.a[k], got.b[k]), 12));
   });
 
+  it('similarPairs keeps pairs within 1e-6 of the bound exactly as float64 sums decide (its SIMD screen sums in float32)', () => {
+    const dim = 1536;
+    const t = 0.54;
+    const rand = seededRandom(9);
+    const pairs = 150;
+    const vectors: number[][] = [];
+    for (let p = 0; p < pairs; p++) {
+      const x = randomDirection(rand, dim);
+      const z0 = randomDirection(rand, dim);
+      // z: the part of z0 orthogonal to x, so y = c x + sqrt(1 - c^2) z has cosine c with x.
+      const along = z0.reduce((s, v, d) => s + v * x[d], 0);
+      const z = normalised(z0.map((v, d) => v - along * x[d]));
+      const c = t + (rand() - 0.5) * 4e-7;
+      vectors.push(x, normalised(x.map((v, d) => c * v + Math.sqrt(1 - c * c) * z[d])));
+    }
+    const e = rows(vectors);
+    const got = similarPairs(e, dim, t);
+    const listed = new Set(Array.from(got.a, (a, k) => `${a},${got.b[k]}`));
+    let near = 0;
+    for (let p = 0; p < pairs; p++) {
+      const s = dot64(e, dim, 2 * p, 2 * p + 1);
+      if (Math.abs(s - t) < 1e-6) near++;
+      expect(listed.has(`${2 * p},${2 * p + 1}`), `pair ${p} at ${s}`).toBe(s >= t);
+    }
+    expect(near).toBeGreaterThan(pairs / 2);
+  });
+
   it('refuses malformed input', () => {
     const e = rows([normalised([1, 2, 3, 4]), normalised([4, 3, 2, 1])]);
     const ok = { embeddings: e, dim: 4, photoOf: [0, 1], threshold: 0.5 };
