@@ -149,6 +149,8 @@ export interface ImportProgress {
   readonly cancelled: boolean;
   /** Mean ms per image per pipeline step, over this import. */
   readonly stepMs: Readonly<Record<string, number>>;
+  /** A photo library's import, once every photo is read: its new faces are being grouped into people. */
+  readonly phase?: 'grouping';
 }
 
 export interface InterruptedImport {

@@ -120,6 +120,8 @@ export class LibraryService {
       },
     );
     try {
+      // Seconds for a large first import (the pair graph is O(faces²)): the page says what is going on.
+      onProgress({ ...run.progress(false), phase: 'grouping' });
       await this.placeUnplaced();
     } catch (e) {
       const p = toPlainError(e);

@@ -19,6 +19,7 @@ export function ImportStatus({ onCancel, kind }: { onCancel: () => void; kind: '
           {p.done} / {p.total} ({pct.toFixed(0)}%) · {p.imagesPerSecond.toFixed(1)} images/s
           {!p.finished && p.etaSeconds > 0 && ` · ETA ${fmtEta(p.etaSeconds)}`}
           {p.skippedDuplicates > 0 && ` · ${p.skippedDuplicates} duplicates skipped`}
+          {!p.finished && p.phase === 'grouping' && <span data-testid="import-grouping"> · grouping the new faces into people…</span>}
         </span>
         {!p.finished ? (
           <button onClick={onCancel} data-testid="import-cancel">

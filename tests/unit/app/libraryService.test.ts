@@ -109,6 +109,17 @@ describe('photo library', () => {
     expect(await engine.thumbnail(beach[0].key)).toBeInstanceOf(Blob);
   });
 
+  it('says when it is grouping faces into people, after every photo is read and before the final report', async () => {
+    const { engine } = await engineWith();
+    const reports: { done: number; phase?: string; finished: boolean }[] = [];
+    engine.stageImportEntries(FOLDER, true);
+    await engine.importStagedLibrary((p) => reports.push({ done: p.done, phase: p.phase, finished: p.finished }));
+    const grouping = reports.findIndex((r) => r.phase === 'grouping');
+    expect(grouping).toBeGreaterThanOrEqual(0);
+    expect(reports[grouping]).toEqual({ done: FOLDER.length, phase: 'grouping', finished: false });
+    expect(reports.slice(grouping + 1).map((r) => r.finished)).toEqual([true]);
+  });
+
   it('never puts two faces of one photo in one person, even the same person twice', async () => {
     const { engine } = await engineWith();
     await importFolder(engine, [
