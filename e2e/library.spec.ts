@@ -71,6 +71,10 @@ test('a generated group-photo library: import, people, naming, merge, search, re
   // The top hit's photo opens with every face boxed, left to right; clicking a box makes that face the query.
   const top = page.getByTestId('library-stage2-result').first();
   const photo = (await top.getAttribute('data-photo')) ?? '';
+  // Its flow view, as for a labelled gallery's result.
+  await top.getByTestId('library-result-flow').click();
+  await expect(page.getByTestId('pair-view')).toContainText(`in ${photo} (face`);
+  await expect(page.getByTestId('pair-flow')).toBeVisible();
   await top.getByTestId('library-result-open-photo').click();
   const view = page.getByTestId('photo-view');
   await expect(view).toHaveAttribute('data-photo', photo);

@@ -44,6 +44,7 @@ interface Running {
   readonly queries: QueryService;
   readonly evaluation: EvaluationRunner;
   readonly library: LibraryService;
+  readonly libraryGallery: GalleryService;
 }
 
 export class AppEngine implements EngineApi {
@@ -80,6 +81,7 @@ export class AppEngine implements EngineApi {
       queries: new QueryService(gallery, extractor, started.status.active.id),
       evaluation: new EvaluationRunner(gallery, extractor),
       library,
+      libraryGallery,
     };
     return started.status;
   }
@@ -204,7 +206,9 @@ export class AppEngine implements EngineApi {
   }
 
   async pairDetail(key: string, settings: RerankSettings): Promise<PairView> {
-    const view = await this.require().queries.pairDetail(key, settings);
+    const { queries, libraryGallery } = this.require();
+    // Library faces (keyed by the library's model key) are looked up in the library.
+    const view = await queries.pairDetail(key, settings, libraryGallery.entry(key) ? libraryGallery : undefined);
     // The plan and duals move to the page instead of being copied.
     return Comlink.transfer(view, [view.plan.buffer, view.u.buffer, view.v.buffer]);
   }

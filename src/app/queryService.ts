@@ -75,10 +75,11 @@ export class QueryService {
   }
 
   /** The transport plan between the query and one gallery face, for the flow view. */
-  async pairDetail(key: string, settings: RerankSettings): Promise<PairView> {
+  /** The query against one face of `gallery` (the labelled gallery unless told: the photo library's faces have their own). */
+  async pairDetail(key: string, settings: RerankSettings, gallery: GalleryService = this.gallery): Promise<PairView> {
     const q = this.requireQuery();
-    const d = await this.gallery.index.pairDetail(q.features, key, settings);
-    const stored = await this.gallery.get(key);
+    const d = await gallery.index.pairDetail(q.features, key, settings);
+    const stored = await gallery.get(key);
     if (!stored) throw new AppError('unknown-id', `no gallery image ${key}`, 'It may have been removed; run the query again.');
     return { key, grid: d.grid, plan: d.plan, u: d.u, v: d.v, sEmd: d.sEmd, iterations: d.iterations, marginalError: d.marginalError, galleryAligned: stored.thumbnail };
   }

@@ -1,5 +1,5 @@
 import type { LibraryHitView } from '../../app/libraryService.ts';
-import { setQueryFromGallery } from '../controller.ts';
+import { selectResult, setQueryFromGallery } from '../controller.ts';
 import { openLibraryPhoto } from '../libraryActions.ts';
 import { useAppStore } from '../store.ts';
 import { personCaption as personOf } from './PhotoView.tsx';
@@ -29,6 +29,9 @@ function Hit({ h, stage }: { h: LibraryHitView; stage: 1 | 2 }) {
       )}
       <button className="link use-as-query" onClick={() => void setQueryFromGallery(h.key)}>
         use as query
+      </button>
+      <button className="link" onClick={() => void selectResult(h.key)} title="show flow and weights for this pair" data-testid="library-result-flow">
+        flow
       </button>
     </li>
   );

@@ -4,6 +4,7 @@ import { jetCssGradient } from '../../viz/colormap.ts';
 import { flowImage, flowTargets, patchAt } from '../../viz/flow.ts';
 import { weightHeatmap } from '../../viz/heatmap.ts';
 import { selectResult } from '../controller.ts';
+import { personCaption } from './PhotoView.tsx';
 import { blobToRgba, drawRgba } from '../imageData.ts';
 import { useAppStore } from '../store.ts';
 
@@ -50,6 +51,7 @@ export function PairView() {
   const pair = useAppStore((s) => s.pair);
   const query = useAppStore((s) => s.query);
   const results = useAppStore((s) => s.results);
+  const libraryResults = useAppStore((s) => s.libraryResults);
   const [decoded, setDecoded] = useState<{ qBlob: Blob; gBlob: Blob; q: RgbaImage; g: RgbaImage } | null>(null);
   /** The hovered query patch, with the grid it was picked on: after a grid change it no longer names a patch. */
   const [hover, setHover] = useState<{ grid: number; patch: number } | null>(null);
@@ -71,6 +73,8 @@ export function PairView() {
   // Faces decoded for another pair are never drawn under this pair's flow; the canvases wait for this pair's.
   const faces = decoded && decoded.qBlob === queryBlob && decoded.gBlob === galleryBlob ? decoded : null;
   const entry = results?.stage2.find((r) => r.key === pair.key) ?? results?.stage1.find((r) => r.key === pair.key);
+  const libraryHit = libraryResults?.stage2.find((h) => h.key === pair.key) ?? libraryResults?.stage1.find((h) => h.key === pair.key);
+  const title = entry?.label ?? (libraryHit ? `${personCaption(libraryHit.label)} in ${libraryHit.path} (face ${libraryHit.faceIndex + 1})` : pair.key);
   const g = pair.grid;
   const n = g * g;
   const hovered = hover && hover.grid === g ? hover.patch : null;
@@ -79,7 +83,7 @@ export function PairView() {
   return (
     <section className="panel pair-view" aria-label="Patch flow" data-testid="pair-view">
       <h2>
-        Query vs {entry?.label ?? pair.key} <button onClick={() => void selectResult(null)}>close</button>
+        Query vs {title} <button onClick={() => void selectResult(null)}>close</button>
       </h2>
       <p className="note" data-testid="pair-summary">
         s_emd {pair.sEmd.toFixed(4)} · {pair.iterations} Sinkhorn iterations · marginal error {pair.marginalError.toExponential(1)} · grid {g}×{g}

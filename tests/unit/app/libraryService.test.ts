@@ -255,6 +255,11 @@ describe('photo library', () => {
     expect(r.stage2[0]).toMatchObject({ label: bob, rankAfter: 1 });
     expect(['trips/2019/beach.jpg', 'home/party.png']).toContain(r.stage2[0].path);
     expect(r.stage1).toHaveLength(5);
+    // The flow view of a library hit: the pair is built from the library's face, not looked for in the labelled gallery.
+    const pair = await engine.pairDetail(r.stage2[0].key, { ...DEFAULT_SETTINGS, k: 5 });
+    expect(pair.key).toBe(r.stage2[0].key);
+    expect(pair.plan).toHaveLength(pair.grid ** 4);
+    expect(await pair.galleryAligned.text()).toMatch(/^aligned:Bob:[01]:none$/);
   });
 
   it('a library face as the query names its photo, and its person only once named', async () => {
