@@ -4,16 +4,20 @@
  * embedding, FaceRes patches; libraryFaces for every face of a photo; the
  * SearchEngine with the default settings).
  *
- * `npx tsx bench/study/groupPhotoStudy.ts [--photos 150] [--seed 29]` composes
- * group photos from lfw-dev (2-4 identities that have at least two photos,
- * each identity's first photo, 0.6-1.2x, the outer photos sometimes cut by
- * the edge), finds every face, and prints:
+ * `npx tsx bench/study/groupPhotoStudy.ts [--photos 150] [--seed 29] [--damaged 0.4]`
+ * composes group photos from lfw-dev (2-4 identities that have at least two
+ * photos, each identity's first photo, 0.6-1.2x, the outer photos sometimes
+ * cut by the edge; with --damaged f, a share f of the placed faces wear the
+ * mask or the sunglasses generator, half each, drawn on the source photo
+ * from its own 68 landmarks before composing), finds every face, and prints:
  * - how many placed faces were found (a found box holds the placed face's centre);
  * - for each placed identity, queried with its second photo (its largest
  *   face, clean and with the mask and sunglasses generators), whether the
  *   first result after stage 1 and after stage 2 is a face in a photo that
  *   shows that identity.
- * Mask and sunglasses are drawn on the query, not on the library's photos.
+ * The query's generators are drawn on the query; the placed faces' (with
+ * --damaged) on the library's photos. The photos and the queries are the same
+ * for a seed whatever --damaged is (the damage draws its own random numbers).
  */
 import { readFileSync } from 'node:fs';
 import { AppError } from '../../src/core/errors.ts';
@@ -25,6 +29,7 @@ import { extractFace } from '../../src/face/extractFace.ts';
 import { FaceDetector } from '../../src/face/detector.ts';
 import { LandmarkModel } from '../../src/face/landmarks.ts';
 import { FacePipeline } from '../../src/face/pipeline.ts';
+import { drawMask, drawSunglasses } from '../../src/face/ood.ts';
 import { libraryFaces } from '../../src/library/libraryFaces.ts';
 import type { LoadedModel } from '../../src/models/loadModels.ts';
 import { DEFAULT_RECOGNIZER_ID } from '../../src/models/pipelines.ts';
@@ -52,7 +57,11 @@ async function defaultPipeline(): Promise<FacePipeline> {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const photos = Number(argValue(argv, 'photos') ?? 150);
-  const random = seededRandom(Number(argValue(argv, 'seed') ?? 29));
+  const seed = Number(argValue(argv, 'seed') ?? 29);
+  const random = seededRandom(seed);
+  const damaged = Number(argValue(argv, 'damaged') ?? 0);
+  const damageRandom = seededRandom(seed + 1);
+  const foundBy = new Map<OodTransform, { placed: number; found: number }>();
   const pipeline = await defaultPipeline();
   const byId = new Map<string, { path: string; name: string }[]>();
   for (const im of listIdentityImages('lfw-dev')) byId.set(im.identity, [...(byId.get(im.identity) ?? []), im]);
@@ -75,6 +84,7 @@ async function main(): Promise<void> {
     const n = 2 + Math.floor(random() * 3);
     const sources: SourcePhoto[] = [];
     const ids: string[] = [];
+    const wears: OodTransform[] = [];
     while (sources.length < n) {
       const id = people[Math.floor(random() * people.length)];
       if (used.has(id) || ids.includes(id)) continue;
@@ -82,7 +92,17 @@ async function main(): Promise<void> {
       if (!a) continue;
       const im = (byId.get(id) ?? [])[0];
       const { x, y, width, height } = a.faces[a.chosenIndex];
-      sources.push({ name: im.name, image: decodeImageNode(new Uint8Array(readFileSync(im.path)), im.name), face: { x, y, width, height } });
+      let image = decodeImageNode(new Uint8Array(readFileSync(im.path)), im.name);
+      const r = damageRandom();
+      const wear: OodTransform = r < damaged / 2 ? 'mask' : r < damaged ? 'sunglasses' : 'none';
+      if (wear !== 'none') {
+        // The chosen face's own landmarks in the photo (the same detector and landmark model as the app).
+        const face = (await pipeline.findFaces(image)).faces.find((f) => f.box.x1 === x && f.box.y1 === y && f.box.x2 - f.box.x1 === width && f.box.y2 - f.box.y1 === height);
+        if (!face) throw new Error(`${im.name}: the chosen face is not among the faces found again`);
+        image = wear === 'mask' ? drawMask(image, face.landmarks68) : drawSunglasses(image, face.landmarks68);
+      }
+      sources.push({ name: im.name, image, face: { x, y, width, height } });
+      wears.push(wear);
       ids.push(id);
     }
     for (const id of ids) used.add(id);
@@ -95,10 +115,14 @@ async function main(): Promise<void> {
     photoPeople.set(g, new Set());
     group.placements.forEach((p, i) => {
       placed++;
+      const tally = foundBy.get(wears[i]) ?? { placed: 0, found: 0 };
+      foundBy.set(wears[i], tally);
+      tally.placed++;
       const cx = p.face.x + p.face.width / 2;
       const cy = p.face.y + p.face.height / 2;
       if (faces.some((f) => cx >= f.box.x && cx <= f.box.x + f.box.width && cy >= f.box.y && cy <= f.box.y + f.box.height)) {
         found++;
+        tally.found++;
         photoPeople.get(g)?.add(ids[i]);
       }
     });
@@ -106,6 +130,7 @@ async function main(): Promise<void> {
   }
   process.stderr.write('\n');
   console.log(`placed faces found: ${found}/${placed} (${((100 * found) / placed).toFixed(2)}%), library of ${engine.size} faces in ${photos} photos`);
+  for (const [wear, t] of foundBy) console.log(`  wearing ${wear}: ${t.found}/${t.placed} found`);
   const photoOf = (id: string) => Number(id.split('#')[0]);
   for (const ood of ['none', 'mask', 'sunglasses'] as const) {
     let n = 0;
