@@ -62,6 +62,8 @@ async function main(): Promise<void> {
   const damaged = Number(argValue(argv, 'damaged') ?? 0);
   const damageRandom = seededRandom(seed + 1);
   const foundBy = new Map<OodTransform, { placed: number; found: number }>();
+  /** What each placed identity wears in the library. */
+  const wearOf = new Map<string, OodTransform>();
   const pipeline = await defaultPipeline();
   const byId = new Map<string, { path: string; name: string }[]>();
   for (const im of listIdentityImages('lfw-dev')) byId.set(im.identity, [...(byId.get(im.identity) ?? []), im]);
@@ -104,6 +106,7 @@ async function main(): Promise<void> {
       sources.push({ name: im.name, image, face: { x, y, width, height } });
       wears.push(wear);
       ids.push(id);
+      wearOf.set(id, wear);
     }
     for (const id of ids) used.add(id);
     const scales = sources.map(() => 0.6 + 0.6 * random());
@@ -136,15 +139,23 @@ async function main(): Promise<void> {
     let n = 0;
     let s1 = 0;
     let s2 = 0;
+    /** The same, split by what the person wears in the library. */
+    const byWear = new Map<OodTransform, { n: number; s1: number; s2: number }>();
     for (const id of used) {
       const q = await alone(id, 1, ood);
       if (!q) continue;
       n++;
       const r = await engine.search(q.features, { ...DEFAULT_SETTINGS, backend: 'cpu' });
-      if (photoPeople.get(photoOf(r.stage1[0].id))?.has(id)) s1++;
-      if (photoPeople.get(photoOf(r.stage2[0].id))?.has(id)) s2++;
+      const hit1 = photoPeople.get(photoOf(r.stage1[0].id))?.has(id) ? 1 : 0;
+      const hit2 = photoPeople.get(photoOf(r.stage2[0].id))?.has(id) ? 1 : 0;
+      s1 += hit1;
+      s2 += hit2;
+      const w = byWear.get(wearOf.get(id) ?? 'none') ?? { n: 0, s1: 0, s2: 0 };
+      byWear.set(wearOf.get(id) ?? 'none', { n: w.n + 1, s1: w.s1 + hit1, s2: w.s2 + hit2 });
     }
     console.log(`${ood}: ${n} queries, a photo showing the person at rank 1: stage 1 ${((100 * s1) / n).toFixed(2)}%, stage 2 ${((100 * s2) / n).toFixed(2)}%`);
+    if (damaged > 0)
+      for (const [w, t] of byWear) console.log(`  person wearing ${w} in the library: ${t.n} queries, stage 1 ${((100 * t.s1) / t.n).toFixed(2)}%, stage 2 ${((100 * t.s2) / t.n).toFixed(2)}%`);
   }
 }
 
