@@ -4,7 +4,7 @@
  * embedding, FaceRes patches; libraryFaces for every face of a photo; the
  * SearchEngine with the default settings).
  *
- * `npx tsx bench/study/groupPhotoStudy.ts [--photos 150] [--seed 29] [--damaged 0.4]`
+ * `npx tsx bench/study/groupPhotoStudy.ts [--photos 150] [--seed 29] [--damaged 0.4] [--alpha A] [--queries none,mask]`
  * composes group photos from lfw-dev (2-4 identities that have at least two
  * photos, each identity's first photo, 0.6-1.2x, the outer photos sometimes
  * cut by the edge; with --damaged f, a share f of the placed faces wear the
@@ -61,6 +61,10 @@ async function main(): Promise<void> {
   const random = seededRandom(seed);
   const damaged = Number(argValue(argv, 'damaged') ?? 0);
   const damageRandom = seededRandom(seed + 1);
+  // --alpha a: stage 2 at a fixed alpha for every query instead of the default's per-query rule.
+  const fixedAlpha = argValue(argv, 'alpha');
+  const settings = { ...DEFAULT_SETTINGS, backend: 'cpu' as const, ...(fixedAlpha === undefined ? {} : { alpha: Number(fixedAlpha), adaptiveAlpha: null }) };
+  const queryKinds = (argValue(argv, 'queries') ?? 'none,mask,sunglasses').split(',') as OodTransform[];
   const foundBy = new Map<OodTransform, { placed: number; found: number }>();
   /** What each placed identity wears in the library. */
   const wearOf = new Map<string, OodTransform>();
@@ -135,7 +139,7 @@ async function main(): Promise<void> {
   console.log(`placed faces found: ${found}/${placed} (${((100 * found) / placed).toFixed(2)}%), library of ${engine.size} faces in ${photos} photos`);
   for (const [wear, t] of foundBy) console.log(`  wearing ${wear}: ${t.found}/${t.placed} found`);
   const photoOf = (id: string) => Number(id.split('#')[0]);
-  for (const ood of ['none', 'mask', 'sunglasses'] as const) {
+  for (const ood of queryKinds) {
     let n = 0;
     let s1 = 0;
     let s2 = 0;
@@ -145,7 +149,7 @@ async function main(): Promise<void> {
       const q = await alone(id, 1, ood);
       if (!q) continue;
       n++;
-      const r = await engine.search(q.features, { ...DEFAULT_SETTINGS, backend: 'cpu' });
+      const r = await engine.search(q.features, settings);
       const hit1 = photoPeople.get(photoOf(r.stage1[0].id))?.has(id) ? 1 : 0;
       const hit2 = photoPeople.get(photoOf(r.stage2[0].id))?.has(id) ? 1 : 0;
       s1 += hit1;
