@@ -35,6 +35,7 @@ import { LibraryService, type LibraryFaceView, type LibraryInfo, type LibraryPho
 import { libraryModelKey } from '../library/libraryRecords.ts';
 import { PEOPLE_THRESHOLDS } from '../library/peopleThreshold.ts';
 import type { ImportEntry } from './zipEntries.ts';
+import type { StoredPhoto } from '../storage/photoStore.ts';
 
 /** Everything that exists once init() has finished; replaced as a whole on the next init(). */
 interface Running {
@@ -145,6 +146,10 @@ export class AppEngine implements EngineApi {
 
   async libraryPhoto(photoHash: string): Promise<LibraryPhotoView | null> {
     return (await this.require().library.photo(photoHash)) ?? null;
+  }
+
+  async libraryPhotoPreview(photoHash: string): Promise<StoredPhoto | null> {
+    return (await this.require().library.storedPhoto(photoHash)) ?? null;
   }
 
   namePerson(label: string, name: string): Promise<string> {

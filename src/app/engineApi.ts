@@ -10,6 +10,7 @@ import type { ExecutionBackend } from '../models/loadModels.ts';
 import type { UnknownPersonVerdict } from '../models/unknownPerson.ts';
 import type { StorageFormat } from '../storage/storageFormat.ts';
 import type { LibraryFaceView, LibraryInfo, LibraryPhotoView, LibrarySearchView } from './libraryService.ts';
+import type { StoredPhoto } from '../storage/photoStore.ts';
 import type { ExtractFaultRule } from './ports.ts';
 import type { ImportEntry } from './zipEntries.ts';
 
@@ -68,6 +69,8 @@ export interface EngineApi {
   libraryFaces(label?: string): LibraryFaceView[];
   /** A library photo with every face boxed (null: no such photo in the library). */
   libraryPhoto(photoHash: string): Promise<LibraryPhotoView | null>;
+  /** Only a library photo's stored size and preview (what a result's thumbnail draws), without its faces. */
+  libraryPhotoPreview(photoHash: string): Promise<StoredPhoto | null>;
   /** Names a person (a name already taken merges the two); returns the name. */
   namePerson(label: string, name: string): Promise<string>;
   mergePeople(from: string, into: string): Promise<void>;

@@ -28,6 +28,7 @@ import { imageEntries, ImportRun, runInLanes, throttledReport, type ImportClock 
 import type { ExtractorPort, LibraryPhotosPort } from './ports.ts';
 import { faceKey } from './storedFace.ts';
 import type { ImportEntry } from './zipEntries.ts';
+import type { StoredPhoto } from '../storage/photoStore.ts';
 
 export interface PersonView {
   /** The person's label: their name, or `#n` until named. */
@@ -299,9 +300,14 @@ export class LibraryService {
       .filter((f) => f.photoHash === photoHash)
       .sort(libraryOrder);
     if (faces.length === 0) return undefined;
-    const stored = await this.photos.get(photoHash);
+    const stored = await this.storedPhoto(photoHash);
     // Libraries imported before previews were kept have boxes but no picture; the view then says how to get one.
     return { photoHash, path: faces[0].path, width: stored?.width ?? null, height: stored?.height ?? null, preview: stored?.preview ?? null, faces };
+  }
+
+  /** The stored photo (size, face count, preview), without looking at its faces. */
+  storedPhoto(photoHash: string): Promise<StoredPhoto | undefined> {
+    return this.photos.get(photoHash);
   }
 
   /** Names a person: every face of theirs takes the name. A name someone already has merges the two. Returns the name. */

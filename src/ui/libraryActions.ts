@@ -8,6 +8,7 @@ import type { ImportProgress } from '../app/engineApi.ts';
 import type { ImportEntry } from '../app/zipEntries.ts';
 import { AppError } from '../core/errors.ts';
 import { fail, requireEngine, STAGE_BATCH } from './controller.ts';
+import { primePhotoPreview } from './photoPreviews.ts';
 import { getState, setState } from './store.ts';
 import { Comlink } from './workerClient.ts';
 
@@ -94,6 +95,7 @@ export async function openLibraryPhoto(photoHash: string | null): Promise<void> 
   try {
     const view = await requireEngine().libraryPhoto(photoHash);
     if (!view) throw new AppError('unknown-id', 'this photo is no longer in the library', 'Search again or open a person to see the photos that are.');
+    primePhotoPreview(photoHash, view);
     setState({ openPhoto: { photoHash, path: view.path, faces: [...view.faces] } });
   } catch (e) {
     fail(e);

@@ -24,16 +24,34 @@ export function photoPreview(photoHash: string): Promise<PhotoPreview | null> {
     cache.set(photoHash, hit);
     return hit;
   }
-  const loading = requireEngine()
-    .libraryPhoto(photoHash)
-    .then((view) => (view?.preview && view.width && view.height ? { url: URL.createObjectURL(view.preview), width: view.width, height: view.height } : null));
+  // The stored photo alone: no scan of the library's faces for each result's thumbnail.
+  const loading = requireEngine().libraryPhotoPreview(photoHash).then(toPreview);
   // A failed fetch is not remembered: the next render asks again.
   loading.catch(() => cache.delete(photoHash));
+  remember(photoHash, loading);
+  return loading;
+}
+
+/** The photo view already has the picture (libraryPhoto): it goes into the cache instead of crossing again. */
+export function primePhotoPreview(photoHash: string, photo: StoredPicture | null): void {
+  if (!cache.has(photoHash)) remember(photoHash, Promise.resolve(toPreview(photo)));
+}
+
+interface StoredPicture {
+  readonly preview: Blob | null;
+  readonly width: number | null;
+  readonly height: number | null;
+}
+
+function toPreview(photo: StoredPicture | null): PhotoPreview | null {
+  return photo?.preview && photo.width && photo.height ? { url: URL.createObjectURL(photo.preview), width: photo.width, height: photo.height } : null;
+}
+
+function remember(photoHash: string, loading: Promise<PhotoPreview | null>): void {
   cache.set(photoHash, loading);
   if (cache.size > MAX) {
     const [oldest, entry] = cache.entries().next().value as [string, Promise<PhotoPreview | null>];
     cache.delete(oldest);
     void entry.then((p) => p && URL.revokeObjectURL(p.url));
   }
-  return loading;
 }

@@ -228,6 +228,10 @@ describe('photo library', () => {
       ]);
       expect(await view.preview.text()).toBe('preview:Bob:1,Cid:0');
       expect(view.preview.type).toBe('image/jpeg');
+      // The results' thumbnails read only the stored photo.
+      const stored = await e.libraryPhotoPreview(photoHash);
+      expect(stored).toMatchObject({ width: 300, height: 100, faces: 2 });
+      expect(await stored?.preview?.text()).toBe('preview:Bob:1,Cid:0');
     }
     expect(await engine.libraryPhoto('0'.repeat(64))).toBeNull();
   });
