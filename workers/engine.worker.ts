@@ -2,6 +2,8 @@
 import * as Comlink from 'comlink';
 import { AppEngine } from '../src/app/appEngine.ts';
 import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
+import { parseDamageDetector } from '../src/engine/damageDetector.ts';
+import damageDetectorUrl from '../src/models/damage/faceres-damage.bin?url';
 import { PhotoStore } from '../src/storage/photoStore.ts';
 import { RecordGalleryStorage } from '../src/storage/recordGalleryStorage.ts';
 import { encodeThumbnailJpeg } from './canvasImages.ts';
@@ -26,6 +28,12 @@ Comlink.expose(
     openLibraryPhotos: async ({ dbName = DB_NAME }) => PhotoStore.open(await openOpfsGallery(`${dbName}:library-photos`)),
     // Earlier versions kept galleries in IndexedDB; start-up moves them over.
     openLegacyStorage: (dbName = DB_NAME) => GalleryDb.openIfExists(dbName),
+    // Same-origin, fetched once at start-up like the models.
+    loadDamageDetector: async () => {
+      const res = await fetch(damageDetectorUrl);
+      if (!res.ok) throw new Error(`faceres-damage.bin: HTTP ${res.status}`);
+      return parseDamageDetector(await res.arrayBuffer(), 'faceres-damage.bin');
+    },
     now: () => performance.now(),
     wallClock: () => Date.now(),
   }),

@@ -8,7 +8,7 @@ import * as Comlink from 'comlink';
 import { AppError } from '../core/errors.ts';
 import type { OodTransform, RerankSettings } from '../core/types.ts';
 import type { Alpha } from '../engine/rerank.ts';
-import type { SearchEngineOptions } from '../engine/searchEngine.ts';
+import type { DamageDetectorSource, SearchEngineOptions } from '../engine/searchEngine.ts';
 import { readGalleryFile, writeGalleryFile } from './galleryFile.ts';
 import type {
   EngineApi,
@@ -52,6 +52,7 @@ export class AppEngine implements EngineApi {
   private running: Running | undefined;
   private storage: Promise<GalleryStoragePort> | undefined;
   private photos: Promise<LibraryPhotosPort> | undefined;
+  private damageDetector: Promise<DamageDetectorSource> | undefined;
 
   constructor(
     private readonly ports: EnginePorts,
@@ -65,11 +66,13 @@ export class AppEngine implements EngineApi {
     // The database is opened once per engine; a recognizer switch reads another model's records from it.
     this.storage ??= this.ports.openStorage({ dbName: opts.dbName, format: opts.storageFormat });
     const storage = await this.storage;
-    const gallery = new GalleryService(storage, `${started.status.active.id}@${started.recognizerVersion}`, this.engineOptions);
+    this.damageDetector ??= this.loadDamageDetector();
+    const engineOptions: SearchEngineOptions = { ...this.engineOptions, damageDetector: await this.damageDetector };
+    const gallery = new GalleryService(storage, `${started.status.active.id}@${started.recognizerVersion}`, engineOptions);
     const legacy = (await this.ports.openLegacyStorage?.(opts.dbName)) ?? null;
     await gallery.load(legacy, (p) => onStartup?.({ phase: 'migrating', ...p }));
     const extractor: ExtractorPort = started.extractor;
-    const libraryGallery = new GalleryService(storage, libraryModelKey(gallery.modelKey), this.engineOptions);
+    const libraryGallery = new GalleryService(storage, libraryModelKey(gallery.modelKey), engineOptions);
     await libraryGallery.load();
     this.photos ??= this.ports.openLibraryPhotos({ dbName: opts.dbName });
     const library = new LibraryService(libraryGallery, await this.photos, extractor, this.ports, started.status.active.id);
@@ -85,6 +88,16 @@ export class AppEngine implements EngineApi {
       libraryGallery,
     };
     return started.status;
+  }
+
+  /** A detector that fails to load leaves the threshold rule in charge; every search's alpha reason then says why. */
+  private async loadDamageDetector(): Promise<DamageDetectorSource> {
+    if (!this.ports.loadDamageDetector) return { unavailable: 'this app was built without the damage detector' };
+    try {
+      return { model: await this.ports.loadDamageDetector() };
+    } catch (e) {
+      return { unavailable: `the damage detector did not load (${e instanceof Error ? e.message : String(e)})` };
+    }
   }
 
   galleryInfo(): GalleryInfo {

@@ -5,7 +5,7 @@
  */
 import { evaluateRetrieval, type RankedQuery, type RetrievalMetrics } from '../engine/metrics.ts';
 import type { AdaptiveAlpha } from '../core/types.ts';
-import { alphaForQuery, finalOrder, rerankTopK, type Alpha } from '../engine/rerank.ts';
+import { alphaForQuery, finalOrder, rerankTopK, type Alpha, type QueryDamage } from '../engine/rerank.ts';
 
 export interface EvalQueryScores {
   readonly queryKey: string;
@@ -15,6 +15,8 @@ export interface EvalQueryScores {
   /** s_cos and s_emd of the first k stage-1 entries. */
   readonly sCos: ArrayLike<number>;
   readonly sEmd: ArrayLike<number>;
+  /** The damage detector's reading of the query (the search's own), for a `byDamage` rule. */
+  readonly damage?: QueryDamage;
 }
 
 export interface EvalSummary {
@@ -34,12 +36,13 @@ export function leaveOneOutCounts(labels: Iterable<string>): Map<string, number>
 /**
  * Labels in the final (re-ranked) order. With an adaptive rule the query's
  * alpha comes from its stage-1 top-1 score as in a real search (the query
- * itself already left out of the list, as it is absent from a real gallery).
+ * itself already left out of the list, as it is absent from a real gallery),
+ * or from the damage the search read in the query.
  */
 export function stage2Labels(q: EvalQueryScores, alpha: Alpha, adaptive?: AdaptiveAlpha | null): string[] {
   const k = q.sCos.length;
   const top = Array.from({ length: k }, (_, i) => ({ sCos: q.sCos[i], sEmd: q.sEmd[i] }));
-  const chosen = alphaForQuery(alpha, adaptive, k > 0 ? q.sCos[0] : 0).alpha;
+  const chosen = alphaForQuery(alpha, adaptive, k > 0 ? q.sCos[0] : 0, q.damage).alpha;
   return finalOrder(q.stage1Labels.length, rerankTopK(top, chosen)).map((i) => q.stage1Labels[i]);
 }
 

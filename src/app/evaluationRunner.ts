@@ -97,6 +97,7 @@ export class EvaluationRunner {
       stage1Labels: r.stage1.filter((h) => h.id !== key).map((h) => h.label),
       sCos: byStage1.map((e) => e.sCos),
       sEmd: byStage1.map((e) => e.sEmd),
+      ...(r.damage ? { damage: r.damage } : {}),
     });
   }
 

@@ -5,6 +5,7 @@
  * (tests/support/appPorts.ts).
  */
 import type { FaceFeatures, OodTransform } from '../core/types.ts';
+import type { DamageDetectorModel } from '../engine/damageDetector.ts';
 import type { FaceDetailSource } from '../engine/faceDetails.ts';
 import type { GalleryShape, Stage1Format } from '../engine/galleryStore.ts';
 import type { PhotoToStore, StoredPhoto } from '../storage/photoStore.ts';
@@ -119,6 +120,8 @@ export interface EnginePorts {
   openLibraryPhotos(opts: { dbName?: string }): Promise<LibraryPhotosPort>;
   /** The IndexedDB gallery of earlier versions, if this browser has one to migrate (null: nothing to move). */
   openLegacyStorage?(dbName?: string): Promise<LegacyGalleryPort | null>;
+  /** The damage detector for the default's per-query alpha (left out: the stage-1 score rule only). */
+  loadDamageDetector?(): Promise<DamageDetectorModel>;
   /** Milliseconds from a monotonic clock (progress rates, timings). */
   now(): number;
   /** Wall-clock time stamped on new records. */

@@ -39,14 +39,19 @@ export type BackendChoice = 'auto' | 'webgpu' | 'cpu';
 export type OodTransform = 'none' | 'crop' | 'mask' | 'sunglasses';
 
 /**
- * Alpha per query (issue 13): when the query's stage-1 top-1 score is below
- * `threshold` it looks damaged (occluded, cropped) and the EMD gets weight
- * `damaged`; otherwise `clean`. Chosen on lfw-dev by cross-validation.
+ * Alpha per query (issue 13). With `byDamage`, the damage detector
+ * (src/engine/damageDetector.ts) reads the query's patch map as clean,
+ * cropped, masked or wearing sunglasses and the EMD gets that kind's weight.
+ * Without it (or where no detector fits the recognizer's map): when the
+ * query's stage-1 top-1 score is below `threshold` it looks damaged and the
+ * EMD gets weight `damaged`, otherwise `clean`. Chosen on lfw-dev by
+ * cross-validation.
  */
 export interface AdaptiveAlpha {
   readonly threshold: number;
   readonly clean: number;
   readonly damaged: number;
+  readonly byDamage?: Readonly<Record<OodTransform, number>>;
 }
 
 export interface RerankSettings {
@@ -70,10 +75,12 @@ export interface RerankSettings {
 /**
  * The default preset's settings, for the default pipeline (src/models/pipelines.ts).
  * The adaptive alpha was chosen on lfw-dev by 5-fold cross-validation by
- * identity (bench/study/policySearch.ts; docs/RESULTS.md): a query whose best
- * fused stage-1 score is below 0.444 looks damaged and is re-ranked at alpha
- * 0.7; a clean one keeps its stage-1 order (alpha 0). `alpha` is the fixed
- * value used when the per-query rule is switched off.
+ * identity (bench/study/damagePolicy.ts; docs/RESULTS.md): the damage
+ * detector reads the query as clean (alpha 0: it keeps its stage-1 order),
+ * cropped (0.8), masked (0.3) or wearing sunglasses (0.2). Where the
+ * detector cannot run, the earlier rule decides: alpha 0.7 when the best
+ * fused stage-1 score is below 0.444, else 0. `alpha` is the fixed value
+ * used when the per-query rule is switched off.
  */
 export const DEFAULT_SETTINGS: RerankSettings = {
   k: 100,
@@ -82,5 +89,5 @@ export const DEFAULT_SETTINGS: RerankSettings = {
   weighting: 'apc',
   sinkhorn: { mode: 'reference', eps: 0.05, maxIter: 100 },
   backend: 'auto',
-  adaptiveAlpha: { threshold: 0.444, clean: 0, damaged: 0.7 },
+  adaptiveAlpha: { threshold: 0.444, clean: 0, damaged: 0.7, byDamage: { none: 0, crop: 0.8, mask: 0.3, sunglasses: 0.2 } },
 };

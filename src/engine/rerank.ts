@@ -4,7 +4,7 @@
  * candidate so a new alpha only re-blends (no Sinkhorn).
  */
 import { AppError } from '../core/errors.ts';
-import type { AdaptiveAlpha } from '../core/types.ts';
+import type { AdaptiveAlpha, OodTransform } from '../core/types.ts';
 
 /** alpha in [0, 1]: alpha*s_emd + (1-alpha)*s_cos. 'sum' (or any alpha < 0, the authors' convention): s_emd + s_cos. */
 export type Alpha = number | 'sum';
@@ -65,15 +65,28 @@ export interface QueryAlpha {
   readonly reason: string;
 }
 
+/** What the damage detector made of a query, or why it could not run. */
+export type QueryDamage = { readonly kind: OodTransform; readonly probability: number } | { readonly unavailable: string };
+
+const DAMAGE_WORDS: Readonly<Record<OodTransform, string>> = { none: 'clean', crop: 'cropped', mask: 'masked', sunglasses: 'wearing sunglasses' };
+
 /**
- * A fixed alpha, or the adaptive rule's choice from the query's stage-1
- * top-1 score (a damaged query matches nothing well, so its best score is low).
+ * A fixed alpha, or the adaptive rule's choice: by the detected kind of
+ * damage where the rule has `byDamage` and the detector ran, else from the
+ * query's stage-1 top-1 score (a damaged query matches nothing well, so its
+ * best score is low).
  */
-export function alphaForQuery(fixed: Alpha, rule: AdaptiveAlpha | null | undefined, stage1Top1: number): QueryAlpha {
+export function alphaForQuery(fixed: Alpha, rule: AdaptiveAlpha | null | undefined, stage1Top1: number, damage?: QueryDamage | null): QueryAlpha {
   if (!rule) return { alpha: fixed, reason: '' };
   validateAdaptiveAlpha(rule);
+  if (rule.byDamage && damage && 'kind' in damage) {
+    const alpha = rule.byDamage[damage.kind];
+    const read = `the damage detector reads the query as ${DAMAGE_WORDS[damage.kind]} (p ${damage.probability.toFixed(2)})`;
+    return damage.kind === 'none' ? { alpha, reason: `${read}, so cosine leads (alpha ${alpha})` } : { alpha, reason: `${read}, so the patch EMD gets alpha ${alpha}` };
+  }
+  const fallback = rule.byDamage ? `${damage && 'unavailable' in damage ? damage.unavailable : 'no damage detector ran'}; ` : '';
   const clean = stage1Top1 >= rule.threshold;
-  const cmp = `top-1 stage-1 score ${stage1Top1.toFixed(3)} ${clean ? '>=' : '<'} ${rule.threshold}`;
+  const cmp = `${fallback}top-1 stage-1 score ${stage1Top1.toFixed(3)} ${clean ? '>=' : '<'} ${rule.threshold}`;
   return clean
     ? { alpha: rule.clean, reason: `${cmp}: the query looks clean, so cosine leads (alpha ${rule.clean})` }
     : { alpha: rule.damaged, reason: `${cmp}: the query looks damaged (occluded or cropped), so the patch EMD gets more say (alpha ${rule.damaged})` };
@@ -81,7 +94,12 @@ export function alphaForQuery(fixed: Alpha, rule: AdaptiveAlpha | null | undefin
 
 export function validateAdaptiveAlpha(rule: AdaptiveAlpha): void {
   const ok = (x: number) => typeof x === 'number' && x >= 0 && x <= 1;
-  if (!ok(rule.clean) || !ok(rule.damaged) || !Number.isFinite(rule.threshold)) {
-    throw new AppError('invalid-argument', `adaptive alpha needs alphas in [0, 1] and a finite threshold, got ${JSON.stringify(rule)}`, 'Use the default preset, or a fixed alpha.');
+  const byDamageOk = rule.byDamage === undefined || (['none', 'crop', 'mask', 'sunglasses'] as const).every((k) => ok(rule.byDamage?.[k] as number));
+  if (!ok(rule.clean) || !ok(rule.damaged) || !Number.isFinite(rule.threshold) || !byDamageOk) {
+    throw new AppError(
+      'invalid-argument',
+      `adaptive alpha needs alphas in [0, 1] (also per damage kind) and a finite threshold, got ${JSON.stringify(rule)}`,
+      'Use the default preset, or a fixed alpha.',
+    );
   }
 }

@@ -10,7 +10,8 @@ import type { FaceFeatures, RerankSettings, Weighting } from '../core/types.ts';
 import type { FaceDetailSource } from './faceDetails.ts';
 import { GalleryStore, type GalleryItem, type GalleryRowEntry, type GalleryShape, type Stage1Format } from './galleryStore.ts';
 import { requireValidGrid, unitAveragePatch, unitPatchGrid } from './patchGrid.ts';
-import { type Alpha, alphaForQuery, rerankTopK, validateAdaptiveAlpha, validateAlpha } from './rerank.ts';
+import { type DamageDetectorModel, detectDamage } from './damageDetector.ts';
+import { type Alpha, alphaForQuery, type QueryDamage, rerankTopK, validateAdaptiveAlpha, validateAlpha } from './rerank.ts';
 import { DotWorkspace } from './simd/dotWorkspace.ts';
 import { sinkhornEmd, validateSinkhornOptions } from './sinkhornCpu.ts';
 import { CpuStage2Scorer, type Stage2Accelerator, type Stage2Batch, type Stage2BatchResult, type Stage2Weights } from './stage2Batch.ts';
@@ -51,6 +52,8 @@ export interface SearchResult {
   readonly alpha: Alpha;
   /** Why, when an adaptive rule chose it (empty for a fixed alpha). */
   readonly alphaReason: string;
+  /** What the damage detector read in the query, when the rule asked for it. */
+  readonly damage?: QueryDamage;
 }
 
 export interface PairDetail {
@@ -83,7 +86,11 @@ export interface SearchEngineOptions {
   readonly stage1?: Stage1Format;
   /** Where stage 2 reads candidates' patch maps; left out, the engine keeps them in memory. */
   readonly details?: FaceDetailSource;
+  /** Reads a query's kind of damage for a `byDamage` alpha rule; or why none could be loaded. */
+  readonly damageDetector?: DamageDetectorSource;
 }
+
+export type DamageDetectorSource = { readonly model: DamageDetectorModel } | { readonly unavailable: string };
 
 interface PreparedQuery {
   readonly unitEmbedding: Float32Array;
@@ -99,6 +106,7 @@ interface CachedSearch {
   readonly stage2Ms: number;
   readonly backendUsed: 'webgpu' | 'cpu';
   readonly fallbackReason?: string;
+  readonly damage: QueryDamage | null;
 }
 
 export class SearchEngine {
@@ -112,8 +120,10 @@ export class SearchEngine {
   private batchPatches = new Float32Array(0);
   /** Stage 2 of one search at a time: a batch's patches live in batchPatches until it is scored (the GPU path awaits). */
   private stage2Queue: Promise<unknown> = Promise.resolve();
+  private readonly damageDetector: DamageDetectorSource | undefined;
 
   constructor(options: SearchEngineOptions = {}) {
+    this.damageDetector = options.damageDetector;
     this.accelerator = options.accelerator;
     this.gallery = new GalleryStore({ stage1: options.stage1, details: options.details, forceJs: options.forceJs });
     this.cpu = new CpuStage2Scorer({ forceJs: options.forceJs });
@@ -194,9 +204,22 @@ export class SearchEngine {
     );
     const { result, backendUsed, fallbackReason } = await scored;
     const t2 = performance.now();
-    const last: CachedSearch = { stage1, sEmd: result.similarity, stage1Ms: t1 - t0, stage2Ms: t2 - t1, backendUsed, fallbackReason };
+    const damage = settings.adaptiveAlpha?.byDamage ? this.readDamage(query) : null;
+    const last: CachedSearch = { stage1, sEmd: result.similarity, stage1Ms: t1 - t0, stage2Ms: t2 - t1, backendUsed, fallbackReason, damage };
     this.last = last;
-    return this.assemble(last, alphaForQuery(settings.alpha, settings.adaptiveAlpha, stage1[0]?.score ?? 0), t2 - t0);
+    return this.assemble(last, alphaForQuery(settings.alpha, settings.adaptiveAlpha, stage1[0]?.score ?? 0, damage), t2 - t0);
+  }
+
+  /** The detector's reading of the query's own (unpooled) map, or why it cannot read it. */
+  readDamage(query: FaceFeatures): QueryDamage {
+    const d = this.damageDetector;
+    if (!d) return { unavailable: 'no damage detector is loaded' };
+    if ('unavailable' in d) return d;
+    const map = query.patches;
+    if (map.h * map.w !== d.model.positions || map.c !== d.model.channels)
+      return { unavailable: `the damage detector reads ${d.model.positions} patches of ${d.model.channels} channels, this recognizer gives ${map.h}x${map.w}x${map.c}` };
+    const verdict = detectDamage(d.model, map);
+    return { kind: verdict.kind, probability: verdict.probabilities[verdict.kind] };
   }
 
   /** Re-blends the last query's cached scores with a new (fixed) alpha; no Sinkhorn runs. */
@@ -252,6 +275,7 @@ export class SearchEngine {
       ...(last.fallbackReason ? { fallbackReason: last.fallbackReason } : {}),
       alpha,
       alphaReason: reason,
+      ...(last.damage ? { damage: last.damage } : {}),
     };
   }
 

@@ -1,4 +1,4 @@
-import type { SinkhornMode, Weighting } from '../../core/types.ts';
+import type { AdaptiveAlpha, SinkhornMode, Weighting } from '../../core/types.ts';
 import { DEFAULT_SETTINGS } from '../../core/types.ts';
 import { matchingPreset, PRESETS } from '../../models/presets.ts';
 import { applyPreset, setRecognizer, updateSettings } from '../controller.ts';
@@ -36,7 +36,8 @@ export function Controls() {
         {preset ? preset.summary : 'Custom: settings moved away from a preset; pick one to go back.'}
       </p>
       <label>
-        alpha <output data-testid="alpha-value">{adaptive ? `auto (${adaptive.clean} / ${adaptive.damaged})` : isSum ? 'sum' : s.alpha.toFixed(2)}</output>
+        alpha{' '}
+        <output data-testid="alpha-value">{adaptive ? (adaptive.byDamage ? 'auto (by damage kind)' : `auto (${adaptive.clean} / ${adaptive.damaged})`) : isSum ? 'sum' : s.alpha.toFixed(2)}</output>
         <input
           type="range"
           min={0}
@@ -49,7 +50,7 @@ export function Controls() {
         />
       </label>
       {defaultRule && (
-        <label title={`alpha ${defaultRule.clean} when the stage-1 top-1 score is >= ${defaultRule.threshold}, else ${defaultRule.damaged}`}>
+        <label title={adaptiveRuleText(defaultRule)}>
           <input
             type="checkbox"
             checked={adaptive !== null}
@@ -57,7 +58,7 @@ export function Controls() {
             data-testid="alpha-adaptive"
             onChange={(e) => void updateSettings({ adaptiveAlpha: e.target.checked ? defaultRule : null })}
           />{' '}
-          alpha per query (more EMD when the query looks damaged)
+          {defaultRule.byDamage ? 'alpha per query (by the damage the detector reads in the query)' : 'alpha per query (more EMD when the query looks damaged)'}
         </label>
       )}
       <label>
@@ -143,4 +144,10 @@ export function Controls() {
       </details>
     </section>
   );
+}
+
+function adaptiveRuleText(rule: AdaptiveAlpha): string {
+  const b = rule.byDamage;
+  const byScore = `alpha ${rule.clean} when the stage-1 top-1 score is >= ${rule.threshold}, else ${rule.damaged}`;
+  return b ? `alpha ${b.none} for a clean query, ${b.crop} cropped, ${b.mask} masked, ${b.sunglasses} sunglasses (read by the damage detector); without the detector: ${byScore}` : byScore;
 }

@@ -23,6 +23,39 @@ describe('alphaForQuery', () => {
   });
   it('refuses a rule with alphas outside [0, 1]', () => {
     expect(() => alphaForQuery(0.7, { ...rule, damaged: 1.5 }, 0.3)).toThrow(/adaptive alpha/);
+    expect(() => alphaForQuery(0.7, { ...rule, byDamage: { ...byDamage, mask: -0.1 } }, 0.3)).toThrow(/adaptive alpha/);
+  });
+});
+
+const byDamage = { none: 0.05, crop: 0.8, mask: 0.3, sunglasses: 0.2 };
+
+describe('alphaForQuery by damage kind', () => {
+  const r = { ...rule, byDamage };
+  it("takes the detected kind's alpha, whatever the stage-1 score, and says what was read", () => {
+    const masked = alphaForQuery(0.7, r, 0.95, { kind: 'mask', probability: 0.987 });
+    expect(masked.alpha).toBe(0.3);
+    expect(masked.reason).toMatch(/reads the query as masked \(p 0\.99\).*alpha 0\.3/);
+    expect(alphaForQuery(0.7, r, 0.1, { kind: 'none', probability: 0.9 })).toMatchObject({ alpha: 0.05 });
+    expect(alphaForQuery(0.7, r, 0.1, { kind: 'none', probability: 0.9 }).reason).toMatch(/clean.*cosine leads/);
+    expect(alphaForQuery(0.7, r, 0.9, { kind: 'crop', probability: 0.6 }).alpha).toBe(0.8);
+    expect(alphaForQuery(0.7, r, 0.9, { kind: 'sunglasses', probability: 0.6 }).reason).toMatch(/wearing sunglasses/);
+  });
+  it('without a reading, falls back to the score rule and says why', () => {
+    const fb = alphaForQuery(0.7, r, 0.3, { unavailable: 'the damage detector did not load (HTTP 404)' });
+    expect(fb.alpha).toBe(0.9);
+    expect(fb.reason).toMatch(/^the damage detector did not load \(HTTP 404\); top-1 stage-1 score 0\.300 < 0\.5/);
+    expect(alphaForQuery(0.7, r, 0.6).alpha).toBe(0.2);
+  });
+  it('the evaluation re-blends each query with the alpha of the kind its search read', () => {
+    // Same scores; read as clean (alpha 0.05) cosine keeps b first, read as cropped (0.8) EMD puts a first.
+    const q: EvalQueryScores = { queryKey: 'q', label: 'a', stage1Labels: ['b', 'a', 'c'], sCos: [0.9, 0.85], sEmd: [0.3, 0.6] };
+    expect(stage2Labels({ ...q, damage: { kind: 'none', probability: 1 } }, 0.7, r)).toEqual(['b', 'a', 'c']);
+    expect(stage2Labels({ ...q, damage: { kind: 'crop', probability: 1 } }, 0.7, r)).toEqual(['a', 'b', 'c']);
+  });
+  it("the default's rule is by damage kind and keeps a clean query's stage-1 order", () => {
+    const d = required(DEFAULT_SETTINGS.adaptiveAlpha ?? undefined, 'the default rule');
+    expect(d.byDamage?.none).toBe(0);
+    expect(alphaForQuery(0.7, d, 0.2, { kind: 'none', probability: 0.8 }).alpha).toBe(0);
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AppError } from '../../../src/core/errors.ts';
 import { seededRandom } from '../../../src/core/random.ts';
 import { DEFAULT_SETTINGS, type FaceFeatures, type RerankSettings } from '../../../src/core/types.ts';
+import { featureCount, type DamageDetectorModel } from '../../../src/engine/damageDetector.ts';
 import { SearchEngine } from '../../../src/engine/searchEngine.ts';
 import { CpuStage2Scorer, type Stage2Accelerator } from '../../../src/engine/stage2Batch.ts';
 import { authorsSinkhorn, directPool } from './references.ts';
@@ -157,6 +158,36 @@ describe('SearchEngine', () => {
       expect(r.stage2.map((h) => [h.id, h.score])).toEqual(fixed.stage2.map((h) => [h.id, h.score]));
       expect(fixed.alphaReason).toBe('');
     }
+  });
+
+  it('a rule by damage kind takes the alpha of what the detector reads in the query, and says so; a detector that cannot read the map falls back to the score rule', async () => {
+    const { items, query } = buildGallery(6);
+    // Zero weights and a bias of 5 for "mask": every map reads as masked with p = e^5 / (e^5 + 3).
+    const model = (channels: number): DamageDetectorModel => {
+      const D = featureCount(49);
+      const weights = new Float64Array(4 * (D + 1));
+      weights[2 * (D + 1) + D] = 5;
+      return { positions: 49, channels, classMeans: new Float32Array(4 * 49 * channels), featureMean: new Float64Array(D), featureScale: new Float64Array(D).fill(1), weights, source: 'test' };
+    };
+    const rule = { threshold: -1, clean: 0.1, damaged: 0.9, byDamage: { none: 0, crop: 0.8, mask: 0.4, sunglasses: 0.2 } };
+    const engine = new SearchEngine({ accelerator: null, damageDetector: { model: model(shape.c) } });
+    engine.add(items);
+    const r = await engine.search(query, settings({ adaptiveAlpha: rule }));
+    expect(r.alpha).toBe(0.4);
+    const p = Math.exp(5) / (Math.exp(5) + 3);
+    expect(r.damage).toEqual({ kind: 'mask', probability: expect.closeTo(p, 12) as number });
+    expect(r.alphaReason).toContain(`masked (p ${p.toFixed(2)})`);
+    const fixed = await engine.search(query, settings({ alpha: 0.4 }));
+    expect(r.stage2.map((h) => [h.id, h.score])).toEqual(fixed.stage2.map((h) => [h.id, h.score]));
+
+    const wrongShape = new SearchEngine({ accelerator: null, damageDetector: { model: model(32) } });
+    wrongShape.add(items);
+    const w = await wrongShape.search(query, settings({ adaptiveAlpha: rule }));
+    expect(w.alpha).toBe(0.1);
+    expect(w.alphaReason).toMatch(/reads 49 patches of 32 channels, this recognizer gives 7x7x16; top-1 stage-1 score/);
+    const none = new SearchEngine({ accelerator: null, damageDetector: { unavailable: 'the damage detector did not load (HTTP 404)' } });
+    none.add(items);
+    expect((await none.search(query, settings({ adaptiveAlpha: rule }))).alphaReason).toMatch(/^the damage detector did not load \(HTTP 404\); /);
   });
 
   it('pairDetail gives the plan, weights and s_emd of one pair (consistent with search and with its own marginals)', async () => {
