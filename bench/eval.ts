@@ -231,9 +231,10 @@ export async function runEval(args: EvalArgs): Promise<EvalJson> {
   }
 }
 
-/** A fixed alpha, or the adaptive rule as `clean/damaged@threshold`. */
+/** A fixed alpha, the rule by damage kind as `by damage none/crop/mask/sunglasses`, or the score rule as `clean/damaged@threshold`. */
 export function alphaText(r: EvalReport): string {
   const a = r.adaptive_alpha;
+  if (a?.byDamage) return `by damage ${a.byDamage.none}/${a.byDamage.crop}/${a.byDamage.mask}/${a.byDamage.sunglasses}`;
   return a ? `${a.clean}/${a.damaged}@${a.threshold}` : String(r.alpha);
 }
 
@@ -255,6 +256,12 @@ async function main(): Promise<void> {
   for (const r of [report, ...(report.variants ?? [])]) {
     console.log(`\nalpha sweep (${r.weights} ${r.grid}x${r.grid} k ${r.k}, stage 2 P@1): ${r.alpha_sweep.map((a) => `${a.alpha}: ${a.stage2.p1.toFixed(2)}`).join(', ')}`);
   }
+  if (report.damage_read)
+    console.log(
+      `\ndamage detector read the queries as: ${Object.entries(report.damage_read)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    );
   console.log(
     `indexing: ${report.index_images_per_s === null ? `all ${report.cached_images} images cached` : `${report.index_images_per_s.toFixed(1)} images/s`}; ${report.failed_images.length} images not indexed`,
   );

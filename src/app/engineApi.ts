@@ -264,6 +264,8 @@ export interface EvalReport {
   readonly alpha: number | 'sum';
   /** The per-query alpha rule the main stage-2 numbers used, if any (the sweep is always fixed alphas). */
   readonly adaptive_alpha: AdaptiveAlpha | null;
+  /** With a rule by damage kind: how many queries the detector read as each kind, or why it could not (reason: count). */
+  readonly damage_read?: Readonly<Record<string, number>>;
   readonly k: number;
   readonly ood: string;
   readonly sinkhorn: string;

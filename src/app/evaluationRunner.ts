@@ -28,6 +28,16 @@ export function evenlySpaced<T>(items: readonly T[], limit?: number): T[] {
   return Array.from({ length: limit }, (_, i) => items[Math.floor(i * step)]);
 }
 
+/** Queries per detected kind of damage (or per reason the detector could not run). */
+export function damageReadCounts(scores: readonly EvalQueryScores[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const q of scores) {
+    const key = !q.damage ? 'not read' : 'kind' in q.damage ? q.damage.kind : q.damage.unavailable;
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
 export class EvaluationRunner {
   private cancelled = false;
 
@@ -112,6 +122,7 @@ export class EvaluationRunner {
       weights: settings.weighting,
       alpha: settings.alpha,
       adaptive_alpha: settings.adaptiveAlpha ?? null,
+      ...(settings.adaptiveAlpha?.byDamage ? { damage_read: damageReadCounts(scores) } : {}),
       k: settings.k,
       ood: opts.ood,
       sinkhorn: settings.sinkhorn.mode,

@@ -1,6 +1,7 @@
 /** The per-query alpha rule's decisions on fixed inputs, in the engine, the evaluation and the presets. */
 import { describe, expect, it } from 'vitest';
 import { stage2Labels, summarise, leaveOneOutCounts, type EvalQueryScores } from '../../../src/app/evaluation.ts';
+import { damageReadCounts } from '../../../src/app/evaluationRunner.ts';
 import { DEFAULT_SETTINGS } from '../../../src/core/types.ts';
 import { alphaForQuery } from '../../../src/engine/rerank.ts';
 import { matchingPreset, PAPER_SETTINGS, presetById } from '../../../src/models/presets.ts';
@@ -51,6 +52,15 @@ describe('alphaForQuery by damage kind', () => {
     const q: EvalQueryScores = { queryKey: 'q', label: 'a', stage1Labels: ['b', 'a', 'c'], sCos: [0.9, 0.85], sEmd: [0.3, 0.6] };
     expect(stage2Labels({ ...q, damage: { kind: 'none', probability: 1 } }, 0.7, r)).toEqual(['b', 'a', 'c']);
     expect(stage2Labels({ ...q, damage: { kind: 'crop', probability: 1 } }, 0.7, r)).toEqual(['a', 'b', 'c']);
+  });
+  it('the evaluation report counts what the detector read, and why it could not', () => {
+    const q = (damage?: EvalQueryScores['damage']): EvalQueryScores => ({ queryKey: 'q', label: 'a', stage1Labels: [], sCos: [], sEmd: [], ...(damage ? { damage } : {}) });
+    expect(damageReadCounts([q({ kind: 'mask', probability: 1 }), q({ kind: 'mask', probability: 0.6 }), q({ kind: 'none', probability: 1 }), q({ unavailable: 'no model' }), q()])).toEqual({
+      mask: 2,
+      none: 1,
+      'no model': 1,
+      'not read': 1,
+    });
   });
   it("the default's rule is by damage kind and keeps a clean query's stage-1 order", () => {
     const d = required(DEFAULT_SETTINGS.adaptiveAlpha ?? undefined, 'the default rule');
