@@ -12,9 +12,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SETTINGS } from '../../src/core/types.ts';
 import { CpuStage2Scorer } from '../../src/engine/stage2Batch.ts';
-import { patchWeightsApc } from '../../src/engine/weights.ts';
-import { readVariant, type ModelFeatures } from './features.ts';
-import { cosineMatrix, K, studySetup, topK } from './setup.ts';
+import { readVariant } from './features.ts';
+import { apcBatch, faceSlice, fusedStage1, K, studySetup } from './setup.ts';
 import { STUDY_DIR, type Variant } from './shared.ts';
 
 export interface DamageRow {
@@ -27,10 +26,6 @@ export interface DamageRow {
 
 const W = 0.4;
 const N = 49;
-
-function slice(m: ModelFeatures, i: number) {
-  return { grid: m.grid.subarray(i * N * m.c, (i + 1) * N * m.c), avg: m.avg.subarray(i * m.c, (i + 1) * m.c) };
-}
 
 function main(): void {
   const arg = (n: string) => {
@@ -57,21 +52,11 @@ function main(): void {
   const rows: DamageRow[] = [];
   queries.forEach((qp, qi) => {
     const at = variant === 'none' ? qp : qi;
-    const q = slice(qf.fr, at);
-    const cm = cosineMatrix(qf.mf.emb.subarray(at * 512, (at + 1) * 512), gal.mf.emb, 512);
-    const cr = cosineMatrix(qf.fr.emb.subarray(at * 1024, (at + 1) * 1024), gal.fr.emb, 1024);
-    const fused = Float32Array.from(cm, (x, j) => W * x + (1 - W) * cr[j]);
+    const q = faceSlice(qf.fr, at);
     const R = (counts.get(s.labels[qp]) ?? 1) - 1;
-    const list = topK(fused, Math.max(K, R), qp);
+    const { fused, list } = fusedStage1(qf, at, gal, W, R, qp);
     const top = list.slice(0, K);
-    const u = new Float32Array(top.length * N);
-    const v = new Float32Array(top.length * N);
-    const candidates = top.map((g, p) => {
-      const gs = slice(gal.fr, g);
-      u.set(patchWeightsApc(q.grid, N, c, gs.avg), p * N);
-      v.set(patchWeightsApc(gs.grid, N, c, q.avg), p * N);
-      return gs.grid;
-    });
+    const { candidates, u, v } = apcBatch(q, gal.fr, top);
     const r = scorer.scoreBatch({ n: N, c, query: q.grid, candidates, weights: { kind: 'given', u, v }, sinkhorn: { ...DEFAULT_SETTINGS.sinkhorn } });
     rows.push({ q: qp, R, list, cos: top.map((g) => fused[g]), emd: Array.from(r.similarity) });
     if (qi % 50 === 0) process.stderr.write(`\r${variant} ${part}/${parts}: ${qi}/${queries.length} ${((Date.now() - t0) / 1000).toFixed(0)} s   `);

@@ -27,8 +27,8 @@ import { CpuStage2Scorer } from '../../src/engine/stage2Batch.ts';
 import { sinkhornEmd } from '../../src/engine/sinkhornCpu.ts';
 import { patchWeightsApc } from '../../src/engine/weights.ts';
 import { exactEmd } from '../../tests/unit/engine/references.ts';
-import { readVariant, type ModelFeatures } from './features.ts';
-import { cosineMatrix, K, studySetup, topK } from './setup.ts';
+import { readVariant } from './features.ts';
+import { apcBatch, faceSlice, fusedStage1, K, studySetup } from './setup.ts';
 import { STUDY_DIR, VARIANTS, type Variant } from './shared.ts';
 
 const arg = (n: string) => {
@@ -57,10 +57,6 @@ interface Row {
   iterations: Record<Mode, number[]>;
 }
 
-function slice(m: ModelFeatures, i: number) {
-  return { grid: m.grid.subarray(i * 49 * m.c, (i + 1) * 49 * m.c), avg: m.avg.subarray(i * m.c, (i + 1) * m.c) };
-}
-
 function compute(variant: Variant, every: number, part: number, parts: number): void {
   const s = studySetup();
   const counts = new Map<string, number>();
@@ -82,21 +78,11 @@ function compute(variant: Variant, every: number, part: number, parts: number): 
   const rows: Row[] = [];
   queries.forEach((qp, qi) => {
     const at = variant === 'none' ? qp : qi;
-    const q = slice(qf.fr, at);
-    const cm = cosineMatrix(qf.mf.emb.subarray(at * 512, (at + 1) * 512), gal.mf.emb, 512);
-    const cr = cosineMatrix(qf.fr.emb.subarray(at * 1024, (at + 1) * 1024), gal.fr.emb, 1024);
-    const fused = Float32Array.from(cm, (x, j) => W * x + (1 - W) * cr[j]);
+    const q = faceSlice(qf.fr, at);
     const R = (counts.get(s.labels[qp]) ?? 1) - 1;
-    const list = topK(fused, Math.max(K, R), qp);
+    const { fused, list } = fusedStage1(qf, at, gal, W, R, qp);
     const top = list.slice(0, K);
-    const u = new Float32Array(top.length * n);
-    const v = new Float32Array(top.length * n);
-    const candidates = top.map((g, p) => {
-      const gs = slice(gal.fr, g);
-      u.set(patchWeightsApc(q.grid, n, c, gs.avg), p * n);
-      v.set(patchWeightsApc(gs.grid, n, c, q.avg), p * n);
-      return gs.grid;
-    });
+    const { candidates, u, v } = apcBatch(q, gal.fr, top);
     const emd = {} as Record<Mode, number[]>;
     const iterations = {} as Record<Mode, number[]>;
     const flat = new Float32Array(top.length * n).fill(1 / n);
@@ -168,8 +154,8 @@ function blurCheck(): string {
   let worst = 0;
   let worstRef = 0;
   for (let a = 0; a < 6; a++) {
-    const q = slice(gal.fr, a);
-    const g = slice(gal.fr, 6 + a);
+    const q = faceSlice(gal.fr, a);
+    const g = faceSlice(gal.fr, 6 + a);
     const d = new Float64Array(n * n);
     for (let i = 0; i < n; i++)
       for (let j = 0; j < n; j++) {

@@ -1,5 +1,6 @@
 /** The study's gallery and queries: the app's rules (several similar faces refused), leave-one-out. */
-import { readMeta } from './features.ts';
+import { patchWeightsApc } from '../../src/engine/weights.ts';
+import { readMeta, type ModelFeatures } from './features.ts';
 
 export const FUSION_GRID = [0, 0.2, 0.4, 0.5, 0.6, 0.8, 1] as const;
 export const K = 100;
@@ -50,4 +51,42 @@ export function topK(scores: ArrayLike<number>, k: number, skip: number): number
   for (let j = 0; j < scores.length; j++) if (j !== skip) idx.push(j);
   idx.sort((a, b) => scores[b] - scores[a] || a - b);
   return idx.slice(0, k);
+}
+
+/** One face's unit patch grid (49 x c) and unit average patch of a feature block. */
+export function faceSlice(m: ModelFeatures, i: number): { grid: Float32Array; avg: Float32Array } {
+  return { grid: m.grid.subarray(i * 49 * m.c, (i + 1) * 49 * m.c), avg: m.avg.subarray(i * m.c, (i + 1) * m.c) };
+}
+
+/**
+ * The default's stage 1 for the query at `at` of `qf`: the fused cosine
+ * w * cos_MobileFaceNet + (1 - w) * cos_FaceRes against every gallery face,
+ * and its list of the best max(K, R) (gallery position `skip`, the query itself, left out).
+ */
+export function fusedStage1(
+  qf: { mf: ModelFeatures; fr: ModelFeatures },
+  at: number,
+  gal: { mf: ModelFeatures; fr: ModelFeatures },
+  w: number,
+  R: number,
+  skip: number,
+): { fused: Float32Array; list: number[] } {
+  const cm = cosineMatrix(qf.mf.emb.subarray(at * 512, (at + 1) * 512), gal.mf.emb, 512);
+  const cr = cosineMatrix(qf.fr.emb.subarray(at * 1024, (at + 1) * 1024), gal.fr.emb, 1024);
+  const fused = Float32Array.from(cm, (x, j) => w * x + (1 - w) * cr[j]);
+  return { fused, list: topK(fused, Math.max(K, R), skip) };
+}
+
+/** Stage 2's batch for FaceRes's 7x7 map: the candidates' unit grids and the APC weights of both sides, as the engine builds them. */
+export function apcBatch(q: { grid: Float32Array; avg: Float32Array }, gal: ModelFeatures, top: readonly number[]): { candidates: Float32Array[]; u: Float32Array; v: Float32Array } {
+  const n = 49;
+  const u = new Float32Array(top.length * n);
+  const v = new Float32Array(top.length * n);
+  const candidates = top.map((g, p) => {
+    const gs = faceSlice(gal, g);
+    u.set(patchWeightsApc(q.grid, n, gal.c, gs.avg), p * n);
+    v.set(patchWeightsApc(gs.grid, n, gal.c, q.avg), p * n);
+    return gs.grid;
+  });
+  return { candidates, u, v };
 }
