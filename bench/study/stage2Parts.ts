@@ -2,9 +2,11 @@
  * Where stage 2's CPU time goes on the default pipeline's FaceRes maps
  * (issue 16): 100 real lfw-dev candidates (the study's dump, every 7th
  * image) against one query, timed part by part with the engine's own code:
- * the whole CpuStage2Scorer batch (SIMD cost matrices + reference Sinkhorn),
- * the cost matrices alone, APC weights (both sides, JS), and decoding the
- * stored 8-bit sparse maps (decodePatchMapUnit, arrays reused).
+ * the whole CpuStage2Scorer batch (SIMD cost matrices + reference Sinkhorn)
+ * with APC weights given, and with APC computed by the scorer beside the
+ * costs (the engine's path since 2026-12-03), the cost matrices alone, APC
+ * weights in JS (the engine's path before), and decoding the stored 8-bit
+ * sparse maps (decodePatchMapUnit, arrays reused).
  * `npx tsx bench/study/stage2Parts.ts` (needs .cache/study/none.f32).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -48,6 +50,9 @@ for (let r = 0; r < 3; r++) {
   let t = performance.now();
   const res = scorer.scoreBatch({ n, c, query: q, candidates: grids.slice(1), weights: { kind: 'given', u, v }, sinkhorn });
   const total = performance.now() - t;
+  t = performance.now();
+  scorer.scoreBatch({ n, c, query: q, candidates: grids.slice(1), weights: { kind: 'apc', queryAverage: avgs[0], candidateAverages: avgs.slice(1) }, sinkhorn });
+  const withApc = performance.now() - t;
   const ws = new DotWorkspace();
   ws.reserve(3 * n * c);
   t = performance.now();
@@ -69,5 +74,7 @@ for (let r = 0; r < 3; r++) {
   for (const e of enc) reuse = decodePatchMapUnit(e, reuse);
   const dec = performance.now() - t;
   const it = Array.from(res.iterations).sort((a, b) => a - b);
-  console.log(`total ${total.toFixed(1)} ms; dots ${dots.toFixed(1)}; apc ${apc.toFixed(1)}; decode ${dec.toFixed(1)}; iters median ${it[50]}`);
+  console.log(
+    `batch (APC given) ${total.toFixed(1)} ms; batch computing APC ${withApc.toFixed(1)}; dots ${dots.toFixed(1)}; APC in JS ${apc.toFixed(1)}; decode ${dec.toFixed(1)}; iters median ${it[50]}`,
+  );
 }

@@ -12,8 +12,7 @@ import { GalleryStore, type GalleryItem, type GalleryRowEntry, type GalleryShape
 import { requireValidGrid, unitAveragePatch, unitPatchGrid } from './patchGrid.ts';
 import { type DamageDetectorModel, detectDamage } from './damageDetector.ts';
 import { type Alpha, alphaForQuery, type QueryDamage, rerankTopK, validateAdaptiveAlpha, validateAlpha } from './rerank.ts';
-import { DotWorkspace } from './simd/dotWorkspace.ts';
-import { sinkhornEmd, validateSinkhornOptions } from './sinkhornCpu.ts';
+import { validateSinkhornOptions } from './sinkhornCpu.ts';
 import { CpuStage2Scorer, type Stage2Accelerator, type Stage2Batch, type Stage2BatchResult, type Stage2Weights } from './stage2Batch.ts';
 import { unitEmbedding } from './vectors.ts';
 import { pairWeights, type PairWeightInputs } from './weights.ts';
@@ -112,12 +111,13 @@ interface CachedSearch {
 export class SearchEngine {
   private readonly gallery: GalleryStore;
   private readonly cpu: CpuStage2Scorer;
-  private readonly ws: DotWorkspace;
   private accelerator: Stage2Accelerator | null | undefined;
   private acceleratorLoading: Promise<Stage2Accelerator | null> | null = null;
   private last: CachedSearch | null = null;
   /** The candidates' unit patches of the batch being scored, k x n x c, reused query to query (fresh large arrays are slow to fault in). */
   private batchPatches = new Float32Array(0);
+  /** The candidates' unit average patches (APC's partners), k x c, reused likewise. */
+  private batchAverages = new Float32Array(0);
   /** Stage 2 of one search at a time: a batch's patches live in batchPatches until it is scored (the GPU path awaits). */
   private stage2Queue: Promise<unknown> = Promise.resolve();
   private readonly damageDetector: DamageDetectorSource | undefined;
@@ -127,7 +127,6 @@ export class SearchEngine {
     this.accelerator = options.accelerator;
     this.gallery = new GalleryStore({ stage1: options.stage1, details: options.details, forceJs: options.forceJs });
     this.cpu = new CpuStage2Scorer({ forceJs: options.forceJs });
-    this.ws = new DotWorkspace({ forceJs: options.forceJs });
   }
 
   get size(): number {
@@ -234,27 +233,23 @@ export class SearchEngine {
     validateSettings(settings);
     const pos = this.gallery.position(galleryId);
     const q = this.prepareQuery(query, settings.grid);
-    const g = this.gallery.unitGrid(pos, settings.grid);
+    // The pair as a batch of one through the CPU scorer: the same costs, weights and float32 rounding as search's batches, so s_emd here equals the listed one.
+    // Its own arrays, not the batch buffers: a search's batch may still be on its way to the GPU.
+    const candidate = Float32Array.from(this.gallery.unitGrid(pos, settings.grid));
+    const weights: Stage2Weights =
+      settings.weighting === 'apc'
+        ? { kind: 'apc', queryAverage: q.unitAverage, candidateAverages: [Float32Array.from(this.gallery.unitAverage(pos))] }
+        : this.batchWeights(settings.weighting, q, [pos], settings.grid);
     const n = settings.grid * settings.grid;
-    const c = this.gallery.channels;
-    this.ws.reserve(2 * n * c + n * n);
-    const data = this.ws.data;
-    data.set(q.grid, 0);
-    data.set(g, n * c);
-    this.ws.dots(0, n, n * c, n, c, 2 * n * c, n);
-    const cost = Float32Array.from(data.subarray(2 * n * c, 2 * n * c + n * n), (x) => 1 - x);
-    const w = pairWeights(settings.weighting, this.pairWeightInputs(q, pos, settings.grid, cost));
-    // Weights rounded to float32 as in search's batches, so s_emd here equals the listed one.
-    const u = Float32Array.from(w.u);
-    const v = Float32Array.from(w.v);
-    const r = sinkhornEmd(cost, n, n, u, v, { ...settings.sinkhorn, wantPlan: true });
+    const d = this.cpu.pairDetail({ n, c: this.gallery.channels, query: q.grid, candidates: [candidate], weights, sinkhorn: settings.sinkhorn }, 0);
+    const r = d.result;
     if (!r.plan) throw new AppError('internal', 'the Sinkhorn solver returned no transport plan', 'Report this as a bug; the ranking itself is unaffected.');
     return {
       grid: settings.grid,
       plan: Float32Array.from(r.plan),
-      u,
-      v,
-      cost,
+      u: d.u,
+      v: d.v,
+      cost: d.cost,
       sEmd: r.similarity,
       iterations: r.iterations,
       marginalError: r.marginalError,
@@ -290,7 +285,8 @@ export class SearchEngine {
     };
   }
 
-  private pairWeightInputs(q: PreparedQuery, pos: number, grid: number, cost?: Float32Array): PairWeightInputs {
+  /** Inputs of the weightings computed per pair in JS (uniform, CC, LMK): never SC's costs or APC's dot products. */
+  private pairWeightInputs(q: PreparedQuery, pos: number, grid: number): PairWeightInputs {
     return {
       grid,
       c: this.gallery.channels,
@@ -300,7 +296,7 @@ export class SearchEngine {
       galleryUnitAverage: this.gallery.unitAverage(pos),
       queryUnitEmbedding: q.unitEmbedding,
       galleryUnitEmbedding: this.gallery.unitEmbedding(pos),
-      cost: cost ?? [],
+      cost: [],
       queryLandmarks: q.features.landmarks68,
       galleryLandmarks: this.gallery.landmarksOf(pos),
       queryCropSize: q.features.cropSize,
@@ -313,11 +309,19 @@ export class SearchEngine {
     const n = grid * grid;
     const c = this.gallery.channels;
     const block = n * c;
+    const apc = settings.weighting === 'apc';
     if (this.batchPatches.length < positions.length * block) this.batchPatches = new Float32Array(positions.length * block);
+    if (apc && this.batchAverages.length < positions.length * c) this.batchAverages = new Float32Array(positions.length * c);
     // Copied as read: a detail source may reuse a face's arrays once it has been asked for another face.
+    const candidateAverages: Float32Array[] = [];
     const candidates = positions.map((p, i) => {
       const slot = this.batchPatches.subarray(i * block, (i + 1) * block);
       slot.set(this.gallery.unitGrid(p, grid));
+      if (apc) {
+        const average = this.batchAverages.subarray(i * c, (i + 1) * c);
+        average.set(this.gallery.unitAverage(p));
+        candidateAverages.push(average);
+      }
       return slot;
     });
     return {
@@ -325,11 +329,12 @@ export class SearchEngine {
       c,
       query: q.grid,
       candidates,
-      weights: this.batchWeights(settings.weighting, q, positions, grid),
+      weights: apc ? { kind: 'apc', queryAverage: q.unitAverage, candidateAverages } : this.batchWeights(settings.weighting, q, positions, grid),
       sinkhorn: settings.sinkhorn,
     };
   }
 
+  /** Weights other than APC (which the scorer computes beside the costs): per pair in JS, or from the costs. */
   private batchWeights(weighting: Weighting, q: PreparedQuery, positions: readonly number[], grid: number): Stage2Weights {
     if (weighting === 'sc' || weighting === 'sc-sim') return { kind: weighting };
     const n = grid * grid;

@@ -6,15 +6,24 @@
 import { AppError } from '../core/errors.ts';
 import type { SinkhornMode } from '../core/types.ts';
 import { DotWorkspace } from './simd/dotWorkspace.ts';
-import { SinkhornWorkspace, sinkhornEmd, validateSinkhornOptions } from './sinkhornCpu.ts';
-import { patchWeightsSc, patchWeightsScSim } from './weights.ts';
+import { type SinkhornResult, SinkhornWorkspace, sinkhornEmd, validateSinkhornOptions } from './sinkhornCpu.ts';
+import { normaliseWeights, patchWeightsSc, patchWeightsScSim } from './weights.ts';
 
 /**
- * Weights known before the costs (uniform, apc, cc, lmk), or derived from each pair's costs (sc, sc-sim).
+ * Weights known before the costs (uniform, cc, lmk), APC's partner vectors (its weights are dot products the scorer
+ * computes beside the cost matrix), or derived from each pair's costs (sc, sc-sim).
  * u weighs the QUERY patches, v the GALLERY (candidate) patches (the authors' emd.py names them the other way round).
  */
 export type Stage2Weights =
-  { readonly kind: 'given'; /** pairs x n, query side */ readonly u: Float32Array; /** pairs x n, gallery side */ readonly v: Float32Array } | { readonly kind: 'sc' | 'sc-sim' };
+  | { readonly kind: 'given'; /** pairs x n, query side */ readonly u: Float32Array; /** pairs x n, gallery side */ readonly v: Float32Array }
+  | {
+      readonly kind: 'apc';
+      /** The query's L2-normalised average patch (c floats): the gallery side's partner. */
+      readonly queryAverage: Float32Array;
+      /** Each candidate's L2-normalised average patch (c floats): the query side's partner. */
+      readonly candidateAverages: readonly Float32Array[];
+    }
+  | { readonly kind: 'sc' | 'sc-sim' };
 
 export interface Stage2Batch {
   /** Patches per face (grid^2); both faces of a pair have the same grid. */
@@ -61,14 +70,36 @@ export function validateStage2Batch(batch: Stage2Batch): void {
   if (query.length !== n * c) fail(`the query has ${query.length} values, expected ${n * c}`);
   for (const g of candidates) if (g.length !== n * c) fail(`a candidate has ${g.length} values, expected ${n * c}`);
   const pairs = candidates.length;
-  if (batch.weights.kind === 'given' && (batch.weights.u.length !== pairs * n || batch.weights.v.length !== pairs * n)) fail('weights are not pairs x n');
+  const w = batch.weights;
+  if (w.kind === 'given' && (w.u.length !== pairs * n || w.v.length !== pairs * n)) fail('weights are not pairs x n');
+  if (w.kind === 'apc' && (w.queryAverage.length !== c || w.candidateAverages.length !== pairs || w.candidateAverages.some((a) => a.length !== c)))
+    fail('APC needs one average patch of c values for the query and for each candidate');
   validateSinkhornOptions(batch.sinkhorn);
 }
 
-/** Scores batches on the CPU: SIMD cosine matrices, then float64 Sinkhorn per pair. */
+/** One pair scored with its plan, for the flow and heatmap views. */
+export interface Stage2PairDetail {
+  readonly result: SinkhornResult;
+  /** n x n distances 1 - cos, row = query patch. */
+  readonly cost: Float32Array;
+  /** The weights the transport used, rounded to float32 as every batch's are. */
+  readonly u: Float32Array;
+  readonly v: Float32Array;
+}
+
+/**
+ * Scores batches on the CPU: SIMD cosine matrices, then float64 Sinkhorn per pair.
+ *
+ * APC's weights are dot products of each face's unit patches with the other face's unit average patch, 2 x n x c
+ * multiply-adds per pair: in JS that was 16 ms of a k = 100 query on FaceRes's 7x7x1024 maps, as much as all the
+ * cost matrices in SIMD. Here they come from the same SIMD kernel while the candidate is in the kernel's memory.
+ */
 export class CpuStage2Scorer {
   private readonly ws: DotWorkspace;
   private readonly sinkhorn = new SinkhornWorkspace();
+  /** One pair's weights (query side, gallery side), reused pair to pair. */
+  private pairU = new Float64Array(0);
+  private pairV = new Float64Array(0);
 
   constructor(options: { forceJs?: boolean } = {}) {
     this.ws = new DotWorkspace(options);
@@ -76,44 +107,124 @@ export class CpuStage2Scorer {
 
   scoreBatch(batch: Stage2Batch): Stage2BatchResult {
     validateStage2Batch(batch);
-    const { n, c, query, candidates } = batch;
-    const pairs = candidates.length;
-    const block = n * c;
-    // Layout: query | one candidate | its n x n cosine matrix. One candidate at a time keeps the working set in cache.
-    const candidateAt = block;
-    const costAt = candidateAt + block;
-    this.ws.reserve(costAt + n * n);
-    const data = this.ws.data;
-    data.set(query, 0);
+    const pairs = batch.candidates.length;
     const similarity = new Float64Array(pairs);
     const iterations = new Int32Array(pairs);
     const marginalError = new Float64Array(pairs);
-    const u = new Float64Array(n);
-    const v = new Float64Array(n);
+    const layout = this.load(batch);
     for (let p = 0; p < pairs; p++) {
-      data.set(candidates[p], candidateAt);
-      this.ws.dots(0, n, candidateAt, n, c, costAt, n);
-      for (let x = costAt; x < costAt + n * n; x++) data[x] = 1 - data[x];
-      const w = pairWeightsFromBatch(batch, p, data, costAt, u, v);
-      // Cost rows = query patches, columns = candidate patches; the reference mode iterates in the authors' orientation inside.
-      const r = sinkhornEmd(data, n, n, w.u, w.v, batch.sinkhorn, costAt, this.sinkhorn);
+      const r = this.scorePair(batch, layout, p, false);
       similarity[p] = r.similarity;
       iterations[p] = r.iterations;
       marginalError[p] = r.marginalError;
     }
     return { similarity, iterations, marginalError };
   }
+
+  /** Pair `p` of a batch with its plan, cost matrix and weights (the values scoreBatch gives that pair). */
+  pairDetail(batch: Stage2Batch, p: number): Stage2PairDetail {
+    validateStage2Batch(batch);
+    if (!(Number.isInteger(p) && p >= 0 && p < batch.candidates.length)) throw new AppError('invalid-argument', `stage-2 batch: no pair ${p}`, 'This is a bug in the caller; report it.');
+    const layout = this.load(batch);
+    const result = this.scorePair(batch, layout, p, true);
+    const { n } = batch;
+    const cost = Float32Array.from(this.ws.data.subarray(layout.costAt, layout.costAt + n * n));
+    return { result, cost, u: Float32Array.from(this.pairU.subarray(0, n)), v: Float32Array.from(this.pairV.subarray(0, n)) };
+  }
+
+  /**
+   * Kernel memory: query (n x c) | query average (c) | one candidate (n x c) | its average (c) | its n x n cosines
+   * then distances | raw APC weights, query side (n) then gallery side (n). One candidate at a time keeps the
+   * working set in cache.
+   */
+  private load(batch: Stage2Batch): Layout {
+    const { n, c, query } = batch;
+    const block = n * c;
+    const candidateAt = block + c;
+    const averageAt = candidateAt + block;
+    const costAt = averageAt + c;
+    const rawAt = costAt + n * n;
+    this.ws.reserve(rawAt + 2 * n);
+    const data = this.ws.data;
+    data.set(query, 0);
+    if (batch.weights.kind === 'apc') data.set(batch.weights.queryAverage, block);
+    if (this.pairU.length < n) {
+      this.pairU = new Float64Array(n);
+      this.pairV = new Float64Array(n);
+    }
+    return { candidateAt, averageAt, costAt, rawAt };
+  }
+
+  private scorePair(batch: Stage2Batch, at: Layout, p: number, wantPlan: boolean): SinkhornResult {
+    const { n, c } = batch;
+    const data = this.ws.data;
+    data.set(batch.candidates[p], at.candidateAt);
+    this.ws.dots(0, n, at.candidateAt, n, c, at.costAt, n);
+    for (let x = at.costAt; x < at.costAt + n * n; x++) data[x] = 1 - data[x];
+    const w = batch.weights;
+    const u = this.pairU;
+    const v = this.pairV;
+    if (w.kind === 'given') {
+      for (let i = 0; i < n; i++) {
+        u[i] = w.u[p * n + i];
+        v[i] = w.v[p * n + i];
+      }
+    } else if (w.kind === 'apc') {
+      this.apcWeights(batch, at, p);
+    } else {
+      const sc = w.kind === 'sc' ? patchWeightsSc(data, n, n, at.costAt) : patchWeightsScSim(data, n, n, at.costAt);
+      u.set(sc.u);
+      v.set(sc.v);
+    }
+    // Cost rows = query patches, columns = candidate patches; the reference mode iterates in the authors' orientation inside.
+    return sinkhornEmd(data, n, n, u, v, { ...batch.sinkhorn, wantPlan }, at.costAt, this.sinkhorn);
+  }
+
+  /**
+   * The batch with APC's weights computed (the same values scoreBatch uses), as given weights: for a backend
+   * that takes only given or cost-derived weights (the WebGPU one). Other batches come back as they are.
+   */
+  withGivenWeights(batch: Stage2Batch): Stage2Batch {
+    if (batch.weights.kind !== 'apc') return batch;
+    validateStage2Batch(batch);
+    const { n } = batch;
+    const pairs = batch.candidates.length;
+    const u = new Float32Array(pairs * n);
+    const v = new Float32Array(pairs * n);
+    const at = this.load(batch);
+    for (let p = 0; p < pairs; p++) {
+      this.ws.data.set(batch.candidates[p], at.candidateAt);
+      this.apcWeights(batch, at, p);
+      u.set(this.pairU.subarray(0, n), p * n);
+      v.set(this.pairV.subarray(0, n), p * n);
+    }
+    return { ...batch, weights: { kind: 'given', u, v } };
+  }
+
+  /** APC for pair p (its candidate already in kernel memory): each side's patches against the OTHER face's average. */
+  private apcWeights(batch: Stage2Batch, at: Layout, p: number): void {
+    const w = batch.weights;
+    if (w.kind !== 'apc') return;
+    const { n, c } = batch;
+    const data = this.ws.data;
+    data.set(w.candidateAverages[p], at.averageAt);
+    this.ws.dots(at.averageAt, 1, 0, n, c, at.rawAt, n);
+    this.ws.dots(n * c, 1, at.candidateAt, n, c, at.rawAt + n, n);
+    roundedWeights(data.subarray(at.rawAt, at.rawAt + n), this.pairU);
+    roundedWeights(data.subarray(at.rawAt + n, at.rawAt + 2 * n), this.pairV);
+  }
 }
 
-function pairWeightsFromBatch(batch: Stage2Batch, p: number, cost: Float32Array, costAt: number, u: Float64Array, v: Float64Array): { u: Float64Array; v: Float64Array } {
-  const n = batch.n;
-  const w = batch.weights;
-  if (w.kind === 'given') {
-    for (let i = 0; i < n; i++) {
-      u[i] = w.u[p * n + i];
-      v[i] = w.v[p * n + i];
-    }
-    return { u, v };
-  }
-  return w.kind === 'sc' ? patchWeightsSc(cost, n, n, costAt) : patchWeightsScSim(cost, n, n, costAt);
+/** Where load() put each region, as float indices into the kernel memory. */
+interface Layout {
+  readonly candidateAt: number;
+  readonly averageAt: number;
+  readonly costAt: number;
+  readonly rawAt: number;
+}
+
+/** normaliseWeights, then rounded to float32: the precision every batch's weights have (and the GPU reads). */
+function roundedWeights(raw: Float32Array, into: Float64Array): void {
+  const w = normaliseWeights(raw);
+  for (let i = 0; i < w.length; i++) into[i] = Math.fround(w[i]);
 }

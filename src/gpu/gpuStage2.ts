@@ -7,7 +7,7 @@
  * loss the next batch acquires a fresh device.
  */
 import { AppError, asAppError } from '../core/errors.ts';
-import { type Stage2Accelerator, type Stage2Batch, type Stage2BatchResult, validateStage2Batch } from '../engine/stage2Batch.ts';
+import { CpuStage2Scorer, type Stage2Accelerator, type Stage2Batch, type Stage2BatchResult, validateStage2Batch } from '../engine/stage2Batch.ts';
 import { CostMatrixKernel } from './costMatrixKernel.ts';
 import { acquireGpuDevice, type GpuContext } from './device.ts';
 import { createSinkhornConvergedKernel } from './sinkhornConvergedKernel.ts';
@@ -35,6 +35,8 @@ export class GpuStage2 implements Stage2Accelerator {
   private acquiring: Promise<DeviceState> | null = null;
   /** Why the last device went away, for the UI. */
   lastLossReason: string | null = null;
+  /** Computes APC's weights on the CPU (SIMD dot products, the same values the CPU scorer uses); the kernels take given weights. */
+  private weightsScorer: CpuStage2Scorer | null = null;
 
   /** null when a device is ready, else why not (no adapter, device creation failed). */
   async ready(): Promise<string | null> {
@@ -59,8 +61,9 @@ export class GpuStage2 implements Stage2Accelerator {
     return this.state?.ctx.device ?? null;
   }
 
-  async scoreBatch(batch: Stage2Batch): Promise<Stage2BatchResult> {
-    validateStage2Batch(batch);
+  async scoreBatch(apcOrGiven: Stage2Batch): Promise<Stage2BatchResult> {
+    validateStage2Batch(apcOrGiven);
+    const batch = (this.weightsScorer ??= new CpuStage2Scorer()).withGivenWeights(apcOrGiven);
     if (batch.sinkhorn.mode === 'reference') validateReferenceEps(batch.sinkhorn.eps);
     const state = await this.deviceState();
     try {
@@ -160,7 +163,7 @@ export class GpuStage2 implements Stage2Accelerator {
       const results = storage('results', pairs * 16, GPUBufferUsage.COPY_SRC);
       const readback = device.createBuffer({ label: 'results readback', size: pairs * 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       temporary.push(readback);
-      const weightMode = batch.weights.kind === 'given' ? WeightMode.Given : batch.weights.kind === 'sc' ? WeightMode.Sc : WeightMode.ScSim;
+      const weightMode = gpuWeightMode(batch.weights.kind);
       const encoder = device.createCommandEncoder({ label: 'stage 2 batch' });
       for (let start = 0; start < pairs; start += chunkPairs) {
         const count = Math.min(chunkPairs, pairs - start);
@@ -217,4 +220,12 @@ export class GpuStage2 implements Stage2Accelerator {
 /** Typed arrays here are never over SharedArrayBuffers; WebGPU's typings want that said. */
 function bufferSource(a: ArrayBufferView): ArrayBufferView<ArrayBuffer> {
   return a as ArrayBufferView<ArrayBuffer>;
+}
+
+/** The kernels take given weights or derive SC from the costs; APC arrives already computed (scoreBatch). */
+function gpuWeightMode(kind: Stage2Batch['weights']['kind']): WeightMode {
+  if (kind === 'given') return WeightMode.Given;
+  if (kind === 'sc') return WeightMode.Sc;
+  if (kind === 'sc-sim') return WeightMode.ScSim;
+  throw new AppError('internal', `the GPU scorer got ${kind} weights it cannot compute`, 'Report this as a bug; the CPU runs the re-ranking instead.');
 }

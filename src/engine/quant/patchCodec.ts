@@ -165,6 +165,13 @@ const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
   return n;
 });
 
+/** The set bits of each byte value, lowest first, 8 slots per value: decoding a sparse bitmap byte walks its list. */
+const BIT_POSITIONS = (() => {
+  const table = new Uint8Array(256 * 8);
+  for (let b = 0; b < 256; b++) for (let t = 0, k = 0; t < 8; t++) if (b & (1 << t)) table[b * 8 + k++] = t;
+  return table;
+})();
+
 interface Layout {
   readonly h: number;
   readonly w: number;
@@ -302,12 +309,14 @@ export function decodePatchMapUnit(bytes: Uint8Array, reuse?: UnitPatchBuffers):
     if (f & FLAG_SPARSE) {
       let codeAt = at + bitmapBytes;
       for (let b = 0; b < bitmapBytes; b++) {
-        let bits = bytes[at + b];
-        while (bits !== 0) {
-          const t = 31 - Math.clz32(bits & -bits);
-          bits &= bits - 1;
+        const bits = bytes[at + b];
+        if (bits === 0) continue;
+        const count = POPCOUNT[bits];
+        const positions = bits << 3;
+        const first = b << 3;
+        for (let k = 0; k < count; k++) {
           const code = bytes[codeAt++];
-          channels[n] = (b << 3) + t;
+          channels[n] = first + BIT_POSITIONS[positions + k];
           values[n++] = (signed ? (code << 24) >> 24 : code) * scale;
         }
       }
@@ -331,7 +340,8 @@ export function decodePatchMapUnit(bytes: Uint8Array, reuse?: UnitPatchBuffers):
       sums[channels[i]] += values[i];
     }
   }
-  const mean = Float32Array.from(sums, (x) => x / patches);
+  const mean = new Float32Array(c);
+  for (let t = 0; t < c; t++) mean[t] = sums[t] / patches;
   const unitAverage = fits ? reuse.unitAverage : new Float32Array(c);
   l2NormaliseRows(mean, 0, 1, c, unitAverage, 0);
   return { h, w, c, unitPatches, patchNorms, unitAverage };

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import type { AppError } from '../../../src/core/errors.ts';
+import { seededRandom } from '../../../src/core/random.ts';
+import { DEFAULT_SETTINGS } from '../../../src/core/types.ts';
+import { CpuStage2Scorer, type Stage2Batch } from '../../../src/engine/stage2Batch.ts';
+
+const n = 49;
+const c = 1024;
+
+/** A FaceRes-like map: non-negative, ~90% exact zeros; rows L2-normalised in float64, stored as float32. */
+function sparseUnitMap(rand: () => number): { unit: Float32Array; average: Float32Array } {
+  const raw = new Float64Array(n * c);
+  for (let x = 0; x < raw.length; x++) raw[x] = rand() < 0.1 ? rand() * 3 : 0;
+  const unit = new Float32Array(n * c);
+  for (let i = 0; i < n; i++) {
+    let ss = 0;
+    for (let t = 0; t < c; t++) ss += raw[i * c + t] ** 2;
+    const norm = Math.sqrt(ss);
+    for (let t = 0; t < c; t++) unit[i * c + t] = norm > 0 ? raw[i * c + t] / norm : 0;
+  }
+  const mean = new Float64Array(c);
+  for (let i = 0; i < n; i++) for (let t = 0; t < c; t++) mean[t] += raw[i * c + t] / n;
+  const norm = Math.hypot(...mean);
+  return { unit, average: Float32Array.from(mean, (m) => m / norm) };
+}
+
+/** APC written from the method doc, float64 sums: max(0, <p_i, other average>) / (sum + 1e-7). */
+function apcFloat64(unit: Float32Array, otherAverage: Float32Array): Float64Array {
+  const raw = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let t = 0; t < c; t++) raw[i] += unit[i * c + t] * otherAverage[t];
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += raw[i] = Math.max(0, raw[i]);
+  return raw.map((w) => w / (sum + 1e-7));
+}
+
+function batchOf(pairs: number, seed: number) {
+  const rand = seededRandom(seed);
+  const query = sparseUnitMap(rand);
+  const candidates = Array.from({ length: pairs }, () => sparseUnitMap(rand));
+  const apc: Stage2Batch = {
+    n,
+    c,
+    query: query.unit,
+    candidates: candidates.map((g) => g.unit),
+    weights: { kind: 'apc', queryAverage: query.average, candidateAverages: candidates.map((g) => g.average) },
+    sinkhorn: { ...DEFAULT_SETTINGS.sinkhorn },
+  };
+  const u = new Float32Array(pairs * n);
+  const v = new Float32Array(pairs * n);
+  candidates.forEach((g, p) => {
+    u.set(apcFloat64(query.unit, g.average), p * n);
+    v.set(apcFloat64(g.unit, query.average), p * n);
+  });
+  const given: Stage2Batch = { ...apc, weights: { kind: 'given', u, v } };
+  return { apc, given };
+}
+
+describe('CpuStage2Scorer with APC weights computed beside the costs', () => {
+  it('gives the weights and s_emd of float64 APC weights (SIMD and JS kernels)', () => {
+    const { apc, given } = batchOf(12, 3);
+    const reference = new CpuStage2Scorer().scoreBatch(given);
+    for (const forceJs of [false, true]) {
+      const scorer = new CpuStage2Scorer({ forceJs });
+      const resolved = scorer.withGivenWeights(apc);
+      if (resolved.weights.kind !== 'given' || given.weights.kind !== 'given') throw new Error('expected given weights');
+      let worst = 0;
+      for (let x = 0; x < resolved.weights.u.length; x++) {
+        worst = Math.max(worst, Math.abs(resolved.weights.u[x] - given.weights.u[x]), Math.abs(resolved.weights.v[x] - given.weights.v[x]));
+      }
+      expect(worst).toBeLessThan(1e-6);
+      const r = scorer.scoreBatch(apc);
+      for (let p = 0; p < 12; p++) expect(Math.abs(r.similarity[p] - reference.similarity[p])).toBeLessThan(1e-6);
+      // The resolved batch (what the GPU path gets) scores exactly as the APC batch does.
+      expect(Array.from(scorer.scoreBatch(resolved).similarity)).toEqual(Array.from(r.similarity));
+    }
+  });
+
+  it('pairDetail gives exactly the pair scoreBatch scored, with a plan whose query marginal is its u', () => {
+    const { apc } = batchOf(5, 8);
+    const scorer = new CpuStage2Scorer();
+    const all = scorer.scoreBatch(apc);
+    const d = scorer.pairDetail(apc, 3);
+    expect(d.result.similarity).toBe(all.similarity[3]);
+    expect(d.result.iterations).toBe(all.iterations[3]);
+    const plan = d.result.plan;
+    if (!plan) throw new Error('no plan');
+    for (let i = 0; i < n; i++) {
+      let row = 0;
+      for (let j = 0; j < n; j++) row += plan[i * n + j];
+      expect(Math.abs(row - d.u[i])).toBeLessThan(1e-9);
+    }
+    let sim = 0;
+    for (let x = 0; x < n * n; x++) sim += plan[x] * (1 - d.cost[x]);
+    expect(Math.abs(sim - d.result.similarity)).toBeLessThan(1e-6);
+  });
+
+  it('refuses averages of the wrong length and pairs that are not there', () => {
+    const { apc } = batchOf(2, 1);
+    const scorer = new CpuStage2Scorer();
+    if (apc.weights.kind !== 'apc') throw new Error('expected APC');
+    const short: Stage2Batch = { ...apc, weights: { ...apc.weights, queryAverage: new Float32Array(c - 4) } };
+    const missing: Stage2Batch = { ...apc, weights: { ...apc.weights, candidateAverages: apc.weights.candidateAverages.slice(1) } };
+    for (const bad of [short, missing]) expect(() => scorer.scoreBatch(bad)).toThrow(/APC needs one average patch/);
+    expect(
+      (() => {
+        try {
+          scorer.pairDetail(apc, 2);
+        } catch (e) {
+          return (e as AppError).code;
+        }
+      })(),
+    ).toBe('invalid-argument');
+  });
+});
