@@ -33,6 +33,7 @@
  */
 import { AppError } from '../core/errors.ts';
 import type { SinkhornMode } from '../core/types.ts';
+import { ReferenceRounds } from './simd/sinkhornRounds.ts';
 
 export const REFERENCE_STOP_THRESHOLD = 0.1;
 export const DEFAULT_CONVERGED_TOL = 1e-6;
@@ -78,6 +79,16 @@ export function validateSinkhornOptions(o: SinkhornOptions): void {
 
 /** Reusable scratch so a batch of pairs allocates once. */
 export class SinkhornWorkspace {
+  /** The reference rounds in WebAssembly SIMD (null: the JS loop), created on first use. */
+  private simdRounds: ReferenceRounds | null | undefined;
+
+  constructor(private readonly options: { forceJs?: boolean } = {}) {}
+
+  get rounds(): ReferenceRounds | null {
+    if (this.simdRounds === undefined) this.simdRounds = this.options.forceJs ? null : ReferenceRounds.create();
+    return this.simdRounds;
+  }
+
   kern = new Float64Array(0);
   a = new Float64Array(0);
   b = new Float64Array(0);
@@ -167,6 +178,8 @@ function referenceIterations(
   const { kern, a: queryScale, b: galleryScale, t } = ws;
   const invEps = 1 / o.eps;
   for (let x = 0; x < n * m; x++) kern[x] = Math.exp(-cost[off + x] * invEps);
+  const simd = ws.rounds;
+  if (simd) return simd.run(kern, n, m, uQuery, vGallery, o.maxIter, REFERENCE_STOP_THRESHOLD, queryScale, galleryScale);
   queryScale.fill(1, 0, n);
   galleryScale.fill(1, 0, m);
   let it = 0;

@@ -38,6 +38,7 @@
 import { AppError } from '../core/errors.ts';
 import { corruptRow, quantiseUnitRow, stage1RowBytes, STAGE1_ROW_HEADER_BYTES } from './quant/int8Rows.ts';
 import { INT8_DOT_KERNEL_WASM_BASE64 } from './simd/int8DotKernel.generated.ts';
+import { kernelModule } from './simd/kernelModule.ts';
 import { PAGE_BYTES, reserveKernelMemory } from './simd/kernelMemory.ts';
 import { requireK, TopKHeap, type RankedIndex } from './stage1.ts';
 import type { Stage1Index } from './stage1Index.ts';
@@ -58,22 +59,6 @@ const SIMD_STEP = 16;
 const MIN_QUERY_LEVELS = 64;
 /** float32 unit roundoff. */
 const U32 = 2 ** -24;
-
-let cachedModule: WebAssembly.Module | null | undefined;
-
-function int8Module(): WebAssembly.Module | null {
-  if (cachedModule !== undefined) return cachedModule;
-  try {
-    // atob exists in every place the engine runs (page, worker, Node).
-    const binary = atob(INT8_DOT_KERNEL_WASM_BASE64);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    cachedModule = typeof WebAssembly !== 'undefined' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-  } catch {
-    cachedModule = null;
-  }
-  return cachedModule;
-}
 
 /**
  * The largest |int16 query value| for `dim`: Q = min(32767, floor((2^31 - 1) / (128 * dim))).
@@ -145,7 +130,7 @@ export class Int8CosineIndex implements Stage1Index {
   constructor(dim: number, options: { forceJs?: boolean } = {}) {
     if (!Number.isInteger(dim) || dim <= 0) throw new AppError('invalid-argument', `embedding size must be a positive integer, got ${dim}`, 'Check the recognizer output.');
     this.dim = dim;
-    const module = options.forceJs || dim % SIMD_STEP !== 0 ? null : int8Module();
+    const module = options.forceJs || dim % SIMD_STEP !== 0 ? null : kernelModule(INT8_DOT_KERNEL_WASM_BASE64);
     if (module) {
       this.exports = new WebAssembly.Instance(module).exports as unknown as Int8Exports;
       this.buffer = this.exports.memory.buffer;

@@ -96,13 +96,14 @@ export interface Stage2PairDetail {
  */
 export class CpuStage2Scorer {
   private readonly ws: DotWorkspace;
-  private readonly sinkhorn = new SinkhornWorkspace();
+  private readonly sinkhorn: SinkhornWorkspace;
   /** One pair's weights (query side, gallery side), reused pair to pair. */
   private pairU = new Float64Array(0);
   private pairV = new Float64Array(0);
 
   constructor(options: { forceJs?: boolean } = {}) {
     this.ws = new DotWorkspace(options);
+    this.sinkhorn = new SinkhornWorkspace(options);
   }
 
   scoreBatch(batch: Stage2Batch): Stage2BatchResult {

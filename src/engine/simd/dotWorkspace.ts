@@ -14,6 +14,7 @@
  */
 import { DOT_KERNEL_WASM_BASE64 } from './dotKernel.generated.ts';
 import { PAGE_BYTES, reserveKernelMemory } from './kernelMemory.ts';
+import { kernelModule } from './kernelModule.ts';
 
 type KernelFn = (a: number, na: number, b: number, nb: number, c: number, out: number, ldo: number) => void;
 
@@ -21,27 +22,6 @@ interface SimdExports {
   readonly memory: WebAssembly.Memory;
   readonly dots2x4: KernelFn;
   readonly dots1x8: KernelFn;
-}
-
-let cachedModule: WebAssembly.Module | null | undefined;
-
-/** The kernel module's bytes; atob exists in every place the engine runs (page, worker, Node). */
-function kernelBytes(): Uint8Array<ArrayBuffer> {
-  const binary = atob(DOT_KERNEL_WASM_BASE64);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
-
-function simdModule(): WebAssembly.Module | null {
-  if (cachedModule !== undefined) return cachedModule;
-  try {
-    const bytes = kernelBytes();
-    cachedModule = typeof WebAssembly !== 'undefined' && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
-  } catch {
-    cachedModule = null;
-  }
-  return cachedModule;
 }
 
 export class DotWorkspace {
@@ -52,7 +32,7 @@ export class DotWorkspace {
   private view: Float32Array;
 
   constructor(options: { forceJs?: boolean } = {}) {
-    const module = options.forceJs ? null : simdModule();
+    const module = options.forceJs ? null : kernelModule(DOT_KERNEL_WASM_BASE64);
     if (module) {
       this.exports = new WebAssembly.Instance(module).exports as unknown as SimdExports;
       this.buffer = this.exports.memory.buffer;
