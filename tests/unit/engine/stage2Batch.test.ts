@@ -8,9 +8,9 @@ const n = 49;
 const c = 1024;
 
 /** A FaceRes-like map: non-negative, ~90% exact zeros; rows L2-normalised in float64, stored as float32. */
-function sparseUnitMap(rand: () => number): { unit: Float32Array; average: Float32Array } {
+function sparseUnitMap(rand: () => number, density = 0.1): { unit: Float32Array; average: Float32Array } {
   const raw = new Float64Array(n * c);
-  for (let x = 0; x < raw.length; x++) raw[x] = rand() < 0.1 ? rand() * 3 : 0;
+  for (let x = 0; x < raw.length; x++) raw[x] = rand() < density ? rand() * 3 : 0;
   const unit = new Float32Array(n * c);
   for (let i = 0; i < n; i++) {
     let ss = 0;
@@ -33,10 +33,10 @@ function apcFloat64(unit: Float32Array, otherAverage: Float32Array): Float64Arra
   return raw.map((w) => w / (sum + 1e-7));
 }
 
-function batchOf(pairs: number, seed: number) {
+function batchOf(pairs: number, seed: number, density = 0.1) {
   const rand = seededRandom(seed);
-  const query = sparseUnitMap(rand);
-  const candidates = Array.from({ length: pairs }, () => sparseUnitMap(rand));
+  const query = sparseUnitMap(rand, density);
+  const candidates = Array.from({ length: pairs }, () => sparseUnitMap(rand, density));
   const apc: Stage2Batch = {
     n,
     c,
@@ -92,6 +92,28 @@ describe('CpuStage2Scorer with APC weights computed beside the costs', () => {
     let sim = 0;
     for (let x = 0; x < n * n; x++) sim += plan[x] * (1 - d.cost[x]);
     expect(Math.abs(sim - d.result.similarity)).toBeLessThan(1e-6);
+  });
+
+  it('cost matrices are 1 - cos within 1e-6 of float64 for sparse and dense maps, SIMD and JS', () => {
+    for (const density of [0.1, 0.9]) {
+      const { apc } = batchOf(3, 21, density);
+      for (const forceJs of [false, true]) {
+        const scorer = new CpuStage2Scorer({ forceJs });
+        for (let p = 0; p < 3; p++) {
+          const { cost } = scorer.pairDetail(apc, p);
+          const g = apc.candidates[p];
+          let worst = 0;
+          for (let i = 0; i < n; i++) {
+            for (let j = 0; j < n; j++) {
+              let dot = 0;
+              for (let t = 0; t < c; t++) dot += apc.query[i * c + t] * g[j * c + t];
+              worst = Math.max(worst, Math.abs(cost[i * n + j] - (1 - dot)));
+            }
+          }
+          expect(worst, `density ${density}, ${forceJs ? 'JS' : 'SIMD'}`).toBeLessThan(1e-6);
+        }
+      }
+    }
   });
 
   it('refuses averages of the wrong length and pairs that are not there', () => {
