@@ -23,6 +23,8 @@ import { readFileSync } from 'node:fs';
 import { AppError } from '../../src/core/errors.ts';
 import { seededRandom } from '../../src/core/random.ts';
 import { DEFAULT_SETTINGS, type OodTransform } from '../../src/core/types.ts';
+import { detectDamage, parseDamageDetector } from '../../src/engine/damageDetector.ts';
+import { blendScore } from '../../src/engine/rerank.ts';
 import { SearchEngine } from '../../src/engine/searchEngine.ts';
 import { embedderFor } from '../../src/face/embedderFor.ts';
 import { extractFace } from '../../src/face/extractFace.ts';
@@ -80,7 +82,13 @@ async function main(): Promise<void> {
       throw e;
     });
   };
-  const engine = new SearchEngine({ accelerator: null });
+  // The app's engine as the worker builds it, with the shipped damage detector behind the default's alpha rule.
+  const detectorFile = new URL('../../src/models/damage/faceres-damage.bin', import.meta.url);
+  const damageModel = parseDamageDetector(readFileSync(detectorFile), 'faceres-damage.bin');
+  const engine = new SearchEngine({ accelerator: null, damageDetector: { model: damageModel } });
+  // --candidate-alpha: also score each pair at the alpha of the candidate's damage when the query reads clean (not in the app).
+  const candidateAlpha = argv.includes('--candidate-alpha');
+  const candidateKind = new Map<string, OodTransform>();
   const photoPeople = new Map<number, Set<string>>();
   const used = new Set<string>();
   let placed = 0;
@@ -119,6 +127,7 @@ async function main(): Promise<void> {
     const group = composeGroupPhoto(sources, { scales, cutLeft, cutRight, gap: Math.floor(random() * 20) }, random);
     const faces = await libraryFaces(pipeline, group.image);
     faces.forEach((f, i) => engine.add([{ id: `${g}#${i}`, label: `photo ${g}`, features: f.features }]));
+    if (candidateAlpha) faces.forEach((f, i) => candidateKind.set(`${g}#${i}`, detectDamage(damageModel, f.features.patches).kind));
     photoPeople.set(g, new Set());
     group.placements.forEach((p, i) => {
       placed++;
@@ -144,22 +153,42 @@ async function main(): Promise<void> {
     let s1 = 0;
     let s2 = 0;
     /** The same, split by what the person wears in the library. */
-    const byWear = new Map<OodTransform, { n: number; s1: number; s2: number }>();
+    const byWear = new Map<OodTransform, { n: number; s1: number; s2: number; sp: number }>();
+    /** What the damage detector read in the queries, and the alpha each got. */
+    const reads = new Map<string, number>();
+    let sPair = 0;
     for (const id of used) {
       const q = await alone(id, 1, ood);
       if (!q) continue;
       n++;
       const r = await engine.search(q.features, settings);
+      const read = `${r.damage && 'kind' in r.damage ? r.damage.kind : 'unread'} (alpha ${String(r.alpha)})`;
+      let hitPair = 0;
+      if (candidateAlpha) {
+        const byDamage = DEFAULT_SETTINGS.adaptiveAlpha?.byDamage;
+        if (!byDamage) throw new Error('the default has no alpha by damage');
+        const queryKind = r.damage && 'kind' in r.damage ? r.damage.kind : 'none';
+        const pairAlpha = (id: string) => (queryKind === 'none' ? byDamage[candidateKind.get(id) ?? 'none'] : r.alpha);
+        const best = r.stage2.reduce((a, b) => (blendScore(b.sEmd, b.sCos, pairAlpha(b.id)) > blendScore(a.sEmd, a.sCos, pairAlpha(a.id)) ? b : a));
+        hitPair = photoPeople.get(photoOf(best.id))?.has(id) ? 1 : 0;
+        sPair += hitPair;
+      }
+      reads.set(read, (reads.get(read) ?? 0) + 1);
       const hit1 = photoPeople.get(photoOf(r.stage1[0].id))?.has(id) ? 1 : 0;
       const hit2 = photoPeople.get(photoOf(r.stage2[0].id))?.has(id) ? 1 : 0;
       s1 += hit1;
       s2 += hit2;
-      const w = byWear.get(wearOf.get(id) ?? 'none') ?? { n: 0, s1: 0, s2: 0 };
-      byWear.set(wearOf.get(id) ?? 'none', { n: w.n + 1, s1: w.s1 + hit1, s2: w.s2 + hit2 });
+      const w = byWear.get(wearOf.get(id) ?? 'none') ?? { n: 0, s1: 0, s2: 0, sp: 0 };
+      byWear.set(wearOf.get(id) ?? 'none', { n: w.n + 1, s1: w.s1 + hit1, s2: w.s2 + hit2, sp: w.sp + hitPair });
     }
     console.log(`${ood}: ${n} queries, a photo showing the person at rank 1: stage 1 ${((100 * s1) / n).toFixed(2)}%, stage 2 ${((100 * s2) / n).toFixed(2)}%`);
+    console.log(`  the detector read: ${[...reads].map(([k, c]) => `${k} ${c}`).join(', ')}`);
+    if (candidateAlpha) console.log(`  with the candidate's alpha for clean queries: ${((100 * sPair) / n).toFixed(2)}%`);
     if (damaged > 0)
-      for (const [w, t] of byWear) console.log(`  person wearing ${w} in the library: ${t.n} queries, stage 1 ${((100 * t.s1) / t.n).toFixed(2)}%, stage 2 ${((100 * t.s2) / t.n).toFixed(2)}%`);
+      for (const [w, t] of byWear)
+        console.log(
+          `  person wearing ${w} in the library: ${t.n} queries, stage 1 ${((100 * t.s1) / t.n).toFixed(2)}%, stage 2 ${((100 * t.s2) / t.n).toFixed(2)}%${candidateAlpha ? `, candidate's alpha ${((100 * t.sp) / t.n).toFixed(2)}%` : ''}`,
+        );
   }
 }
 
