@@ -5,8 +5,9 @@
  * fresh profile), then searches it with each query photo (FILE, or every
  * image under DIR, in path order) as a user would: the photo dropped as the
  * query, its largest face used, the app's default settings. Writes one entry
- * per query, `{ "query": "file", "stage1": [{ "file", "box", "score" }],
- * "stage2": [...] }`, 10 hits each (files relative to the library folder), or
+ * per query, `{ "query": "file", "stage1": [{ "file", "box", "score", "via" }],
+ * "stage2": [...] }`, 10 hits each (`via`: the version of the query the face
+ * was compared with, src/app/matchedLibrarySearch.ts) (files relative to the library folder), or
  * `{ "query", "error" }` for a query photo the app refused (no face, not an
  * image), with its reason.
  */
@@ -25,6 +26,8 @@ export interface SearchHit {
   readonly file: string;
   readonly box: readonly number[];
   readonly score: number;
+  /** The version of the query the face was compared with: 'none', or the query drawn with 'mask' / 'sunglasses' for a face that wears one. */
+  readonly via: string;
 }
 
 function queryFiles(path: string): { name: string; path: string }[] {
@@ -47,7 +50,7 @@ export async function runSearch(dir: string, query: string, log: (s: string) => 
   const app = await openLibrary(dir, log);
   try {
     const out: SearchJson = [];
-    const hits = (list: readonly LibraryHitView[]) => list.slice(0, HITS).map((h) => ({ file: relativeToRoot(h.path, app.root), box: [...h.box], score: h.score }));
+    const hits = (list: readonly LibraryHitView[]) => list.slice(0, HITS).map((h) => ({ file: relativeToRoot(h.path, app.root), box: [...h.box], score: h.score, via: h.via }));
     for (const [i, q] of queries.entries()) {
       log(`\r  query ${i + 1}/${queries.length}   `);
       await app.page.getByTestId('query-input').setInputFiles({ name: q.name, mimeType: 'image/jpeg', buffer: readFileSync(q.path) });

@@ -4,7 +4,7 @@
  * embedding, FaceRes patches; libraryFaces for every face of a photo; the
  * SearchEngine with the default settings).
  *
- * `npx tsx bench/study/groupPhotoStudy.ts [--photos 150] [--seed 29] [--damaged 0.4] [--alpha A] [--queries none,mask]`
+ * `npx tsx bench/study/groupPhotoStudy.ts [--photos 150] [--seed 29] [--damaged 0.4] [--alpha A] [--queries none,mask] [--unmatched]`
  * composes group photos from lfw-dev (2-4 identities that have at least two
  * photos, each identity's first photo, 0.6-1.2x, the outer photos sometimes
  * cut by the edge; with --damaged f, a share f of the placed faces wear the
@@ -15,11 +15,16 @@
  *   face, clean and with the mask and sunglasses generators), whether the
  *   first result after stage 1 and after stage 2 is a face in a photo that
  *   shows that identity.
- * The query's generators are drawn on the query; the placed faces' (with
+ * The search is the app's library search (src/app/matchedLibrarySearch.ts):
+ * a clean query is also compared through its drawings with a mask and with
+ * sunglasses, each library face against the version that wears what it
+ * wears; the plain search's numbers are printed beside it (--unmatched: only
+ * those). The query's generators are drawn on the query; the placed faces' (with
  * --damaged) on the library's photos. The photos and the queries are the same
  * for a seed whatever --damaged is (the damage draws its own random numbers).
  */
 import { readFileSync } from 'node:fs';
+import { matchedLibrarySearch } from '../../src/app/matchedLibrarySearch.ts';
 import { AppError } from '../../src/core/errors.ts';
 import { seededRandom } from '../../src/core/random.ts';
 import { DEFAULT_SETTINGS, type OodTransform } from '../../src/core/types.ts';
@@ -88,6 +93,8 @@ async function main(): Promise<void> {
   const engine = new SearchEngine({ accelerator: null, damageDetector: { model: damageModel } });
   // --candidate-alpha: also score each pair at the alpha of the candidate's damage when the query reads clean (not in the app).
   const candidateAlpha = argv.includes('--candidate-alpha');
+  // The app's library search compares a clean query through its drawings with a mask and sunglasses; --unmatched measures the plain search alone.
+  const matched = !argv.includes('--unmatched');
   const candidateKind = new Map<string, OodTransform>();
   const photoPeople = new Map<number, Set<string>>();
   const used = new Set<string>();
@@ -153,10 +160,12 @@ async function main(): Promise<void> {
     let s1 = 0;
     let s2 = 0;
     /** The same, split by what the person wears in the library. */
-    const byWear = new Map<OodTransform, { n: number; s1: number; s2: number; sp: number }>();
+    const byWear = new Map<OodTransform, { n: number; s1: number; s2: number; sp: number; m1: number; m2: number }>();
     /** What the damage detector read in the queries, and the alpha each got. */
     const reads = new Map<string, number>();
     let sPair = 0;
+    /** Which version of the query the matched search's top-1 was compared with. */
+    const vias = new Map<OodTransform, number>();
     for (const id of used) {
       const q = await alone(id, 1, ood);
       if (!q) continue;
@@ -173,21 +182,39 @@ async function main(): Promise<void> {
         hitPair = photoPeople.get(photoOf(best.id))?.has(id) ? 1 : 0;
         sPair += hitPair;
       }
+      // The app's library search: a clean query is also compared through its drawings (src/app/matchedLibrarySearch.ts).
+      let matchedHits: [number, number] = [0, 0];
+      if (matched) {
+        const mr = await matchedLibrarySearch(engine, q.features, settings, async (kind) => {
+          const drawn = await alone(id, 1, kind);
+          if (!drawn) throw new Error(`${id}: the query's face was not found again`);
+          return drawn.features;
+        });
+        matchedHits = [photoPeople.get(photoOf(mr.stage1[0].id))?.has(id) ? 1 : 0, photoPeople.get(photoOf(mr.stage2[0].id))?.has(id) ? 1 : 0];
+        for (const h of mr.stage2.slice(0, 1)) vias.set(h.via, (vias.get(h.via) ?? 0) + 1);
+      }
       reads.set(read, (reads.get(read) ?? 0) + 1);
       const hit1 = photoPeople.get(photoOf(r.stage1[0].id))?.has(id) ? 1 : 0;
       const hit2 = photoPeople.get(photoOf(r.stage2[0].id))?.has(id) ? 1 : 0;
       s1 += hit1;
       s2 += hit2;
-      const w = byWear.get(wearOf.get(id) ?? 'none') ?? { n: 0, s1: 0, s2: 0, sp: 0 };
-      byWear.set(wearOf.get(id) ?? 'none', { n: w.n + 1, s1: w.s1 + hit1, s2: w.s2 + hit2, sp: w.sp + hitPair });
+      const w = byWear.get(wearOf.get(id) ?? 'none') ?? { n: 0, s1: 0, s2: 0, sp: 0, m1: 0, m2: 0 };
+      byWear.set(wearOf.get(id) ?? 'none', { n: w.n + 1, s1: w.s1 + hit1, s2: w.s2 + hit2, sp: w.sp + hitPair, m1: w.m1 + matchedHits[0], m2: w.m2 + matchedHits[1] });
     }
-    console.log(`${ood}: ${n} queries, a photo showing the person at rank 1: stage 1 ${((100 * s1) / n).toFixed(2)}%, stage 2 ${((100 * s2) / n).toFixed(2)}%`);
+    const pct = (x: number, of: number) => `${((100 * x) / of).toFixed(2)}%`;
+    const m1 = [...byWear.values()].reduce((a, t) => a + t.m1, 0);
+    const m2 = [...byWear.values()].reduce((a, t) => a + t.m2, 0);
+    if (matched)
+      console.log(
+        `${ood}: ${n} queries, a photo showing the person at rank 1 (the app's search): stage 1 ${pct(m1, n)}, stage 2 ${pct(m2, n)}; top-1 compared via ${[...vias].map(([k, c]) => `${k} ${c}`).join(', ')}`,
+      );
+    console.log(`${ood}: ${n} queries, a photo showing the person at rank 1${matched ? ' (plain search, no drawn versions)' : ''}: stage 1 ${pct(s1, n)}, stage 2 ${pct(s2, n)}`);
     console.log(`  the detector read: ${[...reads].map(([k, c]) => `${k} ${c}`).join(', ')}`);
     if (candidateAlpha) console.log(`  with the candidate's alpha for clean queries: ${((100 * sPair) / n).toFixed(2)}%`);
     if (damaged > 0)
       for (const [w, t] of byWear)
         console.log(
-          `  person wearing ${w} in the library: ${t.n} queries, stage 1 ${((100 * t.s1) / t.n).toFixed(2)}%, stage 2 ${((100 * t.s2) / t.n).toFixed(2)}%${candidateAlpha ? `, candidate's alpha ${((100 * t.sp) / t.n).toFixed(2)}%` : ''}`,
+          `  person wearing ${w} in the library: ${t.n} queries,${matched ? ` the app's search ${pct(t.m1, t.n)} → ${pct(t.m2, t.n)}; plain` : ''} stage 1 ${pct(t.s1, t.n)}, stage 2 ${pct(t.s2, t.n)}${candidateAlpha ? `, candidate's alpha ${pct(t.sp, t.n)}` : ''}`,
         );
   }
 }

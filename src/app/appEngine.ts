@@ -53,6 +53,8 @@ export class AppEngine implements EngineApi {
   private storage: Promise<GalleryStoragePort> | undefined;
   private photos: Promise<LibraryPhotosPort> | undefined;
   private damageDetector: Promise<DamageDetectorSource> | undefined;
+  /** Which version of the query the last library search compared each listed face with (the flow view shows that pair). */
+  private libraryVia = new Map<string, OodTransform>();
 
   constructor(
     private readonly ports: EnginePorts,
@@ -177,9 +179,11 @@ export class AppEngine implements EngineApi {
     return this.require().library.moveOut(key);
   }
 
-  searchLibrary(settings: RerankSettings): Promise<LibrarySearchView> {
+  async searchLibrary(settings: RerankSettings): Promise<LibrarySearchView> {
     const { queries, library } = this.require();
-    return library.search(queries.currentFeatures(), settings);
+    const view = await library.search(queries.currentFeatures(), settings, (kind) => queries.drawn(kind));
+    this.libraryVia = new Map([...view.stage1, ...view.stage2].map((h) => [h.key, h.via]));
+    return view;
   }
 
   /** The whole gallery of the active recognizer as one file. */
@@ -208,10 +212,12 @@ export class AppEngine implements EngineApi {
   }
 
   setQuery(fileName: string, file: Blob, ood: OodTransform, faceIndex?: number, seed = 1): Promise<QueryView> {
+    this.libraryVia = new Map();
     return this.require().queries.setQuery(fileName, file, ood, faceIndex, seed);
   }
 
   setQueryFromGallery(key: string): Promise<QueryView> {
+    this.libraryVia = new Map();
     return this.require().queries.setQueryFromGallery(key);
   }
 
@@ -226,7 +232,10 @@ export class AppEngine implements EngineApi {
   async pairDetail(key: string, settings: RerankSettings): Promise<PairView> {
     const { queries, libraryGallery } = this.require();
     // Library faces (keyed by the library's model key) are looked up in the library.
-    const view = await queries.pairDetail(key, settings, libraryGallery.entry(key) ? libraryGallery : undefined);
+    // A library face that the last search compared with the query drawn with an occluder is shown against that drawing.
+    const via = this.libraryVia.get(key) ?? 'none';
+    const query = via === 'none' ? undefined : { features: await queries.drawn(via), via };
+    const view = await queries.pairDetail(key, settings, libraryGallery.entry(key) ? libraryGallery : undefined, query);
     // The plan and duals move to the page instead of being copied.
     return Comlink.transfer(view, [view.plan.buffer, view.u.buffer, view.v.buffer]);
   }

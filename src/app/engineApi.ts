@@ -231,6 +231,8 @@ export interface PairView {
   readonly iterations: number;
   readonly marginalError: number;
   readonly galleryAligned: Blob;
+  /** 'none': the query as it is; else the pair was scored with the query drawn with this occluder (damage-matched library search). */
+  readonly via: OodTransform;
 }
 
 export interface EvalOptions {

@@ -20,7 +20,8 @@ import { sha256Hex } from '../core/hash.ts';
 import { assignNewFaces } from '../library/clusterFaces.ts';
 import { decodeLibraryFaceName, encodeLibraryFaceName, libraryFaceHash, UNPLACED_LABEL, unnamedPersonId, unnamedPersonLabel, validPersonName, type LibraryFaceRef } from '../library/libraryRecords.ts';
 import { peopleThreshold } from '../library/peopleThreshold.ts';
-import type { FaceFeatures, RerankSettings } from '../core/types.ts';
+import type { FaceFeatures, OodTransform, RerankSettings } from '../core/types.ts';
+import { matchedLibrarySearch, type DrawnQuery, type MatchedHit } from './matchedLibrarySearch.ts';
 import type { ImportProblem, ImportProgress } from './engineApi.ts';
 import type { LibraryPhotoFace } from './extractTypes.ts';
 import type { GalleryService } from './galleryService.ts';
@@ -74,6 +75,8 @@ export interface LibraryHitView extends LibraryFaceView {
   /** 1-based ranks before and after re-ranking. */
   readonly rankBefore: number;
   readonly rankAfter: number;
+  /** The version of the query this face was compared with: 'none' is the query as it is, else the query drawn with that occluder. */
+  readonly via: OodTransform;
 }
 
 export interface LibrarySearchView {
@@ -82,6 +85,8 @@ export interface LibrarySearchView {
   readonly alpha: number | 'sum';
   readonly alphaReason: string;
   readonly stage2Ms: number;
+  /** Whether damaged library faces were compared with the query drawn the same way, or why not. */
+  readonly matching: string;
 }
 
 export class LibraryService {
@@ -241,23 +246,21 @@ export class LibraryService {
     return unplaced.length;
   }
 
-  /** Searches the library with a query face: the same two stages as the labelled gallery, hits as faces in photos. */
-  async search(query: FaceFeatures, settings: RerankSettings): Promise<LibrarySearchView> {
+  /**
+   * Searches the library with a query face: the same two stages as the labelled gallery, hits as faces in photos.
+   * With `drawn`, a clean query is also compared through versions of it drawn with each occluder (src/app/matchedLibrarySearch.ts).
+   */
+  async search(query: FaceFeatures, settings: RerankSettings, drawn: DrawnQuery | null = null): Promise<LibrarySearchView> {
     if (this.gallery.size === 0) throw new AppError('empty-gallery', 'the photo library is empty', 'Drop a folder of photos as a library first.');
-    const r = await this.gallery.index.search(query, settings);
+    const r = await matchedLibrarySearch(this.gallery.index, query, settings, drawn);
     const face = (id: string) => {
       const e = this.gallery.entry(id);
       const ref = e ? decodeLibraryFaceName(e.fileName) : null;
       if (!e || !ref) throw unknownFace(id);
       return { key: id, label: e.label, ...ref };
     };
-    return {
-      stage1: r.stage1.map((h) => ({ ...face(h.id), score: h.score, rankBefore: h.rank, rankAfter: h.rank })),
-      stage2: r.stage2.map((h) => ({ ...face(h.id), score: h.score, rankBefore: h.rankBefore, rankAfter: h.rankAfter })),
-      alpha: r.alpha,
-      alphaReason: r.alphaReason,
-      stage2Ms: r.timings.stage2Ms,
-    };
+    const hit = (h: MatchedHit): LibraryHitView => ({ ...face(h.id), score: h.score, rankBefore: h.rankBefore, rankAfter: h.rankAfter, via: h.via });
+    return { stage1: r.stage1.map(hit), stage2: r.stage2.map(hit), alpha: r.alpha, alphaReason: r.alphaReason, stage2Ms: r.stage2Ms, matching: r.matching };
   }
 
   info(): LibraryInfo {

@@ -17,6 +17,8 @@ import { decodeLibraryFaceName, UNPLACED_LABEL, unnamedPersonId } from '../libra
 
 export class QueryService {
   private query: { features: FaceFeatures; view: QueryView } | undefined;
+  /** The current query drawn with each occluder, made on first use (damage-matched library search). */
+  private drawnVersions = new Map<OodTransform, Promise<FaceFeatures>>();
   private lastK = 100;
 
   constructor(
@@ -38,7 +40,7 @@ export class QueryService {
       aligned: outcome.face.aligned,
       knownIdentity: guessQueryIdentity(fileName, this.gallery.identities()),
     };
-    this.query = { features: outcome.face.features, view };
+    this.setCurrent(outcome.face.features, view);
     return view;
   }
 
@@ -52,13 +54,33 @@ export class QueryService {
     const view: QueryView = ref
       ? { fileName: `${ref.path} (face ${ref.faceIndex + 1})`, faces: [], chosenIndex: 0, aligned: f.thumbnail, ...(named ? { knownIdentity: f.label } : {}) }
       : { fileName: f.fileName, faces: [], chosenIndex: 0, aligned: f.thumbnail, knownIdentity: f.label };
-    this.query = { features: storedToFeatures(f), view };
+    this.setCurrent(storedToFeatures(f), view);
     return view;
   }
 
   /** The current query's features (a photo-library search takes them too). */
   currentFeatures(): FaceFeatures {
     return this.requireQuery().features;
+  }
+
+  /**
+   * The current query's aligned face drawn with an occluder (the evaluation's generators, placed by its landmarks) and
+   * embedded again; made once per query and kind.
+   */
+  drawn(kind: OodTransform): Promise<FaceFeatures> {
+    const q = this.requireQuery();
+    const made = this.drawnVersions.get(kind);
+    if (made) return made;
+    const landmarks = q.features.landmarks68;
+    if (!landmarks)
+      return Promise.reject(
+        new AppError('invalid-argument', `the query ${q.view.fileName} has no landmarks to draw a ${kind} by`, 'Drop the photo again: faces extracted by this version keep their landmarks.'),
+      );
+    const version = this.extractor.embedAligned(q.view.aligned, Float32Array.from(landmarks.flat()), kind, 1);
+    this.drawnVersions.set(kind, version);
+    // A failed drawing is not kept: the next search tries again.
+    version.catch(() => this.drawnVersions.delete(kind));
+    return version;
   }
 
   async search(settings: RerankSettings): Promise<SearchView> {
@@ -75,13 +97,13 @@ export class QueryService {
   }
 
   /** The transport plan between the query and one gallery face, for the flow view. */
-  /** The query against one face of `gallery` (the labelled gallery unless told: the photo library's faces have their own). */
-  async pairDetail(key: string, settings: RerankSettings, gallery: GalleryService = this.gallery): Promise<PairView> {
+  /** The query (or a drawing of it, `drawn`) against one face of `gallery` (the labelled gallery unless told: the photo library's faces have their own). */
+  async pairDetail(key: string, settings: RerankSettings, gallery: GalleryService = this.gallery, drawn?: { features: FaceFeatures; via: OodTransform }): Promise<PairView> {
     const q = this.requireQuery();
-    const d = await gallery.index.pairDetail(q.features, key, settings);
+    const d = await gallery.index.pairDetail(drawn?.features ?? q.features, key, settings);
     const stored = await gallery.get(key);
     if (!stored) throw new AppError('unknown-id', `no gallery image ${key}`, 'It may have been removed; run the query again.');
-    return { key, grid: d.grid, plan: d.plan, u: d.u, v: d.v, sEmd: d.sEmd, iterations: d.iterations, marginalError: d.marginalError, galleryAligned: stored.thumbnail };
+    return { key, grid: d.grid, plan: d.plan, u: d.u, v: d.v, sEmd: d.sEmd, iterations: d.iterations, marginalError: d.marginalError, galleryAligned: stored.thumbnail, via: drawn?.via ?? 'none' };
   }
 
   private toView(r: SearchResult, k: number): SearchView {
@@ -110,6 +132,11 @@ export class QueryService {
       alphaReason: r.alphaReason,
       unknownPerson: stage1.length > 0 ? unknownPersonVerdict(this.recognizerId, stage1[0].score) : null,
     };
+  }
+
+  private setCurrent(features: FaceFeatures, view: QueryView): void {
+    this.query = { features, view };
+    this.drawnVersions = new Map();
   }
 
   private requireQuery() {

@@ -95,6 +95,11 @@ export class GalleryStore {
     return { stage1: this.index?.byteLength ?? 0, detailsInMemory: this.memoryDetails?.byteLength ?? 0 };
   }
 
+  /** Null while the gallery is empty. */
+  get mapShape(): GalleryShape | null {
+    return this.shape;
+  }
+
   private requireShape(): GalleryShape {
     if (!this.shape) throw emptyGallery();
     return this.shape;
@@ -255,9 +260,10 @@ export class GalleryStore {
 
   /**
    * The raw native map of face `pos`, rebuilt from unit patches and norms into one reused array (valid until the
-   * next call): pooling a candidate needs it only for a moment, and a fresh 200 kB array per candidate is slow.
+   * next call): pooling a candidate or reading its damage needs it only for a moment, and a fresh 200 kB array per
+   * candidate is slow.
    */
-  private rawMap(pos: number): PatchMap {
+  rawMap(pos: number): PatchMap {
     const { h, w, c } = this.requireShape();
     if (this.rawScratch.length !== h * w * c) this.rawScratch = new Float32Array(h * w * c);
     return rawMapOf(this.detail(pos), h, w, c, this.rawScratch);

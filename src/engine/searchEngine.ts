@@ -6,7 +6,7 @@
  */
 import { autoDeclinesAdapter } from '../core/autoBackend.ts';
 import { AppError } from '../core/errors.ts';
-import type { FaceFeatures, RerankSettings, Weighting } from '../core/types.ts';
+import type { FaceFeatures, OodTransform, RerankSettings, Weighting } from '../core/types.ts';
 import type { FaceDetailSource } from './faceDetails.ts';
 import { GalleryStore, type GalleryItem, type GalleryRowEntry, type GalleryShape, type Stage1Format } from './galleryStore.ts';
 import { requireValidGrid, unitAveragePatch, unitPatchGrid } from './patchGrid.ts';
@@ -121,6 +121,8 @@ export class SearchEngine {
   /** Stage 2 of one search at a time: a batch's patches live in batchPatches until it is scored (the GPU path awaits). */
   private stage2Queue: Promise<unknown> = Promise.resolve();
   private readonly damageDetector: DamageDetectorSource | undefined;
+  /** What the detector read in each gallery face asked about so far (damage-matched library search); a face's map never changes. */
+  private readonly damageByFace = new Map<string, OodTransform>();
 
   constructor(options: SearchEngineOptions = {}) {
     this.damageDetector = options.damageDetector;
@@ -162,6 +164,7 @@ export class SearchEngine {
 
   remove(ids: readonly string[]): void {
     this.gallery.remove(ids);
+    for (const id of ids) this.damageByFace.delete(id);
     this.last = null;
   }
 
@@ -181,6 +184,7 @@ export class SearchEngine {
 
   clear(): void {
     this.gallery.clear();
+    this.damageByFace.clear();
     this.last = null;
   }
 
@@ -219,6 +223,27 @@ export class SearchEngine {
       return { unavailable: `the damage detector reads ${d.model.positions} patches of ${d.model.channels} channels, this recognizer gives ${map.h}x${map.w}x${map.c}` };
     const verdict = detectDamage(d.model, map);
     return { kind: verdict.kind, probability: verdict.probabilities[verdict.kind] };
+  }
+
+  /**
+   * What the damage detector reads in these gallery faces' own maps (one read and decode per face, then cached), or
+   * why it cannot read them: the damage-matched library search compares each face with the query drawn the same way.
+   */
+  galleryDamage(ids: readonly string[]): OodTransform[] | { unavailable: string } {
+    const d = this.damageDetector;
+    if (!d) return { unavailable: 'no damage detector is loaded' };
+    if ('unavailable' in d) return d;
+    const shape = this.gallery.mapShape;
+    if (!shape) return [];
+    if (shape.h * shape.w !== d.model.positions || shape.c !== d.model.channels)
+      return { unavailable: `the damage detector reads ${d.model.positions} patches of ${d.model.channels} channels, this gallery has ${shape.h}x${shape.w}x${shape.c}` };
+    return ids.map((id) => {
+      const known = this.damageByFace.get(id);
+      if (known) return known;
+      const kind = detectDamage(d.model, this.gallery.rawMap(this.gallery.position(id))).kind;
+      this.damageByFace.set(id, kind);
+      return kind;
+    });
   }
 
   /** Re-blends the last query's cached scores with a new (fixed) alpha; no Sinkhorn runs. */

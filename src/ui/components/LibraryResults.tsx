@@ -16,6 +16,15 @@ function Hit({ h, stage }: { h: LibraryHitView; stage: 1 | 2 }) {
         {personOf(h.label)}
       </div>
       <div className="score">{h.score.toFixed(4)}</div>
+      {h.via !== 'none' && (
+        <small
+          className="via"
+          data-testid="library-result-via"
+          title={`this face looks like it wears ${h.via === 'mask' ? 'a mask' : 'sunglasses'}; it was compared with the query drawn the same way`}
+        >
+          vs query with {h.via}
+        </small>
+      )}
       <button className="link photo-link" onClick={() => void openLibraryPhoto(h.photoHash)} title="open the photo with every face boxed" data-testid="library-result-open-photo">
         <PhotoWithBoxes photoHash={h.photoHash} boxes={[{ key: h.key, box: h.box, highlight: true }]} size={96} alt={h.path} />
       </button>
@@ -46,6 +55,9 @@ export function LibraryResults() {
       <h2>In your photo library</h2>
       <p className="policy">
         alpha {r.alpha === 'sum' ? 'sum' : r.alpha.toFixed(2)}: {r.alphaReason}
+      </p>
+      <p className="policy" data-testid="library-matching">
+        {r.matching}
       </p>
       <div className="result-row">
         <h3>Stage 1: cosine</h3>

@@ -87,6 +87,7 @@ export function PairView() {
       </h2>
       <p className="note" data-testid="pair-summary">
         s_emd {pair.sEmd.toFixed(4)} · {pair.iterations} Sinkhorn iterations · marginal error {pair.marginalError.toExponential(1)} · grid {g}×{g}
+        {pair.via !== 'none' && <> · the query drawn with {pair.via === 'mask' ? 'a mask' : 'sunglasses'}, as this face wears</>}
       </p>
       <details className="help" data-testid="pair-help">
         <summary>What these numbers mean</summary>
