@@ -6,6 +6,7 @@
  * (saying why) where the rule has no damage detector or the query itself
  * looks damaged: a masked query is not un-masked, so it is compared as it is.
  */
+import { toPlainError } from '../core/errors.ts';
 import type { FaceFeatures, OodTransform, RerankSettings } from '../core/types.ts';
 import { mergeMatched, type VersionHit, type VersionResult } from '../engine/damageMatched.ts';
 import type { SearchEngine } from '../engine/searchEngine.ts';
@@ -57,11 +58,20 @@ export async function matchedLibrarySearch(index: SearchEngine, query: FaceFeatu
   if (damage.kind !== 'none') return asPlain(`not matched: the query itself looks like ${damage.kind}; it is compared as it is`);
   const versions: VersionResult<VersionHit>[] = [{ kind: 'none', stage1: plain.stage1.slice(0, k), stage2: plain.stage2 }];
   let stage2Ms = plain.timings.stage2Ms;
-  for (const kind of MATCHED_KINDS) {
+  // Both drawings at once: the extractor pool runs them on two workers where it has them.
+  const drawings = MATCHED_KINDS.map((kind) => [kind, drawn(kind)] as const);
+  for (const [kind, drawing] of drawings) {
     // Alpha 0 for a drawn version, as for the clean query it is drawn from: both faces then wear the same occluder, so
     // there is no hidden part for the transport to skip (the alphas by damage were fitted on damaged queries against
     // clean faces), and on the group-photo study blending s_emd into these pairs lost (docs/RESULTS.md).
-    const r = await index.search(await drawn(kind), { ...settings, adaptiveAlpha: null, alpha: 0 });
+    let features: FaceFeatures;
+    try {
+      features = await drawing;
+    } catch (e) {
+      // The plain search's results still stand; the page shows why this one was not matched.
+      return asPlain(`not matched: the query could not be drawn with ${kind === 'mask' ? 'a mask' : kind} (${toPlainError(e).message})`);
+    }
+    const r = await index.search(features, { ...settings, adaptiveAlpha: null, alpha: 0 });
     stage2Ms += r.timings.stage2Ms;
     versions.push({ kind, stage1: r.stage1.slice(0, k), stage2: r.stage2 });
   }

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { matchedLibrarySearch } from '../../../src/app/matchedLibrarySearch.ts';
+import { AppError } from '../../../src/core/errors.ts';
 import { DEFAULT_SETTINGS, type FaceFeatures, type OodTransform, type RerankSettings } from '../../../src/core/types.ts';
 import { detectDamage, parseDamageDetector, type DamageDetectorModel } from '../../../src/engine/damageDetector.ts';
 import { SearchEngine } from '../../../src/engine/searchEngine.ts';
@@ -110,6 +111,17 @@ describe('damage-matched library search', () => {
     });
     expect(r.matching).toMatch(/not matched: the query itself looks like mask/);
     expect(drew).toBe(0);
+    expect(r.stage1.every((h) => h.via === 'none')).toBe(true);
+  }, 120_000);
+
+  it('falls back to the plain search, saying why, when a drawing fails', async () => {
+    const plain = await embed('none', query, 7);
+    const r = await matchedLibrarySearch(engine, plain, SETTINGS, (kind) =>
+      kind === 'sunglasses' ? Promise.reject(new AppError('corrupt-image', 'the aligned face could not be decoded', 'Drop the photo again.')) : embed(kind, query, 7),
+    );
+    expect(r.matching).toMatch(/^not matched: the query could not be drawn with sunglasses \(the aligned face could not be decoded\)$/);
+    const direct = await engine.search(plain, SETTINGS);
+    expect(r.stage1.map((h) => h.id)).toEqual(direct.stage1.slice(0, SETTINGS.k).map((h) => h.id));
     expect(r.stage1.every((h) => h.via === 'none')).toBe(true);
   }, 120_000);
 
