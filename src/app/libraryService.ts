@@ -20,8 +20,8 @@ import { sha256Hex } from '../core/hash.ts';
 import { assignNewFaces } from '../library/clusterFaces.ts';
 import { decodeLibraryFaceName, encodeLibraryFaceName, libraryFaceHash, UNPLACED_LABEL, unnamedPersonId, unnamedPersonLabel, validPersonName, type LibraryFaceRef } from '../library/libraryRecords.ts';
 import { peopleThreshold } from '../library/peopleThreshold.ts';
-import type { FaceFeatures, OodTransform, RerankSettings } from '../core/types.ts';
-import { matchedLibrarySearch, type DrawnQuery, type MatchedHit } from './matchedLibrarySearch.ts';
+import type { FaceFeatures, RerankSettings } from '../core/types.ts';
+import { matchedLibrarySearch, type DrawnQuery, type MatchedHit, type MatchedSearchResult } from './matchedLibrarySearch.ts';
 import type { ImportProblem, ImportProgress } from './engineApi.ts';
 import type { LibraryPhotoFace } from './extractTypes.ts';
 import type { GalleryService } from './galleryService.ts';
@@ -70,24 +70,10 @@ export interface LibraryPhotoView {
   readonly faces: readonly LibraryFaceView[];
 }
 
-export interface LibraryHitView extends LibraryFaceView {
-  readonly score: number;
-  /** 1-based ranks before and after re-ranking. */
-  readonly rankBefore: number;
-  readonly rankAfter: number;
-  /** The version of the query this face was compared with: 'none' is the query as it is, else the query drawn with that occluder. */
-  readonly via: OodTransform;
-}
+/** A library face in a search's lists: the face and its photo, with the matched search's score, ranks and version of the query. */
+export type LibraryHitView = LibraryFaceView & Omit<MatchedHit, 'id'>;
 
-export interface LibrarySearchView {
-  readonly stage1: readonly LibraryHitView[];
-  readonly stage2: readonly LibraryHitView[];
-  readonly alpha: number | 'sum';
-  readonly alphaReason: string;
-  readonly stage2Ms: number;
-  /** Whether damaged library faces were compared with the query drawn the same way, or why not. */
-  readonly matching: string;
-}
+export type LibrarySearchView = MatchedSearchResult<LibraryHitView>;
 
 export class LibraryService {
   private cancelRequested = false;

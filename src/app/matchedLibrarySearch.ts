@@ -26,9 +26,9 @@ export interface MatchedHit {
   readonly via: OodTransform;
 }
 
-export interface MatchedSearchResult {
-  readonly stage1: readonly MatchedHit[];
-  readonly stage2: readonly MatchedHit[];
+export interface MatchedSearchResult<H = MatchedHit> {
+  readonly stage1: readonly H[];
+  readonly stage2: readonly H[];
   readonly alpha: number | 'sum';
   readonly alphaReason: string;
   readonly stage2Ms: number;

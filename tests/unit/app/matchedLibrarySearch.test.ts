@@ -20,22 +20,11 @@ import { MATCHED_PAIRING_LEVELS } from '../../../src/models/damageMatched.ts';
 import { listIdentityImages, REPO_ROOT } from '../face/helpers/data.ts';
 import { decodeImageNode } from '../face/helpers/decodeNode.ts';
 import { createPipeline } from '../face/helpers/models.ts';
+import { referenceCosine } from '../../support/vectors.ts';
 
 const SETTINGS: RerankSettings = { ...DEFAULT_SETTINGS, backend: 'cpu', k: 8 };
 /** What each library face wears, by position. */
 const WEARS: OodTransform[] = ['mask', 'sunglasses', 'none', 'mask', 'none', 'none', 'sunglasses', 'none'];
-
-function cosine64(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 describe('damage-matched library search', () => {
   let model: DamageDetectorModel;
@@ -85,7 +74,7 @@ describe('damage-matched library search', () => {
       const via = kindOf.get(h.id) === 'mask' || kindOf.get(h.id) === 'sunglasses' ? (kindOf.get(h.id) as OodTransform) : 'none';
       expect(h.via).toBe(via);
       const q = versions.get(via) as FaceFeatures;
-      expect(h.score).toBeCloseTo(cosine64(q.embedding, (library.get(h.id) as FaceFeatures).embedding), 5);
+      expect(h.score).toBeCloseTo(referenceCosine(q.embedding, (library.get(h.id) as FaceFeatures).embedding), 5);
     }
     const level1 = r.stage1.map((h) => h.score - MATCHED_PAIRING_LEVELS[h.via]);
     for (let i = 1; i < level1.length; i++) expect(level1[i]).toBeLessThanOrEqual(level1[i - 1] + 1e-12);
@@ -93,7 +82,7 @@ describe('damage-matched library search', () => {
     expect(r.alpha).toBe(byDamage.none);
     for (const h of r.stage2) {
       const q = versions.get(h.via) as FaceFeatures;
-      expect(h.score).toBeCloseTo(cosine64(q.embedding, (library.get(h.id) as FaceFeatures).embedding), 5);
+      expect(h.score).toBeCloseTo(referenceCosine(q.embedding, (library.get(h.id) as FaceFeatures).embedding), 5);
     }
     const level2 = r.stage2.map((h) => h.score - MATCHED_PAIRING_LEVELS[h.via]);
     for (let i = 1; i < level2.length; i++) expect(level2[i]).toBeLessThanOrEqual(level2[i - 1] + 1e-12);
