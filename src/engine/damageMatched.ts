@@ -4,8 +4,8 @@
  * changes the face's embedding more than the person does. So the query is
  * also drawn with each occluder (the same generators the evaluation uses),
  * and every library face is compared with the version of the query that
- * wears what it wears (the damage detector reads each library face's map).
- * Like is then compared with like, in stage 1 and in the EMD of stage 2.
+ * wears what it wears (the damage detector reads each library face's map),
+ * so like is compared with like.
  *
  * Scores of different pairings are not on one scale: two strangers who both
  * wear a mask score higher than two clean strangers (the occluder itself

@@ -195,7 +195,7 @@ export class SearchEngine {
     const q = this.prepareQuery(query, settings.grid);
     const listLength = Math.max(settings.k, options.stage1Length ?? 0);
     const top = this.gallery.stage1.topK(q.unitEmbedding, listLength);
-    const stage1: Stage1Hit[] = top.map((t, r) => ({ id: this.gallery.ids[t.index], label: this.gallery.labels[t.index], score: t.score, rank: r + 1 }));
+    const stage1 = this.stage1Hits(top);
     const t1 = performance.now();
     const kk = Math.min(settings.k, top.length);
     const positions = top.slice(0, kk).map((t) => t.index);
@@ -211,6 +211,20 @@ export class SearchEngine {
     const last: CachedSearch = { stage1, sEmd: result.similarity, stage1Ms: t1 - t0, stage2Ms: t2 - t1, backendUsed, fallbackReason, damage };
     this.last = last;
     return this.assemble(last, alphaForQuery(settings.alpha, settings.adaptiveAlpha, stage1[0]?.score ?? 0, damage), t2 - t0);
+  }
+
+  /**
+   * Stage 1 alone: the cosine top `length`. The damage-matched library search compares its drawn queries at alpha 0,
+   * where stage 2 would only repeat this order and these scores.
+   */
+  searchStage1(query: FaceFeatures, length: number): Stage1Hit[] {
+    if (this.gallery.size === 0) throw new AppError('empty-gallery', 'the gallery is empty', 'Drop a folder of labelled faces first.');
+    this.gallery.requireCompatible(query, 'the query');
+    return this.stage1Hits(this.gallery.stage1.topK(unitEmbedding(query.embedding, 'the query embedding'), length));
+  }
+
+  private stage1Hits(top: readonly { index: number; score: number }[]): Stage1Hit[] {
+    return top.map((t, r) => ({ id: this.gallery.ids[t.index], label: this.gallery.labels[t.index], score: t.score, rank: r + 1 }));
   }
 
   /** The detector's reading of the query's own (unpooled) map, or why it cannot read it. */
