@@ -68,10 +68,19 @@ test('the results name the policy and the alpha this query got; the paper preset
   const reason = page.getByTestId('alpha-reason');
   await expect(reason).toContainText(/the damage detector reads the query as (clean|cropped|masked|wearing sunglasses) \(p [01]\.\d\d\)/);
   const read = /reads the query as (clean|cropped|masked|wearing sunglasses)/.exec((await reason.textContent()) ?? '')?.[1];
-  const byWord: Record<string, number> = { clean: 0, cropped: 0.8, masked: 0.3, 'wearing sunglasses': 0.2 };
+  const byWord: Record<string, number> = { clean: 0, cropped: 0.8, masked: 0.6, 'wearing sunglasses': 0.6 };
   // A clean photo of a face: the detector is right on 99.6% of lfw-dev's held-out clean faces.
   expect(read).toBe('clean');
   await expect(page.getByTestId('query-alpha')).toHaveText(byWord[read ?? ''].toFixed(2));
+  await expect(reason).not.toContainText('second recognizer');
+  // The same photo with the app's mask drawn on: read as masked, it gets the mask's alpha and stage 2's cosine leans on MobileFaceNet.
+  await page.getByTestId('ood-select').selectOption('mask');
+  await expect(reason).toContainText(/reads the query as masked \(p [01]\.\d\d\), so the patch EMD gets alpha 0\.6; stage 2's cosine gives the second recognizer weight 0\.8 \(stage 1's: 0\.4\)/, {
+    timeout: 60_000,
+  });
+  await expect(page.getByTestId('query-alpha')).toHaveText('0.60');
+  await page.getByTestId('ood-select').selectOption('none');
+  await expect(reason).toContainText('reads the query as clean', { timeout: 60_000 });
 
   // Turning the rule off: a fixed alpha, no reason, the policy becomes custom.
   await page.getByTestId('alpha-adaptive').uncheck();

@@ -67,7 +67,7 @@ export async function loadAllModels(choice: OrtBackendChoice, recognizerId?: str
       totalMs: performance.now() - t0,
       patchGrid: active.patchGrid,
       embeddingDim: active.embeddingDim,
-      active: { id: active.id, title: active.title },
+      active: { id: active.id, title: active.title, ...(active.fusedCosine ? { fusedCosine: active.fusedCosine } : {}) },
       recognizers,
     },
   };

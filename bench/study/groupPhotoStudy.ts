@@ -40,9 +40,10 @@ import { drawMask, drawSunglasses } from '../../src/face/ood.ts';
 import { libraryFaces } from '../../src/library/libraryFaces.ts';
 import type { LoadedModel } from '../../src/models/loadModels.ts';
 import { DEFAULT_RECOGNIZER_ID } from '../../src/models/pipelines.ts';
+import { resolveRecognizer } from '../../src/models/recognizers.ts';
 import { listIdentityImages } from '../../tests/unit/face/helpers/data.ts';
 import { decodeImageNode } from '../../tests/unit/face/helpers/decodeNode.ts';
-import { loadSession, modelEntry } from '../../tests/unit/face/helpers/models.ts';
+import { loadSession, modelEntry, readManifest } from '../../tests/unit/face/helpers/models.ts';
 import { composeGroupPhoto, type SourcePhoto } from '../../tests/unit/library/helpers/groupPhoto.ts';
 import { argValue } from '../browser.ts';
 
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
   // The app's engine as the worker builds it, with the shipped damage detector behind the default's alpha rule.
   const detectorFile = new URL('../../src/models/damage/faceres-damage.bin', import.meta.url);
   const damageModel = parseDamageDetector(readFileSync(detectorFile), 'faceres-damage.bin');
-  const engine = new SearchEngine({ accelerator: null, damageDetector: { model: damageModel } });
+  const engine = new SearchEngine({ accelerator: null, damageDetector: { model: damageModel }, fusedCosine: resolveRecognizer(readManifest(), DEFAULT_RECOGNIZER_ID).fusedCosine });
   // --candidate-alpha: also score each pair at the alpha of the candidate's damage when the query reads clean (not in the app).
   const candidateAlpha = argv.includes('--candidate-alpha');
   // The app's library search compares a clean query through its drawings with a mask and sunglasses; --unmatched measures the plain search alone.

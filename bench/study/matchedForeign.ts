@@ -29,9 +29,10 @@ import { LandmarkModel } from '../../src/face/landmarks.ts';
 import { FacePipeline } from '../../src/face/pipeline.ts';
 import type { LoadedModel } from '../../src/models/loadModels.ts';
 import { DEFAULT_RECOGNIZER_ID } from '../../src/models/pipelines.ts';
+import { resolveRecognizer } from '../../src/models/recognizers.ts';
 import { listIdentityImages } from '../../tests/unit/face/helpers/data.ts';
 import { decodeImageNode } from '../../tests/unit/face/helpers/decodeNode.ts';
-import { loadSession, modelEntry } from '../../tests/unit/face/helpers/models.ts';
+import { loadSession, modelEntry, readManifest } from '../../tests/unit/face/helpers/models.ts';
 import { argValue } from '../browser.ts';
 
 async function main(): Promise<void> {
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
       throw e;
     });
   const model = parseDamageDetector(readFileSync(new URL('../../src/models/damage/faceres-damage.bin', import.meta.url)), 'faceres-damage.bin');
-  const engine = new SearchEngine({ accelerator: null, damageDetector: { model } });
+  const engine = new SearchEngine({ accelerator: null, damageDetector: { model }, fusedCosine: resolveRecognizer(readManifest(), DEFAULT_RECOGNIZER_ID).fusedCosine });
   const people = new Set(listIdentityImages('paper-small/lfw-align-128').map((im) => im.identity));
   const settings = { ...DEFAULT_SETTINGS, backend: 'cpu' as const };
   let added = 0;

@@ -69,7 +69,8 @@ export class AppEngine implements EngineApi {
     this.storage ??= this.ports.openStorage({ dbName: opts.dbName, format: opts.storageFormat });
     const storage = await this.storage;
     this.damageDetector ??= this.loadDamageDetector();
-    const engineOptions: SearchEngineOptions = { ...this.engineOptions, damageDetector: await this.damageDetector };
+    const fusedCosine = started.status.active.fusedCosine;
+    const engineOptions: SearchEngineOptions = { ...this.engineOptions, damageDetector: await this.damageDetector, ...(fusedCosine ? { fusedCosine } : {}) };
     const gallery = new GalleryService(storage, `${started.status.active.id}@${started.recognizerVersion}`, engineOptions);
     const legacy = (await this.ports.openLegacyStorage?.(opts.dbName)) ?? null;
     await gallery.load(legacy, (p) => onStartup?.({ phase: 'migrating', ...p }));

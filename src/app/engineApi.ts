@@ -4,7 +4,7 @@
  * in Node tests, in-process. Only small, structured-cloneable values cross;
  * big arrays stay in the worker or move as transferables.
  */
-import type { AdaptiveAlpha, OodTransform, RerankSettings } from '../core/types.ts';
+import type { AdaptiveAlpha, FusedCosineLayout, OodTransform, RerankSettings } from '../core/types.ts';
 import type { Alpha } from '../engine/rerank.ts';
 import type { ExecutionBackend } from '../models/loadModels.ts';
 import type { UnknownPersonVerdict } from '../models/unknownPerson.ts';
@@ -110,7 +110,7 @@ export interface ModelsStatus {
   readonly patchGrid: { readonly h: number; readonly w: number; readonly c: number };
   readonly embeddingDim: number;
   /** The recognizer (or fused pipeline) features come from. */
-  readonly active: { readonly id: string; readonly title: string };
+  readonly active: { readonly id: string; readonly title: string; readonly fusedCosine?: FusedCosineLayout };
   /** Every recognizer and pipeline, for the model picker. */
   readonly recognizers: readonly { readonly id: string; readonly title: string }[];
 }

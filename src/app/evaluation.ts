@@ -4,17 +4,19 @@
  * the top-k's separate s_cos and s_emd, so an alpha sweep only re-blends.
  */
 import { evaluateRetrieval, type RankedQuery, type RetrievalMetrics } from '../engine/metrics.ts';
-import type { AdaptiveAlpha } from '../core/types.ts';
-import { alphaForQuery, finalOrder, rerankTopK, type Alpha, type QueryDamage } from '../engine/rerank.ts';
+import type { AdaptiveAlpha, FusedCosineLayout } from '../core/types.ts';
+import { alphaForQuery, finalOrder, rerankTopK, reweighFusedCosine, type Alpha, type QueryDamage } from '../engine/rerank.ts';
 
 export interface EvalQueryScores {
   readonly queryKey: string;
   readonly label: string;
   /** Stage-1 labels, best first, the query itself excluded; at least max(k, R) long where the gallery allows. */
   readonly stage1Labels: readonly string[];
-  /** s_cos and s_emd of the first k stage-1 entries. */
+  /** s_cos (the stage-1 score) and s_emd of the first k stage-1 entries. */
   readonly sCos: ArrayLike<number>;
   readonly sEmd: ArrayLike<number>;
+  /** A fused pipeline's layout and its second recognizer's own cosine of the same entries, for a rule that re-weighs them. */
+  readonly fused?: { readonly layout: FusedCosineLayout; readonly sCosSecondary: ArrayLike<number> };
   /** The damage detector's reading of the query (the search's own), for a `byDamage` rule. */
   readonly damage?: QueryDamage;
 }
@@ -37,13 +39,17 @@ export function leaveOneOutCounts(labels: Iterable<string>): Map<string, number>
  * Labels in the final (re-ranked) order. With an adaptive rule the query's
  * alpha comes from its stage-1 top-1 score as in a real search (the query
  * itself already left out of the list, as it is absent from a real gallery),
- * or from the damage the search read in the query.
+ * or from the damage the search read in the query (which may also re-weigh
+ * a fused pipeline's two cosines, as the search does).
  */
 export function stage2Labels(q: EvalQueryScores, alpha: Alpha, adaptive?: AdaptiveAlpha | null): string[] {
   const k = q.sCos.length;
-  const top = Array.from({ length: k }, (_, i) => ({ sCos: q.sCos[i], sEmd: q.sEmd[i] }));
-  const chosen = alphaForQuery(alpha, adaptive, k > 0 ? q.sCos[0] : 0, q.damage).alpha;
-  return finalOrder(q.stage1Labels.length, rerankTopK(top, chosen)).map((i) => q.stage1Labels[i]);
+  const chosen = alphaForQuery(alpha, adaptive, k > 0 ? q.sCos[0] : 0, q.damage, q.fused?.layout);
+  const v = chosen.secondaryCosineWeight;
+  const fused = q.fused;
+  const cosine = (i: number) => (fused && v !== undefined ? reweighFusedCosine(q.sCos[i], fused.sCosSecondary[i], fused.layout, v) : q.sCos[i]);
+  const top = Array.from({ length: k }, (_, i) => ({ sCos: cosine(i), sEmd: q.sEmd[i] }));
+  return finalOrder(q.stage1Labels.length, rerankTopK(top, chosen.alpha)).map((i) => q.stage1Labels[i]);
 }
 
 export function summarise(queries: readonly EvalQueryScores[], counts: ReadonlyMap<string, number>, k: number, alpha: Alpha, adaptive?: AdaptiveAlpha | null): EvalSummary {

@@ -97,6 +97,7 @@ export class EvaluationRunner {
     acc.stage1Ms += r.timings.stage1Ms;
     acc.stage2Ms += r.timings.stage2Ms;
     acc.emdBackend = r.backendUsed;
+    const layout = this.gallery.index.fusedCosineLayout;
     const byStage1 = [...r.stage2]
       .sort((a, b) => a.rankBefore - b.rankBefore)
       .filter((e) => e.id !== key)
@@ -105,8 +106,10 @@ export class EvaluationRunner {
       queryKey: key,
       label: meta.label,
       stage1Labels: r.stage1.filter((h) => h.id !== key).map((h) => h.label),
-      sCos: byStage1.map((e) => e.sCos),
+      // The stage-1 score, not the hit's sCos: a rule may have re-weighed that one for this search's alpha alone.
+      sCos: byStage1.map((e) => r.stage1[e.rankBefore - 1].score),
       sEmd: byStage1.map((e) => e.sEmd),
+      ...(layout ? { fused: { layout, sCosSecondary: byStage1.map((e) => requireSecondaryCosine(e.sCosSecondary, meta.fileName)) } } : {}),
       ...(r.damage ? { damage: r.damage } : {}),
     });
   }
@@ -148,4 +151,10 @@ export class EvaluationRunner {
         : {}),
     };
   }
+}
+
+function requireSecondaryCosine(x: number | undefined, fileName: string): number {
+  if (x === undefined)
+    throw new AppError('internal', `the search for ${fileName} returned no second-recognizer cosine although the gallery is fused`, 'Report this as a bug; the ranking itself is unaffected.');
+  return x;
 }

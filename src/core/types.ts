@@ -52,6 +52,24 @@ export interface AdaptiveAlpha {
   readonly clean: number;
   readonly damaged: number;
   readonly byDamage?: Readonly<Record<OodTransform, number>>;
+  /**
+   * For a fused pipeline (two recognizers, src/face/fusedRecognizer.ts): the
+   * secondary recognizer's weight in the cosine stage 2 blends, for a query
+   * read as this kind. Stage 1 always ranks by the pipeline's own weighting;
+   * a kind left out (or a single recognizer) blends stage 1's cosine.
+   */
+  readonly secondaryCosineByDamage?: Readonly<Partial<Record<OodTransform, number>>>;
+}
+
+/**
+ * A fused pipeline's embedding: [sqrt(w) * unit(e_secondary), sqrt(1 - w) * unit(e_primary)],
+ * the secondary's part first (src/face/fusedRecognizer.ts); the engine splits a
+ * fused cosine into the two recognizers' with it.
+ */
+export interface FusedCosineLayout {
+  readonly secondaryDims: number;
+  /** w, in (0, 1). */
+  readonly secondaryWeight: number;
 }
 
 export interface RerankSettings {
@@ -75,12 +93,14 @@ export interface RerankSettings {
 /**
  * The default preset's settings, for the default pipeline (src/models/pipelines.ts).
  * The adaptive alpha was chosen on lfw-dev by 5-fold cross-validation by
- * identity (bench/study/damagePolicy.ts; docs/RESULTS.md): the damage
- * detector reads the query as clean (alpha 0: it keeps its stage-1 order),
- * cropped (0.8), masked (0.3) or wearing sunglasses (0.2). Where the
- * detector cannot run, the earlier rule decides: alpha 0.7 when the best
- * fused stage-1 score is below 0.444, else 0. `alpha` is the fixed value
- * used when the per-query rule is switched off.
+ * identity (bench/study/damagePolicy.ts, bench/study/splitBlend.ts;
+ * docs/RESULTS.md): the damage detector reads the query as clean (alpha 0:
+ * it keeps its stage-1 order), cropped (0.8), masked (0.6) or wearing
+ * sunglasses (0.6); for the last two stage 2's cosine gives MobileFaceNet
+ * weight 0.8 and 1 (stage 1: 0.4), so FaceRes counts mostly through its
+ * patch EMD. Where the detector cannot run, the earlier rule decides: alpha
+ * 0.7 when the best fused stage-1 score is below 0.444, else 0. `alpha` is
+ * the fixed value used when the per-query rule is switched off.
  */
 export const DEFAULT_SETTINGS: RerankSettings = {
   k: 100,
@@ -89,5 +109,11 @@ export const DEFAULT_SETTINGS: RerankSettings = {
   weighting: 'apc',
   sinkhorn: { mode: 'reference', eps: 0.05, maxIter: 100 },
   backend: 'auto',
-  adaptiveAlpha: { threshold: 0.444, clean: 0, damaged: 0.7, byDamage: { none: 0, crop: 0.8, mask: 0.3, sunglasses: 0.2 } },
+  adaptiveAlpha: {
+    threshold: 0.444,
+    clean: 0,
+    damaged: 0.7,
+    byDamage: { none: 0, crop: 0.8, mask: 0.6, sunglasses: 0.6 },
+    secondaryCosineByDamage: { mask: 0.8, sunglasses: 1 },
+  },
 };

@@ -4,7 +4,7 @@
  * candidate so a new alpha only re-blends (no Sinkhorn).
  */
 import { AppError } from '../core/errors.ts';
-import type { AdaptiveAlpha, OodTransform } from '../core/types.ts';
+import type { AdaptiveAlpha, FusedCosineLayout, OodTransform } from '../core/types.ts';
 
 /** alpha in [0, 1]: alpha*s_emd + (1-alpha)*s_cos. 'sum' (or any alpha < 0, the authors' convention): s_emd + s_cos. */
 export type Alpha = number | 'sum';
@@ -63,6 +63,35 @@ export interface QueryAlpha {
   readonly alpha: Alpha;
   /** Empty for a fixed alpha. */
   readonly reason: string;
+  /** A fused pipeline's secondary weight in the cosine stage 2 blends, where the rule re-weighs it for this query. */
+  readonly secondaryCosineWeight?: number;
+}
+
+/**
+ * A fused cosine w * cos_s + (1 - w) * cos_p re-weighted to v * cos_s + (1 - v) * cos_p,
+ * given the secondary's own cosine cos_s (the primary's follows from the two).
+ */
+export function reweighFusedCosine(fused: number, secondary: number, layout: FusedCosineLayout, v: number): number {
+  const w = layout.secondaryWeight;
+  const primary = (fused - w * secondary) / (1 - w);
+  return v * secondary + (1 - v) * primary;
+}
+
+/** The secondary recognizer's own cosine of two fused unit vectors (stored rows or a query's). */
+export function secondaryCosine(query: ArrayLike<number>, row: ArrayLike<number>, layout: FusedCosineLayout): number {
+  let s = 0;
+  for (let d = 0; d < layout.secondaryDims; d++) s += query[d] * row[d];
+  return s / layout.secondaryWeight;
+}
+
+export function validateFusedCosineLayout(layout: FusedCosineLayout): void {
+  const w = layout.secondaryWeight;
+  if (!(w > 0 && w < 1) || !Number.isInteger(layout.secondaryDims) || layout.secondaryDims <= 0)
+    throw new AppError(
+      'invalid-argument',
+      `a fused cosine layout needs a secondary weight in (0, 1) and a positive whole number of secondary dimensions, got ${JSON.stringify(layout)}`,
+      'Check the fused pipeline in src/models/pipelines.ts.',
+    );
 }
 
 /** What the damage detector made of a query, or why it could not run. */
@@ -76,13 +105,18 @@ const DAMAGE_WORDS: Readonly<Record<OodTransform, string>> = { none: 'clean', cr
  * query's stage-1 top-1 score (a damaged query matches nothing well, so its
  * best score is low).
  */
-export function alphaForQuery(fixed: Alpha, rule: AdaptiveAlpha | null | undefined, stage1Top1: number, damage?: QueryDamage | null): QueryAlpha {
+export function alphaForQuery(fixed: Alpha, rule: AdaptiveAlpha | null | undefined, stage1Top1: number, damage?: QueryDamage | null, fused?: FusedCosineLayout | null): QueryAlpha {
   if (!rule) return { alpha: fixed, reason: '' };
   validateAdaptiveAlpha(rule);
   if (rule.byDamage && damage && 'kind' in damage) {
     const alpha = rule.byDamage[damage.kind];
     const read = `the damage detector reads the query as ${DAMAGE_WORDS[damage.kind]} (p ${damage.probability.toFixed(2)})`;
-    return damage.kind === 'none' ? { alpha, reason: `${read}, so cosine leads (alpha ${alpha})` } : { alpha, reason: `${read}, so the patch EMD gets alpha ${alpha}` };
+    const weight = fused ? rule.secondaryCosineByDamage?.[damage.kind] : undefined;
+    const reweighed = weight === undefined ? {} : { secondaryCosineWeight: weight };
+    const cosine = weight === undefined ? '' : `; stage 2's cosine gives the second recognizer weight ${weight} (stage 1's: ${fused?.secondaryWeight})`;
+    return damage.kind === 'none'
+      ? { alpha, reason: `${read}, so cosine leads (alpha ${alpha})${cosine}`, ...reweighed }
+      : { alpha, reason: `${read}, so the patch EMD gets alpha ${alpha}${cosine}`, ...reweighed };
   }
   const fallback = rule.byDamage ? `${damage && 'unavailable' in damage ? damage.unavailable : 'no damage detector ran'}; ` : '';
   const clean = stage1Top1 >= rule.threshold;
@@ -95,10 +129,11 @@ export function alphaForQuery(fixed: Alpha, rule: AdaptiveAlpha | null | undefin
 export function validateAdaptiveAlpha(rule: AdaptiveAlpha): void {
   const ok = (x: number) => typeof x === 'number' && x >= 0 && x <= 1;
   const byDamageOk = rule.byDamage === undefined || (['none', 'crop', 'mask', 'sunglasses'] as const).every((k) => ok(rule.byDamage?.[k] as number));
-  if (!ok(rule.clean) || !ok(rule.damaged) || !Number.isFinite(rule.threshold) || !byDamageOk) {
+  const cosineOk = Object.values(rule.secondaryCosineByDamage ?? {}).every((w) => w === undefined || ok(w));
+  if (!ok(rule.clean) || !ok(rule.damaged) || !Number.isFinite(rule.threshold) || !byDamageOk || !cosineOk) {
     throw new AppError(
       'invalid-argument',
-      `adaptive alpha needs alphas in [0, 1] (also per damage kind) and a finite threshold, got ${JSON.stringify(rule)}`,
+      `adaptive alpha needs alphas and cosine weights in [0, 1] (also per damage kind) and a finite threshold, got ${JSON.stringify(rule)}`,
       'Use the default preset, or a fixed alpha.',
     );
   }

@@ -6,12 +6,23 @@
  */
 import { autoDeclinesAdapter } from '../core/autoBackend.ts';
 import { AppError } from '../core/errors.ts';
-import type { FaceFeatures, OodTransform, RerankSettings, Weighting } from '../core/types.ts';
+import type { FaceFeatures, FusedCosineLayout, OodTransform, RerankSettings, Weighting } from '../core/types.ts';
 import type { FaceDetailSource } from './faceDetails.ts';
 import { GalleryStore, type GalleryItem, type GalleryRowEntry, type GalleryShape, type Stage1Format } from './galleryStore.ts';
 import { requireValidGrid, unitAveragePatch, unitPatchGrid } from './patchGrid.ts';
 import { type DamageDetectorModel, detectDamage } from './damageDetector.ts';
-import { type Alpha, alphaForQuery, type QueryDamage, rerankTopK, validateAdaptiveAlpha, validateAlpha } from './rerank.ts';
+import {
+  type Alpha,
+  alphaForQuery,
+  type QueryAlpha,
+  type QueryDamage,
+  rerankTopK,
+  reweighFusedCosine,
+  secondaryCosine,
+  validateAdaptiveAlpha,
+  validateAlpha,
+  validateFusedCosineLayout,
+} from './rerank.ts';
 import { validateSinkhornOptions } from './sinkhornCpu.ts';
 import { CpuStage2Scorer, type Stage2Accelerator, type Stage2Batch, type Stage2BatchResult, type Stage2Weights } from './stage2Batch.ts';
 import { unitEmbedding } from './vectors.ts';
@@ -33,7 +44,10 @@ export interface Stage2Hit {
   /** The blended score the list is sorted by. */
   readonly score: number;
   readonly sEmd: number;
+  /** The cosine stage 2 blended: the stage-1 score, or a fused pipeline's re-weighted cosine where the rule asked (see alphaReason). */
   readonly sCos: number;
+  /** A fused pipeline's second recognizer's own cosine. */
+  readonly sCosSecondary?: number;
   readonly rankBefore: number;
   readonly rankAfter: number;
 }
@@ -87,6 +101,8 @@ export interface SearchEngineOptions {
   readonly details?: FaceDetailSource;
   /** Reads a query's kind of damage for a `byDamage` alpha rule; or why none could be loaded. */
   readonly damageDetector?: DamageDetectorSource;
+  /** The stage-1 vectors are a fused pipeline's (two recognizers): stage 2 may re-weigh their cosines per query. */
+  readonly fusedCosine?: FusedCosineLayout;
 }
 
 export type DamageDetectorSource = { readonly model: DamageDetectorModel } | { readonly unavailable: string };
@@ -101,6 +117,8 @@ interface PreparedQuery {
 interface CachedSearch {
   readonly stage1: readonly Stage1Hit[];
   readonly sEmd: Float64Array;
+  /** The second recognizer's own cosine of each top-k candidate (fused pipelines). */
+  readonly sCosSecondary: Float64Array | null;
   readonly stage1Ms: number;
   readonly stage2Ms: number;
   readonly backendUsed: 'webgpu' | 'cpu';
@@ -123,8 +141,11 @@ export class SearchEngine {
   private readonly damageDetector: DamageDetectorSource | undefined;
   /** What the detector read in each gallery face asked about so far (damage-matched library search); a face's map never changes. */
   private readonly damageByFace = new Map<string, OodTransform>();
+  private readonly fusedCosine: FusedCosineLayout | null;
 
   constructor(options: SearchEngineOptions = {}) {
+    if (options.fusedCosine) validateFusedCosineLayout(options.fusedCosine);
+    this.fusedCosine = options.fusedCosine ?? null;
     this.damageDetector = options.damageDetector;
     this.accelerator = options.accelerator;
     this.gallery = new GalleryStore({ stage1: options.stage1, details: options.details, forceJs: options.forceJs });
@@ -133,6 +154,11 @@ export class SearchEngine {
 
   get size(): number {
     return this.gallery.size;
+  }
+
+  /** The fused pipeline's embedding layout, when the vectors are fused. */
+  get fusedCosineLayout(): FusedCosineLayout | null {
+    return this.fusedCosine;
   }
 
   ids(): string[] {
@@ -208,9 +234,23 @@ export class SearchEngine {
     const { result, backendUsed, fallbackReason } = await scored;
     const t2 = performance.now();
     const damage = settings.adaptiveAlpha?.byDamage ? this.readDamage(query) : null;
-    const last: CachedSearch = { stage1, sEmd: result.similarity, stage1Ms: t1 - t0, stage2Ms: t2 - t1, backendUsed, fallbackReason, damage };
+    const sCosSecondary = this.secondaryCosines(q.unitEmbedding, positions);
+    const last: CachedSearch = { stage1, sEmd: result.similarity, sCosSecondary, stage1Ms: t1 - t0, stage2Ms: t2 - t1, backendUsed, fallbackReason, damage };
     this.last = last;
-    return this.assemble(last, alphaForQuery(settings.alpha, settings.adaptiveAlpha, stage1[0]?.score ?? 0, damage), t2 - t0);
+    return this.assemble(last, alphaForQuery(settings.alpha, settings.adaptiveAlpha, stage1[0]?.score ?? 0, damage, this.fusedCosine), t2 - t0);
+  }
+
+  /** The second recognizer's cosine of each candidate, read from the fused rows (stage 1 only had their sum). */
+  private secondaryCosines(query: Float32Array, positions: readonly number[]): Float64Array | null {
+    const layout = this.fusedCosine;
+    if (!layout) return null;
+    if (layout.secondaryDims >= this.gallery.stage1.dim)
+      throw new AppError(
+        'invalid-argument',
+        `the fused layout puts ${layout.secondaryDims} of the ${this.gallery.stage1.dim} embedding dimensions on the second recognizer, leaving none for the first`,
+        'Rebuild the gallery with the active fused pipeline.',
+      );
+    return Float64Array.from(positions, (p) => secondaryCosine(query, this.gallery.stage1.row(p), layout));
   }
 
   /**
@@ -295,11 +335,16 @@ export class SearchEngine {
     };
   }
 
-  private assemble(last: CachedSearch, { alpha, reason }: { alpha: Alpha; reason: string }, totalMs: number): SearchResult {
-    const topK = Array.from(last.sEmd, (sEmd, i) => ({ sEmd, sCos: last.stage1[i].score }));
+  private assemble(last: CachedSearch, { alpha, reason, secondaryCosineWeight }: QueryAlpha, totalMs: number): SearchResult {
+    const secondary = last.sCosSecondary;
+    const layout = this.fusedCosine;
+    const cosine = (i: number) =>
+      secondary && layout && secondaryCosineWeight !== undefined ? reweighFusedCosine(last.stage1[i].score, secondary[i], layout, secondaryCosineWeight) : last.stage1[i].score;
+    const topK = Array.from(last.sEmd, (sEmd, i) => ({ sEmd, sCos: cosine(i) }));
     const stage2: Stage2Hit[] = rerankTopK(topK, alpha).map((e) => {
       const hit = last.stage1[e.stage1Index];
-      return { id: hit.id, label: hit.label, score: e.score, sEmd: e.sEmd, sCos: e.sCos, rankBefore: e.rankBefore, rankAfter: e.rankAfter };
+      const own = secondary ? { sCosSecondary: secondary[e.stage1Index] } : {};
+      return { id: hit.id, label: hit.label, score: e.score, sEmd: e.sEmd, sCos: e.sCos, ...own, rankBefore: e.rankBefore, rankAfter: e.rankAfter };
     });
     return {
       stage1: last.stage1,

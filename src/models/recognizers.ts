@@ -6,6 +6,7 @@
  * manifest schema insists on both), so callers need no `!`.
  */
 import { AppError } from '../core/errors.ts';
+import type { FusedCosineLayout } from '../core/types.ts';
 import { hasRecognizerOutputs, MANIFEST_FILE, type ModelEntry, type ModelManifest, type PatchGridSpec, type RecognizerOutputs } from './manifestSchema.ts';
 import { FUSED_PIPELINES, fusedPipeline } from './pipelines.ts';
 
@@ -56,6 +57,8 @@ export interface ActiveRecognizer {
   readonly modelIds: readonly string[];
   readonly patchGrid: PatchGridSpec;
   readonly embeddingDim: number;
+  /** A fused pipeline's embedding layout (the engine splits its cosine with it). */
+  readonly fusedCosine?: FusedCosineLayout;
 }
 
 /** A manifest recognizer or a fused pipeline (./pipelines.ts), checked against the manifest. */
@@ -65,7 +68,14 @@ export function resolveRecognizer(manifest: ModelManifest, id: string): ActiveRe
     const primary = recognizerEntry(manifest, fused.primary);
     const secondary = recognizerEntry(manifest, fused.secondary);
     // The fused embedding is the two unit embeddings side by side; the patch map is the primary's.
-    return { id: fused.id, title: fused.title, modelIds: [primary.id, secondary.id], patchGrid: nativePatchGrid(primary), embeddingDim: primary.embedding.dim + secondary.embedding.dim };
+    return {
+      id: fused.id,
+      title: fused.title,
+      modelIds: [primary.id, secondary.id],
+      patchGrid: nativePatchGrid(primary),
+      embeddingDim: primary.embedding.dim + secondary.embedding.dim,
+      fusedCosine: { secondaryDims: secondary.embedding.dim, secondaryWeight: fused.secondaryWeight },
+    };
   }
   const single = recognizerEntry(manifest, id);
   return { id, title: single.title, modelIds: [id], patchGrid: nativePatchGrid(single), embeddingDim: single.embedding.dim };

@@ -149,5 +149,7 @@ export function Controls() {
 function adaptiveRuleText(rule: AdaptiveAlpha): string {
   const b = rule.byDamage;
   const byScore = `alpha ${rule.clean} when the stage-1 top-1 score is >= ${rule.threshold}, else ${rule.damaged}`;
-  return b ? `alpha ${b.none} for a clean query, ${b.crop} cropped, ${b.mask} masked, ${b.sunglasses} sunglasses (read by the damage detector); without the detector: ${byScore}` : byScore;
+  const w = Object.entries(rule.secondaryCosineByDamage ?? {});
+  const cosine = w.length > 0 ? `; with two recognizers, stage 2's cosine gives the second one weight ${w.map(([kind, x]) => `${x} (${kind})`).join(', ')}` : '';
+  return b ? `alpha ${b.none} for a clean query, ${b.crop} cropped, ${b.mask} masked, ${b.sunglasses} sunglasses (read by the damage detector)${cosine}; without the detector: ${byScore}` : byScore;
 }

@@ -96,6 +96,8 @@ function ScoreHelp() {
         </li>
         <li>
           <b>Stage 2</b> re-ranks the top k of stage 1 by the blended score <b>alpha &middot; s_emd + (1 &minus; alpha) &middot; s_cos</b>; the arrows show each face&apos;s rank before &rarr; after.
+          With the default&apos;s two recognizers, stage 1&apos;s s_cos weighs MobileFaceNet&apos;s cosine 0.4 and FaceRes&apos;s 0.6; for a query read as masked or wearing sunglasses stage 2 blends a
+          cosine that leans on MobileFaceNet instead (the note beside alpha gives the weight): FaceRes then speaks mostly through s_emd.
         </li>
       </ul>
     </details>

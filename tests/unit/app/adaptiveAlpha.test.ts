@@ -69,6 +69,38 @@ describe('alphaForQuery by damage kind', () => {
   });
 });
 
+describe("a rule that re-weighs a fused pipeline's two cosines", () => {
+  const layout = { secondaryDims: 3, secondaryWeight: 0.4 };
+  const r = { ...rule, byDamage, secondaryCosineByDamage: { mask: 0.8 } };
+  it('gives the kind its weight only for a fused gallery, and names both weights', () => {
+    const masked = alphaForQuery(0.7, r, 0.9, { kind: 'mask', probability: 0.99 }, layout);
+    expect(masked).toMatchObject({ alpha: 0.3, secondaryCosineWeight: 0.8 });
+    expect(masked.reason).toMatch(/alpha 0\.3; stage 2's cosine gives the second recognizer weight 0\.8 \(stage 1's: 0\.4\)$/);
+    // A kind the rule leaves out, and a single recognizer, blend stage 1's cosine.
+    expect(alphaForQuery(0.7, r, 0.9, { kind: 'crop', probability: 0.99 }, layout).secondaryCosineWeight).toBeUndefined();
+    expect(alphaForQuery(0.7, r, 0.9, { kind: 'mask', probability: 0.99 }).secondaryCosineWeight).toBeUndefined();
+    expect(alphaForQuery(0.7, r, 0.9, { kind: 'mask', probability: 0.99 }).reason).not.toMatch(/second recognizer/);
+    expect(() => alphaForQuery(0.7, { ...r, secondaryCosineByDamage: { mask: 1.2 } }, 0.9)).toThrow(/cosine weights in \[0, 1\]/);
+  });
+  it('the evaluation blends the re-weighted cosine of each query read as that kind', () => {
+    // Entry 0 (b): cos_s 0.9, cos_p 0.5, fused 0.66; entry 1 (a): cos_s 0.3, cos_p 0.8, fused 0.6.
+    const q: EvalQueryScores = {
+      queryKey: 'q',
+      label: 'a',
+      stage1Labels: ['b', 'a'],
+      sCos: [0.4 * 0.9 + 0.6 * 0.5, 0.4 * 0.3 + 0.6 * 0.8],
+      sEmd: [0.5, 0.52],
+      fused: { layout, sCosSecondary: [0.9, 0.3] },
+    };
+    // Masked, at alpha 0.3 with weight 0.8: b = 0.7*(0.72+0.1) + 0.15 = 0.724, a = 0.7*(0.24+0.16) + 0.156 = 0.436.
+    expect(stage2Labels({ ...q, damage: { kind: 'mask', probability: 1 } }, 0.7, { ...r, secondaryCosineByDamage: { mask: 0.8 } })).toEqual(['b', 'a']);
+    // Weight 0 (the primary's cosine alone): b = 0.7*0.5 + 0.15 = 0.5, a = 0.7*0.8 + 0.156 = 0.716.
+    expect(stage2Labels({ ...q, damage: { kind: 'mask', probability: 1 } }, 0.7, { ...r, secondaryCosineByDamage: { mask: 0 } })).toEqual(['a', 'b']);
+    // Without the rule's weight, stage 1's fused cosine: b = 0.7*0.66 + 0.15 = 0.612, a = 0.7*0.6 + 0.156 = 0.576.
+    expect(stage2Labels({ ...q, damage: { kind: 'mask', probability: 1 } }, 0.7, { ...rule, byDamage })).toEqual(['b', 'a']);
+  });
+});
+
 describe('evaluation with the adaptive rule', () => {
   // Query 1's best stage-1 score is low (damaged): alpha 0.9 lets EMD move 'a' up.
   // Query 2's is high (clean): alpha 0.2 keeps cosine's order although EMD prefers 'b'.

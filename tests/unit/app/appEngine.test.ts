@@ -43,6 +43,35 @@ describe('AppEngine', () => {
     expect(pair.plan).toHaveLength(49 * 49);
   });
 
+  it("a fused pipeline's embedding layout reaches the search engine (a layout that leaves the primary no dimensions is refused at search)", async () => {
+    class FusedPorts extends MemoryEnginePorts {
+      constructor(readonly secondaryDims: number) {
+        super();
+      }
+      override async startExtractor(opts: { recognizerId?: string; testHooks: boolean }) {
+        const started = await super.startExtractor(opts);
+        return { ...started, status: { ...started.status, active: { ...started.status.active, fusedCosine: { secondaryDims: this.secondaryDims, secondaryWeight: 0.4 } } } };
+      }
+    }
+    for (const [dims, outcome] of [
+      [4, 'found'],
+      [8, 'refused'],
+    ] as const) {
+      const engine = new AppEngine(new FusedPorts(dims), { accelerator: null });
+      await engine.init({ ortBackend: 'wasm' });
+      await engine.importFiles(
+        people.map((p) => entry(`g/${p}/${p}_0000.jpg`, faceFile(p, 0))),
+        () => {},
+      );
+      await engine.setQuery('q/Bob.jpg', faceFile('Bob', 1), 'none');
+      const r = engine.runSearch(settings).then(
+        (v) => v.stage1[0].label,
+        (e: { message: string }) => e.message,
+      );
+      await expect(r).resolves.toMatch(outcome === 'found' ? /^Bob$/ : /puts 8 of the 8 embedding dimensions on the second recognizer/);
+    }
+  });
+
   it('a query that cannot be read fails with its file name, and a gallery face can be the query', async () => {
     const { engine } = await withGallery();
     await expect(engine.setQuery('q/empty.jpg', new Blob(['nothing']), 'none')).rejects.toMatchObject({ code: 'no-face', file: 'q/empty.jpg' });

@@ -3,7 +3,10 @@ import { EvaluationRunner, evenlySpaced } from '../../../src/app/evaluationRunne
 import { GalleryService } from '../../../src/app/galleryService.ts';
 import { faceKey, type StoredFace } from '../../../src/app/storedFace.ts';
 import { DEFAULT_SETTINGS, type RerankSettings } from '../../../src/core/types.ts';
-import { FakeExtractor, MemoryStorage, syntheticFeatures } from '../../support/appPorts.ts';
+import { featureCount } from '../../../src/engine/damageDetector.ts';
+import { fuseEmbeddings } from '../../../src/face/fusedRecognizer.ts';
+import { CHANNELS, EMBED_DIM, FakeExtractor, GRID, MemoryStorage, syntheticEmbedding, syntheticFeatures } from '../../support/appPorts.ts';
+import { required } from '../../support/required.ts';
 
 const MODEL = 'test@v1';
 /** Ann and Dan share an embedding axis (see tests/support/appPorts.ts), so some of their queries go wrong. */
@@ -108,6 +111,50 @@ describe('EvaluationRunner (leave-one-out)', () => {
     });
     expect(report.cancelled).toBe(true);
     expect(report.n_queries).toBe(1);
+  });
+
+  it("a fused gallery's rule re-weighs the two cosines of each query the detector reads as damaged, as a search does", async () => {
+    // Each face's vector is fused from two "recognizers": the synthetic embedding (secondary, 8-D) and a differently drifting one (primary).
+    const layout = { secondaryDims: EMBED_DIM, secondaryWeight: 0.4 };
+    const sec = (name: string, v: number) => syntheticEmbedding(name, v);
+    const pri = (name: string, v: number) => syntheticEmbedding(name, 2 * v + 1).reverse();
+    const storage = new MemoryStorage();
+    const faces = PEOPLE.flatMap(([name, n]) => Array.from({ length: n }, (_, v) => ({ ...stored(name, v), embedding: fuseEmbeddings(sec(name, v), pri(name, v), Math.sqrt(0.4), Math.sqrt(0.6)) })));
+    for (const f of faces) await storage.put(f);
+    const D = featureCount(GRID * GRID);
+    const weights = new Float64Array(4 * (D + 1));
+    weights[2 * (D + 1) + D] = 5; // every map reads as masked
+    const model = {
+      positions: GRID * GRID,
+      channels: CHANNELS,
+      classMeans: new Float32Array(4 * GRID * GRID * CHANNELS),
+      featureMean: new Float64Array(D),
+      featureScale: new Float64Array(D).fill(1),
+      weights,
+      source: 'test',
+    };
+    const gallery = new GalleryService(storage, MODEL, { accelerator: null, damageDetector: { model }, fusedCosine: layout });
+    await gallery.load();
+    const runner = new EvaluationRunner(gallery, new FakeExtractor());
+    // Alpha 0 for a masked query and all the cosine weight on the secondary: stage 2 orders the top k by the secondary's cosine alone.
+    const rule = { threshold: 0, clean: 0, damaged: 0, byDamage: { none: 0, crop: 0, mask: 0, sunglasses: 0 }, secondaryCosineByDamage: { mask: 1 } };
+    const report = await runner.run({ ood: 'none', settings: { ...DEFAULT_SETTINGS, k: 5, adaptiveAlpha: rule }, seed: 1, withRankings: true });
+    const cos = (a: Float32Array, b: Float32Array) => a.reduce((t, x, i) => t + x * b[i], 0) / Math.hypot(...a) / Math.hypot(...b);
+    const byFile = new Map(faces.map((f) => [f.fileName, f]));
+    let changed = 0;
+    for (const r of report.rankings ?? []) {
+      const q = required(byFile.get(r.query), r.query);
+      const [name, v] = [q.label, Number(/_(\d+)\.jpg$/.exec(q.fileName)?.[1])];
+      const others = faces.filter((g) => g !== q);
+      const fused = (g: StoredFace) => cos(q.embedding, g.embedding);
+      const top = [...others].sort((a, b) => fused(b) - fused(a)).slice(0, 5);
+      const secondaryOf = (g: StoredFace) => cos(sec(name, v), sec(g.label, Number(/_(\d+)\.jpg$/.exec(g.fileName)?.[1])));
+      const expected = [...top].sort((a, b) => secondaryOf(b) - secondaryOf(a)).map((g) => g.label);
+      expect(r.stage2.slice(0, 5)).toEqual(expected);
+      if (expected.join() !== top.map((g) => g.label).join()) changed++;
+    }
+    expect(changed).toBeGreaterThan(0); // the re-weighing moved some query's list
+    expect(report.damage_read).toEqual({ mask: report.n_queries });
   });
 
   it('evenlySpaced is deterministic and keeps the first item', () => {

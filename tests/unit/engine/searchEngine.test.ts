@@ -4,6 +4,7 @@ import { seededRandom } from '../../../src/core/random.ts';
 import { DEFAULT_SETTINGS, type FaceFeatures, type RerankSettings } from '../../../src/core/types.ts';
 import { featureCount, type DamageDetectorModel } from '../../../src/engine/damageDetector.ts';
 import { SearchEngine } from '../../../src/engine/searchEngine.ts';
+import { fuseEmbeddings } from '../../../src/face/fusedRecognizer.ts';
 import { CpuStage2Scorer, type Stage2Accelerator } from '../../../src/engine/stage2Batch.ts';
 import { authorsSinkhorn, directPool } from './references.ts';
 import { syntheticFace, syntheticIdentity } from './syntheticFaces.ts';
@@ -188,6 +189,54 @@ describe('SearchEngine', () => {
     const none = new SearchEngine({ accelerator: null, damageDetector: { unavailable: 'the damage detector did not load (HTTP 404)' } });
     none.add(items);
     expect((await none.search(query, settings({ adaptiveAlpha: rule }))).alphaReason).toMatch(/^the damage detector did not load \(HTTP 404\); /);
+  });
+
+  it("a fused pipeline's rule re-weighs its two cosines in stage 2 (float64 from the recognizers' own embeddings); stage 1 keeps the pipeline's weighting", async () => {
+    const { items, query, rand } = buildGallery(8);
+    const layout = { secondaryDims: 6, secondaryWeight: 0.4 };
+    // Each face gets a secondary (6-D) and primary (10-D) embedding of its own; the engine sees only the fused 16-D vector.
+    const own = new Map<string, { s: Float64Array; p: Float64Array }>();
+    const fuse = (key: string, f: FaceFeatures): FaceFeatures => {
+      const s = Float64Array.from({ length: 6 }, () => rand() - 0.5);
+      const p = Float64Array.from({ length: 10 }, () => rand() - 0.5);
+      own.set(key, { s, p });
+      return { ...f, embedding: fuseEmbeddings(Float32Array.from(s), Float32Array.from(p), Math.sqrt(0.4), Math.sqrt(0.6)) };
+    };
+    const fusedItems = items.map((it) => ({ ...it, features: fuse(it.id, it.features) }));
+    const fusedQuery = fuse('query', query);
+    const cos = (a: Float64Array, b: Float64Array) => a.reduce((t, x, i) => t + x * b[i], 0) / Math.hypot(...a) / Math.hypot(...b);
+    const q = required(own.get('query'), 'query');
+    const cosS = (id: string) => cos(q.s, required(own.get(id), id).s);
+    const cosP = (id: string) => cos(q.p, required(own.get(id), id).p);
+    const model: DamageDetectorModel = (() => {
+      const D = featureCount(49);
+      const weights = new Float64Array(4 * (D + 1));
+      weights[2 * (D + 1) + D] = 5; // every map reads as masked
+      return { positions: 49, channels: shape.c, classMeans: new Float32Array(4 * 49 * shape.c), featureMean: new Float64Array(D), featureScale: new Float64Array(D).fill(1), weights, source: 'test' };
+    })();
+    const rule = { threshold: -1, clean: 0, damaged: 0.9, byDamage: { none: 0, crop: 0.8, mask: 0.6, sunglasses: 0.2 }, secondaryCosineByDamage: { mask: 0.8 } };
+    const engine = new SearchEngine({ accelerator: null, damageDetector: { model }, fusedCosine: layout });
+    engine.add(fusedItems);
+    const r = await engine.search(fusedQuery, settings({ adaptiveAlpha: rule }));
+    for (const h of r.stage1) expect(h.score).toBeCloseTo(0.4 * cosS(h.id) + 0.6 * cosP(h.id), 5);
+    expect(r.alpha).toBe(0.6);
+    expect(r.alphaReason).toMatch(/second recognizer weight 0\.8 \(stage 1's: 0\.4\)/);
+    for (const h of r.stage2) {
+      expect(h.sCosSecondary).toBeCloseTo(cosS(h.id), 5);
+      expect(h.sCos).toBeCloseTo(0.8 * cosS(h.id) + 0.2 * cosP(h.id), 5);
+      expect(h.score).toBeCloseTo(0.6 * h.sEmd + 0.4 * h.sCos, 12);
+    }
+    const scores = r.stage2.map((h) => h.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    // The same search through a single recognizer's engine (no layout) blends the fused cosine as stage 1 has it.
+    const plain = new SearchEngine({ accelerator: null, damageDetector: { model } });
+    plain.add(fusedItems);
+    const p = await plain.search(fusedQuery, settings({ adaptiveAlpha: rule }));
+    for (const h of p.stage2) expect(h.sCos).toBeCloseTo(0.4 * cosS(h.id) + 0.6 * cosP(h.id), 5);
+    expect(p.stage2.every((h) => h.sCosSecondary === undefined)).toBe(true);
+    // A fixed alpha re-blends stage 1's cosine.
+    expect(engine.reblend(0.6).stage2.map((h) => [h.id, h.sCos])).toEqual(p.stage2.map((h) => [h.id, h.sCos]));
+    expect(() => new SearchEngine({ fusedCosine: { secondaryDims: 6, secondaryWeight: 1 } })).toThrow(/secondary weight in \(0, 1\)/);
   });
 
   it('pairDetail gives the plan, weights and s_emd of one pair (consistent with search and with its own marginals)', async () => {

@@ -64,6 +64,9 @@ describe('resolveRecognizer', () => {
     // faceres (1024) + mobilefacenet-arcface (512) in the fixture.
     expect(r.embeddingDim).toBe(1536);
     expect(r.patchGrid).toEqual({ output: 'patches', h: 7, w: 7, c: 1024 });
+    // The fused vector holds the secondary's 512 dimensions first, at the pipeline's weight.
+    expect(r.fusedCosine).toEqual({ secondaryDims: 512, secondaryWeight: pipeline.secondaryWeight });
+    expect(resolveRecognizer(manifest(), 'faceres').fusedCosine).toBeUndefined();
   });
 
   it('a fused pipeline whose secondary is not built is model-missing naming the secondary', () => {
