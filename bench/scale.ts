@@ -20,7 +20,7 @@
  * 5. storage: storage.stats() bytes per face, navigator.storage.estimate()
  *    delta, and the profile's OPFS folder on disk.
  *
- *   npx tsx bench/scale.ts [--faces N[,N...]] [--queries N] [--startups N] [--json FILE]
+ *   npx tsx bench/scale.ts [--faces N[,N...]] [--queries N] [--startups N] [--one-worker] [--json FILE]
  *   npx tsx bench/scale.ts --scale1m [--json FILE]     (1,000,000 faces, cached profile)
  *
  * Runs against a Vite dev server it starts on a free port (HMR and file
@@ -57,6 +57,8 @@ export interface ScaleBenchOptions {
   readonly profileDir?: string;
   /** Fixed dev-server port (needed with profileDir: OPFS belongs to the origin, port included). */
   readonly port?: number;
+  /** Stage 2 in the engine worker alone, without the app's helper worker (for comparison). */
+  readonly oneWorker?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -132,6 +134,8 @@ export interface ScaleRun {
     readonly stage1MsP90: number;
     readonly stage2MsMedian: number;
     readonly stage2MsP90: number;
+    /** 2 when stage 2's helper worker took a share of the candidates. */
+    readonly stage2Workers: number;
     readonly rows: readonly SearchRow[];
     /** 100 uncached candidates read through storage.details (after the search rows). */
     readonly detailReads: DetailReads;
@@ -284,6 +288,7 @@ interface AttemptConfig {
   readonly batch: number;
   /** Kept profile (absolute); null: a throwaway one. */
   readonly profileDir: string | null;
+  readonly oneWorker: boolean;
   readonly log: (s: string) => void;
 }
 
@@ -306,7 +311,7 @@ async function attempt(cfg: AttemptConfig): Promise<Attempt> {
   let phase = 'start';
   const modelKey = modelKeyFor(faces);
   const identities = Math.max(1, Math.round(faces / 4));
-  const gallery = { dbName: DB_NAME, modelKey };
+  const gallery = { dbName: DB_NAME, modelKey, oneWorker: cfg.oneWorker };
   try {
     const page: Page = ctx.pages()[0] ?? (await ctx.newPage());
     let crashed = false;
@@ -391,12 +396,14 @@ async function attempt(cfg: AttemptConfig): Promise<Attempt> {
     const rows: SearchRow[] = [];
     let firstQuery = 0;
     for (const grid of [7, 4]) {
-      log(`search: ${grid}x${grid}x1024, k 100, cpu, ${cfg.queries} queries (stage 2 reads its candidates from OPFS) ...`);
+      log(
+        `search: ${grid}x${grid}x1024, k 100, cpu, ${cfg.queries} queries (stage 2 reads its candidates from OPFS; ${cfg.oneWorker ? 'one worker' : 'with the helper worker where there are two cores'}) ...`,
+      );
       const row = await call('search', 'searchRow', { grid, k: 100, queries: cfg.queries, warmup: 2, firstQuery });
       firstQuery += cfg.queries + 2;
       rows.push(row);
       log(
-        `  stage 1 median ${row.stage1Ms.median.toFixed(1)} ms (p90 ${row.stage1Ms.p90.toFixed(1)}), stage 2 median ${row.stage2Ms.median.toFixed(1)} ms (p90 ${row.stage2Ms.p90.toFixed(1)}); own identity first: stage 1 ${(100 * row.stage1Top1).toFixed(0)}%, stage 2 ${(100 * row.stage2Top1).toFixed(0)}%`,
+        `  stage 1 median ${row.stage1Ms.median.toFixed(1)} ms (p90 ${row.stage1Ms.p90.toFixed(1)}), stage 2 median ${row.stage2Ms.median.toFixed(1)} ms (p90 ${row.stage2Ms.p90.toFixed(1)}) on ${row.stage2Workers} worker(s); own identity first: stage 1 ${(100 * row.stage1Top1).toFixed(0)}%, stage 2 ${(100 * row.stage2Top1).toFixed(0)}%`,
       );
     }
     const reads = await call('detail reads', 'detailReads', { ...gallery, faces: 100, seed: 99 });
@@ -450,6 +457,7 @@ async function attempt(cfg: AttemptConfig): Promise<Attempt> {
           stage1MsP90: row7.stage1Ms.p90,
           stage2MsMedian: row7.stage2Ms.median,
           stage2MsP90: row7.stage2Ms.p90,
+          stage2Workers: row7.stage2Workers,
           rows,
           detailReads: reads,
         },
@@ -501,7 +509,7 @@ export async function runScaleBench(opts: ScaleBenchOptions = {}): Promise<Scale
       for (;;) {
         try {
           log(`scale: ${faces.toLocaleString('en')} faces${profileDir ? ` (profile kept in ${profileDir})` : ''}`);
-          const a = await attempt({ url: server.url, faces, queries, startups, batch, profileDir, log });
+          const a = await attempt({ url: server.url, faces, queries, startups, batch, profileDir, oneWorker: opts.oneWorker === true, log });
           info = a.info;
           browserVersion = a.browserVersion;
           runs.push({ facesRequested: requested, ...a.run, targets: targetsFor(faces, a.run), failures: mine });
@@ -562,6 +570,7 @@ function toResult(info: PageInfo, browserVersion: string, runs: ScaleRun[], fail
       startup_ms: round(r.startup.startupMsMedian),
       stage1_ms: round(r.search.stage1MsMedian),
       stage2_ms: round(r.search.stage2MsMedian),
+      stage2_workers: r.search.stage2Workers,
     })),
     runs,
     failures,
@@ -655,6 +664,7 @@ async function main(): Promise<void> {
         startups: num('startups'),
         batch: num('batch'),
         profileDir: argValue(args, 'profile'),
+        oneWorker: args.includes('--one-worker'),
         port,
         log,
       });

@@ -8,33 +8,38 @@ import { PhotoStore } from '../src/storage/photoStore.ts';
 import { RecordGalleryStorage } from '../src/storage/recordGalleryStorage.ts';
 import { encodeThumbnailJpeg } from './canvasImages.ts';
 import { startExtractorPool } from './extractorPool.ts';
+import { startStage2Helper } from './stage2HelperClient.ts';
 import { DB_NAME, GalleryDb } from './storage/galleryDb.ts';
 import { openOpfsGallery } from './storage/opfsDirectory.ts';
 
 installComlinkErrorHandler();
 Comlink.expose(
-  new AppEngine({
-    startExtractor: startExtractorPool,
-    // Galleries live in the Origin Private File System (one folder per database name, recognizer and format).
-    openStorage: ({ dbName = DB_NAME, format = 'compact' }) =>
-      Promise.resolve(
-        new RecordGalleryStorage({
-          format,
-          directory: (name) => openOpfsGallery(`${dbName}:${name}`),
-          ...(format === 'compact' ? { encodeThumbnail: encodeThumbnailJpeg } : {}),
-        }),
-      ),
-    // One folder of photo previews per database, whatever the recognizer (photos are keyed by content).
-    openLibraryPhotos: async ({ dbName = DB_NAME }) => PhotoStore.open(await openOpfsGallery(`${dbName}:library-photos`)),
-    // Earlier versions kept galleries in IndexedDB; start-up moves them over.
-    openLegacyStorage: (dbName = DB_NAME) => GalleryDb.openIfExists(dbName),
-    // Same-origin, fetched once at start-up like the models.
-    loadDamageDetector: async () => {
-      const res = await fetch(damageDetectorUrl);
-      if (!res.ok) throw new Error(`faceres-damage.bin: HTTP ${res.status}`);
-      return parseDamageDetector(await res.arrayBuffer(), 'faceres-damage.bin');
+  new AppEngine(
+    {
+      startExtractor: startExtractorPool,
+      // Galleries live in the Origin Private File System (one folder per database name, recognizer and format).
+      openStorage: ({ dbName = DB_NAME, format = 'compact' }) =>
+        Promise.resolve(
+          new RecordGalleryStorage({
+            format,
+            directory: (name) => openOpfsGallery(`${dbName}:${name}`),
+            ...(format === 'compact' ? { encodeThumbnail: encodeThumbnailJpeg } : {}),
+          }),
+        ),
+      // One folder of photo previews per database, whatever the recognizer (photos are keyed by content).
+      openLibraryPhotos: async ({ dbName = DB_NAME }) => PhotoStore.open(await openOpfsGallery(`${dbName}:library-photos`)),
+      // Earlier versions kept galleries in IndexedDB; start-up moves them over.
+      openLegacyStorage: (dbName = DB_NAME) => GalleryDb.openIfExists(dbName),
+      // Same-origin, fetched once at start-up like the models.
+      loadDamageDetector: async () => {
+        const res = await fetch(damageDetectorUrl);
+        if (!res.ok) throw new Error(`faceres-damage.bin: HTTP ${res.status}`);
+        return parseDamageDetector(await res.arrayBuffer(), 'faceres-damage.bin');
+      },
+      now: () => performance.now(),
+      wallClock: () => Date.now(),
     },
-    now: () => performance.now(),
-    wallClock: () => Date.now(),
-  }),
+    // Stage 2 on two cores where there are two (the CPU path; WebGPU scores on the GPU).
+    { stage2Helper: startStage2Helper() },
+  ),
 );

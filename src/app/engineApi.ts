@@ -207,6 +207,8 @@ export interface SearchView {
   readonly stage2Ms: number;
   readonly sinkhornBackend: 'webgpu' | 'cpu';
   readonly fallbackReason?: string;
+  /** CPU workers that scored stage 2 (2 when its helper took a share). */
+  readonly stage2Workers: number;
   readonly galleryCount: number;
   readonly k: number;
   /** The alpha this query got, and why when an adaptive rule chose it. */

@@ -126,6 +126,7 @@ export class QueryService {
       stage2Ms: r.timings.stage2Ms,
       sinkhornBackend: r.backendUsed,
       fallbackReason: r.fallbackReason,
+      stage2Workers: r.stage2Workers,
       galleryCount: this.gallery.size,
       k,
       alpha: r.alpha,

@@ -32,6 +32,14 @@ export interface FaceDetail {
  */
 export interface FaceDetailSource {
   read(id: string): FaceDetail;
+  /** The face's record as stored, undecoded: stage 2's helper decodes it on another core (src/engine/stage2Helper.ts). */
+  readEncoded?(id: string): EncodedFaceDetail;
+}
+
+/** A stored record and the name of its encoding (the storage's format). */
+export interface EncodedFaceDetail {
+  readonly format: string;
+  readonly bytes: Uint8Array;
 }
 
 /** A face's detail from its features (the raw map is normalised once here). */

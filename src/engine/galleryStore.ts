@@ -10,7 +10,7 @@
  */
 import { AppError } from '../core/errors.ts';
 import type { FaceFeatures, PatchMap, Point } from '../core/types.ts';
-import { MemoryFaceDetails, rawMapOf, type FaceDetail, type FaceDetailSource } from './faceDetails.ts';
+import { MemoryFaceDetails, rawMapOf, type EncodedFaceDetail, type FaceDetail, type FaceDetailSource } from './faceDetails.ts';
 import { requireValidGrid, requireValidPatchMap, unitPatchGrid } from './patchGrid.ts';
 import { CosineIndex } from './stage1.ts';
 import type { Stage1Index } from './stage1Index.ts';
@@ -220,6 +220,24 @@ export class GalleryStore {
 
   private detail(pos: number): FaceDetail {
     return this.details.read(this.idList[pos]);
+  }
+
+  /** True when the detail source can hand out stored records undecoded (stage 2's helper decodes them). */
+  get readsEncoded(): boolean {
+    return typeof this.details.readEncoded === 'function';
+  }
+
+  /** Face `pos`'s stored record, undecoded (see readsEncoded). */
+  encodedDetail(pos: number): EncodedFaceDetail {
+    const read = this.details.readEncoded;
+    if (!read) throw new AppError('internal', 'this gallery keeps its faces decoded', 'Report this as a bug.');
+    return read.call(this.details, this.idList[pos]);
+  }
+
+  /** True when `grid` is the stored maps' own grid (no pooling). */
+  isNativeGrid(grid: number): boolean {
+    const shape = this.requireShape();
+    return grid === shape.h && grid === shape.w;
   }
 
   /** Unit patches of face `pos` on a grid x grid grid. */

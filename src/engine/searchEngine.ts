@@ -25,6 +25,7 @@ import {
 } from './rerank.ts';
 import { validateSinkhornOptions } from './sinkhornCpu.ts';
 import { CpuStage2Scorer, type Stage2Accelerator, type Stage2Batch, type Stage2BatchResult, type Stage2Weights } from './stage2Batch.ts';
+import { helperShare, packRecords, type Stage2Helper } from './stage2Helper.ts';
 import { unitEmbedding } from './vectors.ts';
 import { pairWeights, type PairWeightInputs } from './weights.ts';
 
@@ -61,6 +62,8 @@ export interface SearchResult {
   readonly backendUsed: 'webgpu' | 'cpu';
   /** Why stage 2 ran on the CPU although WebGPU was allowed. */
   readonly fallbackReason?: string;
+  /** Workers that scored stage 2 on the CPU: 2 when the helper took a share (src/engine/stage2Helper.ts); 1 on the GPU too. */
+  readonly stage2Workers: number;
   /** The alpha this query's stage 2 used. */
   readonly alpha: Alpha;
   /** Why, when an adaptive rule chose it (empty for a fixed alpha). */
@@ -103,6 +106,8 @@ export interface SearchEngineOptions {
   readonly damageDetector?: DamageDetectorSource;
   /** The stage-1 vectors are a fused pipeline's (two recognizers): stage 2 may re-weigh their cosines per query. */
   readonly fusedCosine?: FusedCosineLayout;
+  /** A second core for stage 2's CPU path (src/engine/stage2Helper.ts); left out or null, stage 2 runs here alone. */
+  readonly stage2Helper?: Stage2Helper | null;
 }
 
 export type DamageDetectorSource = { readonly model: DamageDetectorModel } | { readonly unavailable: string };
@@ -123,6 +128,7 @@ interface CachedSearch {
   readonly stage2Ms: number;
   readonly backendUsed: 'webgpu' | 'cpu';
   readonly fallbackReason?: string;
+  readonly stage2Workers: number;
   readonly damage: QueryDamage | null;
 }
 
@@ -142,8 +148,10 @@ export class SearchEngine {
   /** What the detector read in each gallery face asked about so far (damage-matched library search); a face's map never changes. */
   private readonly damageByFace = new Map<string, OodTransform>();
   private readonly fusedCosine: FusedCosineLayout | null;
+  private stage2Helper: Stage2Helper | null;
 
   constructor(options: SearchEngineOptions = {}) {
+    this.stage2Helper = options.stage2Helper ?? null;
     if (options.fusedCosine) validateFusedCosineLayout(options.fusedCosine);
     this.fusedCosine = options.fusedCosine ?? null;
     this.damageDetector = options.damageDetector;
@@ -225,17 +233,17 @@ export class SearchEngine {
     const t1 = performance.now();
     const kk = Math.min(settings.k, top.length);
     const positions = top.slice(0, kk).map((t) => t.index);
-    const scored = this.stage2Queue.then(() => this.scoreWithBackend(this.buildBatch(q, positions, settings), settings));
+    const scored = this.stage2Queue.then(() => this.scoreWithBackend(q, positions, settings));
     // The next search waits for this one's stage 2 either way; this one's caller gets its error through `scored`.
     this.stage2Queue = scored.then(
       () => undefined,
       () => undefined,
     );
-    const { result, backendUsed, fallbackReason } = await scored;
+    const { result, backendUsed, fallbackReason, workers } = await scored;
     const t2 = performance.now();
     const damage = settings.adaptiveAlpha?.byDamage ? this.readDamage(query) : null;
     const sCosSecondary = this.secondaryCosines(q.unitEmbedding, positions);
-    const last: CachedSearch = { stage1, sEmd: result.similarity, sCosSecondary, stage1Ms: t1 - t0, stage2Ms: t2 - t1, backendUsed, fallbackReason, damage };
+    const last: CachedSearch = { stage1, sEmd: result.similarity, sCosSecondary, stage1Ms: t1 - t0, stage2Ms: t2 - t1, backendUsed, fallbackReason, stage2Workers: workers, damage };
     this.last = last;
     return this.assemble(last, alphaForQuery(settings.alpha, settings.adaptiveAlpha, stage1[0]?.score ?? 0, damage, this.fusedCosine), t2 - t0);
   }
@@ -352,6 +360,7 @@ export class SearchEngine {
       timings: { stage1Ms: last.stage1Ms, stage2Ms: last.stage2Ms, totalMs },
       backendUsed: last.backendUsed,
       ...(last.fallbackReason ? { fallbackReason: last.fallbackReason } : {}),
+      stage2Workers: last.stage2Workers,
       alpha,
       alphaReason: reason,
       ...(last.damage ? { damage: last.damage } : {}),
@@ -432,8 +441,17 @@ export class SearchEngine {
     return { kind: 'given', u, v };
   }
 
-  private async scoreWithBackend(batch: Stage2Batch, settings: RerankSettings): Promise<{ result: Stage2BatchResult; backendUsed: 'webgpu' | 'cpu'; fallbackReason?: string }> {
-    if (settings.backend === 'cpu' || batch.candidates.length === 0) return { result: this.cpu.scoreBatch(batch), backendUsed: 'cpu' };
+  private async scoreWithBackend(
+    q: PreparedQuery,
+    positions: readonly number[],
+    settings: RerankSettings,
+  ): Promise<{ result: Stage2BatchResult; backendUsed: 'webgpu' | 'cpu'; fallbackReason?: string; workers: number }> {
+    const onCpu = async (reason?: string | null) => {
+      const cpu = await this.scoreOnCpu(q, positions, settings);
+      const why = [reason, cpu.helperFailure].filter((r): r is string => Boolean(r)).join('; ');
+      return { result: cpu.result, backendUsed: 'cpu' as const, workers: cpu.workers, ...(why ? { fallbackReason: why } : {}) };
+    };
+    if (settings.backend === 'cpu' || positions.length === 0) return onCpu();
     let reason: string | null;
     const accelerator = await this.loadAccelerator();
     if (!accelerator) {
@@ -443,13 +461,44 @@ export class SearchEngine {
         reason = await accelerator.ready();
         const declined =
           !reason && settings.backend === 'auto' ? autoDeclinesAdapter({ isFallbackAdapter: accelerator.isSoftwareAdapter ?? false, description: 'the WebGPU adapter' }, 'the CPU') : null;
-        if (declined) return { result: this.cpu.scoreBatch(batch), backendUsed: 'cpu', fallbackReason: declined };
-        if (!reason) return { result: await accelerator.scoreBatch(batch), backendUsed: 'webgpu' };
+        if (declined) return onCpu(declined);
+        if (!reason) return { result: await accelerator.scoreBatch(this.buildBatch(q, positions, settings)), backendUsed: 'webgpu', workers: 1 };
       } catch (e) {
         reason = e instanceof Error ? e.message : String(e);
       }
     }
-    return { result: this.cpu.scoreBatch(batch), backendUsed: 'cpu', fallbackReason: reason };
+    return onCpu(reason);
+  }
+
+  /**
+   * The CPU path: with a helper, the later part of the candidates goes to it as stored bytes while this worker scores
+   * the rest; a helper that fails is dropped for good, its share scored here, and the failure reported.
+   */
+  private async scoreOnCpu(q: PreparedQuery, positions: readonly number[], settings: RerankSettings): Promise<{ result: Stage2BatchResult; workers: number; helperFailure?: string }> {
+    const helper = this.stage2Helper;
+    const share = helper && settings.weighting === 'apc' && this.gallery.readsEncoded && this.gallery.isNativeGrid(settings.grid) ? helperShare(positions.length) : 0;
+    if (!helper || share === 0) return { result: this.cpu.scoreBatch(this.buildBatch(q, positions, settings)), workers: 1 };
+    const cut = positions.length - share;
+    const theirs = positions.slice(cut);
+    const packed = packRecords(theirs.map((p) => this.gallery.encodedDetail(p)));
+    const n = settings.grid * settings.grid;
+    // Posted before this worker starts its own share, so both cores work at once.
+    const remote = helper.scoreEncoded({ n, c: this.gallery.channels, query: q.grid, queryAverage: q.unitAverage, ...packed, sinkhorn: settings.sinkhorn }).then(
+      (r) => ({ ok: r }),
+      (e: unknown) => ({ failed: e instanceof Error ? e.message : String(e) }),
+    );
+    const mine = this.cpu.scoreBatch(this.buildBatch(q, positions.slice(0, cut), settings));
+    const got = await remote;
+    let other: Stage2BatchResult;
+    let helperFailure: string | undefined;
+    if ('ok' in got && got.ok.similarity.length === share) {
+      other = got.ok;
+    } else {
+      this.stage2Helper = null;
+      helperFailure = `stage 2's second worker failed (${'failed' in got ? got.failed : `it returned ${got.ok.similarity.length} scores for ${share} candidates`}); stage 2 now runs on one core`;
+      other = this.cpu.scoreBatch(this.buildBatch(q, theirs, settings));
+    }
+    return { result: concatResults(mine, other), workers: helperFailure ? 1 : 2, ...(helperFailure ? { helperFailure } : {}) };
   }
 
   private loadAccelerator(): Promise<Stage2Accelerator | null> {
@@ -470,4 +519,19 @@ function validateSettings(s: RerankSettings): void {
   if (s.adaptiveAlpha) validateAdaptiveAlpha(s.adaptiveAlpha);
   validateSinkhornOptions(s.sinkhorn);
   if (!['auto', 'webgpu', 'cpu'].includes(s.backend)) throw new AppError('invalid-argument', `unknown backend ${String(s.backend)}`, "Use 'auto', 'webgpu' or 'cpu'.");
+}
+
+/** Two batches' results, the first's pairs first. */
+function concatResults(a: Stage2BatchResult, b: Stage2BatchResult): Stage2BatchResult {
+  const join = <T extends Float64Array | Int32Array>(x: T, y: T, make: (n: number) => T): T => {
+    const out = make(x.length + y.length);
+    out.set(x);
+    out.set(y, x.length);
+    return out;
+  };
+  return {
+    similarity: join(a.similarity, b.similarity, (n) => new Float64Array(n)),
+    iterations: join(a.iterations, b.iterations, (n) => new Int32Array(n)),
+    marginalError: join(a.marginalError, b.marginalError, (n) => new Float64Array(n)),
+  };
 }

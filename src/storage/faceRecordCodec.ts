@@ -20,7 +20,7 @@ import { landmarkPoints } from '../app/storedFace.ts';
 import { decodeStage1Row, encodeStage1Row, stage1RowBytes as int8RowBytes } from '../engine/quant/int8Rows.ts';
 import { requireValidPatchMap } from '../engine/patchGrid.ts';
 import { unitEmbedding } from '../engine/vectors.ts';
-import type { StorageFormat } from './storageFormat.ts';
+import { STORAGE_FORMATS, type StorageFormat } from './storageFormat.ts';
 
 export interface DetailFields {
   readonly patches: PatchMap;
@@ -120,4 +120,11 @@ function rawMapOfBytes(bytes: Uint8Array): PatchMap {
 
 function corrupt(what: string): AppError {
   return new AppError('storage-failed', `the stored gallery holds ${what}`, 'The gallery files are damaged: export what still loads, then clear the gallery and import again.');
+}
+
+/** decodeFaceDetail for a format named in a message (stage 2's helper worker): an unknown name is refused. */
+export function decodeNamedFaceDetail(format: string, bytes: Uint8Array, reuse?: FaceDetail): FaceDetail {
+  if (!(STORAGE_FORMATS as readonly string[]).includes(format))
+    throw new AppError('invalid-argument', `stage 2 was sent faces stored as "${format}", which this build cannot read`, 'Reload the page so both workers run the same build.');
+  return decodeFaceDetail(format as StorageFormat, bytes, reuse);
 }

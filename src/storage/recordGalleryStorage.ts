@@ -124,6 +124,12 @@ export class RecordGalleryStorage implements GalleryStoragePort {
         g.cache.set(id, d);
         return d;
       },
+      // Not cached: the helper that decodes these keeps its own arrays, and a record is 12 kB.
+      readEncoded: (id) => {
+        const g = this.opened.get(modelKey);
+        if (!g) throw new AppError('internal', 'the gallery was read before it was opened', 'Reload the page.');
+        return { format: this.options.format, bytes: g.store.readDetail(hashOf(id)) };
+      },
     };
   }
 

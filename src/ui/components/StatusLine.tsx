@@ -22,6 +22,7 @@ export function StatusLine() {
       {results && (
         <span data-testid="status-timings">
           stage 1 {results.stage1Ms.toFixed(1)} ms · stage 2 {results.stage2Ms.toFixed(1)} ms on <b data-testid="status-emd-backend">{results.sinkhornBackend === 'webgpu' ? 'WebGPU' : 'CPU'}</b>
+          {results.sinkhornBackend === 'cpu' && results.stage2Workers > 1 && <span data-testid="status-stage2-workers"> ({results.stage2Workers} workers)</span>}
           {results.fallbackReason && (
             <span className="note" data-testid="emd-fallback">
               {' '}

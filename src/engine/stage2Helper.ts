@@ -1,0 +1,113 @@
+/**
+ * Stage 2 on a second core. A k = 100 query on the default recognizer's
+ * 7x7x1024 maps spends ~45 ms in one worker at 100k faces: reading and
+ * decoding the candidates' stored maps (~20 ms), their cost matrices (~15 ms)
+ * and the Sinkhorn (~8 ms), all per candidate and independent. So the engine
+ * hands part of the candidates to a helper as their stored bytes (12 kB each,
+ * not 200 kB of floats) and scores the rest itself meanwhile. The helper
+ * decodes with the storage's own decoder and scores with the same
+ * CpuStage2Scorer, one candidate at a time, so every s_emd is bit for bit the
+ * one the engine alone would give (tests/unit/engine/stage2Helper.test.ts).
+ *
+ * Only APC weights on the map's own grid travel this way (the default): the
+ * other weightings need per-pair inputs the helper does not have, and pooled
+ * grids are cached in the engine. Those settings score on one core.
+ */
+import { AppError } from '../core/errors.ts';
+import type { EncodedFaceDetail, FaceDetail } from './faceDetails.ts';
+import { CpuStage2Scorer, type Stage2Batch, type Stage2BatchResult } from './stage2Batch.ts';
+
+/** What crosses to the helper: the query once, the candidates as stored. */
+export interface EncodedStage2Job {
+  /** Patches per face (the native grid's h * w). */
+  readonly n: number;
+  readonly c: number;
+  /** The query's unit patches, n x c. */
+  readonly query: Float32Array;
+  /** The query's unit average patch (the candidates' APC partner). */
+  readonly queryAverage: Float32Array;
+  /** The detail source's name for its encoding; the helper's decoder must know it. */
+  readonly format: string;
+  /** The candidates' stored records end to end (one buffer, so it can be transferred)… */
+  readonly records: Uint8Array;
+  /** …and where each ends: record i is records[ends[i - 1] ?? 0, ends[i]). */
+  readonly ends: Int32Array;
+  readonly sinkhorn: Stage2Batch['sinkhorn'];
+}
+
+/** The port the engine talks to (in the app a worker behind comlink; in tests the scorer itself). */
+export interface Stage2Helper {
+  scoreEncoded(job: EncodedStage2Job): Promise<Stage2BatchResult>;
+}
+
+/** Turns a stored record into the detail stage 2 reads; `reuse` lends arrays of a face no longer needed. */
+export type DetailDecoder = (format: string, bytes: Uint8Array, reuse?: FaceDetail) => FaceDetail;
+
+/** Candidates below this many stay on one core: the round trip (~0.3 ms) would cost more than half of them. */
+export const MIN_SPLIT_CANDIDATES = 16;
+
+/** The share of a query's candidates the helper scores: the later half (the engine's own half goes first, so its batch starts at once). */
+export function helperShare(candidates: number): number {
+  return candidates < MIN_SPLIT_CANDIDATES ? 0 : Math.floor(candidates / 2);
+}
+
+/** Packs records into one buffer with their end offsets. */
+export function packRecords(records: readonly EncodedFaceDetail[]): { format: string; records: Uint8Array; ends: Int32Array } {
+  const format = records[0]?.format ?? '';
+  const ends = new Int32Array(records.length);
+  let total = 0;
+  records.forEach((r, i) => {
+    if (r.format !== format) throw new AppError('internal', `stage 2's candidates are stored in two formats (${format}, ${r.format})`, 'Report this as a bug.');
+    total += r.bytes.length;
+    ends[i] = total;
+  });
+  const out = new Uint8Array(total);
+  records.forEach((r, i) => out.set(r.bytes, i === 0 ? 0 : ends[i - 1]));
+  return { format, records: out, ends };
+}
+
+/** The helper's side: decodes a job's records and scores them as the engine would. */
+export class EncodedStage2Scorer implements Stage2Helper {
+  private readonly scorer: CpuStage2Scorer;
+  /** Decoded candidates of the last job, lent back to the decoder (fresh 200 kB arrays are slow to fault in). */
+  private spare: FaceDetail[] = [];
+
+  constructor(
+    private readonly decode: DetailDecoder,
+    options: { forceJs?: boolean } = {},
+  ) {
+    this.scorer = new CpuStage2Scorer(options);
+  }
+
+  scoreEncoded(job: EncodedStage2Job): Promise<Stage2BatchResult> {
+    try {
+      return Promise.resolve(this.score(job));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  private score(job: EncodedStage2Job): Stage2BatchResult {
+    const { n, c, records, ends } = job;
+    let start = 0;
+    const details = Array.from(ends, (end, i) => {
+      if (end < start || end > records.length)
+        throw new AppError('invalid-argument', `stage-2 helper: record ${i} ends at ${end}, outside ${start}..${records.length}`, 'This is a bug in the caller; report it.');
+      const d = this.decode(job.format, records.subarray(start, end), this.spare[i]);
+      start = end;
+      if (d.unitPatches.length !== n * c || d.unitAverage.length !== c)
+        throw new AppError('invalid-argument', `stage-2 helper: candidate ${i} has ${d.unitPatches.length} patch values, the query ${n * c}`, 'Rebuild the gallery with the active recognizer.');
+      return d;
+    });
+    this.spare = details;
+    const batch: Stage2Batch = {
+      n,
+      c,
+      query: job.query,
+      candidates: details.map((d) => d.unitPatches),
+      weights: { kind: 'apc', queryAverage: job.queryAverage, candidateAverages: details.map((d) => d.unitAverage) },
+      sinkhorn: job.sinkhorn,
+    };
+    return this.scorer.scoreBatch(batch);
+  }
+}

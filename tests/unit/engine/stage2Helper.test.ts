@@ -1,0 +1,193 @@
+/**
+ * Stage 2 on two cores: the engine hands the later half of its candidates to a
+ * helper as stored bytes. The reference is the same stored gallery searched
+ * without a helper: every s_emd, score and rank must be identical (the helper
+ * decodes with the storage's decoder and scores with the same scorer).
+ */
+import { describe, expect, it } from 'vitest';
+import { GalleryService } from '../../../src/app/galleryService.ts';
+import { faceKey, storedToFeatures, type StoredFace } from '../../../src/app/storedFace.ts';
+import { AppError } from '../../../src/core/errors.ts';
+import { seededRandom } from '../../../src/core/random.ts';
+import { DEFAULT_SETTINGS, type RerankSettings } from '../../../src/core/types.ts';
+import type { SearchResult } from '../../../src/engine/searchEngine.ts';
+import type { Stage2BatchResult } from '../../../src/engine/stage2Batch.ts';
+import { EncodedStage2Scorer, helperShare, MIN_SPLIT_CANDIDATES, packRecords, type EncodedStage2Job, type Stage2Helper } from '../../../src/engine/stage2Helper.ts';
+import { decodeNamedFaceDetail, encodeDetail } from '../../../src/storage/faceRecordCodec.ts';
+import { RecordGalleryStorage } from '../../../src/storage/recordGalleryStorage.ts';
+import type { StorageFormat } from '../../../src/storage/storageFormat.ts';
+import { MemoryDirectory } from '../../support/memoryFiles.ts';
+
+const MODEL = 'test@v1';
+const H = 7;
+const C = 32;
+const DIM = 48;
+
+/** A face of person `id`: a shared direction plus noise; the map is ReLU-sparse like FaceRes's. */
+function face(rand: () => number, id: number, shot: number): StoredFace {
+  const base = seededRandom(1000 + id);
+  const hash = (id * 100 + shot).toString(16).padStart(64, '0');
+  return {
+    key: faceKey(MODEL, hash),
+    modelKey: MODEL,
+    contentHash: hash,
+    label: `person${id}`,
+    fileName: `person${id}/${shot}.jpg`,
+    addedAt: 1000 + shot,
+    embedding: Float32Array.from({ length: DIM }, () => base() - 0.5 + 0.3 * (rand() - 0.5)),
+    patches: { h: H, w: H, c: C, data: Float32Array.from({ length: H * H * C }, () => Math.max(0, base() - 0.6 + 0.2 * (rand() - 0.5)) * 3) },
+    landmarks68: Float32Array.from({ length: 136 }, (_, i) => 10 + i * 0.7 + rand()),
+    cropSize: 112,
+    thumbnail: new Blob(['t'], { type: 'image/png' }),
+  };
+}
+
+/** A helper that records what it was sent, scoring in this thread with the worker's own decoder. */
+class RecordingHelper implements Stage2Helper {
+  readonly jobs: EncodedStage2Job[] = [];
+  private readonly scorer = new EncodedStage2Scorer(decodeNamedFaceDetail);
+  constructor(private readonly behaviour: 'score' | 'reject' | 'short' = 'score') {}
+  async scoreEncoded(job: EncodedStage2Job): Promise<Stage2BatchResult> {
+    this.jobs.push(job);
+    if (this.behaviour === 'reject') throw new Error('worker crashed');
+    const r = await this.scorer.scoreEncoded(job);
+    return this.behaviour === 'short' ? { ...r, similarity: r.similarity.subarray(1) } : r;
+  }
+}
+
+async function galleries(format: StorageFormat, faces: readonly StoredFace[]) {
+  const dirs = new Map<string, MemoryDirectory>();
+  const storage = () =>
+    new RecordGalleryStorage({
+      format,
+      directory: (name) => {
+        let d = dirs.get(name);
+        if (!d) dirs.set(name, (d = new MemoryDirectory()));
+        return Promise.resolve(d);
+      },
+    });
+  await storage().putBatch([...faces]);
+  const open = async (stage2Helper: Stage2Helper | null) => {
+    const service = new GalleryService(storage(), MODEL, { accelerator: null, stage2Helper });
+    await service.load();
+    return service;
+  };
+  return open;
+}
+
+function ranked(r: SearchResult) {
+  return r.stage2.map((h) => ({ id: h.id, score: h.score, sEmd: h.sEmd, rankBefore: h.rankBefore }));
+}
+
+const faces = Array.from({ length: 120 }, (_, i) => face(seededRandom(500 + i), i % 30, Math.floor(i / 30)));
+const base: RerankSettings = { ...DEFAULT_SETTINGS, adaptiveAlpha: null, alpha: 0.5, backend: 'cpu' };
+
+describe('stage 2 split with a helper', () => {
+  for (const format of ['compact', 'float32'] as const) {
+    it(`${format}: gives exactly the one-worker result, the helper scoring the later half`, async () => {
+      const open = await galleries(format, faces);
+      const alone = await open(null);
+      const helper = new RecordingHelper();
+      const split = await open(helper);
+      const rand = seededRandom(99);
+      for (const k of [100, 37, MIN_SPLIT_CANDIDATES]) {
+        const query = storedToFeatures(face(rand, k % 30, 9));
+        const want = await alone.index.search(query, { ...base, k });
+        const got = await split.index.search(query, { ...base, k });
+        expect(ranked(got)).toEqual(ranked(want));
+        expect(got.stage2Workers).toBe(2);
+        expect(want.stage2Workers).toBe(1);
+        expect(got.fallbackReason).toBeUndefined();
+        const job = helper.jobs.at(-1);
+        expect(job?.ends.length).toBe(Math.floor(k / 2));
+        expect(job?.format).toBe(format);
+      }
+      expect(helper.jobs).toHaveLength(3);
+    });
+  }
+
+  it('keeps to one worker where the helper cannot help: few candidates, weights other than APC, a pooled grid', async () => {
+    const open = await galleries('compact', faces);
+    const alone = await open(null);
+    const helper = new RecordingHelper();
+    const split = await open(helper);
+    const query = storedToFeatures(face(seededRandom(3), 4, 9));
+    for (const s of [
+      { ...base, k: MIN_SPLIT_CANDIDATES - 1 },
+      { ...base, k: 50, weighting: 'uniform' as const },
+      { ...base, k: 50, grid: 4 },
+    ]) {
+      const got = await split.index.search(query, s);
+      expect(ranked(got)).toEqual(ranked(await alone.index.search(query, s)));
+      expect(got.stage2Workers).toBe(1);
+    }
+    expect(helper.jobs).toHaveLength(0);
+  });
+
+  for (const behaviour of ['reject', 'short'] as const) {
+    it(`a helper that ${behaviour === 'reject' ? 'fails' : 'answers for too few candidates'}: its share is scored here, the reason reported, and it is not asked again`, async () => {
+      const open = await galleries('compact', faces);
+      const alone = await open(null);
+      const helper = new RecordingHelper(behaviour);
+      const split = await open(helper);
+      const query = storedToFeatures(face(seededRandom(4), 7, 9));
+      const s = { ...base, k: 60 };
+      const want = ranked(await alone.index.search(query, s));
+      const first = await split.index.search(query, s);
+      expect(ranked(first)).toEqual(want);
+      expect(first.stage2Workers).toBe(1);
+      expect(first.fallbackReason).toMatch(behaviour === 'reject' ? /second worker failed \(worker crashed\)/ : /returned 29 scores for 30 candidates/);
+      const second = await split.index.search(query, s);
+      expect(ranked(second)).toEqual(want);
+      expect(second.fallbackReason).toBeUndefined();
+      expect(helper.jobs).toHaveLength(1);
+    });
+  }
+});
+
+describe('stage 2 helper parts', () => {
+  it('shares half of the candidates, none below the minimum', () => {
+    expect(helperShare(MIN_SPLIT_CANDIDATES - 1)).toBe(0);
+    expect(helperShare(MIN_SPLIT_CANDIDATES)).toBe(MIN_SPLIT_CANDIDATES / 2);
+    expect(helperShare(101)).toBe(50);
+  });
+
+  it('packs records end to end and refuses mixed formats', () => {
+    const a = Uint8Array.of(1, 2, 3);
+    const b = Uint8Array.of(9);
+    const p = packRecords([
+      { format: 'compact', bytes: a },
+      { format: 'compact', bytes: new Uint8Array(0) },
+      { format: 'compact', bytes: b },
+    ]);
+    expect(Array.from(p.records)).toEqual([1, 2, 3, 9]);
+    expect(Array.from(p.ends)).toEqual([3, 3, 4]);
+    expect(() =>
+      packRecords([
+        { format: 'compact', bytes: a },
+        { format: 'float32', bytes: b },
+      ]),
+    ).toThrow(/two formats/);
+  });
+
+  it('the scorer refuses records of another shape, bad offsets and unknown formats, as AppErrors', async () => {
+    const scorer = new EncodedStage2Scorer(decodeNamedFaceDetail);
+    const f = face(seededRandom(1), 1, 1);
+    const record = encodeDetail('compact', { patches: f.patches, landmarks68: null, cropSize: 112 });
+    const job = (over: Partial<EncodedStage2Job>): EncodedStage2Job => ({
+      n: 49,
+      c: C,
+      query: new Float32Array(49 * C),
+      queryAverage: new Float32Array(C),
+      format: 'compact',
+      records: record,
+      ends: Int32Array.of(record.length),
+      sinkhorn: DEFAULT_SETTINGS.sinkhorn,
+      ...over,
+    });
+    await expect(scorer.scoreEncoded(job({ c: 16, query: new Float32Array(49 * 16), queryAverage: new Float32Array(16) }))).rejects.toThrow(/candidate 0 has 1568 patch values/);
+    await expect(scorer.scoreEncoded(job({ ends: Int32Array.of(record.length + 1) }))).rejects.toThrow(/outside/);
+    await expect(scorer.scoreEncoded(job({ format: 'raw' }))).rejects.toBeInstanceOf(AppError);
+    await expect(scorer.scoreEncoded(job({}))).resolves.toMatchObject({ similarity: expect.any(Float64Array) as unknown });
+  });
+});

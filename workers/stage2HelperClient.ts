@@ -1,0 +1,39 @@
+/**
+ * Starts stage 2's helper worker from the engine worker, where there is a
+ * second core for it. The candidates' records travel as one transferred
+ * buffer. A worker that dies never answers a comlink call, so its error
+ * event fails every pending call; the engine then drops it and says so.
+ */
+import * as Comlink from 'comlink';
+import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
+import type { Stage2BatchResult } from '../src/engine/stage2Batch.ts';
+import type { EncodedStage2Job, Stage2Helper } from '../src/engine/stage2Helper.ts';
+
+export function startStage2Helper(): Stage2Helper | null {
+  if ((navigator.hardwareConcurrency || 1) < 2) return null;
+  installComlinkErrorHandler();
+  const worker = new Worker(new URL('./stage2.worker.ts', import.meta.url), { type: 'module', name: 'stage2' });
+  const remote = Comlink.wrap<Stage2Helper>(worker);
+  let broken: Error | null = null;
+  const pending = new Set<(e: Error) => void>();
+  const fail = (why: string) => {
+    broken ??= new Error(`the stage-2 worker stopped: ${why}`);
+    for (const reject of pending) reject(broken);
+    pending.clear();
+    worker.terminate();
+  };
+  worker.addEventListener('error', (ev) => fail(ev.message || 'its script could not load'));
+  worker.addEventListener('messageerror', () => fail('a message could not be read'));
+  return {
+    scoreEncoded: (job: EncodedStage2Job) =>
+      broken
+        ? Promise.reject(broken)
+        : new Promise<Stage2BatchResult>((resolve, reject) => {
+            pending.add(reject);
+            remote
+              .scoreEncoded(Comlink.transfer(job, [job.records.buffer]))
+              .then(resolve, reject)
+              .finally(() => pending.delete(reject));
+          }),
+  };
+}
