@@ -50,6 +50,9 @@ test('picker path: index lfw-mini, query, both rows, flow view, live controls, r
   // auto runs the EMD on the CPU both with no adapter and with SwiftShader's software adapter, and says why.
   await expect(page.getByTestId('status-emd-backend')).toHaveText('CPU');
   await expect(page.getByTestId('emd-fallback')).toContainText(webgpu ? 'software fallback' : /no WebGPU adapter|not available/);
+  // With two cores the engine's helper worker scored half of the candidates (it says so, and nothing failed).
+  if ((await page.evaluate(() => navigator.hardwareConcurrency)) >= 2) await expect(page.getByTestId('status-stage2-workers')).toContainText('2 workers');
+  await expect(page.getByTestId('emd-fallback')).not.toContainText('second worker');
   await page.screenshot({ path: info.outputPath('results.png'), fullPage: true });
 
   // Flow and heatmaps of the top re-ranked pair.

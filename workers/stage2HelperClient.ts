@@ -6,8 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
-import type { Stage2BatchResult } from '../src/engine/stage2Batch.ts';
-import type { EncodedStage2Job, Stage2Helper } from '../src/engine/stage2Helper.ts';
+import type { EncodedStage2Job, EncodedStage2Result, Stage2Helper } from '../src/engine/stage2Helper.ts';
 
 export function startStage2Helper(): Stage2Helper | null {
   if ((navigator.hardwareConcurrency || 1) < 2) return null;
@@ -28,7 +27,7 @@ export function startStage2Helper(): Stage2Helper | null {
     scoreEncoded: (job: EncodedStage2Job) =>
       broken
         ? Promise.reject(broken)
-        : new Promise<Stage2BatchResult>((resolve, reject) => {
+        : new Promise<EncodedStage2Result>((resolve, reject) => {
             pending.add(reject);
             remote
               .scoreEncoded(Comlink.transfer(job, [job.records.buffer]))

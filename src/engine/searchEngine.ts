@@ -25,7 +25,7 @@ import {
 } from './rerank.ts';
 import { validateSinkhornOptions } from './sinkhornCpu.ts';
 import { CpuStage2Scorer, type Stage2Accelerator, type Stage2Batch, type Stage2BatchResult, type Stage2Weights } from './stage2Batch.ts';
-import { helperShare, packRecords, type Stage2Helper } from './stage2Helper.ts';
+import { helperShare, INITIAL_HELPER_FRACTION, nextHelperFraction, packRecords, type Stage2Helper } from './stage2Helper.ts';
 import { unitEmbedding } from './vectors.ts';
 import { pairWeights, type PairWeightInputs } from './weights.ts';
 
@@ -149,6 +149,8 @@ export class SearchEngine {
   private readonly damageByFace = new Map<string, OodTransform>();
   private readonly fusedCosine: FusedCosineLayout | null;
   private stage2Helper: Stage2Helper | null;
+  /** The helper's share of the candidates, balanced query by query (nextHelperFraction). */
+  private helperFraction = INITIAL_HELPER_FRACTION;
 
   constructor(options: SearchEngineOptions = {}) {
     this.stage2Helper = options.stage2Helper ?? null;
@@ -476,9 +478,10 @@ export class SearchEngine {
    */
   private async scoreOnCpu(q: PreparedQuery, positions: readonly number[], settings: RerankSettings): Promise<{ result: Stage2BatchResult; workers: number; helperFailure?: string }> {
     const helper = this.stage2Helper;
-    const share = helper && settings.weighting === 'apc' && this.gallery.readsEncoded && this.gallery.isNativeGrid(settings.grid) ? helperShare(positions.length) : 0;
+    const share = helper && settings.weighting === 'apc' && this.gallery.readsEncoded && this.gallery.isNativeGrid(settings.grid) ? helperShare(positions.length, this.helperFraction) : 0;
     if (!helper || share === 0) return { result: this.cpu.scoreBatch(this.buildBatch(q, positions, settings)), workers: 1 };
     const cut = positions.length - share;
+    const t0 = performance.now();
     const theirs = positions.slice(cut);
     const packed = packRecords(theirs.map((p) => this.gallery.encodedDetail(p)));
     const n = settings.grid * settings.grid;
@@ -488,11 +491,13 @@ export class SearchEngine {
       (e: unknown) => ({ failed: e instanceof Error ? e.message : String(e) }),
     );
     const mine = this.cpu.scoreBatch(this.buildBatch(q, positions.slice(0, cut), settings));
+    const engineMs = performance.now() - t0;
     const got = await remote;
     let other: Stage2BatchResult;
     let helperFailure: string | undefined;
     if ('ok' in got && got.ok.similarity.length === share) {
       other = got.ok;
+      this.helperFraction = nextHelperFraction(this.helperFraction, { engineMs, engineCandidates: cut, helperMs: got.ok.busyMs, helperCandidates: share });
     } else {
       this.stage2Helper = null;
       helperFailure = `stage 2's second worker failed (${'failed' in got ? got.failed : `it returned ${got.ok.similarity.length} scores for ${share} candidates`}); stage 2 now runs on one core`;

@@ -11,8 +11,16 @@ import { AppError } from '../../../src/core/errors.ts';
 import { seededRandom } from '../../../src/core/random.ts';
 import { DEFAULT_SETTINGS, type RerankSettings } from '../../../src/core/types.ts';
 import type { SearchResult } from '../../../src/engine/searchEngine.ts';
-import type { Stage2BatchResult } from '../../../src/engine/stage2Batch.ts';
-import { EncodedStage2Scorer, helperShare, MIN_SPLIT_CANDIDATES, packRecords, type EncodedStage2Job, type Stage2Helper } from '../../../src/engine/stage2Helper.ts';
+import {
+  EncodedStage2Scorer,
+  helperShare,
+  MIN_SPLIT_CANDIDATES,
+  nextHelperFraction,
+  packRecords,
+  type EncodedStage2Job,
+  type EncodedStage2Result,
+  type Stage2Helper,
+} from '../../../src/engine/stage2Helper.ts';
 import { decodeNamedFaceDetail, encodeDetail } from '../../../src/storage/faceRecordCodec.ts';
 import { RecordGalleryStorage } from '../../../src/storage/recordGalleryStorage.ts';
 import type { StorageFormat } from '../../../src/storage/storageFormat.ts';
@@ -42,16 +50,20 @@ function face(rand: () => number, id: number, shot: number): StoredFace {
   };
 }
 
-/** A helper that records what it was sent, scoring in this thread with the worker's own decoder. */
+/** A helper that records what it was sent, scoring in this thread with the worker's own decoder; `busyMs` fakes its speed. */
 class RecordingHelper implements Stage2Helper {
   readonly jobs: EncodedStage2Job[] = [];
   private readonly scorer = new EncodedStage2Scorer(decodeNamedFaceDetail);
-  constructor(private readonly behaviour: 'score' | 'reject' | 'short' = 'score') {}
-  async scoreEncoded(job: EncodedStage2Job): Promise<Stage2BatchResult> {
+  constructor(
+    private readonly behaviour: 'score' | 'reject' | 'short' = 'score',
+    private readonly busyMs?: number,
+  ) {}
+  async scoreEncoded(job: EncodedStage2Job): Promise<EncodedStage2Result> {
     this.jobs.push(job);
     if (this.behaviour === 'reject') throw new Error('worker crashed');
     const r = await this.scorer.scoreEncoded(job);
-    return this.behaviour === 'short' ? { ...r, similarity: r.similarity.subarray(1) } : r;
+    const timed = this.busyMs === undefined ? r : { ...r, busyMs: this.busyMs };
+    return this.behaviour === 'short' ? { ...timed, similarity: r.similarity.subarray(1) } : timed;
   }
 }
 
@@ -84,7 +96,7 @@ const base: RerankSettings = { ...DEFAULT_SETTINGS, adaptiveAlpha: null, alpha: 
 
 describe('stage 2 split with a helper', () => {
   for (const format of ['compact', 'float32'] as const) {
-    it(`${format}: gives exactly the one-worker result, the helper scoring the later half`, async () => {
+    it(`${format}: gives exactly the one-worker result, the helper scoring the later candidates (half at first)`, async () => {
       const open = await galleries(format, faces);
       const alone = await open(null);
       const helper = new RecordingHelper();
@@ -99,7 +111,10 @@ describe('stage 2 split with a helper', () => {
         expect(want.stage2Workers).toBe(1);
         expect(got.fallbackReason).toBeUndefined();
         const job = helper.jobs.at(-1);
-        expect(job?.ends.length).toBe(Math.floor(k / 2));
+        const share = job?.ends.length ?? 0;
+        if (helper.jobs.length === 1) expect(share).toBe(k / 2);
+        expect(share).toBeGreaterThanOrEqual(Math.round(0.2 * k));
+        expect(share).toBeLessThanOrEqual(Math.round(0.8 * k));
         expect(job?.format).toBe(format);
       }
       expect(helper.jobs).toHaveLength(3);
@@ -146,10 +161,40 @@ describe('stage 2 split with a helper', () => {
 });
 
 describe('stage 2 helper parts', () => {
-  it('shares half of the candidates, none below the minimum', () => {
-    expect(helperShare(MIN_SPLIT_CANDIDATES - 1)).toBe(0);
-    expect(helperShare(MIN_SPLIT_CANDIDATES)).toBe(MIN_SPLIT_CANDIDATES / 2);
-    expect(helperShare(101)).toBe(50);
+  it('shares its fraction of the candidates, at least one on each side, none below the minimum', () => {
+    expect(helperShare(MIN_SPLIT_CANDIDATES - 1, 0.5)).toBe(0);
+    expect(helperShare(MIN_SPLIT_CANDIDATES, 0.5)).toBe(MIN_SPLIT_CANDIDATES / 2);
+    expect(helperShare(100, 0.63)).toBe(63);
+    expect(helperShare(20, 0.999)).toBe(19);
+    expect(helperShare(20, 0.001)).toBe(1);
+  });
+
+  it('moves the fraction halfway to where both sides finish together, within 0.2..0.8', () => {
+    // Engine 2 ms a candidate, helper 1 ms: balanced at 2 / (2 + 1) of the candidates on the helper.
+    expect(nextHelperFraction(0.5, { engineMs: 20, engineCandidates: 10, helperMs: 10, helperCandidates: 10 })).toBeCloseTo(0.5 + 0.5 * (2 / 3 - 0.5), 12);
+    expect(nextHelperFraction(0.5, { engineMs: 10, engineCandidates: 10, helperMs: 10, helperCandidates: 10 })).toBeCloseTo(0.5, 12);
+    expect(nextHelperFraction(0.75, { engineMs: 100, engineCandidates: 10, helperMs: 1, helperCandidates: 10 })).toBe(0.8);
+    expect(nextHelperFraction(0.25, { engineMs: 1, engineCandidates: 10, helperMs: 100, helperCandidates: 10 })).toBe(0.2);
+    expect(nextHelperFraction(0.4, { engineMs: 0, engineCandidates: 10, helperMs: 5, helperCandidates: 10 })).toBe(0.4);
+    expect(nextHelperFraction(0.4, { engineMs: 5, engineCandidates: 10, helperMs: Number.NaN, helperCandidates: 10 })).toBe(0.4);
+  });
+
+  it('gives a slow helper fewer candidates and a fast one more, query by query, with the same results', async () => {
+    const open = await galleries('compact', faces);
+    const alone = await open(null);
+    const query = storedToFeatures(face(seededRandom(5), 2, 9));
+    const s = { ...base, k: 100 };
+    const want = ranked(await alone.index.search(query, s));
+    // A helper a million times slower: its target share is ~0, so 0.5 -> 0.25 -> 0.2 (the floor); a million times faster: 0.75, 0.8.
+    for (const [busyMs, shares] of [
+      [1e6, [50, 25, 20, 20]],
+      [1e-6, [50, 75, 80, 80]],
+    ] as const) {
+      const helper = new RecordingHelper('score', busyMs);
+      const split = await open(helper);
+      for (let i = 0; i < 4; i++) expect(ranked(await split.index.search(query, s))).toEqual(want);
+      expect(helper.jobs.map((j) => j.ends.length)).toEqual(shares);
+    }
   });
 
   it('packs records end to end and refuses mixed formats', () => {
