@@ -234,10 +234,10 @@ export class GalleryStore {
     return read.call(this.details, this.idList[pos]);
   }
 
-  /** True when `grid` is the stored maps' own grid (no pooling). */
-  isNativeGrid(grid: number): boolean {
-    const shape = this.requireShape();
-    return grid === shape.h && grid === shape.w;
+  /** The stored maps' own grid (stage 2 pools from it). */
+  get nativeGrid(): { readonly h: number; readonly w: number } {
+    const { h, w } = this.requireShape();
+    return { h, w };
   }
 
   /** Unit patches of face `pos` on a grid x grid grid. */

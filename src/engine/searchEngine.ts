@@ -478,15 +478,16 @@ export class SearchEngine {
    */
   private async scoreOnCpu(q: PreparedQuery, positions: readonly number[], settings: RerankSettings): Promise<{ result: Stage2BatchResult; workers: number; helperFailure?: string }> {
     const helper = this.stage2Helper;
-    const share = helper && settings.weighting === 'apc' && this.gallery.readsEncoded && this.gallery.isNativeGrid(settings.grid) ? helperShare(positions.length, this.helperFraction) : 0;
+    const share = helper && settings.weighting === 'apc' && this.gallery.readsEncoded ? helperShare(positions.length, this.helperFraction) : 0;
     if (!helper || share === 0) return { result: this.cpu.scoreBatch(this.buildBatch(q, positions, settings)), workers: 1 };
     const cut = positions.length - share;
     const t0 = performance.now();
     const theirs = positions.slice(cut);
     const packed = packRecords(theirs.map((p) => this.gallery.encodedDetail(p)));
-    const n = settings.grid * settings.grid;
+    const map = this.gallery.nativeGrid;
+    const job = { mapH: map.h, mapW: map.w, grid: settings.grid, c: this.gallery.channels, query: q.grid, queryAverage: q.unitAverage, ...packed, sinkhorn: settings.sinkhorn };
     // Posted before this worker starts its own share, so both cores work at once.
-    const remote = helper.scoreEncoded({ n, c: this.gallery.channels, query: q.grid, queryAverage: q.unitAverage, ...packed, sinkhorn: settings.sinkhorn }).then(
+    const remote = helper.scoreEncoded(job).then(
       (r) => ({ ok: r }),
       (e: unknown) => ({ failed: e instanceof Error ? e.message : String(e) }),
     );

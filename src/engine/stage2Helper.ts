@@ -9,20 +9,26 @@
  * CpuStage2Scorer, one candidate at a time, so every s_emd is bit for bit the
  * one the engine alone would give (tests/unit/engine/stage2Helper.test.ts).
  *
- * Only APC weights on the map's own grid travel this way (the default): the
- * other weightings need per-pair inputs the helper does not have, and pooled
- * grids are cached in the engine. Those settings score on one core.
+ * Only APC weights travel this way (the default): the other weightings need
+ * per-pair inputs the helper does not have, so they score on one core. A
+ * coarser grid is pooled in the helper from the decoded map with the
+ * engine's own functions (rawMapOf, unitPatchGrid), so it gives the same
+ * floats as the engine's pooled cache.
  */
 import { AppError } from '../core/errors.ts';
-import type { EncodedFaceDetail, FaceDetail } from './faceDetails.ts';
+import { rawMapOf, type EncodedFaceDetail, type FaceDetail } from './faceDetails.ts';
+import { unitPatchGrid } from './patchGrid.ts';
 import { CpuStage2Scorer, type Stage2Batch, type Stage2BatchResult } from './stage2Batch.ts';
 
 /** What crosses to the helper: the query once, the candidates as stored. */
 export interface EncodedStage2Job {
-  /** Patches per face (the native grid's h * w). */
-  readonly n: number;
+  /** The stored maps' own grid. */
+  readonly mapH: number;
+  readonly mapW: number;
+  /** The grid stage 2 runs on: grid x grid patches (the stored one, or coarser by adaptive average pooling). */
+  readonly grid: number;
   readonly c: number;
-  /** The query's unit patches, n x c. */
+  /** The query's unit patches on that grid, grid^2 x c. */
   readonly query: Float32Array;
   /** The query's unit average patch (the candidates' APC partner). */
   readonly queryAverage: Float32Array;
@@ -102,6 +108,8 @@ export class EncodedStage2Scorer implements Stage2Helper {
   private readonly scorer: CpuStage2Scorer;
   /** Decoded candidates of the last job, lent back to the decoder (fresh 200 kB arrays are slow to fault in). */
   private spare: FaceDetail[] = [];
+  /** One candidate's raw map while it is pooled. */
+  private raw: Float32Array = new Float32Array(0);
 
   constructor(
     private readonly decode: DetailDecoder,
@@ -121,23 +129,35 @@ export class EncodedStage2Scorer implements Stage2Helper {
   }
 
   private score(job: EncodedStage2Job): Stage2BatchResult {
-    const { n, c, records, ends } = job;
+    const { mapH, mapW, grid, c, records, ends } = job;
+    const n = grid * grid;
+    const native = grid === mapH && grid === mapW;
     let start = 0;
     const details = Array.from(ends, (end, i) => {
       if (end < start || end > records.length)
         throw new AppError('invalid-argument', `stage-2 helper: record ${i} ends at ${end}, outside ${start}..${records.length}`, 'This is a bug in the caller; report it.');
       const d = this.decode(job.format, records.subarray(start, end), this.spare[i]);
       start = end;
-      if (d.unitPatches.length !== n * c || d.unitAverage.length !== c)
-        throw new AppError('invalid-argument', `stage-2 helper: candidate ${i} has ${d.unitPatches.length} patch values, the query ${n * c}`, 'Rebuild the gallery with the active recognizer.');
+      if (d.unitPatches.length !== mapH * mapW * c || d.unitAverage.length !== c)
+        throw new AppError(
+          'invalid-argument',
+          `stage-2 helper: candidate ${i} has ${d.unitPatches.length} patch values, a ${mapH}x${mapW}x${c} map has ${mapH * mapW * c}`,
+          'Rebuild the gallery with the active recognizer.',
+        );
       return d;
     });
     this.spare = details;
+    const candidates = native
+      ? details.map((d) => d.unitPatches)
+      : details.map((d) => {
+          this.raw = rawMapOf(d, mapH, mapW, c, this.raw).data;
+          return unitPatchGrid({ h: mapH, w: mapW, c, data: this.raw }, grid);
+        });
     const batch: Stage2Batch = {
       n,
       c,
       query: job.query,
-      candidates: details.map((d) => d.unitPatches),
+      candidates,
       weights: { kind: 'apc', queryAverage: job.queryAverage, candidateAverages: details.map((d) => d.unitAverage) },
       sinkhorn: job.sinkhorn,
     };

@@ -121,7 +121,7 @@ describe('stage 2 split with a helper', () => {
     });
   }
 
-  it('keeps to one worker where the helper cannot help: few candidates, weights other than APC, a pooled grid', async () => {
+  it('keeps to one worker where the helper cannot help: few candidates, weights other than APC', async () => {
     const open = await galleries('compact', faces);
     const alone = await open(null);
     const helper = new RecordingHelper();
@@ -130,13 +130,27 @@ describe('stage 2 split with a helper', () => {
     for (const s of [
       { ...base, k: MIN_SPLIT_CANDIDATES - 1 },
       { ...base, k: 50, weighting: 'uniform' as const },
-      { ...base, k: 50, grid: 4 },
     ]) {
       const got = await split.index.search(query, s);
       expect(ranked(got)).toEqual(ranked(await alone.index.search(query, s)));
       expect(got.stage2Workers).toBe(1);
     }
     expect(helper.jobs).toHaveLength(0);
+  });
+
+  it('pools coarser grids in the helper as the engine does: the same result on 4x4 and 2x2, then back on 7x7', async () => {
+    const open = await galleries('compact', faces);
+    const alone = await open(null);
+    const helper = new RecordingHelper();
+    const split = await open(helper);
+    const query = storedToFeatures(face(seededRandom(8), 11, 9));
+    for (const grid of [4, 2, 7]) {
+      const s = { ...base, k: 60, grid };
+      const got = await split.index.search(query, s);
+      expect(ranked(got)).toEqual(ranked(await alone.index.search(query, s)));
+      expect(got.stage2Workers).toBe(2);
+      expect(helper.jobs.at(-1)?.grid).toBe(grid);
+    }
   });
 
   for (const behaviour of ['reject', 'short'] as const) {
@@ -220,7 +234,9 @@ describe('stage 2 helper parts', () => {
     const f = face(seededRandom(1), 1, 1);
     const record = encodeDetail('compact', { patches: f.patches, landmarks68: null, cropSize: 112 });
     const job = (over: Partial<EncodedStage2Job>): EncodedStage2Job => ({
-      n: 49,
+      mapH: 7,
+      mapW: 7,
+      grid: 7,
       c: C,
       query: new Float32Array(49 * C),
       queryAverage: new Float32Array(C),
@@ -230,7 +246,7 @@ describe('stage 2 helper parts', () => {
       sinkhorn: DEFAULT_SETTINGS.sinkhorn,
       ...over,
     });
-    await expect(scorer.scoreEncoded(job({ c: 16, query: new Float32Array(49 * 16), queryAverage: new Float32Array(16) }))).rejects.toThrow(/candidate 0 has 1568 patch values/);
+    await expect(scorer.scoreEncoded(job({ c: 16, query: new Float32Array(49 * 16), queryAverage: new Float32Array(16) }))).rejects.toThrow(/candidate 0 has 1568 patch values, a 7x7x16 map has 784/);
     await expect(scorer.scoreEncoded(job({ ends: Int32Array.of(record.length + 1) }))).rejects.toThrow(/outside/);
     await expect(scorer.scoreEncoded(job({ format: 'raw' }))).rejects.toBeInstanceOf(AppError);
     await expect(scorer.scoreEncoded(job({}))).resolves.toMatchObject({ similarity: expect.any(Float64Array) as unknown });
