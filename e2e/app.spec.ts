@@ -72,6 +72,9 @@ test('picker path: index lfw-mini, query, both rows, flow view, live controls, r
   const atAlpha = (await readRow(page, 2)).map((r) => r.score);
   await page.getByTestId('grid').selectOption('4');
   await expect.poll(async () => (await readRow(page, 2)).map((r) => r.score).join()).not.toBe(atAlpha.join());
+  // The helper worker pools the coarser grid itself: still two workers, and no fallback.
+  if ((await page.evaluate(() => navigator.hardwareConcurrency)) >= 2) await expect(page.getByTestId('status-stage2-workers')).toContainText('2 workers');
+  await expect(page.getByTestId('emd-fallback')).not.toContainText('second worker');
 
   // The gallery survives a reload.
   await page.reload();
