@@ -8,10 +8,11 @@ import * as Comlink from 'comlink';
 import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
 import type { EncodedStage2Job, EncodedStage2Result, Stage2Helper } from '../src/engine/stage2Helper.ts';
 
-export function startStage2Helper(): Stage2Helper | null {
+/** `workerUrl`: another script in its place (tests of the failure path); the app's is bundled from the literal below. */
+export function startStage2Helper(workerUrl?: URL): Stage2Helper | null {
   if ((navigator.hardwareConcurrency || 1) < 2) return null;
   installComlinkErrorHandler();
-  const worker = new Worker(new URL('./stage2.worker.ts', import.meta.url), { type: 'module', name: 'stage2' });
+  const worker = workerUrl ? new Worker(workerUrl, { type: 'module', name: 'stage2' }) : new Worker(new URL('./stage2.worker.ts', import.meta.url), { type: 'module', name: 'stage2' });
   const remote = Comlink.wrap<Stage2Helper>(worker);
   let broken: Error | null = null;
   const pending = new Set<(e: Error) => void>();

@@ -10,6 +10,9 @@ import { unitAveragePatch, unitPatchGrid } from '../../src/engine/patchGrid.ts';
 import { CpuStage2Scorer, type Stage2Batch, type Stage2Weights } from '../../src/engine/stage2Batch.ts';
 import { patchWeightsApc } from '../../src/engine/weights.ts';
 import { GpuStage2 } from '../../src/gpu/gpuStage2.ts';
+import { EncodedStage2Scorer, packRecords, type EncodedStage2Job } from '../../src/engine/stage2Helper.ts';
+import { decodeNamedFaceDetail, encodeDetail } from '../../src/storage/faceRecordCodec.ts';
+import { startStage2Helper } from '../../workers/stage2HelperClient.ts';
 
 export interface Comparison {
   readonly label: string;
@@ -159,4 +162,69 @@ export function realBatch(
   }
   const weights: Stage2Weights = weighting === 'apc' || weighting === 'uniform' ? { kind: 'given', u: Float32Array.from(uAll), v: Float32Array.from(vAll) } : { kind: weighting };
   return { n, c, query, candidates, weights, sinkhorn };
+}
+
+export interface HelperWorkerCheck {
+  readonly pairs: number;
+  /** Every s_emd from the helper worker equals the in-page scorer's (===). */
+  readonly identical: boolean;
+  readonly firstSimilarity: number;
+  /** The records' buffer was transferred to the worker (detached here), not copied. */
+  readonly transferred: boolean;
+}
+
+/**
+ * Stage 2's helper through its real transport: a job of `pairs` compact records of random ReLU-sparse 7x7 maps, sent
+ * to the helper worker (comlink, transfer) and scored in the page by the same EncodedStage2Scorer.
+ */
+export async function helperWorkerVsPage(seed: number, grid: number, pairs: number): Promise<HelperWorkerCheck> {
+  const rand = seededRandom(seed);
+  const c = 64;
+  const map = () => ({ h: 7, w: 7, c, data: Float32Array.from({ length: 49 * c }, () => Math.max(0, rand() - 0.7) * 4) });
+  const query = map();
+  const records = Array.from({ length: pairs }, () => ({ format: 'compact', bytes: encodeDetail('compact', { patches: map(), landmarks68: null, cropSize: 112 }) }));
+  const job: EncodedStage2Job = {
+    mapH: 7,
+    mapW: 7,
+    grid,
+    c,
+    query: unitPatchGrid(query, grid),
+    queryAverage: unitAveragePatch(query),
+    ...packRecords(records),
+    sinkhorn: { mode: 'reference', eps: 0.05, maxIter: 100 },
+  };
+  const inPage = await new EncodedStage2Scorer(decodeNamedFaceDetail).scoreEncoded({ ...job, records: job.records.slice() });
+  const helper = startStage2Helper();
+  if (!helper) throw new Error('this browser reports fewer than two cores: no helper worker');
+  const fromWorker = await helper.scoreEncoded(job);
+  return {
+    pairs: fromWorker.similarity.length,
+    identical: fromWorker.similarity.length === pairs && fromWorker.similarity.every((x, i) => x === inPage.similarity[i]),
+    firstSimilarity: fromWorker.similarity[0],
+    transferred: job.records.byteLength === 0,
+  };
+}
+
+/** A helper whose worker script does not exist: the call must fail with the client's message, not hang. */
+export async function brokenHelperWorker(): Promise<string> {
+  const helper = startStage2Helper(new URL('/tests/gpu/no-such-stage2.worker.ts', location.href));
+  if (!helper) throw new Error('this browser reports fewer than two cores: no helper worker');
+  const job: EncodedStage2Job = {
+    mapH: 1,
+    mapW: 1,
+    grid: 1,
+    c: 4,
+    query: new Float32Array(4),
+    queryAverage: new Float32Array(4),
+    format: 'compact',
+    records: new Uint8Array(0),
+    ends: new Int32Array(0),
+    sinkhorn: { mode: 'reference', eps: 0.05, maxIter: 100 },
+  };
+  try {
+    await helper.scoreEncoded(job);
+    return 'resolved';
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
 }
