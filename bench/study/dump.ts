@@ -7,14 +7,15 @@ import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:f
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { listIdentityImages } from '../../tests/unit/face/helpers/data.ts';
-import { DIMS, RECORD_FLOATS, STUDY_DIR, VARIANTS, type DumpJob, type DumpMessage } from './shared.ts';
+import { DIMS, dumpVariants, RECORD_FLOATS, STUDY_DIR, type DumpJob, type DumpMessage } from './shared.ts';
 
 async function main() {
   const limitArg = process.argv.indexOf('--limit');
   let images = listIdentityImages('lfw-dev');
   if (limitArg > 0) images = images.slice(0, Number(process.argv[limitArg + 1]));
   mkdirSync(STUDY_DIR, { recursive: true });
-  const fds = VARIANTS.map((v) => openSync(join(STUDY_DIR, `${v}.f32`), 'w'));
+  const variants = dumpVariants();
+  const fds = variants.map((v) => openSync(join(STUDY_DIR, `${v}.f32`), 'w'));
   const meta: { name: string; identity: string; ok: boolean; refused?: boolean; code?: string }[] = images.map((im) => ({ name: im.name, identity: im.identity, ok: false }));
   const jobs: DumpJob[] = images.map((im, index) => ({ index, path: im.path, name: im.name }));
   let next = 0;
@@ -45,7 +46,7 @@ async function main() {
             for (const r of 'out' in m ? m.out : []) {
               meta[r.index] = r.ok ? { ...meta[r.index], ok: true, refused: r.refused } : { ...meta[r.index], ok: false, code: r.code };
               if (r.ok) {
-                VARIANTS.forEach((_, vi) => {
+                variants.forEach((_, vi) => {
                   const rec = new Float32Array(RECORD_FLOATS);
                   let o = 0;
                   for (const part of [r.mf[vi][0], r.mf[vi][1], r.fr[vi][0], r.fr[vi][1]]) {
@@ -64,7 +65,7 @@ async function main() {
     ),
   );
   fds.forEach((fd) => closeSync(fd));
-  writeFileSync(join(STUDY_DIR, 'meta.json'), JSON.stringify({ variants: VARIANTS, dims: DIMS, images: meta }));
+  writeFileSync(join(STUDY_DIR, 'meta.json'), JSON.stringify({ variants, dims: DIMS, images: meta }));
   console.log(`\ndone ${done} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 

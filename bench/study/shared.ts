@@ -4,6 +4,11 @@ import { REPO_ROOT } from '../../tests/unit/face/helpers/data.ts';
 
 export const VARIANTS = ['none', 'crop', 'mask', 'sunglasses'] as const;
 export type Variant = (typeof VARIANTS)[number];
+/** The variants dump.ts writes: all, or those named in STUDY_VARIANTS (comma-separated) to save time. */
+export function dumpVariants(): readonly Variant[] {
+  const only = process.env.STUDY_VARIANTS?.split(',');
+  return only ? VARIANTS.filter((v) => only.includes(v)) : VARIANTS;
+}
 export interface DumpJob {
   readonly index: number;
   readonly path: string;

@@ -1,6 +1,6 @@
 /** Builders for the three faceplugin-face-recognition-js models. */
 import type { ModelEntry } from '../../src/models/manifest.ts';
-import { addOutput, decodeModel, encodeModel, makeBatchDynamic, readInt64Initializer, setInt64Initializer } from './onnxGraph.ts';
+import { addOutput, addRowMaskedBranch, decodeModel, encodeModel, makeBatchDynamic, readInt64Initializer, setInt64Initializer } from './onnxGraph.ts';
 import { SOURCES, readSource } from './sources.ts';
 import type { BuiltModel } from './types.ts';
 
@@ -16,6 +16,17 @@ export const ARCFACE_112_TEMPLATE: readonly (readonly [number, number])[] = [
 /** Tensor "507": the 7x7x512 map after the last PRelu, right before the global depthwise conv. */
 export const MFN_PATCH_TENSOR = '507';
 const MFN_FLATTEN_SHAPE = '703';
+/**
+ * The embedding of only the rows of the 7x7 map a kind of damage leaves
+ * visible (issue 13): the head after tensor 507 is linear, so feeding it the
+ * map with the hidden rows zeroed gives the visible part's own embedding.
+ * Rows chosen on lfw-dev (bench/study/visibleBlend.ts, held out): sunglasses
+ * hide rows 1-3, a mask rows 3-6.
+ */
+export const MFN_VISIBLE_EMBEDDINGS = [
+  { output: 'visible_rows_012', damage: 'mask', rows: [0, 1, 2] },
+  { output: 'visible_rows_456', damage: 'sunglasses', rows: [4, 5, 6] },
+] as const;
 
 export function buildMobileFaceNet(): BuiltModel {
   const src = SOURCES.frFeature;
@@ -28,6 +39,7 @@ export function buildMobileFaceNet(): BuiltModel {
   setInt64Initializer(model, MFN_FLATTEN_SHAPE, [-1, 512]);
   makeBatchDynamic(model);
   addOutput(model, MFN_PATCH_TENSOR, [-1, 512, 7, 7]);
+  for (const v of MFN_VISIBLE_EMBEDDINGS) addRowMaskedBranch(model, MFN_PATCH_TENSOR, 'output', { h: 7, w: 7 }, v.rows, v.output, [512]);
   const bytes = encodeModel(model);
   const entry: Omit<ModelEntry, 'sha256' | 'bytes'> = {
     id: 'mobilefacenet-arcface',
@@ -39,14 +51,13 @@ export function buildMobileFaceNet(): BuiltModel {
     input: { name: 'input', shape: [-1, 3, 112, 112], layout: 'NCHW' },
     channelOrder: 'RGB',
     normalisation: { mean: [127, 127, 127], std: [128, 128, 128] },
-    outputs: [
-      { name: 'output', shape: [-1, 512] },
-      { name: MFN_PATCH_TENSOR, shape: [-1, 512, 7, 7] },
-    ],
+    outputs: [{ name: 'output', shape: [-1, 512] }, { name: MFN_PATCH_TENSOR, shape: [-1, 512, 7, 7] }, ...MFN_VISIBLE_EMBEDDINGS.map((v) => ({ name: v.output, shape: [-1, 512] }))],
     embedding: { output: 'output', dim: 512 },
     patchGrids: [{ output: MFN_PATCH_TENSOR, h: 7, w: 7, c: 512 }],
+    visibleEmbeddings: MFN_VISIBLE_EMBEDDINGS,
     alignmentTemplate: ARCFACE_112_TEMPLATE,
-    notes: 'Source graph edited: tensor 507 exposed as a second output; batch dimension made dynamic (final Reshape [1,-1] -> [-1,512]).',
+    notes:
+      'Source graph edited: tensor 507 exposed as a second output; batch dimension made dynamic (final Reshape [1,-1] -> [-1,512]); the head after 507 copied once per visible-rows embedding, fed 507 with the other rows zeroed.',
   };
   return { entry, bytes };
 }

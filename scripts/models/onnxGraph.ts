@@ -76,3 +76,44 @@ export function readInt64Initializer(model: Model, name: string): number[] {
   }
   return (init.int64Data ?? []).map((x) => Number(x));
 }
+
+/**
+ * A second copy of the graph from tensor `from` to graph output `to`, fed with
+ * `from` times a fixed 0/1 mask over the rows of its H x W map (rows listed in
+ * `rows` kept, the others zeroed). The copy's output, named `name`, becomes a
+ * graph output of shape [batch, ...toShape]. Every copied node shares the
+ * original's initializers, so for a head that is linear in `from` the new
+ * output is exactly the head applied to the kept positions alone.
+ */
+export function addRowMaskedBranch(model: Model, from: string, to: string, map: { readonly h: number; readonly w: number }, rows: readonly number[], name: string, toShape: readonly number[]): void {
+  const g = graphOf(model);
+  const nodes = g.node ?? [];
+  if (!nodes.some((n) => n.output?.includes(from))) throw new Error(`No node produces tensor "${from}"`);
+  const maskName = `${name}/row_mask`;
+  const mask = new Float32Array(map.h * map.w);
+  for (const y of rows) {
+    if (!Number.isInteger(y) || y < 0 || y >= map.h) throw new Error(`row ${y} is outside the ${map.h}-row map`);
+    mask.fill(1, y * map.w, (y + 1) * map.w);
+  }
+  (g.initializer ??= []).push(onnx.TensorProto.create({ name: maskName, dataType: onnx.TensorProto.DataType.FLOAT, dims: [1, 1, map.h, map.w], rawData: new Uint8Array(mask.buffer) }));
+  const renamed = new Map<string, string>([[from, `${name}/masked_input`]]);
+  const added: onnxProto.onnx.INodeProto[] = [onnx.NodeProto.create({ name: `${name}/mask`, opType: 'Mul', input: [from, maskName], output: [renamed.get(from) as string] })];
+  for (const n of nodes) {
+    if (!(n.input ?? []).some((i) => renamed.has(i))) continue;
+    const output = (n.output ?? []).map((o) => {
+      const r = o === to ? name : `${name}/${o}`;
+      renamed.set(o, r);
+      return r;
+    });
+    added.push(onnx.NodeProto.create({ ...n, name: `${name}/${n.name ?? n.opType}`, input: (n.input ?? []).map((i) => renamed.get(i) ?? i), output }));
+  }
+  if (!renamed.has(to)) throw new Error(`Tensor "${to}" does not depend on "${from}"`);
+  g.node = [...nodes, ...added];
+  const dim = [onnx.TensorShapeProto.Dimension.create({ dimParam: 'batch' }), ...toShape.map((d) => onnx.TensorShapeProto.Dimension.create({ dimValue: d }))];
+  (g.output ??= []).push(
+    onnx.ValueInfoProto.create({
+      name,
+      type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: onnx.TensorProto.DataType.FLOAT, shape: onnx.TensorShapeProto.create({ dim }) }) }),
+    }),
+  );
+}

@@ -19,6 +19,8 @@ export interface EvalQueryScores {
   readonly fused?: { readonly layout: FusedCosineLayout; readonly sCosSecondary: ArrayLike<number> };
   /** The damage detector's reading of the query (the search's own), for a `byDamage` rule. */
   readonly damage?: QueryDamage;
+  /** The visible-part cosines of the same entries, or why the search had none, where the rule compares them. */
+  readonly visible?: { readonly sVisible: ArrayLike<number> } | { readonly missing: string };
 }
 
 export interface EvalSummary {
@@ -44,12 +46,14 @@ export function leaveOneOutCounts(labels: Iterable<string>): Map<string, number>
  */
 export function stage2Labels(q: EvalQueryScores, alpha: Alpha, adaptive?: AdaptiveAlpha | null): string[] {
   const k = q.sCos.length;
-  const chosen = alphaForQuery(alpha, adaptive, k > 0 ? q.sCos[0] : 0, q.damage, q.fused?.layout);
+  const visible = q.visible;
+  const chosen = alphaForQuery(alpha, adaptive, k > 0 ? q.sCos[0] : 0, q.damage, q.fused?.layout, visible ? ('sVisible' in visible ? { ready: true } : visible) : undefined);
   const v = chosen.secondaryCosineWeight;
   const fused = q.fused;
   const cosine = (i: number) => (fused && v !== undefined ? reweighFusedCosine(q.sCos[i], fused.sCosSecondary[i], fused.layout, v) : q.sCos[i]);
-  const top = Array.from({ length: k }, (_, i) => ({ sCos: cosine(i), sEmd: q.sEmd[i] }));
-  return finalOrder(q.stage1Labels.length, rerankTopK(top, chosen.alpha)).map((i) => q.stage1Labels[i]);
+  const sVisible = visible && 'sVisible' in visible ? visible.sVisible : null;
+  const top = Array.from({ length: k }, (_, i) => ({ sCos: cosine(i), sEmd: q.sEmd[i], ...(sVisible ? { sVisible: sVisible[i] } : {}) }));
+  return finalOrder(q.stage1Labels.length, rerankTopK(top, chosen.alpha, chosen.visibleWeight ?? 0)).map((i) => q.stage1Labels[i]);
 }
 
 export function summarise(queries: readonly EvalQueryScores[], counts: ReadonlyMap<string, number>, k: number, alpha: Alpha, adaptive?: AdaptiveAlpha | null): EvalSummary {

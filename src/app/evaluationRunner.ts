@@ -8,6 +8,7 @@
 import { AppError } from '../core/errors.ts';
 import type { FaceFeatures, RerankSettings } from '../core/types.ts';
 import type { RetrievalMetrics } from '../engine/metrics.ts';
+import type { Stage2Hit } from '../engine/searchEngine.ts';
 import type { EvalOptions, EvalProgress, EvalReport, MetricTriple } from './engineApi.ts';
 import { ALPHA_SWEEP, leaveOneOutCounts, stage2Labels, summarise, type EvalQueryScores } from './evaluation.ts';
 import type { GalleryEntry, GalleryService } from './galleryService.ts';
@@ -26,6 +27,12 @@ export function evenlySpaced<T>(items: readonly T[], limit?: number): T[] {
   if (limit === undefined || limit >= items.length) return [...items];
   const step = items.length / limit;
   return Array.from({ length: limit }, (_, i) => items[Math.floor(i * step)]);
+}
+
+/** The visible-part cosines the search computed for these hits (all or none), or why it had none. */
+function visibleScores(hits: readonly Stage2Hit[], missing: string | undefined): Pick<EvalQueryScores, 'visible'> {
+  if (hits.length > 0 && hits.every((h) => h.sVisible !== undefined)) return { visible: { sVisible: hits.map((h) => h.sVisible as number) } };
+  return missing ? { visible: { missing } } : {};
 }
 
 /** Queries per detected kind of damage (or per reason the detector could not run). */
@@ -111,6 +118,7 @@ export class EvaluationRunner {
       sEmd: byStage1.map((e) => e.sEmd),
       ...(layout ? { fused: { layout, sCosSecondary: byStage1.map((e) => requireSecondaryCosine(e.sCosSecondary, meta.fileName)) } } : {}),
       ...(r.damage ? { damage: r.damage } : {}),
+      ...visibleScores(byStage1, r.visibleMissing),
     });
   }
 

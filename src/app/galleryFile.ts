@@ -16,6 +16,7 @@ import { AppError, toPlainError } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
 import { GALLERY_FILE_FORMAT, GALLERY_FILE_SCHEMA, parseGalleryIndex, type GalleryIndex, type GalleryIndexEntry, type ReadableGalleryIndex, type ThumbnailType } from './galleryFileSchema.ts';
 import type { StoredFace } from './storedFace.ts';
+import type { VisibleDamage } from '../core/types.ts';
 import { ZIP_LIMITS } from './zipEntries.ts';
 import { formatBytes, readZipDirectory, readZipEntry, type ZipEntryRecord } from './zipReader.ts';
 
@@ -61,6 +62,7 @@ function floatsToBytes(parts: readonly Float32Array[]): Uint8Array<ArrayBuffer> 
   return new Uint8Array(out.buffer);
 }
 
+const VISIBLE_ORDER: readonly VisibleDamage[] = ['mask', 'sunglasses'];
 const faceEntryName = (i: number, ext: 'f32' | 'png' | 'jpg') => `faces/${String(i).padStart(6, '0')}.${ext}`;
 const thumbnailExt = (type: ThumbnailType): 'png' | 'jpg' => (type === 'image/jpeg' ? 'jpg' : 'png');
 /** The stored thumbnail's type as the export names it (anything not JPEG was written as PNG by every version). */
@@ -71,7 +73,11 @@ export async function writeGalleryFile(modelKey: string, faces: readonly StoredF
   const index: GalleryIndexEntry[] = [];
   for (const [i, f] of faces.entries()) {
     const lm = f.landmarks68 ?? new Float32Array();
-    const features = floatsToBytes([f.embedding, f.patches.data, lm]);
+    const visible = VISIBLE_ORDER.flatMap((damage) => {
+      const vec = f.visibleEmbeddings?.[damage];
+      return vec ? [{ damage, vec }] : [];
+    });
+    const features = floatsToBytes([f.embedding, f.patches.data, lm, ...visible.map((x) => x.vec)]);
     const thumbnail = new Uint8Array(await f.thumbnail.arrayBuffer());
     const thumbnailType = thumbnailTypeOf(f.thumbnail);
     files[faceEntryName(i, 'f32')] = [features, { level: 0 }];
@@ -91,6 +97,7 @@ export async function writeGalleryFile(modelKey: string, faces: readonly StoredF
       featuresSha256: await sha256Hex(features),
       thumbnailSha256: await sha256Hex(thumbnail),
       thumbnailType,
+      visible: visible.map((x) => ({ damage: x.damage, dim: x.vec.length })),
     });
   }
   const head: GalleryIndex = { format: GALLERY_FILE_FORMAT, schema: GALLERY_FILE_SCHEMA, modelKey, exportedAt: new Date().toISOString(), faces: index };
@@ -98,6 +105,24 @@ export async function writeGalleryFile(modelKey: string, faces: readonly StoredF
   files[INDEX_ENTRY] = indexBytes;
   files[INDEX_CHECKSUM_ENTRY] = strToU8(`${await sha256Hex(indexBytes)}\n`);
   return new Blob([zipSync(files)], { type: 'application/zip' });
+}
+
+/** The visible-part embeddings laid out after `from`; a zero vector (nothing to compare) is damage. */
+function visibleOf(
+  floats: Float32Array,
+  from: number,
+  list: readonly { readonly damage: VisibleDamage; readonly dim: number }[],
+  damaged: (why: string) => AppError,
+): Partial<Record<VisibleDamage, Float32Array>> {
+  const out: Partial<Record<VisibleDamage, Float32Array>> = {};
+  let o = from;
+  for (const { damage, dim } of list) {
+    const vec = floats.slice(o, o + dim);
+    if (vec.every((x) => x === 0)) throw damaged(`holds a zero ${damage} visible-part embedding`);
+    out[damage] = vec;
+    o += dim;
+  }
+  return out;
 }
 
 /** Index of the first value that is not finite or is larger than any recognizer output, or -1. */
@@ -182,12 +207,14 @@ export async function readGalleryFile(file: Blob, fileName: string, target: Gall
   // Schema 1 files carry no checksums: their CRCs, shapes and values are still checked.
   const checksums = index.schema === 1 ? undefined : index.faces.map((e) => ({ features: e.featuresSha256, thumbnail: e.thumbnailSha256 }));
   // Schema 3 names each thumbnail's type; earlier exports hold PNGs.
-  const thumbnailTypes: readonly ThumbnailType[] = index.schema === 3 ? index.faces.map((e) => e.thumbnailType) : index.faces.map(() => 'image/png');
+  const thumbnailTypes: readonly ThumbnailType[] = index.schema >= 3 ? index.faces.map((e) => ('thumbnailType' in e ? e.thumbnailType : 'image/png')) : index.faces.map(() => 'image/png');
   const faces: StoredFace[] = [];
   for (const [i, e] of index.faces.entries()) {
     const what = faceName(i, e);
     const cells = e.h * e.w * e.c;
-    const floatCount = e.dim + cells + e.landmarks;
+    // Schema 4: visible-part embeddings after the landmarks.
+    const visible = index.schema === GALLERY_FILE_SCHEMA ? (e as GalleryIndexEntry).visible : [];
+    const floatCount = e.dim + cells + e.landmarks + visible.reduce((n, x) => n + x.dim, 0);
     const featuresName = faceEntryName(i, 'f32');
     const thumbnailType = thumbnailTypes[i];
     const thumbnailName = faceEntryName(i, thumbnailExt(thumbnailType));
@@ -204,7 +231,9 @@ export async function readGalleryFile(file: Blob, fileName: string, target: Gall
     const floats = new Float32Array(raw.buffer, raw.byteOffset, floatCount);
     const bad = firstImplausible(floats);
     if (bad >= 0) {
-      const [part, at] = bad < e.dim ? ['embedding', bad] : bad < e.dim + cells ? ['patch map', bad - e.dim] : ['landmarks', bad - e.dim - cells];
+      const lmEnd = e.dim + cells + e.landmarks;
+      const [part, at] =
+        bad < e.dim ? ['embedding', bad] : bad < e.dim + cells ? ['patch map', bad - e.dim] : bad < lmEnd ? ['landmarks', bad - e.dim - cells] : ['visible-part embeddings', bad - lmEnd];
       throw damaged(`entry ${featuresName}${what} holds ${floats[bad]} at ${part} value ${at}, beyond anything a recognizer produces (|value| ≤ ${MAX_FEATURE_MAGNITUDE})`);
     }
     faces.push({
@@ -216,8 +245,9 @@ export async function readGalleryFile(file: Blob, fileName: string, target: Gall
       addedAt: e.addedAt,
       embedding: floats.slice(0, e.dim),
       patches: { h: e.h, w: e.w, c: e.c, data: floats.slice(e.dim, e.dim + cells) },
-      landmarks68: e.landmarks ? floats.slice(e.dim + cells) : null,
+      landmarks68: e.landmarks ? floats.slice(e.dim + cells, e.dim + cells + e.landmarks) : null,
       cropSize: e.cropSize,
+      ...(visible.length ? { visibleEmbeddings: visibleOf(floats, e.dim + cells + e.landmarks, visible, (why) => damaged(`entry ${featuresName}${what} ${why}`)) } : {}),
       thumbnail: new Blob([png], { type: thumbnailType }),
     });
   }

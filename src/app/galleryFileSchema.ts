@@ -18,7 +18,7 @@ import { AppError } from '../core/errors.ts';
 import { parseJsonWithSchema, validateWithSchema, type ValidationContext } from '../core/validate.ts';
 
 export const GALLERY_FILE_FORMAT = 'deepface-emd-gallery';
-export const GALLERY_FILE_SCHEMA = 3;
+export const GALLERY_FILE_SCHEMA = 4;
 
 /** Feature sizes above these are not from a face recognizer: the file is damaged. */
 const MAX_CHANNELS = 8192;
@@ -62,7 +62,23 @@ const checksumFields = {
 const GalleryIndexEntryV2Schema = v.pipe(v.object({ ...faceFields, ...checksumFields }), v.readonly());
 const THUMBNAIL_TYPES = ['image/png', 'image/jpeg'] as const;
 export type ThumbnailType = (typeof THUMBNAIL_TYPES)[number];
-const GalleryIndexEntrySchema = v.pipe(v.object({ ...faceFields, ...checksumFields, thumbnailType: v.picklist(THUMBNAIL_TYPES, `must be one of ${THUMBNAIL_TYPES.join(', ')}`) }), v.readonly());
+const thumbnailFields = { thumbnailType: v.picklist(THUMBNAIL_TYPES, `must be one of ${THUMBNAIL_TYPES.join(', ')}`) };
+const GalleryIndexEntryV3Schema = v.pipe(v.object({ ...faceFields, ...checksumFields, ...thumbnailFields }), v.readonly());
+/** Schema 4: the face's visible-part embeddings (issue 13), their floats after the landmarks in its .f32 entry, in this order. */
+const GalleryIndexEntrySchema = v.pipe(
+  v.object({
+    ...faceFields,
+    ...checksumFields,
+    ...thumbnailFields,
+    visible: v.pipe(
+      v.array(v.pipe(v.object({ damage: v.picklist(['mask', 'sunglasses'], 'must be mask or sunglasses'), dim: count(1, MAX_CHANNELS) }), v.readonly())),
+      v.maxLength(2, 'has at most one embedding per kind'),
+      v.check((list) => new Set(list.map((e) => e.damage)).size === list.length, 'names a kind twice'),
+      v.readonly(),
+    ),
+  }),
+  v.readonly(),
+);
 
 const GalleryIndexHeaderSchema = v.object({
   format: v.literal(GALLERY_FILE_FORMAT, `must be "${GALLERY_FILE_FORMAT}"`),
@@ -78,6 +94,7 @@ const indexFields = {
 const GalleryIndexV1Schema = v.pipe(v.object({ ...indexFields, schema: v.literal(1, 'must be 1'), faces: v.pipe(v.array(GalleryIndexEntryV1Schema), v.readonly()) }), v.readonly());
 
 const GalleryIndexV2Schema = v.pipe(v.object({ ...indexFields, schema: v.literal(2, 'must be 2'), faces: v.pipe(v.array(GalleryIndexEntryV2Schema), v.readonly()) }), v.readonly());
+const GalleryIndexV3Schema = v.pipe(v.object({ ...indexFields, schema: v.literal(3, 'must be 3'), faces: v.pipe(v.array(GalleryIndexEntryV3Schema), v.readonly()) }), v.readonly());
 const GalleryIndexSchema = v.pipe(
   v.object({ ...indexFields, schema: v.literal(GALLERY_FILE_SCHEMA, `must be ${GALLERY_FILE_SCHEMA}`), faces: v.pipe(v.array(GalleryIndexEntrySchema), v.readonly()) }),
   v.readonly(),
@@ -88,7 +105,7 @@ export type GalleryIndexEntry = v.InferOutput<typeof GalleryIndexEntrySchema>;
 /** index.json as this app writes it. */
 export type GalleryIndex = v.InferOutput<typeof GalleryIndexSchema>;
 /** index.json of any schema this app reads: the current one, schema 2 (PNG thumbnails) or schema 1 (no checksums). */
-export type ReadableGalleryIndex = GalleryIndex | v.InferOutput<typeof GalleryIndexV2Schema> | v.InferOutput<typeof GalleryIndexV1Schema>;
+export type ReadableGalleryIndex = GalleryIndex | v.InferOutput<typeof GalleryIndexV3Schema> | v.InferOutput<typeof GalleryIndexV2Schema> | v.InferOutput<typeof GalleryIndexV1Schema>;
 
 function context(fileName: string): ValidationContext {
   return { file: fileName, what: 'the gallery index (index.json)', code: 'corrupt-archive', hint: 'The file is damaged or not a gallery export: choose a file made with “Export gallery”.' };
@@ -107,5 +124,6 @@ export function parseGalleryIndex(text: string, fileName: string): ReadableGalle
   }
   if (header.schema === 1) return validateWithSchema(GalleryIndexV1Schema, json, ctx);
   if (header.schema === 2) return validateWithSchema(GalleryIndexV2Schema, json, ctx);
+  if (header.schema === 3) return validateWithSchema(GalleryIndexV3Schema, json, ctx);
   return validateWithSchema(GalleryIndexSchema, json, ctx);
 }

@@ -182,6 +182,7 @@ export class LibraryService {
       patches: f.patches,
       landmarks68: f.landmarks68 ? Float32Array.from(f.landmarks68.flat()) : null,
       cropSize: f.cropSize,
+      ...(f.visibleEmbeddings ? { visibleEmbeddings: f.visibleEmbeddings } : {}),
       thumbnail: face.aligned,
     });
   }

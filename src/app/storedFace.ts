@@ -3,7 +3,7 @@
  * and from the engine's features. Shared by the app services (src/app) and
  * every storage adapter (IndexedDB, the export file).
  */
-import type { FaceFeatures, Point } from '../core/types.ts';
+import type { FaceFeatures, Point, VisibleEmbeddings } from '../core/types.ts';
 import type { ExtractedFace } from './extractTypes.ts';
 
 export interface StoredFace {
@@ -18,6 +18,8 @@ export interface StoredFace {
   /** 68 landmarks in the aligned crop, flattened x0,y0,x1,y1,... */
   readonly landmarks68: Float32Array | null;
   readonly cropSize: number;
+  /** Faces indexed since 2026-12-04 by a recognizer that gives them (issue 13's sunglasses stage 2). */
+  readonly visibleEmbeddings?: VisibleEmbeddings;
   /** The aligned face as an encoded image (shown as a thumbnail and used by the flow view). */
   readonly thumbnail: Blob;
 }
@@ -29,7 +31,7 @@ export function faceKey(modelKey: string, contentHash: string): string {
 
 /** The engine's view of a stored face (landmarks unflattened). */
 export function storedToFeatures(f: StoredFace): FaceFeatures {
-  return { embedding: f.embedding, patches: f.patches, landmarks68: landmarkPoints(f.landmarks68), cropSize: f.cropSize };
+  return { embedding: f.embedding, patches: f.patches, landmarks68: landmarkPoints(f.landmarks68), cropSize: f.cropSize, ...(f.visibleEmbeddings ? { visibleEmbeddings: f.visibleEmbeddings } : {}) };
 }
 
 /** Flattened x0,y0,x1,y1,... landmarks as points. */
@@ -50,6 +52,7 @@ export function featuresToStored(key: string, modelKey: string, contentHash: str
     patches: f.patches,
     landmarks68: f.landmarks68 ? Float32Array.from(f.landmarks68.flat()) : null,
     cropSize: f.cropSize,
+    ...(f.visibleEmbeddings ? { visibleEmbeddings: f.visibleEmbeddings } : {}),
     thumbnail: face.aligned,
   };
 }

@@ -31,7 +31,17 @@ export interface FaceFeatures {
   readonly landmarks68?: readonly Point[];
   /** Side of the aligned crop in pixels (e.g. 112). */
   readonly cropSize: number;
+  /**
+   * Embeddings of only the part of the face a kind of damage leaves visible
+   * (a recognizer whose manifest lists `visibleEmbeddings`; in a fused
+   * pipeline, the secondary's), as the network gives them.
+   */
+  readonly visibleEmbeddings?: VisibleEmbeddings;
 }
+
+/** The kinds of damage that hide a fixed part of the aligned face, so that the rest can be compared alone. */
+export type VisibleDamage = 'mask' | 'sunglasses';
+export type VisibleEmbeddings = Readonly<Partial<Record<VisibleDamage, Float32Array>>>;
 
 export type Weighting = 'uniform' | 'apc' | 'cc' | 'sc' | 'sc-sim' | 'lmk';
 export type SinkhornMode = 'reference' | 'converged';
@@ -59,6 +69,15 @@ export interface AdaptiveAlpha {
    * a kind left out (or a single recognizer) blends stage 1's cosine.
    */
   readonly secondaryCosineByDamage?: Readonly<Partial<Record<OodTransform, number>>>;
+  /**
+   * For a query read as this kind, where it and every candidate have that
+   * kind's visible-part embedding: stage 2 scores
+   * (1 - alpha - visible) * cosine + alpha * s_emd + visible * cos_visible,
+   * with this alpha, this secondary cosine weight and this visible weight
+   * instead of the kind's entries above (which stay the fallback for faces
+   * indexed without the embedding).
+   */
+  readonly visibleByDamage?: Readonly<Partial<Record<VisibleDamage, { readonly alpha: number; readonly secondaryCosine: number; readonly visible: number }>>>;
 }
 
 /**
@@ -98,7 +117,14 @@ export interface RerankSettings {
  * it keeps its stage-1 order), cropped (0.8), masked (0.6) or wearing
  * sunglasses (0.6); for the last two stage 2's cosine gives MobileFaceNet
  * weight 0.8 and 1 (stage 1: 0.4), so FaceRes counts mostly through its
- * patch EMD. Where the detector cannot run, the earlier rule decides: alpha
+ * patch EMD. Since 2026-12-04, where the faces carry MobileFaceNet's
+ * embedding of the part the damage leaves visible (its head applied to rows
+ * 4-6 of its map for sunglasses, rows 0-2 for masks), stage 2 also weighs the
+ * cosine of those: sunglasses 0.1 x (0.9 cos_MobileFaceNet + 0.1 cos_FaceRes)
+ * + 0.3 s_emd + 0.6 cos_visible, masks 0.1 x (0.6 cos_MobileFaceNet + 0.4
+ * cos_FaceRes) + 0.1 s_emd + 0.8 cos_visible (bench/study/visibleBlend.ts,
+ * held out over stage 1: sunglasses +3.1 P@1, masks +3.6, against +1.7 and
+ * +2.2 without it); faces indexed before keep the rule above. Where the detector cannot run, the earlier rule decides: alpha
  * 0.7 when the best fused stage-1 score is below 0.444, else 0. `alpha` is
  * the fixed value used when the per-query rule is switched off.
  */
@@ -115,5 +141,6 @@ export const DEFAULT_SETTINGS: RerankSettings = {
     damaged: 0.7,
     byDamage: { none: 0, crop: 0.8, mask: 0.6, sunglasses: 0.6 },
     secondaryCosineByDamage: { mask: 0.8, sunglasses: 1 },
+    visibleByDamage: { mask: { alpha: 0.1, secondaryCosine: 0.6, visible: 0.8 }, sunglasses: { alpha: 0.3, secondaryCosine: 0.9, visible: 0.6 } },
   },
 };

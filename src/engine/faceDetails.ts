@@ -8,9 +8,9 @@
  * query from disk (src/storage), Node tests and benches keep them in memory.
  */
 import { AppError } from '../core/errors.ts';
-import type { FaceFeatures, PatchMap, Point } from '../core/types.ts';
+import type { FaceFeatures, PatchMap, Point, VisibleDamage, VisibleEmbeddings } from '../core/types.ts';
 import { unitAveragePatch } from './patchGrid.ts';
-import { l2NormaliseRows } from './vectors.ts';
+import { l2NormaliseRows, unitEmbedding } from './vectors.ts';
 
 export interface FaceDetail {
   /** h*w rows of c floats, each L2-normalised (a zero patch stays zero). */
@@ -20,6 +20,8 @@ export interface FaceDetail {
   readonly unitAverage: Float32Array;
   readonly landmarks68?: readonly Point[];
   readonly cropSize: number;
+  /** Unit visible-part embeddings, where the face was indexed with them. */
+  readonly visibleEmbeddings?: VisibleEmbeddings;
 }
 
 /**
@@ -34,6 +36,8 @@ export interface FaceDetailSource {
   read(id: string): FaceDetail;
   /** The face's record as stored, undecoded: stage 2's helper decodes it on another core (src/engine/stage2Helper.ts). */
   readEncoded?(id: string): EncodedFaceDetail;
+  /** The face's unit visible-part embedding of one kind, without decoding its map (stage 2 of a damaged query); null where it has none. */
+  readVisible?(id: string, kind: VisibleDamage): Float32Array | null;
 }
 
 /** A stored record and the name of its encoding (the storage's format). */
@@ -43,12 +47,14 @@ export interface EncodedFaceDetail {
 }
 
 /** A face's detail from its features (the raw map is normalised once here). */
-export function faceDetailOf(f: Pick<FaceFeatures, 'patches' | 'landmarks68' | 'cropSize'>): FaceDetail {
+export function faceDetailOf(f: Pick<FaceFeatures, 'patches' | 'landmarks68' | 'cropSize' | 'visibleEmbeddings'>): FaceDetail {
   const { h, w, c, data } = f.patches;
   const unitPatches = new Float32Array(h * w * c);
   const patchNorms = new Float32Array(h * w);
   l2NormaliseRows(data, 0, h * w, c, unitPatches, 0, patchNorms);
-  return { unitPatches, patchNorms, unitAverage: unitAveragePatch(f.patches), landmarks68: f.landmarks68, cropSize: f.cropSize };
+  const visible = f.visibleEmbeddings;
+  const visibleEmbeddings = visible ? Object.fromEntries(Object.entries(visible).map(([k, v]) => [k, unitEmbedding(v, `the ${k} visible-part embedding`)])) : undefined;
+  return { unitPatches, patchNorms, unitAverage: unitAveragePatch(f.patches), landmarks68: f.landmarks68, cropSize: f.cropSize, ...(visibleEmbeddings ? { visibleEmbeddings } : {}) };
 }
 
 /** The raw map back from a detail (for pooling to a coarser grid). */

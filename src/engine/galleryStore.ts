@@ -9,7 +9,7 @@
  * only the candidates it touches.
  */
 import { AppError } from '../core/errors.ts';
-import type { FaceFeatures, PatchMap, Point } from '../core/types.ts';
+import type { FaceFeatures, PatchMap, Point, VisibleDamage } from '../core/types.ts';
 import { MemoryFaceDetails, rawMapOf, type EncodedFaceDetail, type FaceDetail, type FaceDetailSource } from './faceDetails.ts';
 import { requireValidGrid, requireValidPatchMap, unitPatchGrid } from './patchGrid.ts';
 import { CosineIndex } from './stage1.ts';
@@ -220,6 +220,13 @@ export class GalleryStore {
 
   private detail(pos: number): FaceDetail {
     return this.details.read(this.idList[pos]);
+  }
+
+  /** Face `pos`'s unit visible-part embedding of one kind, or null where it was indexed without one. */
+  visibleEmbedding(pos: number, kind: VisibleDamage): Float32Array | null {
+    const id = this.idList[pos];
+    const read = this.details.readVisible;
+    return read ? read.call(this.details, id, kind) : (this.details.read(id).visibleEmbeddings?.[kind] ?? null);
   }
 
   /** True when the detail source can hand out stored records undecoded (stage 2's helper decodes them). */

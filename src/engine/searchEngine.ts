@@ -6,7 +6,7 @@
  */
 import { autoDeclinesAdapter } from '../core/autoBackend.ts';
 import { AppError } from '../core/errors.ts';
-import type { FaceFeatures, FusedCosineLayout, OodTransform, RerankSettings, Weighting } from '../core/types.ts';
+import type { FaceFeatures, FusedCosineLayout, OodTransform, RerankSettings, VisibleDamage, Weighting } from '../core/types.ts';
 import type { FaceDetailSource } from './faceDetails.ts';
 import { GalleryStore, type GalleryItem, type GalleryRowEntry, type GalleryShape, type Stage1Format } from './galleryStore.ts';
 import { requireValidGrid, unitAveragePatch, unitPatchGrid } from './patchGrid.ts';
@@ -19,6 +19,7 @@ import {
   rerankTopK,
   reweighFusedCosine,
   secondaryCosine,
+  visibleDamageFor,
   validateAdaptiveAlpha,
   validateAlpha,
   validateFusedCosineLayout,
@@ -49,6 +50,8 @@ export interface Stage2Hit {
   readonly sCos: number;
   /** A fused pipeline's second recognizer's own cosine. */
   readonly sCosSecondary?: number;
+  /** The cosine of the two faces' visible-part embeddings, where the rule compares them for the query's kind of damage (issue 13). */
+  readonly sVisible?: number;
   readonly rankBefore: number;
   readonly rankAfter: number;
 }
@@ -70,6 +73,8 @@ export interface SearchResult {
   readonly alphaReason: string;
   /** What the damage detector read in the query, when the rule asked for it. */
   readonly damage?: QueryDamage;
+  /** Why the visible part could not be compared, where the rule asked for it (the hits then carry no sVisible). */
+  readonly visibleMissing?: string;
 }
 
 export interface PairDetail {
@@ -130,6 +135,8 @@ interface CachedSearch {
   readonly fallbackReason?: string;
   readonly stage2Workers: number;
   readonly damage: QueryDamage | null;
+  /** The visible-part cosines of the top k, or why there are none, where the rule compares them. */
+  readonly visible: { readonly sVisible: Float64Array } | { readonly missing: string } | null;
 }
 
 export class SearchEngine {
@@ -242,12 +249,39 @@ export class SearchEngine {
       () => undefined,
     );
     const { result, backendUsed, fallbackReason, workers } = await scored;
-    const t2 = performance.now();
     const damage = settings.adaptiveAlpha?.byDamage ? this.readDamage(query) : null;
     const sCosSecondary = this.secondaryCosines(q.unitEmbedding, positions);
-    const last: CachedSearch = { stage1, sEmd: result.similarity, sCosSecondary, stage1Ms: t1 - t0, stage2Ms: t2 - t1, backendUsed, fallbackReason, stage2Workers: workers, damage };
+    const visibleKind = visibleDamageFor(settings.adaptiveAlpha, damage, this.fusedCosine);
+    const visible = visibleKind ? this.visibleCosines(query, visibleKind, positions) : null;
+    const t3 = performance.now();
+    const last: CachedSearch = { stage1, sEmd: result.similarity, sCosSecondary, stage1Ms: t1 - t0, stage2Ms: t3 - t1, backendUsed, fallbackReason, stage2Workers: workers, damage, visible };
     this.last = last;
-    return this.assemble(last, alphaForQuery(settings.alpha, settings.adaptiveAlpha, stage1[0]?.score ?? 0, damage, this.fusedCosine), t2 - t0);
+    const visibleState = visible ? ('sVisible' in visible ? ({ ready: true } as const) : { missing: visible.missing }) : undefined;
+    return this.assemble(last, alphaForQuery(settings.alpha, settings.adaptiveAlpha, stage1[0]?.score ?? 0, damage, this.fusedCosine, visibleState), t3 - t0);
+  }
+
+  /**
+   * The cosine of the query's and each candidate's visible-part embedding of one kind (unit vectors as stored), or
+   * why it cannot be compared: a query or a face indexed without it (before 2026-12-04, or by a recognizer without one).
+   */
+  private visibleCosines(query: FaceFeatures, kind: VisibleDamage, positions: readonly number[]): { sVisible: Float64Array } | { missing: string } {
+    const own = query.visibleEmbeddings?.[kind];
+    if (!own) return { missing: `the query has no ${kind} visible-part embedding (its recognizer gives none)` };
+    const q = unitEmbedding(own, `the query's ${kind} visible-part embedding`);
+    const sVisible = new Float64Array(positions.length);
+    let missing = 0;
+    positions.forEach((p, i) => {
+      const g = this.gallery.visibleEmbedding(p, kind);
+      if (!g || g.length !== q.length) {
+        missing++;
+        return;
+      }
+      let d = 0;
+      for (let j = 0; j < q.length; j++) d += q[j] * g[j];
+      sVisible[i] = d;
+    });
+    if (missing > 0) return { missing: `${missing} of the ${positions.length} candidates were indexed without it (before 2026-12-04); import their photos again to compare it` };
+    return { sVisible };
   }
 
   /** The second recognizer's cosine of each candidate, read from the fused rows (stage 1 only had their sum). */
@@ -345,16 +379,18 @@ export class SearchEngine {
     };
   }
 
-  private assemble(last: CachedSearch, { alpha, reason, secondaryCosineWeight }: QueryAlpha, totalMs: number): SearchResult {
+  private assemble(last: CachedSearch, { alpha, reason, secondaryCosineWeight, visibleWeight }: QueryAlpha, totalMs: number): SearchResult {
     const secondary = last.sCosSecondary;
     const layout = this.fusedCosine;
     const cosine = (i: number) =>
       secondary && layout && secondaryCosineWeight !== undefined ? reweighFusedCosine(last.stage1[i].score, secondary[i], layout, secondaryCosineWeight) : last.stage1[i].score;
-    const topK = Array.from(last.sEmd, (sEmd, i) => ({ sEmd, sCos: cosine(i) }));
-    const stage2: Stage2Hit[] = rerankTopK(topK, alpha).map((e) => {
+    const sVisible = last.visible && 'sVisible' in last.visible ? last.visible.sVisible : null;
+    const topK = Array.from(last.sEmd, (sEmd, i) => ({ sEmd, sCos: cosine(i), ...(sVisible ? { sVisible: sVisible[i] } : {}) }));
+    const stage2: Stage2Hit[] = rerankTopK(topK, alpha, visibleWeight ?? 0).map((e) => {
       const hit = last.stage1[e.stage1Index];
       const own = secondary ? { sCosSecondary: secondary[e.stage1Index] } : {};
-      return { id: hit.id, label: hit.label, score: e.score, sEmd: e.sEmd, sCos: e.sCos, ...own, rankBefore: e.rankBefore, rankAfter: e.rankAfter };
+      const vis = e.sVisible !== undefined ? { sVisible: e.sVisible } : {};
+      return { id: hit.id, label: hit.label, score: e.score, sEmd: e.sEmd, sCos: e.sCos, ...own, ...vis, rankBefore: e.rankBefore, rankAfter: e.rankAfter };
     });
     return {
       stage1: last.stage1,
@@ -366,6 +402,7 @@ export class SearchEngine {
       alpha,
       alphaReason: reason,
       ...(last.damage ? { damage: last.damage } : {}),
+      ...(last.visible && 'missing' in last.visible ? { visibleMissing: last.visible.missing } : {}),
     };
   }
 

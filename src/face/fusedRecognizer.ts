@@ -55,7 +55,11 @@ export class FusedRecognizer implements FaceEmbedder {
     const S = this.secondary.inputSize;
     const primary = await this.primary.embed(faces, landmarks);
     const secondary = await this.secondary.embed(faces.map((f) => resampleRect(f, this.secondaryRect, S, S)));
-    return primary.map((p, i) => ({ ...p, embedding: fuseEmbeddings(secondary[i].embedding, p.embedding, this.ws, this.wp) }));
+    // The visible-part embeddings are the secondary's: FaceRes's map already transports in stage 2, MobileFaceNet's head is what compares a part.
+    return primary.map((p, i) => {
+      const visible = secondary[i].visibleEmbeddings;
+      return { ...p, embedding: fuseEmbeddings(secondary[i].embedding, p.embedding, this.ws, this.wp), ...(visible ? { visibleEmbeddings: visible } : {}) };
+    });
   }
 }
 

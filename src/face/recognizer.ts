@@ -5,7 +5,7 @@
  * p = y * w + x holds that patch's c channels).
  */
 import { Tensor, type InferenceSession } from 'onnxruntime-web';
-import type { FaceFeatures, Point, RgbaImage } from '../core/types.ts';
+import type { FaceFeatures, Point, RgbaImage, VisibleEmbeddings } from '../core/types.ts';
 import type { ModelEntry, PatchGridSpec } from '../models/manifest.ts';
 import { asRecognizerEntry, nativePatchGrid, type RecognizerEntry } from '../models/recognizers.ts';
 
@@ -84,6 +84,7 @@ export class Recognizer implements FaceEmbedder {
       const emb = out[this.model.embedding.output].data as Float32Array;
       const map = out[this.grid.output].data as Float32Array;
       const dim = this.model.embedding.dim;
+      const visible = (this.model.visibleEmbeddings ?? []).map((v) => ({ damage: v.damage, data: out[v.output].data as Float32Array }));
       const { h, w, c } = this.grid;
       const cells = h * w;
       for (let n = 0; n < batch.length; n++) {
@@ -93,11 +94,13 @@ export class Recognizer implements FaceEmbedder {
           const plane = base + ch * cells;
           for (let p = 0; p < cells; p++) patches[p * c + ch] = map[plane + p];
         }
+        const visibleEmbeddings: VisibleEmbeddings = Object.fromEntries(visible.map((v) => [v.damage, v.data.slice(n * dim, (n + 1) * dim)]));
         results.push({
           embedding: emb.slice(n * dim, (n + 1) * dim),
           patches: { h, w, c, data: patches },
           landmarks68: landmarks?.[start + n],
           cropSize: S,
+          ...(visible.length ? { visibleEmbeddings } : {}),
         });
       }
     }

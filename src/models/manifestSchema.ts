@@ -55,6 +55,17 @@ const PatchGridSpecSchema = v.pipe(
   v.readonly(),
 );
 
+const VisibleEmbeddingSpecSchema = v.pipe(
+  v.object({
+    /** Graph output: the embedding of only these rows of the native patch map. */
+    output: nonEmptyString,
+    /** The kind of damage whose query stage 2 compares by it. */
+    damage: v.picklist(['mask', 'sunglasses']),
+    rows: v.pipe(v.array(count(0, MAX_GRID_SIDE)), v.minLength(1, 'needs a row'), v.readonly()),
+  }),
+  v.readonly(),
+);
+
 const EmbeddingSpecSchema = v.pipe(v.object({ output: nonEmptyString, dim: count(1, MAX_CHANNELS) }), v.readonly());
 
 const point = v.pipe(v.tuple([finite, finite]), v.readonly());
@@ -108,6 +119,8 @@ const ModelEntrySchema = v.pipe(
     /** Recognizers only. */
     embedding: v.optional(EmbeddingSpecSchema),
     patchGrids: v.optional(readonlyArray(PatchGridSpecSchema)),
+    /** Recognizers only: embeddings of the visible part of a damaged face (issue 13). */
+    visibleEmbeddings: v.optional(readonlyArray(VisibleEmbeddingSpecSchema)),
     /** Five points (left eye, right eye, nose, left mouth, right mouth) in input pixels. */
     alignmentTemplate: v.optional(v.pipe(v.array(point), v.length(5, 'needs five points'), v.readonly())),
     notes: v.optional(v.string()),

@@ -10,10 +10,15 @@
  *   the reference `npm run eval -- --storage float32` compares against.
  *
  * A detail record: 1 byte format version, 2 bytes crop size, 1 byte landmark
- * count (0 or 68), the landmarks as float32 pairs, then the patch map.
+ * count (0 or 68), the landmarks as float32 pairs, then (version 2) the
+ * visible-part embeddings, then the patch map. The embeddings: 1 byte count,
+ * then per embedding 1 byte damage kind (1 mask, 2 sunglasses), 2 bytes
+ * dimension and the vector made unit length, stored like a stage-1 row of
+ * the format. They come before the map so that stage 2 can read them
+ * without decoding it. Version 1 records (before 2026-12-04) have none.
  */
 import { AppError } from '../core/errors.ts';
-import type { PatchMap } from '../core/types.ts';
+import type { PatchMap, VisibleDamage, VisibleEmbeddings } from '../core/types.ts';
 import { decodePatchMap, decodePatchMapUnit, encodePatchMap } from '../engine/quant/patchCodec.ts';
 import { faceDetailOf, type FaceDetail } from '../engine/faceDetails.ts';
 import { landmarkPoints } from '../app/storedFace.ts';
@@ -27,9 +32,12 @@ export interface DetailFields {
   /** 68 landmarks flattened x0,y0,x1,y1,... or null. */
   readonly landmarks68: Float32Array | null;
   readonly cropSize: number;
+  readonly visibleEmbeddings?: VisibleEmbeddings;
 }
 
-const DETAIL_VERSION = 1;
+const DETAIL_VERSION = 2;
+const DETAIL_VERSIONS_READ = [1, 2];
+const VISIBLE_KIND_CODES: readonly VisibleDamage[] = ['mask', 'sunglasses'];
 const HEADER_BYTES = 4;
 const RAW_MAP_HEADER_BYTES = 6;
 
@@ -56,15 +64,42 @@ export function encodeDetail(format: StorageFormat, f: DetailFields): Uint8Array
   if (lm && lm.length !== 136) throw new AppError('invalid-argument', `a face has ${lm.length / 2} landmarks to store, not 68`, 'Extract the face again.');
   if (!Number.isInteger(f.cropSize) || f.cropSize < 1 || f.cropSize > 0xffff) throw new AppError('invalid-argument', `crop size ${f.cropSize} cannot be stored`, 'Extract the face again.');
   const map = format === 'compact' ? encodePatchMap(f.patches) : rawMapBytes(f.patches);
+  const visible = encodeVisible(format, f.visibleEmbeddings);
   const lmBytes = lm ? lm.byteLength : 0;
-  const out = new Uint8Array(HEADER_BYTES + lmBytes + map.length);
+  const out = new Uint8Array(HEADER_BYTES + lmBytes + visible.length + map.length);
   const view = new DataView(out.buffer);
   out[0] = DETAIL_VERSION;
   view.setUint16(1, f.cropSize, true);
   out[3] = lm ? 68 : 0;
   if (lm) for (let i = 0; i < lm.length; i++) view.setFloat32(HEADER_BYTES + 4 * i, lm[i], true);
-  out.set(map, HEADER_BYTES + lmBytes);
+  out.set(visible, HEADER_BYTES + lmBytes);
+  out.set(map, HEADER_BYTES + lmBytes + visible.length);
   return out;
+}
+
+function encodeVisible(format: StorageFormat, visible: VisibleEmbeddings | undefined): Uint8Array {
+  const entries = VISIBLE_KIND_CODES.flatMap((kind, i) => {
+    const v = visible?.[kind];
+    return v ? [{ code: i + 1, row: encodeStage1(format, v) }] : [];
+  });
+  const out = new Uint8Array(1 + entries.reduce((n, e) => n + 3 + e.row.length, 0));
+  const view = new DataView(out.buffer);
+  out[0] = entries.length;
+  let o = 1;
+  entries.forEach((e, i) => {
+    const dim = (visible?.[VISIBLE_KIND_CODES[e.code - 1]] as Float32Array).length;
+    if (dim > 0xffff) throw new AppError('invalid-argument', `a visible-part embedding of ${dim} dimensions cannot be stored`, 'Extract the face again.');
+    out[o] = entries[i].code;
+    view.setUint16(o + 1, dim, true);
+    out.set(e.row, o + 3);
+    o += 3 + e.row.length;
+  });
+  return out;
+}
+
+/** The unit visible-part embedding of one kind in a stored record (dequantised), or null where the record has none. */
+export function readVisibleEmbedding(format: StorageFormat, bytes: Uint8Array, kind: VisibleDamage): Float32Array | null {
+  return splitDetail(bytes, format).visibleEmbeddings[kind] ?? null;
 }
 
 /**
@@ -73,20 +108,20 @@ export function encodeDetail(format: StorageFormat, f: DetailFields): Uint8Array
  * `reuse`: the arrays of a face the caller no longer needs, overwritten when the shapes match (compact format).
  */
 export function decodeFaceDetail(format: StorageFormat, bytes: Uint8Array, reuse?: FaceDetail): FaceDetail {
-  const { cropSize, landmarks68, mapBytes } = splitDetail(bytes);
-  if (format === 'float32') return faceDetailOf({ patches: rawMapOfBytes(mapBytes), landmarks68: landmarkPoints(landmarks68), cropSize });
+  const { cropSize, landmarks68, mapBytes, visibleEmbeddings } = splitDetail(bytes, format);
+  if (format === 'float32') return faceDetailOf({ patches: rawMapOfBytes(mapBytes), landmarks68: landmarkPoints(landmarks68), cropSize, visibleEmbeddings });
   const unit = decodePatchMapUnit(mapBytes, reuse);
-  return { unitPatches: unit.unitPatches, patchNorms: unit.patchNorms, unitAverage: unit.unitAverage, landmarks68: landmarkPoints(landmarks68), cropSize };
+  return { unitPatches: unit.unitPatches, patchNorms: unit.patchNorms, unitAverage: unit.unitAverage, landmarks68: landmarkPoints(landmarks68), cropSize, visibleEmbeddings };
 }
 
 export function decodeDetail(format: StorageFormat, bytes: Uint8Array): DetailFields {
-  const { cropSize, landmarks68, mapBytes } = splitDetail(bytes);
+  const { cropSize, landmarks68, mapBytes, visibleEmbeddings } = splitDetail(bytes, format);
   const patches = format === 'compact' ? decodePatchMap(mapBytes) : rawMapOfBytes(mapBytes);
-  return { patches, landmarks68, cropSize };
+  return { patches, landmarks68, cropSize, visibleEmbeddings };
 }
 
-function splitDetail(bytes: Uint8Array): { cropSize: number; landmarks68: Float32Array | null; mapBytes: Uint8Array } {
-  if (bytes.length < HEADER_BYTES || bytes[0] !== DETAIL_VERSION) throw corrupt(`a face record of ${bytes.length} bytes with version ${bytes[0] ?? 'none'}`);
+function splitDetail(bytes: Uint8Array, format: StorageFormat): { cropSize: number; landmarks68: Float32Array | null; mapBytes: Uint8Array; visibleEmbeddings: VisibleEmbeddings } {
+  if (bytes.length < HEADER_BYTES || !DETAIL_VERSIONS_READ.includes(bytes[0])) throw corrupt(`a face record of ${bytes.length} bytes with version ${bytes[0] ?? 'none'}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const cropSize = view.getUint16(1, true);
   const count = bytes[3];
@@ -94,7 +129,22 @@ function splitDetail(bytes: Uint8Array): { cropSize: number; landmarks68: Float3
   const lmBytes = count * 8;
   if (bytes.length < HEADER_BYTES + lmBytes) throw corrupt('a face record cut short in its landmarks');
   const landmarks68 = count ? Float32Array.from({ length: count * 2 }, (_, i) => view.getFloat32(HEADER_BYTES + 4 * i, true)) : null;
-  return { cropSize, landmarks68, mapBytes: bytes.subarray(HEADER_BYTES + lmBytes) };
+  let o = HEADER_BYTES + lmBytes;
+  const visibleEmbeddings: Partial<Record<VisibleDamage, Float32Array>> = {};
+  if (bytes[0] >= 2) {
+    if (o >= bytes.length) throw corrupt('a face record cut short before its visible-part embeddings');
+    const n = bytes[o++];
+    for (let i = 0; i < n; i++) {
+      if (o + 3 > bytes.length) throw corrupt('a face record cut short in its visible-part embeddings');
+      const kind = VISIBLE_KIND_CODES[bytes[o] - 1];
+      const dim = view.getUint16(o + 1, true);
+      const rowBytes = stage1RowBytes(format, dim);
+      if (!kind || dim === 0 || o + 3 + rowBytes > bytes.length) throw corrupt(`a face record with a visible-part embedding of kind ${bytes[o]} and ${dim} dimensions`);
+      visibleEmbeddings[kind] = decodeStage1(format, bytes.subarray(o + 3, o + 3 + rowBytes), dim);
+      o += 3 + rowBytes;
+    }
+  }
+  return { cropSize, landmarks68, mapBytes: bytes.subarray(o), visibleEmbeddings };
 }
 
 function rawMapBytes(map: PatchMap): Uint8Array {

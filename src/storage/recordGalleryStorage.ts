@@ -11,7 +11,7 @@ import type { FaceDetail, FaceDetailSource } from '../engine/faceDetails.ts';
 import type { GalleryShape, Stage1Format } from '../engine/galleryStore.ts';
 import type { GalleryStoragePort, ImportJournal, StoredGalleryIndex } from '../app/ports.ts';
 import { faceKey, type StoredFace } from '../app/storedFace.ts';
-import { decodeDetail, decodeFaceDetail, decodeStage1, encodeDetail, encodeStage1, stage1RowBytes } from './faceRecordCodec.ts';
+import { decodeDetail, decodeFaceDetail, decodeStage1, encodeDetail, encodeStage1, readVisibleEmbedding, stage1RowBytes } from './faceRecordCodec.ts';
 import type { StorageFormat } from './storageFormat.ts';
 import { FaceRecordStore } from './faceRecordStore.ts';
 import type { GalleryDirectory } from './randomAccessFile.ts';
@@ -130,6 +130,13 @@ export class RecordGalleryStorage implements GalleryStoragePort {
         if (!g) throw new AppError('internal', 'the gallery was read before it was opened', 'Reload the page.');
         return { format: this.options.format, bytes: g.store.readDetail(hashOf(id)) };
       },
+      readVisible: (id, kind) => {
+        const g = this.opened.get(modelKey);
+        if (!g) throw new AppError('internal', 'the gallery was read before it was opened', 'Reload the page.');
+        const cached = g.cache.get(id);
+        if (cached) return cached.visibleEmbeddings?.[kind] ?? null;
+        return readVisibleEmbedding(this.options.format, g.store.readDetail(hashOf(id)), kind);
+      },
     };
   }
 
@@ -160,7 +167,7 @@ export class RecordGalleryStorage implements GalleryStoragePort {
         fileName: face.fileName,
         addedAt: face.addedAt,
         stage1: encodeStage1(this.options.format, face.embedding),
-        detail: encodeDetail(this.options.format, { patches: face.patches, landmarks68: face.landmarks68, cropSize: face.cropSize }),
+        detail: encodeDetail(this.options.format, { patches: face.patches, landmarks68: face.landmarks68, cropSize: face.cropSize, visibleEmbeddings: face.visibleEmbeddings }),
         thumbnail: thumb.bytes,
         thumbnailType: thumb.type,
       });
@@ -212,6 +219,7 @@ export class RecordGalleryStorage implements GalleryStoragePort {
       patches: detail.patches,
       landmarks68: detail.landmarks68,
       cropSize: detail.cropSize,
+      ...(Object.keys(detail.visibleEmbeddings ?? {}).length ? { visibleEmbeddings: detail.visibleEmbeddings } : {}),
       thumbnail: thumbnailBlob(g.store, meta.hash),
     };
   }

@@ -151,5 +151,12 @@ function adaptiveRuleText(rule: AdaptiveAlpha): string {
   const byScore = `alpha ${rule.clean} when the stage-1 top-1 score is >= ${rule.threshold}, else ${rule.damaged}`;
   const w = Object.entries(rule.secondaryCosineByDamage ?? {});
   const cosine = w.length > 0 ? `; with two recognizers, stage 2's cosine gives the second one weight ${w.map(([kind, x]) => `${x} (${kind})`).join(', ')}` : '';
-  return b ? `alpha ${b.none} for a clean query, ${b.crop} cropped, ${b.mask} masked, ${b.sunglasses} sunglasses (read by the damage detector)${cosine}; without the detector: ${byScore}` : byScore;
+  const v = Object.entries(rule.visibleByDamage ?? {});
+  const visible =
+    v.length > 0
+      ? `; where the faces carry it, ${v.map(([kind, x]) => `a ${kind} query also weighs the cosine of the part the ${kind} leaves visible at ${x.visible} (alpha ${x.alpha}, second recognizer ${x.secondaryCosine})`).join(', ')}`
+      : '';
+  return b
+    ? `alpha ${b.none} for a clean query, ${b.crop} cropped, ${b.mask} masked, ${b.sunglasses} sunglasses (read by the damage detector)${cosine}${visible}; without the detector: ${byScore}`
+    : byScore;
 }

@@ -143,3 +143,43 @@ describe('presets', () => {
     expect(settingsForRecognizer('dlib-resnet', 8, DEFAULT_SETTINGS).adaptiveAlpha ?? null).toBeNull();
   });
 });
+
+describe('a rule that also compares the visible part of a sunglasses query', () => {
+  const layout = { secondaryDims: 3, secondaryWeight: 0.4 };
+  const r = { ...rule, byDamage, secondaryCosineByDamage: { sunglasses: 1 }, visibleByDamage: { sunglasses: { alpha: 0.3, secondaryCosine: 0.9, visible: 0.6 } } };
+  const sunglasses = { kind: 'sunglasses', probability: 0.97 } as const;
+  it('uses the visible entry only when every face has the embedding, else the plain entry and says why', () => {
+    const ready = alphaForQuery(0.7, r, 0.9, sunglasses, layout, { ready: true });
+    expect(ready).toMatchObject({ alpha: 0.3, secondaryCosineWeight: 0.9, visibleWeight: 0.6, visibleDamage: 'sunglasses' });
+    expect(ready.reason).toMatch(/the part the glasses leave visible \(weight 0\.6\)/);
+    const missing = alphaForQuery(0.7, r, 0.9, sunglasses, layout, { missing: '3 of the 100 candidates were indexed without it' });
+    expect(missing).toMatchObject({ alpha: byDamage.sunglasses, secondaryCosineWeight: 1 });
+    expect(missing.visibleWeight).toBeUndefined();
+    expect(missing.reason).toMatch(/the visible part is not compared: 3 of the 100 candidates/);
+    // A kind without a visible entry, and a single recognizer, never compare it.
+    expect(alphaForQuery(0.7, r, 0.9, { kind: 'mask', probability: 0.9 }, layout, { ready: true }).visibleWeight).toBeUndefined();
+    expect(alphaForQuery(0.7, r, 0.9, sunglasses, null, { ready: true }).visibleWeight).toBeUndefined();
+  });
+  it('refuses weights that do not add up', () => {
+    expect(() => alphaForQuery(0.7, { ...r, visibleByDamage: { sunglasses: { alpha: 0.5, secondaryCosine: 0.9, visible: 0.6 } } }, 0.9)).toThrow(/alpha \+ weight <= 1/);
+    expect(() => alphaForQuery(0.7, { ...r, visibleByDamage: { sunglasses: { alpha: 0.3, secondaryCosine: 0.9, visible: 0 } } }, 0.9)).toThrow(/above 0/);
+  });
+  it('the evaluation blends (1 - alpha - v) cosine + alpha s_emd + v s_visible', () => {
+    // b: cos_s 0.9, cos_p 0.5 (fused 0.66); a: cos_s 0.3, cos_p 0.8 (fused 0.6). Re-weighed at 0.9: b 0.86, a 0.35.
+    const q: EvalQueryScores = {
+      queryKey: 'q',
+      label: 'a',
+      stage1Labels: ['b', 'a'],
+      sCos: [0.4 * 0.9 + 0.6 * 0.5, 0.4 * 0.3 + 0.6 * 0.8],
+      sEmd: [0.5, 0.52],
+      fused: { layout, sCosSecondary: [0.9, 0.3] },
+      damage: sunglasses,
+    };
+    // With s_visible b 0.2, a 0.7: b = 0.1*0.86 + 0.3*0.5 + 0.6*0.2 = 0.356, a = 0.1*0.35 + 0.3*0.52 + 0.6*0.7 = 0.611.
+    expect(stage2Labels({ ...q, visible: { sVisible: [0.2, 0.7] } }, 0.7, r)).toEqual(['a', 'b']);
+    // s_visible the other way round: b = 0.086 + 0.15 + 0.42 = 0.656, a = 0.035 + 0.156 + 0.12 = 0.311.
+    expect(stage2Labels({ ...q, visible: { sVisible: [0.7, 0.2] } }, 0.7, r)).toEqual(['b', 'a']);
+    // Missing: the plain entry (alpha 0.2 here, weight 1): b = 0.8*0.9 + 0.2*0.5 = 0.82, a = 0.8*0.3 + 0.2*0.52 = 0.344.
+    expect(stage2Labels({ ...q, visible: { missing: 'old faces' } }, 0.7, r)).toEqual(['b', 'a']);
+  });
+});

@@ -305,7 +305,7 @@ describe('thumbnail types (schema 3)', () => {
     const files = unzipSync(file);
     expect(Object.keys(files).filter((n) => n.startsWith('faces/'))).toEqual(['faces/000000.f32', 'faces/000000.jpg']);
     const index = JSON.parse(strFromU8(files['index.json'])) as IndexJson;
-    expect(index.schema).toBe(3);
+    expect(index.schema).toBe(4);
     expect(index.faces[0].thumbnailType).toBe('image/jpeg');
     await engine.clearGallery();
     await engine.importGalleryFile('g.zip', new Blob([file]));
@@ -334,5 +334,56 @@ describe('thumbnail types (schema 3)', () => {
     );
     await engine.clearGallery();
     expect((await importFailure(engine, damaged)).message).toContain('faces/000001.png');
+  });
+});
+
+describe('visible-part embeddings (schema 4)', () => {
+  it('travel with each face after its landmarks and come back exactly; a schema-3 export (none) still imports', async () => {
+    const ports = new MemoryEnginePorts();
+    const engine = new AppEngine(ports, { accelerator: null });
+    await engine.init({ ortBackend: 'wasm' });
+    await engine.importFiles(
+      [0, 1].map((v) => ({ path: `g/Ann/Ann_000${v}.jpg`, file: faceFile('Ann', v) })),
+      () => {},
+    );
+    const given = new Map<string, Float32Array>();
+    for (const [k, f] of ports.storage.records) {
+      const sunglasses = Float32Array.from({ length: 7 }, (_, i) => given.size + i - 3.5);
+      given.set(k, sunglasses);
+      ports.storage.records.set(k, { ...f, visibleEmbeddings: { sunglasses } });
+    }
+    const file = new Uint8Array(await (await engine.exportGallery()).arrayBuffer());
+    const index = JSON.parse(strFromU8(unzipSync(file)['index.json'])) as IndexJson;
+    expect(index.faces.map((f) => f.visible)).toEqual([[{ damage: 'sunglasses', dim: 7 }], [{ damage: 'sunglasses', dim: 7 }]]);
+    await engine.clearGallery();
+    await engine.importGalleryFile('g.zip', new Blob([file]));
+    for (const [k, f] of ports.storage.records) expect(f.visibleEmbeddings?.sunglasses).toEqual(given.get(k));
+
+    const schema3 = rezip(
+      file,
+      (files, idx) => {
+        idx.schema = 3;
+        for (const [i, f] of idx.faces.entries()) {
+          delete f.visible;
+          const name = `faces/${String(i).padStart(6, '0')}.f32`;
+          files[name] = files[name].slice(0, files[name].length - 7 * 4);
+        }
+      },
+      true,
+    );
+    await engine.clearGallery();
+    expect(await engine.importGalleryFile('old.zip', new Blob([schema3 as Uint8Array<ArrayBuffer>]))).toEqual({ added: 2, skipped: 0 });
+    for (const f of ports.storage.records.values()) expect(f.visibleEmbeddings).toBeUndefined();
+
+    const zeroed = rezip(
+      file,
+      (files) => {
+        const f = files['faces/000001.f32'];
+        f.fill(0, f.length - 7 * 4);
+      },
+      true,
+    );
+    await engine.clearGallery();
+    expect((await importFailure(engine, zeroed)).message).toMatch(/faces\/000001\.f32.*zero sunglasses visible-part embedding/);
   });
 });

@@ -1,6 +1,6 @@
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { parseGalleryIndex } from '../../../src/app/galleryFileSchema.ts';
+import { GALLERY_FILE_SCHEMA, parseGalleryIndex } from '../../../src/app/galleryFileSchema.ts';
 import type { StoredFace } from '../../../src/app/storedFace.ts';
 import { AppError } from '../../../src/core/errors.ts';
 import { readGalleryFile, writeGalleryFile } from '../../../src/app/galleryFile.ts';
@@ -89,9 +89,9 @@ describe('parseGalleryIndex', () => {
   });
 
   it('asks for an app update for a newer schema, whatever else the file holds', () => {
-    const e = failure(JSON.stringify({ format: 'deepface-emd-gallery', schema: 4, somethingNew: true }));
+    const e = failure(JSON.stringify({ format: 'deepface-emd-gallery', schema: GALLERY_FILE_SCHEMA + 1, somethingNew: true }));
     expect(e.code).toBe('invalid-argument');
-    expect(e.message).toContain('schema 4');
+    expect(e.message).toContain(`schema ${GALLERY_FILE_SCHEMA + 1}`);
     expect(e.hint).toMatch(/Update the app/);
   });
 

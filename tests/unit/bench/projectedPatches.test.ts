@@ -47,3 +47,28 @@ describe('projected MobileFaceNet patches', () => {
     expect(norms[24]).toBeGreaterThan(4 * norms[0]);
   });
 });
+
+describe("MobileFaceNet's visible-part embeddings (the model's extra outputs, issue 13)", () => {
+  it.each([
+    ['sunglasses', [4, 5, 6]],
+    ['mask', [0, 1, 2]],
+  ] as const)('%s: equal the head applied in float64 to the kept rows %j of tensor 507 alone', (kind, rows) => {
+    for (const f of faces) {
+      const got = f.visibleEmbeddings?.[kind];
+      expect(got?.length).toBe(512);
+      const kept = new Float64Array(head.depthwiseBias);
+      for (const y of rows) for (let x = 0; x < 7; x++) for (let ch = 0; ch < 512; ch++) kept[ch] += head.depthwise[ch * 49 + y * 7 + x] * f.patches.data[(y * 7 + x) * 512 + ch];
+      let worst = 0;
+      let fromFull = 0;
+      for (let o = 0; o < 512; o++) {
+        let s = head.linearBias[o];
+        for (let ch = 0; ch < 512; ch++) s += head.linear[o * 512 + ch] * kept[ch];
+        worst = Math.max(worst, Math.abs(s - (got as Float32Array)[o]));
+        fromFull = Math.max(fromFull, Math.abs(s - f.embedding[o]));
+      }
+      expect(worst).toBeLessThan(1e-5);
+      // Not the whole face's embedding: the hidden rows matter.
+      expect(fromFull).toBeGreaterThan(0.05);
+    }
+  });
+});

@@ -239,6 +239,59 @@ describe('SearchEngine', () => {
     expect(() => new SearchEngine({ fusedCosine: { secondaryDims: 6, secondaryWeight: 1 } })).toThrow(/secondary weight in \(0, 1\)/);
   });
 
+  it("a rule that compares the visible part blends each candidate's visible-part cosine (float64 from the raw vectors); faces without one fall back, saying why", async () => {
+    const { items, query, rand } = buildGallery(9);
+    const layout = { secondaryDims: 6, secondaryWeight: 0.4 };
+    const vis = new Map<string, Float32Array>();
+    const withVisible = (key: string, f: FaceFeatures): FaceFeatures => {
+      const v = Float32Array.from({ length: 12 }, () => rand() - 0.5);
+      vis.set(key, v);
+      const s = Float32Array.from({ length: 6 }, () => rand() - 0.5);
+      return { ...f, embedding: fuseEmbeddings(s, f.embedding.subarray(0, 10), Math.sqrt(0.4), Math.sqrt(0.6)), visibleEmbeddings: { sunglasses: v } };
+    };
+    const visItems = items.map((it) => ({ ...it, features: withVisible(it.id, it.features) }));
+    const visQuery = withVisible('query', query);
+    const cos = (a: Float32Array, b: Float32Array) => {
+      let d = 0;
+      for (let i = 0; i < a.length; i++) d += a[i] * b[i];
+      return d / Math.hypot(...a) / Math.hypot(...b);
+    };
+    const model: DamageDetectorModel = (() => {
+      const D = featureCount(49);
+      const weights = new Float64Array(4 * (D + 1));
+      weights[3 * (D + 1) + D] = 5; // every map reads as sunglasses
+      return { positions: 49, channels: shape.c, classMeans: new Float32Array(4 * 49 * shape.c), featureMean: new Float64Array(D), featureScale: new Float64Array(D).fill(1), weights, source: 'test' };
+    })();
+    const rule = {
+      threshold: -1,
+      clean: 0,
+      damaged: 0.9,
+      byDamage: { none: 0, crop: 0.8, mask: 0.6, sunglasses: 0.2 },
+      secondaryCosineByDamage: { sunglasses: 1 },
+      visibleByDamage: { sunglasses: { alpha: 0.3, secondaryCosine: 0.9, visible: 0.6 } },
+    };
+    const engine = new SearchEngine({ accelerator: null, damageDetector: { model }, fusedCosine: layout });
+    engine.add(visItems);
+    const r = await engine.search(visQuery, settings({ adaptiveAlpha: rule }));
+    expect(r.alpha).toBe(0.3);
+    expect(r.alphaReason).toMatch(/the part the glasses leave visible \(weight 0\.6\)/);
+    expect(r.visibleMissing).toBeUndefined();
+    for (const h of r.stage2) {
+      expect(h.sVisible).toBeCloseTo(cos(visQuery.visibleEmbeddings?.sunglasses as Float32Array, required(vis.get(h.id), h.id)), 6);
+      expect(h.score).toBeCloseTo(0.3 * h.sEmd + 0.1 * h.sCos + 0.6 * (h.sVisible as number), 12);
+    }
+    const scores = r.stage2.map((h) => h.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    // One face indexed before the embedding existed: the query falls back to the kind's plain entry and says so.
+    const old = new SearchEngine({ accelerator: null, damageDetector: { model }, fusedCosine: layout });
+    old.add(visItems.map((it, i) => (i === 0 ? { ...it, features: { ...it.features, visibleEmbeddings: undefined } } : it)));
+    const o = await old.search(visQuery, settings({ adaptiveAlpha: rule, k: visItems.length }));
+    expect(o.alpha).toBe(0.2);
+    expect(o.visibleMissing).toMatch(/^1 of the 24 candidates were indexed without it/);
+    expect(o.alphaReason).toMatch(/the visible part is not compared: 1 of the 24/);
+    expect(o.stage2.every((h) => h.sVisible === undefined)).toBe(true);
+  });
+
   it('pairDetail gives the plan, weights and s_emd of one pair (consistent with search and with its own marginals)', async () => {
     const { items, query } = buildGallery(4);
     const engine = new SearchEngine({ accelerator: null });

@@ -123,6 +123,36 @@ describe('RecordGalleryStorage', () => {
     }
   });
 
+  it('keeps visible-part embeddings across a reload: read alone (cached or not) as the unit vector, and in get(); faces without one read null', async () => {
+    for (const format of ['float32', 'compact'] as const) {
+      const d = disk();
+      const rand = seededRandom(11);
+      const faces = gallery(6).map((f, i) => (i % 2 === 0 ? { ...f, visibleEmbeddings: { sunglasses: Float32Array.from({ length: 20 }, () => rand() - 0.5) } } : f));
+      const first = d.storage(format);
+      for (const f of faces) await first.put(f);
+      first.close();
+      const again = d.storage(format);
+      await again.loadIndex(MODEL);
+      const details = again.details(MODEL);
+      for (const [i, f] of faces.entries()) {
+        const given = f.visibleEmbeddings?.sunglasses;
+        if (i === 2) details.read(f.key); // one from the detail cache
+        const alone = details.readVisible?.(f.key, 'sunglasses');
+        expect(details.readVisible?.(f.key, 'mask')).toBeNull();
+        if (!given) {
+          expect(alone).toBeNull();
+          expect((await again.get(f.key))?.visibleEmbeddings).toBeUndefined();
+          continue;
+        }
+        const u = unit(given);
+        const step = format === 'compact' ? Math.max(...u.map(Math.abs)) / 127 : 1e-7;
+        Array.from(alone ?? []).forEach((x, j) => expect(Math.abs(x - u[j])).toBeLessThanOrEqual(step));
+        expect(alone).toHaveLength(20);
+        expect((await again.get(f.key))?.visibleEmbeddings?.sunglasses).toEqual(alone);
+      }
+    }
+  });
+
   it('searches like the in-memory gallery: float32 ranks identically, compact keeps every top-1', async () => {
     const faces = gallery(40);
     const memory = new MemoryStorage();

@@ -1,0 +1,66 @@
+/**
+ * The detail record's visible-part embeddings (version 2, issue 13): written
+ * and read back in both formats, read without decoding the map, absent from
+ * version-1 records (written by hand here as the earlier layout), and
+ * refused when cut short.
+ */
+import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../src/core/random.ts';
+import { encodePatchMap } from '../../../src/engine/quant/patchCodec.ts';
+import { decodeDetail, decodeFaceDetail, encodeDetail, readVisibleEmbedding } from '../../../src/storage/faceRecordCodec.ts';
+
+const rand = seededRandom(3);
+const patches = { h: 7, w: 7, c: 16, data: Float32Array.from({ length: 49 * 16 }, () => Math.max(0, rand() - 0.5)) };
+const sunglasses = Float32Array.from({ length: 512 }, () => rand() * 4 - 2);
+const mask = Float32Array.from({ length: 512 }, () => rand() - 0.5);
+
+function unit(v: Float32Array): Float64Array {
+  let n = 0;
+  for (const x of v) n += x * x;
+  return Float64Array.from(v, (x) => x / Math.sqrt(n));
+}
+
+function worst(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let w = 0;
+  for (let i = 0; i < a.length; i++) w = Math.max(w, Math.abs(a[i] - b[i]));
+  return w;
+}
+
+describe('visible-part embeddings in a detail record', () => {
+  it('come back as unit vectors: float32 to rounding, compact within one int8 step, read alone or with the map', () => {
+    for (const [format, tolerance] of [
+      ['float32', 1e-7],
+      ['compact', Math.max(...unit(sunglasses).map(Math.abs)) / 127],
+    ] as const) {
+      const bytes = encodeDetail(format, { patches, landmarks68: null, cropSize: 224, visibleEmbeddings: { sunglasses, mask } });
+      const alone = readVisibleEmbedding(format, bytes, 'sunglasses');
+      expect(alone?.length).toBe(512);
+      expect(worst(alone as Float32Array, unit(sunglasses))).toBeLessThanOrEqual(tolerance);
+      expect(worst(readVisibleEmbedding(format, bytes, 'mask') as Float32Array, unit(mask))).toBeLessThanOrEqual(format === 'float32' ? 1e-7 : Math.max(...unit(mask).map(Math.abs)) / 127);
+      const detail = decodeFaceDetail(format, bytes);
+      expect(detail.visibleEmbeddings?.sunglasses).toEqual(alone);
+      // The map behind them is read as before.
+      expect(decodeDetail(format, bytes).patches.h).toBe(7);
+      expect(detail.cropSize).toBe(224);
+    }
+  });
+
+  it('a record without them, and a version-1 record of the earlier layout, have none and keep their map', () => {
+    const none = encodeDetail('compact', { patches, landmarks68: null, cropSize: 112 });
+    expect(readVisibleEmbedding('compact', none, 'sunglasses')).toBeNull();
+    const map = encodePatchMap(patches);
+    const v1 = new Uint8Array(4 + map.length);
+    v1.set([1, 112, 0, 0]);
+    v1.set(map, 4);
+    expect(readVisibleEmbedding('compact', v1, 'sunglasses')).toBeNull();
+    expect(decodeDetail('compact', v1).patches.data).toEqual(decodeDetail('compact', none).patches.data);
+  });
+
+  it('a record cut inside its embeddings is refused as damaged storage, not misread', () => {
+    const bytes = encodeDetail('compact', { patches, landmarks68: null, cropSize: 224, visibleEmbeddings: { sunglasses } });
+    expect(() => readVisibleEmbedding('compact', bytes.subarray(0, 4 + 1 + 3 + 100), 'sunglasses')).toThrow(/visible-part embedding/);
+    const wrongKind = bytes.slice();
+    wrongKind[5] = 9;
+    expect(() => decodeFaceDetail('compact', wrongKind)).toThrow(/kind 9/);
+  });
+});
