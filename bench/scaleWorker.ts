@@ -235,6 +235,8 @@ const labelOf = (identity: number) => `Person_${String(identity).padStart(6, '0'
 
 let thumbnails: Uint8Array<ArrayBuffer>[] = [];
 
+const visibleOf = (r: () => number) => Float32Array.from({ length: 512 }, () => r() - 0.5);
+
 function storedFace(i: number, modelKey: string, identities: number): StoredFace {
   const r = seededRandom(mix(i));
   const identity = i % identities;
@@ -251,6 +253,8 @@ function storedFace(i: number, modelKey: string, identities: number): StoredFace
     patches: { h: H, w: H, c: C, data: variedMap(r) },
     landmarks68: landmarksOf(r),
     cropSize: CROP,
+    // The default pipeline stores MobileFaceNet's two visible-part embeddings (512-D each) with every face.
+    visibleEmbeddings: { mask: visibleOf(r), sunglasses: visibleOf(r) },
     thumbnail: new Blob([thumbnails[i % thumbnails.length]], { type: 'image/jpeg' }),
   };
 }
