@@ -151,7 +151,7 @@ export function alphaForQuery(
     if (visibleKind && v && visible && 'ready' in visible)
       return {
         alpha: v.alpha,
-        reason: `${read}, so stage 2 blends the patch EMD (alpha ${v.alpha}), the cosine of only the part ${visibleKind === 'mask' ? 'the mask' : 'the glasses'} leave visible (weight ${v.visible}) and the cosine with the second recognizer at weight ${v.secondaryCosine} (stage 1's: ${fused?.secondaryWeight})`,
+        reason: `${read}, so stage 2 blends the patch EMD (alpha ${v.alpha}), the cosine of only the part ${visibleKind === 'mask' ? 'the mask leaves' : 'the glasses leave'} visible (weight ${v.visible}) and the cosine with the second recognizer at weight ${v.secondaryCosine} (stage 1's: ${fused?.secondaryWeight})`,
         secondaryCosineWeight: v.secondaryCosine,
         visibleWeight: v.visible,
         visibleDamage: visibleKind,
