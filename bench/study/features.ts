@@ -1,8 +1,9 @@
 /** Reads the study's feature dump (.cache/study, written by dump.ts) into unit vectors and unit patch grids. */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { unitAveragePatch, unitPatchGrid } from '../../src/engine/patchGrid.ts';
 import { unitEmbedding } from '../../src/engine/vectors.ts';
+import type { DamageRow } from './damageScores.ts';
 import { DIMS, RECORD_FLOATS, STUDY_DIR, type Variant } from './shared.ts';
 
 export interface StudyMeta {
@@ -56,4 +57,19 @@ export function readVariant(variant: Variant, rows: readonly number[], withPatch
   });
   closeSync(fd);
   return { mf, fr };
+}
+
+/** damageScores.ts's rows of one variant (all parts), in query order. */
+export function loadDamageRows(variant: Variant): DamageRow[] {
+  const out: DamageRow[] = [];
+  for (let part = 0; existsSync(join(STUDY_DIR, `dmg-${variant}-${part}.json`)); part++) out.push(...(JSON.parse(readFileSync(join(STUDY_DIR, `dmg-${variant}-${part}.json`), 'utf8')) as DamageRow[]));
+  if (out.length === 0) throw new Error(`no .cache/study/dmg-${variant}-*.json: run bench/study/damageScores.ts --variant ${variant} first`);
+  return out.sort((a, b) => a.q - b.q);
+}
+
+/** The dot product of a[ao..ao+n) and b[bo..bo+n). */
+export function dotAt(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
+  let s = 0;
+  for (let d = 0; d < n; d++) s += a[ao + d] * b[bo + d];
+  return s;
 }

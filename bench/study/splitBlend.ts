@@ -13,13 +13,10 @@
  *
  *   npx tsx bench/study/splitBlend.ts mask sunglasses   (after damageScores.ts for those variants)
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { mapAtR } from '../../src/engine/metrics.ts';
-import type { DamageRow } from './damageScores.ts';
-import { readVariant } from './features.ts';
+import { dotAt, loadDamageRows, readVariant } from './features.ts';
 import { K, studySetup } from './setup.ts';
-import { STUDY_DIR, type Variant } from './shared.ts';
+import type { Variant } from './shared.ts';
 import { identityFold } from './tables.ts';
 
 const GRID = Array.from({ length: 11 }, (_, i) => i / 10);
@@ -34,28 +31,15 @@ interface QueryScores {
   readonly emd: readonly number[];
 }
 
-function loadRows(variant: Variant): DamageRow[] {
-  const out: DamageRow[] = [];
-  for (let part = 0; existsSync(join(STUDY_DIR, `dmg-${variant}-${part}.json`)); part++) out.push(...(JSON.parse(readFileSync(join(STUDY_DIR, `dmg-${variant}-${part}.json`), 'utf8')) as DamageRow[]));
-  if (out.length === 0) throw new Error(`no .cache/study/dmg-${variant}-*.json: run bench/study/damageScores.ts --variant ${variant} first`);
-  return out.sort((a, b) => a.q - b.q);
-}
-
-function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
-  let s = 0;
-  for (let d = 0; d < n; d++) s += a[ao + d] * b[bo + d];
-  return s;
-}
-
 function queryScores(variant: Variant): QueryScores[] {
   const s = studySetup();
-  const rows = loadRows(variant);
+  const rows = loadDamageRows(variant);
   const gal = readVariant('none', s.galleryRows, false);
   const qf = variant === 'none' ? gal : readVariant(variant, s.galleryRows, false);
   return rows.map((r) => {
     const top = r.list.slice(0, K);
-    const cm = Float64Array.from(top, (g) => dot(qf.mf.emb, r.q * 512, gal.mf.emb, g * 512, 512));
-    const cf = Float64Array.from(top, (g) => dot(qf.fr.emb, r.q * 1024, gal.fr.emb, g * 1024, 1024));
+    const cm = Float64Array.from(top, (g) => dotAt(qf.mf.emb, r.q * 512, gal.mf.emb, g * 512, 512));
+    const cf = Float64Array.from(top, (g) => dotAt(qf.fr.emb, r.q * 1024, gal.fr.emb, g * 1024, 1024));
     return { q: r.q, R: r.R, list: r.list, cm, cf, emd: r.emd };
   });
 }

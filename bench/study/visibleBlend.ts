@@ -14,11 +14,10 @@
  *   npx tsx bench/study/visibleBlend.ts sunglasses   (after damageScores.ts for that variant)
  *   npx tsx bench/study/visibleBlend.ts sunglasses --term mfn   (cosV from MobileFaceNet's visible part instead)
  */
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { mapAtR } from '../../src/engine/metrics.ts';
-import type { DamageRow } from './damageScores.ts';
-import { readVariant } from './features.ts';
+import { dotAt, loadDamageRows, readVariant } from './features.ts';
 import { K, studySetup } from './setup.ts';
 import { readMobileFaceNetHead } from './projectedScores.ts';
 import { RECORD_FLOATS, STUDY_DIR, type Variant } from './shared.ts';
@@ -43,13 +42,6 @@ const ROW_SETS: Record<string, readonly number[][]> = {
 };
 const C = 1024;
 const N = 49;
-
-function loadRows(variant: Variant): DamageRow[] {
-  const out: DamageRow[] = [];
-  for (let part = 0; existsSync(join(STUDY_DIR, `dmg-${variant}-${part}.json`)); part++) out.push(...(JSON.parse(readFileSync(join(STUDY_DIR, `dmg-${variant}-${part}.json`), 'utf8')) as DamageRow[]));
-  if (out.length === 0) throw new Error(`no .cache/study/dmg-${variant}-*.json: run bench/study/damageScores.ts --variant ${variant} first`);
-  return out.sort((a, b) => a.q - b.q);
-}
 
 /** Unit mean of the unit patches at the rows `rows` of each face of `variant` at dump rows `dumpRows`, read in chunks. */
 function visibleMeans(variant: Variant, dumpRows: readonly number[], rowSets: readonly number[][]): Float32Array[] {
@@ -117,12 +109,6 @@ function mfnVisible(variant: Variant, dumpRows: readonly number[], rowSets: read
   return out;
 }
 
-function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, n: number): number {
-  let s = 0;
-  for (let d = 0; d < n; d++) s += a[ao + d] * b[bo + d];
-  return s;
-}
-
 interface QueryScores {
   readonly q: number;
   readonly R: number;
@@ -146,7 +132,7 @@ function main(): void {
   const rowSets = ROW_SETS[variant];
   if (!rowSets) throw new Error(`no visible rows known for ${variant}: use sunglasses or mask`);
   const s = studySetup();
-  const rows = loadRows(variant);
+  const rows = loadDamageRows(variant);
   const gal = readVariant('none', s.galleryRows, false);
   const qf = readVariant(variant, s.galleryRows, false);
   const term = process.argv.includes('--term') ? process.argv[process.argv.indexOf('--term') + 1] : 'faceres';
@@ -162,9 +148,9 @@ function main(): void {
       R: r.R,
       list: r.list,
       emd: r.emd,
-      cm: Float64Array.from(top, (g) => dot(qf.mf.emb, r.q * 512, gal.mf.emb, g * 512, 512)),
-      cf: Float64Array.from(top, (g) => dot(qf.fr.emb, r.q * 1024, gal.fr.emb, g * 1024, 1024)),
-      cv: rowSets.map((_, si) => Float64Array.from(top, (g) => dot(qV[si], qi * D, galV[si], g * D, D))),
+      cm: Float64Array.from(top, (g) => dotAt(qf.mf.emb, r.q * 512, gal.mf.emb, g * 512, 512)),
+      cf: Float64Array.from(top, (g) => dotAt(qf.fr.emb, r.q * 1024, gal.fr.emb, g * 1024, 1024)),
+      cv: rowSets.map((_, si) => Float64Array.from(top, (g) => dotAt(qV[si], qi * D, galV[si], g * D, D))),
     };
   });
   const labels = s.labels;
