@@ -156,7 +156,7 @@ function legacyRecords(zip: Uint8Array): LegacyFace[] {
       addedAt: e.addedAt,
       embedding: floats.slice(0, e.dim),
       patches: { h: e.h, w: e.w, c: e.c, data: floats.slice(e.dim, e.dim + cells) },
-      landmarks68: e.landmarks ? floats.slice(e.dim + cells) : null,
+      landmarks68: e.landmarks ? floats.slice(e.dim + cells, e.dim + cells + e.landmarks) : null,
       cropSize: e.cropSize,
       thumbnail: { bytes: Array.from(files[`${name}.${jpeg ? 'jpg' : 'png'}`]), type: jpeg ? 'image/jpeg' : 'image/png' },
     };
