@@ -16,7 +16,7 @@ import { AppError, toPlainError } from '../core/errors.ts';
 import { sha256Hex } from '../core/hash.ts';
 import { GALLERY_FILE_FORMAT, GALLERY_FILE_SCHEMA, parseGalleryIndex, type GalleryIndex, type GalleryIndexEntry, type ReadableGalleryIndex, type ThumbnailType } from './galleryFileSchema.ts';
 import type { StoredFace } from './storedFace.ts';
-import type { VisibleDamage } from '../core/types.ts';
+import { VISIBLE_DAMAGES, type VisibleDamage } from '../core/types.ts';
 import { ZIP_LIMITS } from './zipEntries.ts';
 import { formatBytes, readZipDirectory, readZipEntry, type ZipEntryRecord } from './zipReader.ts';
 
@@ -62,7 +62,6 @@ function floatsToBytes(parts: readonly Float32Array[]): Uint8Array<ArrayBuffer> 
   return new Uint8Array(out.buffer);
 }
 
-const VISIBLE_ORDER: readonly VisibleDamage[] = ['mask', 'sunglasses'];
 const faceEntryName = (i: number, ext: 'f32' | 'png' | 'jpg') => `faces/${String(i).padStart(6, '0')}.${ext}`;
 const thumbnailExt = (type: ThumbnailType): 'png' | 'jpg' => (type === 'image/jpeg' ? 'jpg' : 'png');
 /** The stored thumbnail's type as the export names it (anything not JPEG was written as PNG by every version). */
@@ -73,7 +72,7 @@ export async function writeGalleryFile(modelKey: string, faces: readonly StoredF
   const index: GalleryIndexEntry[] = [];
   for (const [i, f] of faces.entries()) {
     const lm = f.landmarks68 ?? new Float32Array();
-    const visible = VISIBLE_ORDER.flatMap((damage) => {
+    const visible = VISIBLE_DAMAGES.flatMap((damage) => {
       const vec = f.visibleEmbeddings?.[damage];
       return vec ? [{ damage, vec }] : [];
     });

@@ -15,6 +15,7 @@
  */
 import * as v from 'valibot';
 import { AppError } from '../core/errors.ts';
+import { VISIBLE_DAMAGES } from '../core/types.ts';
 import { parseJsonWithSchema, validateWithSchema, type ValidationContext } from '../core/validate.ts';
 
 export const GALLERY_FILE_FORMAT = 'deepface-emd-gallery';
@@ -71,7 +72,7 @@ const GalleryIndexEntrySchema = v.pipe(
     ...checksumFields,
     ...thumbnailFields,
     visible: v.pipe(
-      v.array(v.pipe(v.object({ damage: v.picklist(['mask', 'sunglasses'], 'must be mask or sunglasses'), dim: count(1, MAX_CHANNELS) }), v.readonly())),
+      v.array(v.pipe(v.object({ damage: v.picklist(VISIBLE_DAMAGES, `must be one of ${VISIBLE_DAMAGES.join(', ')}`), dim: count(1, MAX_CHANNELS) }), v.readonly())),
       v.maxLength(2, 'has at most one embedding per kind'),
       v.check((list) => new Set(list.map((e) => e.damage)).size === list.length, 'names a kind twice'),
       v.readonly(),

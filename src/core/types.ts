@@ -39,8 +39,9 @@ export interface FaceFeatures {
   readonly visibleEmbeddings?: VisibleEmbeddings;
 }
 
-/** The kinds of damage that hide a fixed part of the aligned face, so that the rest can be compared alone. */
-export type VisibleDamage = 'mask' | 'sunglasses';
+/** The kinds of damage that hide a fixed part of the aligned face, so that the rest can be compared alone (this order is the stored one). */
+export const VISIBLE_DAMAGES = ['mask', 'sunglasses'] as const;
+export type VisibleDamage = (typeof VISIBLE_DAMAGES)[number];
 export type VisibleEmbeddings = Readonly<Partial<Record<VisibleDamage, Float32Array>>>;
 
 export type Weighting = 'uniform' | 'apc' | 'cc' | 'sc' | 'sc-sim' | 'lmk';

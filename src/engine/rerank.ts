@@ -4,7 +4,7 @@
  * candidate so a new alpha only re-blends (no Sinkhorn).
  */
 import { AppError } from '../core/errors.ts';
-import type { AdaptiveAlpha, FusedCosineLayout, OodTransform, VisibleDamage } from '../core/types.ts';
+import { VISIBLE_DAMAGES, type AdaptiveAlpha, type FusedCosineLayout, type OodTransform, type VisibleDamage } from '../core/types.ts';
 
 /** alpha in [0, 1]: alpha*s_emd + (1-alpha)*s_cos. 'sum' (or any alpha < 0, the authors' convention): s_emd + s_cos. */
 export type Alpha = number | 'sum';
@@ -122,8 +122,8 @@ const DAMAGE_WORDS: Readonly<Record<OodTransform, string>> = { none: 'clean', cr
 /** The kind of damage whose visible part the rule compares for this reading, or null. */
 export function visibleDamageFor(rule: AdaptiveAlpha | null | undefined, damage: QueryDamage | null | undefined, fused: FusedCosineLayout | null | undefined): VisibleDamage | null {
   if (!rule?.byDamage || !rule.visibleByDamage || !fused || !damage || !('kind' in damage)) return null;
-  const kind = damage.kind;
-  return (kind === 'mask' || kind === 'sunglasses') && rule.visibleByDamage[kind] ? kind : null;
+  const kind = VISIBLE_DAMAGES.find((k) => k === damage.kind);
+  return kind && rule.visibleByDamage[kind] ? kind : null;
 }
 
 /**

@@ -8,6 +8,7 @@
  * models.
  */
 import * as v from 'valibot';
+import { VISIBLE_DAMAGES } from '../core/types.ts';
 import { parseJsonWithSchema } from '../core/validate.ts';
 
 /** Model outputs and feature sizes above this are not a face recognizer. */
@@ -60,7 +61,7 @@ const VisibleEmbeddingSpecSchema = v.pipe(
     /** Graph output: the embedding of only these rows of the native patch map. */
     output: nonEmptyString,
     /** The kind of damage whose query stage 2 compares by it. */
-    damage: v.picklist(['mask', 'sunglasses']),
+    damage: v.picklist(VISIBLE_DAMAGES),
     rows: v.pipe(v.array(count(0, MAX_GRID_SIDE)), v.minLength(1, 'needs a row'), v.readonly()),
   }),
   v.readonly(),

@@ -18,7 +18,7 @@
  * without decoding it. Version 1 records (before 2026-12-04) have none.
  */
 import { AppError } from '../core/errors.ts';
-import type { PatchMap, VisibleDamage, VisibleEmbeddings } from '../core/types.ts';
+import { VISIBLE_DAMAGES, type PatchMap, type VisibleDamage, type VisibleEmbeddings } from '../core/types.ts';
 import { decodePatchMap, decodePatchMapUnit, encodePatchMap } from '../engine/quant/patchCodec.ts';
 import { faceDetailOf, type FaceDetail } from '../engine/faceDetails.ts';
 import { landmarkPoints } from '../app/storedFace.ts';
@@ -37,7 +37,6 @@ export interface DetailFields {
 
 const DETAIL_VERSION = 2;
 const DETAIL_VERSIONS_READ = [1, 2];
-const VISIBLE_KIND_CODES: readonly VisibleDamage[] = ['mask', 'sunglasses'];
 const HEADER_BYTES = 4;
 const RAW_MAP_HEADER_BYTES = 6;
 
@@ -78,22 +77,22 @@ export function encodeDetail(format: StorageFormat, f: DetailFields): Uint8Array
 }
 
 function encodeVisible(format: StorageFormat, visible: VisibleEmbeddings | undefined): Uint8Array {
-  const entries = VISIBLE_KIND_CODES.flatMap((kind, i) => {
+  const entries = VISIBLE_DAMAGES.flatMap((kind, i) => {
     const v = visible?.[kind];
-    return v ? [{ code: i + 1, row: encodeStage1(format, v) }] : [];
+    if (!v) return [];
+    if (v.length > 0xffff) throw new AppError('invalid-argument', `a visible-part embedding of ${v.length} dimensions cannot be stored`, 'Extract the face again.');
+    return [{ code: i + 1, dim: v.length, row: encodeStage1(format, v) }];
   });
   const out = new Uint8Array(1 + entries.reduce((n, e) => n + 3 + e.row.length, 0));
   const view = new DataView(out.buffer);
   out[0] = entries.length;
   let o = 1;
-  entries.forEach((e, i) => {
-    const dim = (visible?.[VISIBLE_KIND_CODES[e.code - 1]] as Float32Array).length;
-    if (dim > 0xffff) throw new AppError('invalid-argument', `a visible-part embedding of ${dim} dimensions cannot be stored`, 'Extract the face again.');
-    out[o] = entries[i].code;
-    view.setUint16(o + 1, dim, true);
+  for (const e of entries) {
+    out[o] = e.code;
+    view.setUint16(o + 1, e.dim, true);
     out.set(e.row, o + 3);
     o += 3 + e.row.length;
-  });
+  }
   return out;
 }
 
@@ -136,7 +135,7 @@ function splitDetail(bytes: Uint8Array, format: StorageFormat): { cropSize: numb
     const n = bytes[o++];
     for (let i = 0; i < n; i++) {
       if (o + 3 > bytes.length) throw corrupt('a face record cut short in its visible-part embeddings');
-      const kind = VISIBLE_KIND_CODES[bytes[o] - 1];
+      const kind = VISIBLE_DAMAGES[bytes[o] - 1];
       const dim = view.getUint16(o + 1, true);
       const rowBytes = stage1RowBytes(format, dim);
       if (!kind || dim === 0 || o + 3 + rowBytes > bytes.length) throw corrupt(`a face record with a visible-part embedding of kind ${bytes[o]} and ${dim} dimensions`);

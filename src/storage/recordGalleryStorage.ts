@@ -47,6 +47,8 @@ interface OpenGallery {
   /** Set while (or once) the first face's shape is being written. */
   shaping?: Promise<void>;
   readonly cache: Map<string, FaceDetail>;
+  /** The records last handed out undecoded (stage 2's helper share): a damaged query's visible-part cosines read them again. */
+  readonly encoded: Map<string, Uint8Array>;
 }
 
 export class RecordGalleryStorage implements GalleryStoragePort {
@@ -89,7 +91,7 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     const shape = await readGalleryShape(dir);
     // A gallery that never held a face has no row size yet: its (empty) store is reopened with the real one at the first put.
     const store = await FaceRecordStore.open(dir, { stage1RowBytes: shape ? stage1RowBytes(this.options.format, shape.dim) : EMPTY_GALLERY_ROW_BYTES });
-    const g: OpenGallery = { dir, store, shape, cache: new Map() };
+    const g: OpenGallery = { dir, store, shape, cache: new Map(), encoded: new Map() };
     this.opened.set(modelKey, g);
     return g;
   }
@@ -128,14 +130,18 @@ export class RecordGalleryStorage implements GalleryStoragePort {
       readEncoded: (id) => {
         const g = this.opened.get(modelKey);
         if (!g) throw new AppError('internal', 'the gallery was read before it was opened', 'Reload the page.');
-        return { format: this.options.format, bytes: g.store.readDetail(hashOf(id)) };
+        const bytes = g.store.readDetail(hashOf(id));
+        g.encoded.delete(id);
+        if (g.encoded.size >= DETAIL_CACHE_FACES) g.encoded.delete(g.encoded.keys().next().value as string);
+        g.encoded.set(id, bytes);
+        return { format: this.options.format, bytes };
       },
       readVisible: (id, kind) => {
         const g = this.opened.get(modelKey);
         if (!g) throw new AppError('internal', 'the gallery was read before it was opened', 'Reload the page.');
         const cached = g.cache.get(id);
         if (cached) return cached.visibleEmbeddings?.[kind] ?? null;
-        return readVisibleEmbedding(this.options.format, g.store.readDetail(hashOf(id)), kind);
+        return readVisibleEmbedding(this.options.format, g.encoded.get(id) ?? g.store.readDetail(hashOf(id)), kind);
       },
     };
   }
@@ -240,7 +246,10 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     for (const [modelKey, hashes] of byModel) {
       const g = await this.ready(modelKey);
       g.store.delete(hashes);
-      for (const h of hashes) g.cache.delete(faceKey(modelKey, h));
+      for (const h of hashes) {
+        g.cache.delete(faceKey(modelKey, h));
+        g.encoded.delete(faceKey(modelKey, h));
+      }
       await this.compactIfMostlyDead(g, modelKey);
     }
   }
@@ -276,6 +285,7 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     const g = await this.ready(modelKey);
     g.store.clear();
     g.cache.clear();
+    g.encoded.clear();
   }
 
   async readJournal(modelKey: string): Promise<ImportJournal | undefined> {

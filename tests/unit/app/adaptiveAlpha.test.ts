@@ -69,6 +69,18 @@ describe('alphaForQuery by damage kind', () => {
   });
 });
 
+/** Two candidates of a fused pipeline (w 0.4): b with cos_s 0.9, cos_p 0.5; a (the query's identity) with cos_s 0.3, cos_p 0.8. */
+function fusedPair(layout: { secondaryDims: number; secondaryWeight: number }): EvalQueryScores {
+  return {
+    queryKey: 'q',
+    label: 'a',
+    stage1Labels: ['b', 'a'],
+    sCos: [0.4 * 0.9 + 0.6 * 0.5, 0.4 * 0.3 + 0.6 * 0.8],
+    sEmd: [0.5, 0.52],
+    fused: { layout, sCosSecondary: [0.9, 0.3] },
+  };
+}
+
 describe("a rule that re-weighs a fused pipeline's two cosines", () => {
   const layout = { secondaryDims: 3, secondaryWeight: 0.4 };
   const r = { ...rule, byDamage, secondaryCosineByDamage: { mask: 0.8 } };
@@ -84,14 +96,7 @@ describe("a rule that re-weighs a fused pipeline's two cosines", () => {
   });
   it('the evaluation blends the re-weighted cosine of each query read as that kind', () => {
     // Entry 0 (b): cos_s 0.9, cos_p 0.5, fused 0.66; entry 1 (a): cos_s 0.3, cos_p 0.8, fused 0.6.
-    const q: EvalQueryScores = {
-      queryKey: 'q',
-      label: 'a',
-      stage1Labels: ['b', 'a'],
-      sCos: [0.4 * 0.9 + 0.6 * 0.5, 0.4 * 0.3 + 0.6 * 0.8],
-      sEmd: [0.5, 0.52],
-      fused: { layout, sCosSecondary: [0.9, 0.3] },
-    };
+    const q = fusedPair(layout);
     // Masked, at alpha 0.3 with weight 0.8: b = 0.7*(0.72+0.1) + 0.15 = 0.724, a = 0.7*(0.24+0.16) + 0.156 = 0.436.
     expect(stage2Labels({ ...q, damage: { kind: 'mask', probability: 1 } }, 0.7, { ...r, secondaryCosineByDamage: { mask: 0.8 } })).toEqual(['b', 'a']);
     // Weight 0 (the primary's cosine alone): b = 0.7*0.5 + 0.15 = 0.5, a = 0.7*0.8 + 0.156 = 0.716.
@@ -166,15 +171,7 @@ describe('a rule that also compares the visible part of a sunglasses query', () 
   });
   it('the evaluation blends (1 - alpha - v) cosine + alpha s_emd + v s_visible', () => {
     // b: cos_s 0.9, cos_p 0.5 (fused 0.66); a: cos_s 0.3, cos_p 0.8 (fused 0.6). Re-weighed at 0.9: b 0.86, a 0.35.
-    const q: EvalQueryScores = {
-      queryKey: 'q',
-      label: 'a',
-      stage1Labels: ['b', 'a'],
-      sCos: [0.4 * 0.9 + 0.6 * 0.5, 0.4 * 0.3 + 0.6 * 0.8],
-      sEmd: [0.5, 0.52],
-      fused: { layout, sCosSecondary: [0.9, 0.3] },
-      damage: sunglasses,
-    };
+    const q: EvalQueryScores = { ...fusedPair(layout), damage: sunglasses };
     // With s_visible b 0.2, a 0.7: b = 0.1*0.86 + 0.3*0.5 + 0.6*0.2 = 0.356, a = 0.1*0.35 + 0.3*0.52 + 0.6*0.7 = 0.611.
     expect(stage2Labels({ ...q, visible: { sVisible: [0.2, 0.7] } }, 0.7, r)).toEqual(['a', 'b']);
     // s_visible the other way round: b = 0.086 + 0.15 + 0.42 = 0.656, a = 0.035 + 0.156 + 0.12 = 0.311.

@@ -137,6 +137,7 @@ describe('RecordGalleryStorage', () => {
       for (const [i, f] of faces.entries()) {
         const given = f.visibleEmbeddings?.sunglasses;
         if (i === 2) details.read(f.key); // one from the detail cache
+        if (i === 4) details.readEncoded?.(f.key); // one handed out undecoded (stage 2's helper share)
         const alone = details.readVisible?.(f.key, 'sunglasses');
         expect(details.readVisible?.(f.key, 'mask')).toBeNull();
         if (!given) {
