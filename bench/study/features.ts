@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { unitAveragePatch, unitPatchGrid } from '../../src/engine/patchGrid.ts';
 import { unitEmbedding } from '../../src/engine/vectors.ts';
 import type { DamageRow } from './damageScores.ts';
+import { readMobileFaceNetHead } from './projectedScores.ts';
 import { DIMS, RECORD_FLOATS, STUDY_DIR, type Variant } from './shared.ts';
 
 export interface StudyMeta {
@@ -72,4 +73,42 @@ export function dotAt(a: Float32Array, ao: number, b: Float32Array, bo: number, 
   let s = 0;
   for (let d = 0; d < n; d++) s += a[ao + d] * b[bo + d];
   return s;
+}
+
+/**
+ * MobileFaceNet's own embedding restricted to the visible rows (`--term mfn`):
+ * its head is linear (projectedScores.ts), so the embedding of the visible
+ * part alone is W (sum over visible p of d_p * x_p + depthwise bias) + linear bias, unit length.
+ */
+export function mfnVisible(variant: Variant, dumpRows: readonly number[], rowSets: readonly number[][]): Float32Array[] {
+  const head = readMobileFaceNetHead();
+  const M = 512;
+  const out = rowSets.map(() => new Float32Array(dumpRows.length * M));
+  const fd = openSync(join(STUDY_DIR, `${variant}.f32`), 'r');
+  const raw = new Float32Array(49 * M);
+  dumpRows.forEach((row, i) => {
+    readSync(fd, new Uint8Array(raw.buffer), 0, raw.byteLength, (row * RECORD_FLOATS + M) * 4);
+    rowSets.forEach((rows, si) => {
+      const sum = Float64Array.from(head.depthwiseBias);
+      for (const y of rows)
+        for (let x = 0; x < 7; x++) {
+          const p = y * 7 + x;
+          for (let ch = 0; ch < M; ch++) sum[ch] += head.depthwise[ch * 49 + p] * raw[p * M + ch];
+        }
+      const v = new Float64Array(M);
+      for (let o = 0; o < M; o++) {
+        let t = head.linearBias[o];
+        for (let ch = 0; ch < M; ch++) t += head.linear[o * M + ch] * sum[ch];
+        v[o] = t;
+      }
+      let n = 0;
+      for (const x of v) n += x * x;
+      const inv = 1 / Math.sqrt(n || 1);
+      for (let o = 0; o < M; o++) out[si][i * M + o] = v[o] * inv;
+    });
+    if (i % 500 === 0) process.stderr.write(`\r${variant} MobileFaceNet visible ${i}/${dumpRows.length}   `);
+  });
+  closeSync(fd);
+  process.stderr.write('\n');
+  return out;
 }

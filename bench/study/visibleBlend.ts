@@ -14,13 +14,10 @@
  *   npx tsx bench/study/visibleBlend.ts sunglasses   (after damageScores.ts for that variant)
  *   npx tsx bench/study/visibleBlend.ts sunglasses --term mfn   (cosV from MobileFaceNet's visible part instead)
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { join } from 'node:path';
 import { mapAtR } from '../../src/engine/metrics.ts';
-import { dotAt, loadDamageRows, readVariant } from './features.ts';
+import { dotAt, loadDamageRows, mfnVisible, readVariant } from './features.ts';
 import { K, studySetup } from './setup.ts';
-import { readMobileFaceNetHead } from './projectedScores.ts';
-import { RECORD_FLOATS, STUDY_DIR, type Variant } from './shared.ts';
+import type { Variant } from './shared.ts';
 import { identityFold } from './tables.ts';
 
 const FOLDS = 5;
@@ -67,44 +64,6 @@ function visibleMeans(variant: Variant, dumpRows: readonly number[], rowSets: re
     });
     process.stderr.write(`\r${variant} visible means ${Math.min(start + chunk, dumpRows.length)}/${dumpRows.length}   `);
   }
-  process.stderr.write('\n');
-  return out;
-}
-
-/**
- * MobileFaceNet's own embedding restricted to the visible rows (`--term mfn`):
- * its head is linear (projectedScores.ts), so the embedding of the visible
- * part alone is W (sum over visible p of d_p * x_p + depthwise bias) + linear bias, unit length.
- */
-function mfnVisible(variant: Variant, dumpRows: readonly number[], rowSets: readonly number[][]): Float32Array[] {
-  const head = readMobileFaceNetHead();
-  const M = 512;
-  const out = rowSets.map(() => new Float32Array(dumpRows.length * M));
-  const fd = openSync(join(STUDY_DIR, `${variant}.f32`), 'r');
-  const raw = new Float32Array(49 * M);
-  dumpRows.forEach((row, i) => {
-    readSync(fd, new Uint8Array(raw.buffer), 0, raw.byteLength, (row * RECORD_FLOATS + M) * 4);
-    rowSets.forEach((rows, si) => {
-      const sum = Float64Array.from(head.depthwiseBias);
-      for (const y of rows)
-        for (let x = 0; x < 7; x++) {
-          const p = y * 7 + x;
-          for (let ch = 0; ch < M; ch++) sum[ch] += head.depthwise[ch * N + p] * raw[p * M + ch];
-        }
-      const v = new Float64Array(M);
-      for (let o = 0; o < M; o++) {
-        let t = head.linearBias[o];
-        for (let ch = 0; ch < M; ch++) t += head.linear[o * M + ch] * sum[ch];
-        v[o] = t;
-      }
-      let n = 0;
-      for (const x of v) n += x * x;
-      const inv = 1 / Math.sqrt(n || 1);
-      for (let o = 0; o < M; o++) out[si][i * M + o] = v[o] * inv;
-    });
-    if (i % 500 === 0) process.stderr.write(`\r${variant} MobileFaceNet visible ${i}/${dumpRows.length}   `);
-  });
-  closeSync(fd);
   process.stderr.write('\n');
   return out;
 }
