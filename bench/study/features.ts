@@ -1,8 +1,11 @@
 /** Reads the study's feature dump (.cache/study, written by dump.ts) into unit vectors and unit patch grids. */
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import type { VisibleDamage } from '../../src/core/types.ts';
 import { unitAveragePatch, unitPatchGrid } from '../../src/engine/patchGrid.ts';
 import { unitEmbedding } from '../../src/engine/vectors.ts';
+import { fuseEmbeddings } from '../../src/face/fusedRecognizer.ts';
+import { MFN_VISIBLE_EMBEDDINGS } from '../../scripts/models/faceplugin.ts';
 import type { DamageRow } from './damageScores.ts';
 import { readMobileFaceNetHead } from './projectedScores.ts';
 import { DIMS, RECORD_FLOATS, STUDY_DIR, type Variant } from './shared.ts';
@@ -110,5 +113,22 @@ export function mfnVisible(variant: Variant, dumpRows: readonly number[], rowSet
   });
   closeSync(fd);
   process.stderr.write('\n');
+  return out;
+}
+
+/** The rows of the 7x7 map a kind of damage leaves visible: those of the model's extra output for it. */
+export function visibleRowsOf(kind: VisibleDamage): number[] {
+  const spec = MFN_VISIBLE_EMBEDDINGS.find((v) => v.damage === kind);
+  if (!spec) throw new Error(`MobileFaceNet has no visible-part output for ${kind}`);
+  return [...spec.rows];
+}
+
+/** Each face's fused stage-1 vector (the app's fuseEmbeddings at weight w), rows x (512 + 1024): one dot product is the fused cosine. */
+export function fusedStudyRows(f: { mf: ModelFeatures; fr: ModelFeatures }, w: number): Float32Array {
+  const n = f.mf.emb.length / f.mf.dim;
+  const dim = f.mf.dim + f.fr.dim;
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++)
+    out.set(fuseEmbeddings(f.mf.emb.subarray(i * f.mf.dim, (i + 1) * f.mf.dim), f.fr.emb.subarray(i * f.fr.dim, (i + 1) * f.fr.dim), Math.sqrt(w), Math.sqrt(1 - w)), i * dim);
   return out;
 }

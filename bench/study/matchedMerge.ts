@@ -30,7 +30,7 @@
 import { seededRandom } from '../../src/core/random.ts';
 import { fitPairLogistic, type PairSample } from './pairLogistic.ts';
 import { argValue } from '../browser.ts';
-import { dotAt, mfnVisible, readVariant } from './features.ts';
+import { dotAt, fusedStudyRows, mfnVisible, readVariant, visibleRowsOf } from './features.ts';
 import { studySetup } from './setup.ts';
 import { identityFold } from './tables.ts';
 
@@ -38,7 +38,6 @@ const FOLDS = 5;
 const W = 0.4;
 const KINDS = ['none', 'mask', 'sunglasses'] as const;
 type Kind = (typeof KINDS)[number];
-const VISIBLE_ROWS = { mask: [0, 1, 2], sunglasses: [4, 5, 6] } as const;
 /** Candidates kept per pairing and query: every rule below is monotone within a pairing except the visible blend, which re-scores these. */
 const KEEP = 100;
 
@@ -67,13 +66,9 @@ function main(): void {
   const cleanVisible = new Map<Kind, Float32Array>();
   for (const kind of KINDS) {
     const f = readVariant(kind, rows, false);
-    const fused = new Float32Array(n * 1536);
-    for (let i = 0; i < n; i++) {
-      for (let d = 0; d < 512; d++) fused[i * 1536 + d] = Math.sqrt(W) * f.mf.emb[i * 512 + d];
-      for (let d = 0; d < 1024; d++) fused[i * 1536 + 512 + d] = Math.sqrt(1 - W) * f.fr.emb[i * 1024 + d];
-    }
-    const visible = kind === 'none' ? new Float32Array(0) : mfnVisible(kind, rows, [[...VISIBLE_ROWS[kind]]])[0];
-    if (kind !== 'none') cleanVisible.set(kind, mfnVisible('none', rows, [[...VISIBLE_ROWS[kind]]])[0]);
+    const fused = fusedStudyRows(f, W);
+    const visible = kind === 'none' ? new Float32Array(0) : mfnVisible(kind, rows, [visibleRowsOf(kind)])[0];
+    if (kind !== 'none') cleanVisible.set(kind, mfnVisible('none', rows, [visibleRowsOf(kind)])[0]);
     feats.set(kind, { fused, visible });
   }
   const get = <T>(m: Map<Kind, T>, k: Kind): T => {
@@ -119,7 +114,10 @@ function main(): void {
   const rowFold = s.labels.map(identityFold);
   type Scorer = (kind: Kind, c: Candidate) => number;
   /** Training pairs of each pairing: same-person pairs of the training identities and as many random impostor pairs. */
+  const sampled = new Map<string, PairSample[]>();
   const samplesFor = (fold: number, kind: Kind): PairSample[] => {
+    const known = sampled.get(`${fold} ${kind}`);
+    if (known) return known;
     const random = seededRandom(100 + fold);
     const train = rows.map((_, i) => i).filter((i) => rowFold[i] !== fold);
     const byLabel = new Map<string, number[]>();
@@ -139,6 +137,7 @@ function main(): void {
       const p = pairScore(a, b, kind);
       out.push({ features: kind === 'none' ? [p.fused] : [p.fused, p.visible], same: false });
     }
+    sampled.set(`${fold} ${kind}`, out);
     return out;
   };
   const rules: Record<string, (fold: number) => Scorer> = {

@@ -24,12 +24,9 @@
 import { seededRandom } from '../../src/core/random.ts';
 import { mapAtR } from '../../src/engine/metrics.ts';
 import { argValue } from '../browser.ts';
-import { dotAt, mfnVisible, readVariant } from './features.ts';
+import { dotAt, fusedStudyRows, mfnVisible, readVariant, visibleRowsOf } from './features.ts';
 import { K, studySetup } from './setup.ts';
 import { identityFold } from './tables.ts';
-
-/** The rows of the 7x7 map each kind leaves visible, as the model's extra outputs (scripts/models/faceplugin.ts). */
-const VISIBLE_ROWS = { mask: [0, 1, 2], sunglasses: [4, 5, 6] } as const;
 
 const FOLDS = 5;
 const W = 0.4;
@@ -69,14 +66,9 @@ function main(): void {
   const s = studySetup();
   const rows = s.galleryRows;
   const f = readVariant(kind, rows, false);
-  const fused = new Float32Array(rows.length * 1536);
-  const [drawnVisible] = mfnVisible(kind, rows, [[...VISIBLE_ROWS[kind]]]);
-  const [cleanVisible] = mfnVisible('none', rows, [[...VISIBLE_ROWS[kind]]]);
-  // Scaled so that one dot product gives the fused cosine.
-  for (let i = 0; i < rows.length; i++) {
-    for (let d = 0; d < 512; d++) fused[i * 1536 + d] = Math.sqrt(W) * f.mf.emb[i * 512 + d];
-    for (let d = 0; d < 1024; d++) fused[i * 1536 + 512 + d] = Math.sqrt(1 - W) * f.fr.emb[i * 1024 + d];
-  }
+  const [drawnVisible] = mfnVisible(kind, rows, [visibleRowsOf(kind)]);
+  const [cleanVisible] = mfnVisible('none', rows, [visibleRowsOf(kind)]);
+  const fused = fusedStudyRows(f, W);
   const counts = new Map<string, number>();
   for (const l of s.labels) counts.set(l, (counts.get(l) ?? 0) + 1);
   const scores: QueryScores[] = [];
