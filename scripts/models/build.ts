@@ -69,9 +69,14 @@ async function main(): Promise<void> {
   const entries: ModelEntry[] = [];
   for (const build of BUILDERS) {
     const t0 = performance.now();
-    const { entry, bytes } = await build();
+    const { entry, bytes, webgpuBytes } = await build();
     writeFileSync(join(modelsDir, entry.file), bytes);
-    const full: ModelEntry = { ...entry, sha256: sha256(bytes), bytes: bytes.byteLength };
+    let webgpu: ModelEntry['webgpu'];
+    if (webgpuBytes) {
+      webgpu = { file: entry.file.replace(/\.onnx$/, '.webgpu.onnx'), sha256: sha256(webgpuBytes), bytes: webgpuBytes.byteLength };
+      writeFileSync(join(modelsDir, webgpu.file), webgpuBytes);
+    }
+    const full: ModelEntry = { ...entry, sha256: sha256(bytes), bytes: bytes.byteLength, ...(webgpu ? { webgpu } : {}) };
     entries.push(full);
     console.log(`models: built ${entry.id} -> public/models/${entry.file} (${(bytes.byteLength / 1e6).toFixed(2)} MB, ${(performance.now() - t0).toFixed(0)} ms)`);
   }

@@ -1,6 +1,6 @@
 /** Builders for the three faceplugin-face-recognition-js models. */
 import type { ModelEntry } from '../../src/models/manifest.ts';
-import { addOutput, addRowMaskedBranch, decodeModel, encodeModel, makeBatchDynamic, readInt64Initializer, setInt64Initializer } from './onnxGraph.ts';
+import { addOutput, addRowMaskedBranch, clampOpenSliceEnds, decodeModel, encodeModel, makeBatchDynamic, readInt64Initializer, replacePrelu, setInt64Initializer } from './onnxGraph.ts';
 import { SOURCES, readSource } from './sources.ts';
 import type { BuiltModel } from './types.ts';
 
@@ -41,6 +41,10 @@ export function buildMobileFaceNet(): BuiltModel {
   addOutput(model, MFN_PATCH_TENSOR, [-1, 512, 7, 7]);
   for (const v of MFN_VISIBLE_EMBEDDINGS) addRowMaskedBranch(model, MFN_PATCH_TENSOR, 'output', { h: 7, w: 7 }, v.rows, v.output, [512]);
   const bytes = encodeModel(model);
+  // WASM keeps PRelu (one kernel, 5-15 ms faster a face); WebGPU has none and gets the same values from four kernels it has.
+  const prelus = replacePrelu(model);
+  if (prelus !== 33) throw new Error(`${src.package} ${src.file}: expected 33 PRelu nodes, found ${prelus}; the graph changed.`);
+  const webgpuBytes = encodeModel(model);
   const entry: Omit<ModelEntry, 'sha256' | 'bytes'> = {
     id: 'mobilefacenet-arcface',
     role: 'recognizer',
@@ -57,21 +61,25 @@ export function buildMobileFaceNet(): BuiltModel {
     visibleEmbeddings: MFN_VISIBLE_EMBEDDINGS,
     alignmentTemplate: ARCFACE_112_TEMPLATE,
     notes:
-      'Source graph edited: tensor 507 exposed as a second output; batch dimension made dynamic (final Reshape [1,-1] -> [-1,512]); the head after 507 copied once per visible-rows embedding, fed 507 with the other rows zeroed.',
+      'Source graph edited: tensor 507 exposed as a second output; batch dimension made dynamic (final Reshape [1,-1] -> [-1,512]); the head after 507 copied once per visible-rows embedding, fed 507 with the other rows zeroed. The WebGPU file also writes each PRelu as Relu(x) - slope * Relu(-x) (same values).',
   };
-  return { entry, bytes };
+  return { entry, bytes, webgpuBytes };
 }
 
 export function buildDetector(): BuiltModel {
   const src = SOURCES.frDetect;
-  const bytes = readSource(src);
+  const model = decodeModel(readSource(src));
+  // Three slices of the box decoding; without this the detector fails on onnxruntime-web's WebGPU backend.
+  const clamped = clampOpenSliceEnds(model);
+  if (clamped !== 3) throw new Error(`${src.package} ${src.file}: expected 3 open-ended Slice ends, found ${clamped}; the graph changed.`);
+  const bytes = encodeModel(model);
   return {
     bytes,
     entry: {
       id: 'ultraface-detector',
       role: 'detector',
       title: 'Ultra-light SSD face detector (320x240)',
-      version: '1',
+      version: '2',
       file: 'face-detector.onnx',
       source: src,
       input: { name: 'input', shape: [1, 3, 240, 320], layout: 'NCHW' },
@@ -81,7 +89,8 @@ export function buildDetector(): BuiltModel {
         { name: 'scores', shape: [1, 4420, 2] },
         { name: 'boxes', shape: [1, 4420, 4] },
       ],
-      notes: 'Copied unchanged. Priors: min sizes [[10,16,24],[32,48],[64,96],[128,192,256]], steps [8,16,32,64], variances [0.1,0.2].',
+      notes:
+        "Source graph edited: the three open-ended Slice ends (INT64_MAX) written as INT32_MAX, the same slices, which onnxruntime-web's WebGPU backend runs correctly. Priors: min sizes [[10,16,24],[32,48],[64,96],[128,192,256]], steps [8,16,32,64], variances [0.1,0.2].",
     },
   };
 }

@@ -57,6 +57,33 @@ export function addOutput(model: Model, name: string, shape: readonly number[]):
   );
 }
 
+/** The largest end a Slice may name for "to the end of the axis" on every backend (see clampOpenSliceEnds). */
+export const OPEN_SLICE_END = 2 ** 31 - 1;
+
+/**
+ * Rewrites "to the end" in opset-9 Slice nodes (an `ends` attribute of
+ * INT64_MAX, as PyTorch exports `x[:, :, 2:]`) as INT32_MAX. Both mean the
+ * same to ONNX (ends are clamped to the axis), but onnxruntime-web 1.30's
+ * WebGPU Slice mishandles INT64_MAX: on the faceplugin detector the next Mul
+ * fails ("Failed to generate kernel's output") with graph optimisation on,
+ * and gives boxes 0.11 off WASM's with it off. Returns how many ends changed.
+ */
+export function clampOpenSliceEnds(model: Model): number {
+  let changed = 0;
+  for (const node of graphOf(model).node ?? []) {
+    if (node.opType !== 'Slice') continue;
+    for (const a of node.attribute ?? []) {
+      if (a.name !== 'ends' || !a.ints) continue;
+      a.ints = a.ints.map((v) => {
+        if (Number(v) <= OPEN_SLICE_END) return v;
+        changed++;
+        return OPEN_SLICE_END;
+      });
+    }
+  }
+  return changed;
+}
+
 /** Replaces an int64 initializer's values (used for Reshape shape constants). */
 export function setInt64Initializer(model: Model, name: string, values: readonly number[]): void {
   const init = initializerOf(model, name);
@@ -116,4 +143,38 @@ export function addRowMaskedBranch(model: Model, from: string, to: string, map: 
       type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: onnx.TensorProto.DataType.FLOAT, shape: onnx.TensorShapeProto.create({ dim }) }) }),
     }),
   );
+}
+
+/**
+ * Rewrites every PRelu(x, slope) as Relu(x) - slope * Relu(-x), the same
+ * value bit for bit (one product, one exact negation, one subtraction of a
+ * zero). onnxruntime-web 1.30's WebGPU backend has no PRelu kernel: it ran
+ * MobileFaceNet's 33 PRelus on the CPU, copying every activation map to the
+ * CPU and back (100 ms a face on an H200, against 8 ms for FaceRes, which has
+ * none). Relu, Neg, Mul and Sub all run on the GPU. Returns how many changed.
+ */
+export function replacePrelu(model: Model): number {
+  const g = graphOf(model);
+  const out: onnxProto.onnx.INodeProto[] = [];
+  let changed = 0;
+  for (const n of g.node ?? []) {
+    if (n.opType !== 'PRelu') {
+      out.push(n);
+      continue;
+    }
+    const [x, slope] = n.input ?? [];
+    const [y] = n.output ?? [];
+    const base = n.name || `prelu_${changed}`;
+    const t = (s: string) => `${base}/${s}`;
+    out.push(
+      onnx.NodeProto.create({ name: t('pos'), opType: 'Relu', input: [x], output: [t('pos')] }),
+      onnx.NodeProto.create({ name: t('neg_x'), opType: 'Neg', input: [x], output: [t('neg_x')] }),
+      onnx.NodeProto.create({ name: t('neg'), opType: 'Relu', input: [t('neg_x')], output: [t('neg')] }),
+      onnx.NodeProto.create({ name: t('scaled'), opType: 'Mul', input: [slope, t('neg')], output: [t('scaled')] }),
+      onnx.NodeProto.create({ name: base, opType: 'Sub', input: [t('pos'), t('scaled')], output: [y] }),
+    );
+    changed++;
+  }
+  g.node = out;
+  return changed;
 }

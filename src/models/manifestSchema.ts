@@ -85,6 +85,8 @@ export function hasRecognizerOutputs<T extends { readonly role: ModelRole; reado
   return entry.role === 'recognizer' && entry.embedding !== undefined && entry.patchGrids !== undefined && entry.patchGrids.length > 0;
 }
 
+const plainFileName = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, 'must be a plain file name (no folders)'));
+
 const ModelEntrySchema = v.pipe(
   v.object({
     id: v.pipe(v.string(), v.regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and dashes')),
@@ -93,9 +95,15 @@ const ModelEntrySchema = v.pipe(
     /** Bumped whenever outputs could change; galleries are keyed by id + version. */
     version: nonEmptyString,
     // A bare name: the loader fetches /models/<file>, which must not reach outside that folder.
-    file: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/, 'must be a plain file name (no folders)')),
+    file: plainFileName,
     sha256: sha256Hex,
     bytes: count(1, Number.MAX_SAFE_INTEGER),
+    /**
+     * The same model as a graph onnxruntime-web's WebGPU backend runs whole
+     * (outputs identical; see scripts/models/onnxGraph.ts replacePrelu),
+     * loaded instead of `file` when the session runs on WebGPU.
+     */
+    webgpu: v.optional(v.pipe(v.object({ file: plainFileName, sha256: sha256Hex, bytes: count(1, Number.MAX_SAFE_INTEGER) }), v.readonly())),
     source: ModelSourceSchema,
     input: v.pipe(v.object({ ...tensorEntries, layout: v.picklist(['NCHW', 'NHWC']) }), v.readonly()),
     channelOrder: v.picklist(['RGB', 'BGR', 'GRAY']),

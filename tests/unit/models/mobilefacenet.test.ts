@@ -128,16 +128,48 @@ describe('mobilefacenet-arcface build', () => {
   });
 });
 
+describe('the WebGPU file of mobilefacenet-arcface', () => {
+  it("has no PRelu left and gives exactly the main file's outputs on real faces", async () => {
+    const webgpu = entry.webgpu;
+    if (!webgpu) throw new Error('the manifest lists no WebGPU file for mobilefacenet-arcface: rebuild with `npm run models`');
+    const bytes = readFileSync(join(repoRoot, 'public/models', webgpu.file));
+    expect(sha256(bytes)).toBe(webgpu.sha256);
+    const ops = new Set((decodeModel(bytes).graph?.node ?? []).map((n) => n.opType));
+    expect(ops.has('PRelu')).toBe(false);
+    const rewritten = await ort.InferenceSession.create(bytes);
+    const feeds = { [entry.input.name]: new ort.Tensor('float32', faces, [N_FACES, 3, 112, 112]) };
+    const [a, b] = [await built.run(feeds), await rewritten.run(feeds)];
+    for (const o of entry.outputs) expect(maxAbsDiff(a[o.name].data as Float32Array, b[o.name].data as Float32Array)).toBe(0);
+  });
+});
+
 describe('detector and landmark builds', () => {
-  it('are the package files byte for byte, and run', async () => {
-    for (const id of ['ultraface-detector', 'pfld-landmarks68']) {
-      const e = modelEntry(id);
-      const bytes = readFileSync(join(repoRoot, 'public/models', e.file));
-      expect(sha256(bytes)).toBe(e.source.sha256);
-      const s = await ort.InferenceSession.create(bytes);
-      const x = new ort.Tensor('float32', new Float32Array(e.input.shape.reduce((a, b) => a * b, 1)), e.input.shape);
-      const r = await s.run({ [e.input.name]: x });
-      for (const o of e.outputs) expect(r[o.name].dims).toEqual(o.shape);
+  it('the landmark model is the package file byte for byte, and runs', async () => {
+    const e = modelEntry('pfld-landmarks68');
+    const bytes = readFileSync(join(repoRoot, 'public/models', e.file));
+    expect(sha256(bytes)).toBe(e.source.sha256);
+    const s = await ort.InferenceSession.create(bytes);
+    const x = new ort.Tensor('float32', new Float32Array(e.input.shape.reduce((a, b) => a * b, 1)), e.input.shape);
+    const r = await s.run({ [e.input.name]: x });
+    for (const o of e.outputs) expect(r[o.name].dims).toEqual(o.shape);
+  });
+
+  it("the detector gives exactly the package file's scores and boxes on a real photo, its open-ended slices written as INT32_MAX", async () => {
+    const e = modelEntry('ultraface-detector');
+    const bytes = readFileSync(join(repoRoot, 'public/models', e.file));
+    const src = readFileSync(join(packageDir(SOURCES.frDetect.package), SOURCES.frDetect.file));
+    expect(sha256(src)).toBe(e.source.sha256);
+    const ends = (m: Model) =>
+      (m.graph?.node ?? []).filter((n) => n.opType === 'Slice').flatMap((n) => (n.attribute ?? []).filter((a) => a.name === 'ends').flatMap((a) => (a.ints ?? []).map(Number)));
+    expect(Math.max(...ends(decodeModel(src)))).toBeGreaterThan(2 ** 62);
+    expect(Math.max(...ends(decodeModel(bytes)))).toBe(2 ** 31 - 1);
+    const [, , h, w] = e.input.shape;
+    const img = listIdentityImages(requireSharedData('lfw-mini'))[0];
+    const x = new ort.Tensor('float32', toNchw([resizeRgba(readJpeg(img.path), w, h)], e.normalisation.mean, e.normalisation.std), e.input.shape);
+    const [a, b] = [await (await ort.InferenceSession.create(bytes)).run({ [e.input.name]: x }), await (await ort.InferenceSession.create(src)).run({ [e.input.name]: x })];
+    for (const o of e.outputs) {
+      expect(a[o.name].dims).toEqual(o.shape);
+      expect(maxAbsDiff(a[o.name].data as Float32Array, b[o.name].data as Float32Array)).toBe(0);
     }
   });
 });

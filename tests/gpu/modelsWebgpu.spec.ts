@@ -1,0 +1,75 @@
+/**
+ * The face models on onnxruntime-web's WebGPU backend give what its WASM
+ * backend gives, through the app's own loader and face code, on a real photo.
+ * WASM is the independent reference here: ORT's CPU kernels, not the WGSL
+ * ones. Until the model build clamped the detector's open-ended Slices, the
+ * detector failed on WebGPU (and with graph optimisation off gave boxes 0.11
+ * off), so a user whose GPU was chosen could index nothing.
+ * FaceRes is left out: on SwiftShader one run takes minutes.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { LFW_MINI, requireTestData } from './realFeatures.ts';
+
+test('detector, landmarks and MobileFaceNet agree on WebGPU and WASM for a real photo', async ({ page }) => {
+  requireTestData();
+  const photo = readFileSync(join(LFW_MINI, 'Aaron_Tippin/Aaron_Tippin_0001.jpg')).toString('base64');
+  await page.goto('/tests/gpu/harness.html');
+  const r = await page.evaluate(async (jpegBase64) => {
+    // Paths the page's Vite server resolves; typed as plain strings so that tsc does not look them up as modules.
+    const hostUrl: string = '/workers/modelHost.ts';
+    const { browserLoaderDeps }: typeof import('../../workers/modelHost.ts') = await import(hostUrl);
+    const loadUrl: string = '/src/models/loadModels.ts';
+    const { loadModel, readManifest }: typeof import('../../src/models/loadModels.ts') = await import(loadUrl);
+    const decodeUrl: string = '/workers/decodeImage.ts';
+    const { decodeImageFile }: typeof import('../../workers/decodeImage.ts') = await import(decodeUrl);
+    const detectorUrl: string = '/src/face/detector.ts';
+    const { FaceDetector }: typeof import('../../src/face/detector.ts') = await import(detectorUrl);
+    const landmarksUrl: string = '/src/face/landmarks.ts';
+    const { LandmarkModel }: typeof import('../../src/face/landmarks.ts') = await import(landmarksUrl);
+    const recognizerUrl: string = '/src/face/recognizer.ts';
+    const { Recognizer }: typeof import('../../src/face/recognizer.ts') = await import(recognizerUrl);
+    const pipelineUrl: string = '/src/face/pipeline.ts';
+    const { FacePipeline }: typeof import('../../src/face/pipeline.ts') = await import(pipelineUrl);
+
+    const bytes = Uint8Array.from(atob(jpegBase64), (c) => c.charCodeAt(0));
+    const { image } = await decodeImageFile(new Blob([bytes], { type: 'image/jpeg' }), 'Aaron_Tippin_0001.jpg');
+    const manifest = await readManifest(browserLoaderDeps);
+    const entry = (id: string) => {
+      const e = manifest.models.find((m) => m.id === id);
+      if (!e) throw new Error(`${id} is not in the manifest`);
+      return e;
+    };
+    const run = async (backend: 'webgpu' | 'wasm') => {
+      const load = (id: string) => loadModel(browserLoaderDeps, entry(id), backend);
+      const [det, lmk, rec] = await Promise.all([load('ultraface-detector'), load('pfld-landmarks68'), load('mobilefacenet-arcface')]);
+      const pipeline = new FacePipeline({ detector: new FaceDetector(det.session), landmarks: new LandmarkModel(lmk.session), recognizer: new Recognizer(rec.session, rec.entry) });
+      const analysis = await pipeline.analyse(image, 'Aaron_Tippin_0001.jpg');
+      const [features] = await pipeline.embed([analysis]);
+      const face = analysis.faces[analysis.chosenIndex];
+      return {
+        backends: [det.backend, lmk.backend, rec.backend],
+        fallback: [det.fallbackReason, lmk.fallbackReason, rec.fallbackReason].filter(Boolean),
+        faces: analysis.faces.length,
+        box: [face.box.x1, face.box.y1, face.box.x2, face.box.y2],
+        score: face.score,
+        landmarks: face.landmarks68.flat(),
+        embedding: Array.from(features.embedding),
+      };
+    };
+    return { webgpu: await run('webgpu'), wasm: await run('wasm') };
+  }, photo);
+
+  expect(r.webgpu.fallback).toEqual([]);
+  expect(r.webgpu.backends).toEqual(['webgpu', 'webgpu', 'webgpu']);
+  expect(r.webgpu.faces).toBe(r.wasm.faces);
+  const maxAbs = (a: number[], b: number[]) => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+  // Pixels of a 250 px photo; float32 sums in another order move them by far less than a pixel.
+  expect(maxAbs(r.webgpu.box, r.wasm.box)).toBeLessThan(0.05);
+  expect(Math.abs(r.webgpu.score - r.wasm.score)).toBeLessThan(1e-4);
+  expect(maxAbs(r.webgpu.landmarks, r.wasm.landmarks)).toBeLessThan(0.05);
+  const dot = r.webgpu.embedding.reduce((s, x, i) => s + x * r.wasm.embedding[i], 0);
+  const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+  expect(dot / (norm(r.webgpu.embedding) * norm(r.wasm.embedding))).toBeGreaterThan(0.9999);
+});
