@@ -49,20 +49,21 @@ function gaussians(rand: () => number, n: number, rectified = false): Float32Arr
 }
 
 const H = 7;
+/** MobileFaceNet's channels; FaceRes's maps have 1024. */
 const C = 512;
 const rand = seededRandom(2022);
-const face = (): FaceFeatures => ({ embedding: gaussians(rand, C), patches: { h: H, w: H, c: C, data: gaussians(rand, H * H * C, true) }, cropSize: 112 });
+const face = (c = C): FaceFeatures => ({ embedding: gaussians(rand, c), patches: { h: H, w: H, c, data: gaussians(rand, H * H * c, true) }, cropSize: 112 });
 
 let engine: SearchEngine | null = null;
 let gpu: GpuStage2 | null = null;
-let galleryFaces = 0;
+let galleryKey = '';
 
-function sharedEngine(faces: number): SearchEngine {
-  if (!engine || galleryFaces !== faces) {
+function sharedEngine(faces: number, c: number): SearchEngine {
+  if (!engine || galleryKey !== `${faces}x${c}`) {
     gpu = new GpuStage2();
     engine = new SearchEngine({ accelerator: gpu });
-    engine.add(Array.from({ length: faces }, (_, i) => ({ id: `g${i}`, label: `l${i % 50}`, features: face() })));
-    galleryFaces = faces;
+    engine.add(Array.from({ length: faces }, (_, i) => ({ id: `g${i}`, label: `l${i % 50}`, features: face(c) })));
+    galleryKey = `${faces}x${c}`;
   }
   return engine;
 }
@@ -74,14 +75,24 @@ export async function adapterDescription(): Promise<string> {
 }
 
 /** Median stage-2 ms per query (SearchEngine timings: weights, gather, cost matrices, Sinkhorn, blend). */
-export async function benchStage2(opts: { grid: number; k: number; mode: SinkhornMode; backend: 'cpu' | 'webgpu'; queries: number; warmup: number; galleryFaces: number }): Promise<Stage2Row> {
-  const e = sharedEngine(opts.galleryFaces);
+export async function benchStage2(opts: {
+  grid: number;
+  k: number;
+  mode: SinkhornMode;
+  backend: 'cpu' | 'webgpu';
+  queries: number;
+  warmup: number;
+  galleryFaces: number;
+  channels?: number;
+}): Promise<Stage2Row> {
+  const c = opts.channels ?? C;
+  const e = sharedEngine(opts.galleryFaces, c);
   const settings: RerankSettings = { ...DEFAULT_SETTINGS, k: opts.k, grid: opts.grid, backend: opts.backend, sinkhorn: { ...DEFAULT_SETTINGS.sinkhorn, mode: opts.mode } };
   const ms: number[] = [];
   let used: 'cpu' | 'webgpu' = 'cpu';
   let reason: string | undefined;
   for (let q = 0; q < opts.warmup + opts.queries; q++) {
-    const r = await e.search(face(), settings);
+    const r = await e.search(face(c), settings);
     if (q >= opts.warmup) ms.push(r.timings.stage2Ms);
     used = r.backendUsed;
     reason = r.fallbackReason;
@@ -89,7 +100,7 @@ export async function benchStage2(opts: { grid: number; k: number; mode: Sinkhor
   return {
     ...summarise(ms),
     grid: opts.grid,
-    c: C,
+    c,
     k: opts.k,
     mode: opts.mode,
     backendAsked: opts.backend,
