@@ -17,6 +17,7 @@
  *   node .cache/gpuNode/gpuNode.mjs --dawn DIR/webgpu/index.js --ort node_modules/onnxruntime-web/dist/
  *        --models public/models --images DIR [--photos N] [--json FILE]
  *        [--only stage2,models,pipeline] [--queries N] [--runs N] [--skip-models ID,...]
+ *        [--faceres-maps FILE]   # also stage 2 on real FaceRes maps (bench/study/exportFaceresMaps.ts)
  * Without a GPU, point VK_ICD_FILENAMES at Chromium's SwiftShader ICD
  * (/usr/lib/chromium/vk_swiftshader_icd.json): correct, but no speed figure.
  */
@@ -133,7 +134,6 @@ async function installDawn(path: string): Promise<void> {
 }
 
 async function stage2Rows(): Promise<Stage2Row[]> {
-  timeGpuParts();
   const rows: Stage2Row[] = [];
   // 512 channels: MobileFaceNet's maps (the engine bench's shape); 1024: FaceRes's, the default pipeline's.
   for (const channels of [512, 1024])
@@ -149,6 +149,76 @@ async function stage2Rows(): Promise<Stage2Row[]> {
         }
   return rows;
 }
+
+interface RealMapRow {
+  readonly grid: number;
+  readonly mode: SinkhornMode;
+  readonly backend: 'cpu' | 'webgpu';
+  readonly backendUsed: 'cpu' | 'webgpu';
+  readonly queries: number;
+  readonly medianMs: number;
+  readonly gpuBatchMeanMs?: number;
+  readonly maxAbsSEmdVsCpu?: number;
+}
+
+/**
+ * Stage 2 on 101 real FaceRes features (bench/study/exportFaceresMaps.ts):
+ * each query is one of them against the other 100, so k 100 takes every
+ * one; the same engine on the CPU and on WebGPU, and how far apart.
+ */
+async function realMapRows(path: string): Promise<RealMapRow[]> {
+  const all = new Float32Array(readFileSync(path).buffer.slice(0));
+  const per = 1024 + 49 * 1024;
+  const faces = Array.from({ length: all.length / per }, (_, i): FaceFeatures => ({
+    embedding: all.slice(i * per, i * per + 1024),
+    patches: { h: 7, w: 7, c: 1024, data: all.slice(i * per + 1024, (i + 1) * per) },
+    cropSize: 224,
+  }));
+  const rows: RealMapRow[] = [];
+  for (const grid of [7, 4])
+    for (const mode of ['reference', 'converged'] as SinkhornMode[]) {
+      const sEmd: Record<string, Map<string, number>[]> = { cpu: [], webgpu: [] };
+      for (const backend of ['cpu', 'webgpu'] as const) {
+        Object.assign(gpuParts, { weightsMs: 0, batchMs: 0, batches: 0 });
+        const ms: number[] = [];
+        let used: 'cpu' | 'webgpu' = 'cpu';
+        const queries = Math.min(QUERIES, faces.length);
+        for (let q = 0; q < queries + 2; q++) {
+          const engine = new SearchEngine({ accelerator: backend === 'webgpu' ? sharedGpu : null });
+          engine.add(faces.flatMap((features, i) => (i === q % faces.length ? [] : [{ id: `f${i}`, label: `f${i}`, features }])));
+          const settings: RerankSettings = { ...DEFAULT_SETTINGS, k: 100, grid, backend, sinkhorn: { ...DEFAULT_SETTINGS.sinkhorn, mode } };
+          const r = await engine.search(faces[q % faces.length], settings);
+          if (q < 2) continue;
+          ms.push(r.timings.stage2Ms);
+          used = r.backendUsed;
+          sEmd[backend].push(new Map(r.stage2.map((h) => [h.id, h.sEmd])));
+        }
+        let maxAbs: number | undefined;
+        if (backend === 'webgpu') {
+          maxAbs = 0;
+          sEmd.webgpu.forEach((m, qi) => m.forEach((v, id) => (maxAbs = Math.max(maxAbs ?? 0, Math.abs(v - (sEmd.cpu[qi].get(id) ?? NaN))))));
+        }
+        const row: RealMapRow = {
+          grid,
+          mode,
+          backend,
+          backendUsed: used,
+          queries: ms.length,
+          medianMs: median(ms),
+          ...(gpuParts.batches ? { gpuBatchMeanMs: gpuParts.batchMs / gpuParts.batches } : {}),
+          ...(maxAbs === undefined ? {} : { maxAbsSEmdVsCpu: maxAbs }),
+        };
+        console.log(
+          `stage 2 real FaceRes ${grid}x${grid} ${mode} ${backend} (used ${used}): median ${row.medianMs.toFixed(2)} ms${row.gpuBatchMeanMs === undefined ? '' : `, GPU batch ${row.gpuBatchMeanMs.toFixed(2)} ms`}${maxAbs === undefined ? '' : `, max |sEmd gpu - cpu| ${maxAbs.toExponential(2)}`}`,
+        );
+        rows.push(row);
+      }
+    }
+  return rows;
+}
+
+/** One GPU scorer for the real-map rows, so the pipelines are built once. */
+const sharedGpu = new GpuStage2();
 
 /** Largest |sEmd(GPU) - sEmd(CPU)| over the re-ranked top 100 of a few queries: the WGSL kernels against the CPU path on the same engine. */
 async function stage2Agreement(): Promise<{ readonly mode: SinkhornMode; readonly maxAbsSEmd: number; readonly sameOrder: number }[]> {
@@ -309,12 +379,14 @@ async function pipelineRows(modelsDir: string, entries: readonly ModelEntry[], i
 
 async function main(): Promise<void> {
   await installDawn(required('--dawn'));
+  timeGpuParts();
   ort.env.wasm.wasmPaths = `${resolve(required('--ort'))}/`;
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
   const modelsDir = required('--models');
   const imagesDir = required('--images');
   const photos = Number(arg('--photos') ?? 40);
+  const faceresMaps = arg('--faceres-maps');
   const only = new Set((arg('--only') ?? 'stage2,models,pipeline').split(','));
   const images = readdirSync(imagesDir)
     .filter((f) => /\.jpe?g$/i.test(f))
@@ -331,6 +403,7 @@ async function main(): Promise<void> {
     machine: { cpuCount: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version },
     stage2: only.has('stage2') ? await stage2Rows() : [],
     stage2Agreement: only.has('stage2') ? await stage2Agreement() : [],
+    stage2RealFaceres: faceresMaps ? await realMapRows(faceresMaps) : [],
     models: only.has('models') ? await modelRows(modelsDir, entries) : [],
     pipeline: only.has('pipeline') ? await pipelineRows(modelsDir, all, images) : [],
   };
