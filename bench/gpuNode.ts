@@ -39,6 +39,7 @@ import { GpuStage2 } from '../src/gpu/gpuStage2.ts';
 import { sha256Hex } from '../src/core/hash.ts';
 import { loadModel } from '../src/models/loadModels.ts';
 import type { ModelEntry } from '../src/models/manifest.ts';
+import type { ModelSession } from '../src/models/modelSession.ts';
 import { parseManifest } from '../src/models/manifestSchema.ts';
 import { DEFAULT_RECOGNIZER_ID, fusedPipeline } from '../src/models/pipelines.ts';
 import { decodeImageNode } from '../tests/unit/face/helpers/decodeNode.ts';
@@ -274,9 +275,12 @@ async function stage2Agreement(): Promise<{ readonly mode: SinkhornMode; readonl
 }
 
 /** A session through the app's own loader (checksums, the WebGPU file where a model has one); a WebGPU failure is an error here, not a fallback. */
-async function session(modelsDir: string, entry: ModelEntry, backend: Backend): Promise<ort.InferenceSession> {
+async function session(modelsDir: string, entry: ModelEntry, backend: Backend): Promise<ModelSession> {
   const deps = { ort, readFile: (name: string) => Promise.resolve(new Uint8Array(readFileSync(join(modelsDir, name)))), sha256Hex };
-  const loaded = await loadModel(deps, entry, backend);
+  // A run that fails on WebGPU must fail the bench, not be timed on WASM.
+  const loaded = await loadModel(deps, entry, backend, (notice) => {
+    throw new Error(notice.message);
+  });
   if (loaded.backend !== backend) throw new Error(`${entry.id} did not load on ${backend}: ${loaded.fallbackReason}`);
   return loaded.session;
 }
@@ -319,7 +323,6 @@ async function modelRows(modelsDir: string, entries: readonly ModelEntry[]): Pro
           maxAbs = 0;
           for (const [k, v] of Object.entries(outputs)) for (let i = 0; i < v.length; i++) maxAbs = Math.max(maxAbs, Math.abs(v[i] - reference[k][i]));
         } else reference = outputs;
-        await s.release();
         const row: ModelRow = { model: entry.id, batch, backend, createMs, medianMs: median(times), ...(maxAbs === undefined ? {} : { maxAbsDiffVsWasm: maxAbs }) };
         console.log(
           `model ${entry.id} batch ${batch} ${backend}: create ${createMs.toFixed(0)} ms, run median ${row.medianMs.toFixed(2)} ms${maxAbs === undefined ? '' : `, max |webgpu - wasm| ${maxAbs.toExponential(2)}`}`,

@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
 import type { ModelsStatus, OrtBackendChoice } from '../src/app/engineApi.ts';
 import type { ExtractOptions, ExtractOutcome, LibraryExtractOutcome } from '../src/app/extractTypes.ts';
-import { AppError, toPlainError } from '../src/core/errors.ts';
+import { AppError, toPlainError, type PlainNotice } from '../src/core/errors.ts';
 import type { FaceFeatures, OodTransform } from '../src/core/types.ts';
 import { FaceDetector } from '../src/face/detector.ts';
 import { embedderFor, recognizerVersion } from '../src/face/embedderFor.ts';
@@ -19,7 +19,7 @@ import { libraryFaces } from '../src/library/libraryFaces.ts';
 import { loadedModelOfRole } from '../src/models/loadModels.ts';
 import { decodeAligned, encodeAligned, encodePhotoPreview } from './canvasImages.ts';
 import { decodeImageFile } from './decodeImage.ts';
-import { loadAllModels, type LoadedModels } from './modelHost.ts';
+import { loadAllModels, takeModelNotice, type LoadedModels } from './modelHost.ts';
 import { simulateFault } from './testHooks.ts';
 
 installComlinkErrorHandler();
@@ -37,6 +37,12 @@ function requireLoaded(): Loaded {
 }
 
 const transferFeatures = (f: FaceFeatures) => [f.embedding.buffer, f.patches.data.buffer];
+
+/** The photo's own notice, else a model's move to WASM not yet reported: one notice per photo, so a second waits for the next. */
+function withNotice(own: PlainNotice | undefined): { notice?: PlainNotice } {
+  const notice = own ?? takeModelNotice();
+  return notice ? { notice } : {};
+}
 
 const api = {
   async init(choice: OrtBackendChoice, recognizerId?: string): Promise<ModelsStatus> {
@@ -71,7 +77,8 @@ const api = {
           features: found.features,
           aligned: await encodeAligned(found.aligned),
           timings: { decode: decodeMs, ...found.timings },
-          ...(found.notice ? { notice: found.notice } : {}),
+          // A query's outcome shows no notices: a model's move to WASM waits for the next import's report.
+          ...(opts.purpose === 'gallery' ? withNotice(found.notice) : found.notice ? { notice: found.notice } : {}),
         },
       };
       return Comlink.transfer(result, transferFeatures(found.features));
@@ -93,7 +100,15 @@ const api = {
       const faces = await Promise.all(found.map(async (f) => ({ box: { ...f.box, score: f.score }, features: f.features, aligned: await encodeAligned(f.alignment.aligned) })));
       // A photo with no face is never shown: no preview.
       const preview = found.length > 0 ? await encodePhotoPreview(image) : null;
-      const result: LibraryExtractOutcome = { ok: true, width: image.width, height: image.height, faces, preview, timings: { decode: t1 - t0, faces: t2 - t1, preview: performance.now() - t2 } };
+      const result: LibraryExtractOutcome = {
+        ok: true,
+        width: image.width,
+        height: image.height,
+        faces,
+        preview,
+        timings: { decode: t1 - t0, faces: t2 - t1, preview: performance.now() - t2 },
+        ...withNotice(undefined),
+      };
       return Comlink.transfer(
         result,
         found.flatMap((f) => transferFeatures(f.features)),

@@ -4,6 +4,7 @@
  * loader and the choices in src/models.
  */
 import type { ModelsStatus, OrtBackendChoice } from '../src/app/engineApi.ts';
+import type { PlainNotice } from '../src/core/errors.ts';
 import { sha256Hex } from '../src/core/hash.ts';
 import { probeWebGpu } from '../src/gpu/adapter.ts';
 import type { ModelManifest } from '../src/models/manifest.ts';
@@ -34,6 +35,14 @@ async function fetchModelFile(name: string): Promise<Uint8Array> {
 
 export const browserLoaderDeps: ModelLoaderDeps = { ort, readFile: fetchModelFile, sha256Hex };
 
+/** Models that moved from WebGPU to WASM since the last photo reported it (src/models/modelSession.ts). */
+const modelNotices: PlainNotice[] = [];
+
+/** The oldest such notice not yet handed to an import report, or undefined. */
+export function takeModelNotice(): PlainNotice | undefined {
+  return modelNotices.shift();
+}
+
 export interface LoadedModels {
   readonly manifest: ModelManifest;
   readonly byId: ReadonlyMap<string, LoadedModel>;
@@ -49,7 +58,7 @@ export async function loadAllModels(choice: OrtBackendChoice, recognizerId?: str
   const active = resolveRecognizer(manifest, recognizerId ?? DEFAULT_RECOGNIZER_ID);
   const byId = new Map<string, LoadedModel>();
   for (const entry of modelsToLoad(manifest, active)) {
-    const loaded = await loadModel(browserLoaderDeps, entry, backend);
+    const loaded = await loadModel(browserLoaderDeps, entry, backend, (notice) => modelNotices.push(notice));
     if (loaded.fallbackReason) backendNote = loaded.fallbackReason;
     byId.set(entry.id, loaded);
   }

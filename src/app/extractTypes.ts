@@ -51,5 +51,7 @@ export type LibraryExtractOutcome =
       /** The photo downscaled (workers/canvasImages.ts encodePhotoPreview), in the frame of width x height scaled by one factor; null when it has no face. */
       readonly preview: Blob | null;
       readonly timings: Readonly<Record<string, number>>;
+      /** The photo was read, but the user should know something (e.g. a model moved from WebGPU to WASM): listed with the file. */
+      readonly notice?: PlainNotice;
     }
   | { readonly ok: false; readonly error: PlainError };

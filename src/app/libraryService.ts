@@ -145,6 +145,7 @@ export class LibraryService {
       // Last to first: face 0 marks the photo done, so it is written once every other face is.
       for (let i = outcome.faces.length - 1; i >= 0; i--) await this.addFace(entry.path, photoHash, i, outcome.faces[i]);
       run.added += outcome.faces.length;
+      if (outcome.notice) run.problems.push({ file: entry.path, code: outcome.notice.code, message: outcome.notice.message, hint: outcome.notice.hint });
       for (const [step, ms] of Object.entries(outcome.timings)) run.stepSums[step] = (run.stepSums[step] ?? 0) + ms;
     } catch (e) {
       const p = toPlainError(e);

@@ -17,6 +17,8 @@ export type ErrorCode =
   // an image that was indexed, with a note (a PlainNotice, not an error)
   | 'several-faces-indexed-central'
   | 'duplicate-image'
+  // a model that failed on WebGPU and runs on WASM from then on (src/models/modelSession.ts)
+  | 'webgpu-run-failed'
   // archives (dropped zips, gallery export files)
   | 'corrupt-archive'
   | 'unsupported-archive'

@@ -15,7 +15,8 @@
  * fewer secondary detections, 696 vs 790 images with several faces). RGB is
  * the default, matching the manifest.
  */
-import { Tensor, type InferenceSession } from 'onnxruntime-web';
+import { Tensor } from 'onnxruntime-web';
+import type { ModelSession } from '../models/modelSession.ts';
 import type { RgbaImage } from '../core/types.ts';
 import { resampleRect, resizeImage, type Rect } from './pixels.ts';
 
@@ -167,7 +168,7 @@ export class FaceDetector {
   private readonly zoomOutUpToSide: number;
 
   constructor(
-    private readonly session: InferenceSession,
+    private readonly session: ModelSession,
     options: DetectorOptions = {},
   ) {
     this.scoreThreshold = options.scoreThreshold ?? 0.65;

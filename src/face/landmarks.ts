@@ -9,7 +9,8 @@
  * first (making it non-square and stretching the crop); shifting keeps the
  * face's proportions, which is what the network saw in training.
  */
-import { Tensor, type InferenceSession } from 'onnxruntime-web';
+import { Tensor } from 'onnxruntime-web';
+import type { ModelSession } from '../models/modelSession.ts';
 import type { Point, RgbaImage } from '../core/types.ts';
 import type { FaceBox } from './detector.ts';
 import { resampleRect, toGrey, type Rect } from './pixels.ts';
@@ -28,7 +29,7 @@ export function landmarkCrop(box: FaceBox, imageWidth: number, imageHeight: numb
 }
 
 export class LandmarkModel {
-  constructor(private readonly session: InferenceSession) {}
+  constructor(private readonly session: ModelSession) {}
 
   /** 68 points in image pixel-centre coordinates (pixel i at i). */
   async predict(image: RgbaImage, box: FaceBox): Promise<Point[]> {

@@ -4,7 +4,8 @@
  * face's embedding and patch map (transposed from NCHW to patch-major: row
  * p = y * w + x holds that patch's c channels).
  */
-import { Tensor, type InferenceSession } from 'onnxruntime-web';
+import { Tensor } from 'onnxruntime-web';
+import type { ModelSession } from '../models/modelSession.ts';
 import type { FaceFeatures, Point, RgbaImage, VisibleEmbeddings } from '../core/types.ts';
 import type { ModelEntry, PatchGridSpec } from '../models/manifest.ts';
 import { asRecognizerEntry, nativePatchGrid, type RecognizerEntry } from '../models/recognizers.ts';
@@ -30,7 +31,7 @@ export class Recognizer implements FaceEmbedder {
   private readonly maxBatch: number;
 
   constructor(
-    private readonly session: InferenceSession,
+    private readonly session: ModelSession,
     model: ModelEntry,
     options: RecognizerOptions = {},
   ) {

@@ -6,9 +6,10 @@
  */
 import type * as Ort from 'onnxruntime-web';
 import { autoDeclinesAdapter, type AdapterKind } from '../core/autoBackend.ts';
-import { AppError, asAppError } from '../core/errors.ts';
+import { AppError, asAppError, type PlainNotice } from '../core/errors.ts';
 import type { ModelEntry, ModelManifest, ModelRole } from './manifest.ts';
 import { MANIFEST_FILE, parseManifest } from './manifestSchema.ts';
+import { WasmFallbackSession, type ModelSession } from './modelSession.ts';
 
 export type ExecutionBackend = 'webgpu' | 'wasm';
 
@@ -33,7 +34,8 @@ export function chooseExecutionBackend(choice: 'auto' | ExecutionBackend, webgpu
 
 export interface LoadedModel {
   readonly entry: ModelEntry;
-  readonly session: Ort.InferenceSession;
+  /** On WebGPU a WasmFallbackSession: a run that fails there moves the model to WASM. */
+  readonly session: ModelSession;
   readonly backend: ExecutionBackend;
   readonly loadMs: number;
 }
@@ -79,9 +81,16 @@ async function readChecked(deps: ModelLoaderDeps, entry: ModelEntry, file: { rea
 /**
  * Creates a session on the preferred backend; WebGPU failures fall back to
  * WASM and say why. On WebGPU a model's `webgpu` file (the same outputs from
- * kernels the WebGPU backend has) is loaded instead of its main file.
+ * kernels the WebGPU backend has) is loaded instead of its main file, and a
+ * run that fails later moves the model to WASM, handing `onRunFallback` a
+ * notice (src/models/modelSession.ts).
  */
-export async function loadModel(deps: ModelLoaderDeps, entry: ModelEntry, preferred: ExecutionBackend): Promise<LoadedModel & { fallbackReason?: string }> {
+export async function loadModel(
+  deps: ModelLoaderDeps,
+  entry: ModelEntry,
+  preferred: ExecutionBackend,
+  onRunFallback: (notice: PlainNotice) => void = () => undefined,
+): Promise<LoadedModel & { fallbackReason?: string }> {
   const t0 = performance.now();
   const file = `models/${entry.file}`;
   const create = async (backend: ExecutionBackend) => {
@@ -90,9 +99,10 @@ export async function loadModel(deps: ModelLoaderDeps, entry: ModelEntry, prefer
   };
   let fallbackReason: string | undefined;
   let backend = preferred;
-  let session: Ort.InferenceSession;
+  let session: ModelSession;
   try {
-    session = await create(preferred);
+    const created = await create(preferred);
+    session = preferred === 'webgpu' ? new WasmFallbackSession(created, () => create('wasm'), entry, onRunFallback) : created;
   } catch (e) {
     if (e instanceof AppError && (e.code === 'model-missing' || e.code === 'model-checksum')) throw e;
     if (preferred !== 'webgpu') {

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { LFW_MINI, requireTestData } from './realFeatures.ts';
+import { SOURCES, packageDir } from '../../scripts/models/sources.ts';
 
 test('detector, landmarks and MobileFaceNet agree on WebGPU and WASM for a real photo', async ({ page }) => {
   requireTestData();
@@ -72,4 +73,46 @@ test('detector, landmarks and MobileFaceNet agree on WebGPU and WASM for a real 
   const dot = r.webgpu.embedding.reduce((s, x, i) => s + x * r.wasm.embedding[i], 0);
   const norm = (v: number[]) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
   expect(dot / (norm(r.webgpu.embedding) * norm(r.wasm.embedding))).toBeGreaterThan(0.9999);
+});
+
+test('a model whose WebGPU run fails (the package detector, before the build fixed it) answers from WASM, with one notice', async ({ page }) => {
+  requireTestData();
+  const photo = readFileSync(join(LFW_MINI, 'Aaron_Tippin/Aaron_Tippin_0001.jpg')).toString('base64');
+  const unfixedDetector = readFileSync(join(packageDir(SOURCES.frDetect.package), SOURCES.frDetect.file)).toString('base64');
+  await page.goto('/tests/gpu/harness.html');
+  const r = await page.evaluate(
+    async ({ jpegBase64, modelBase64 }) => {
+      const ortUrl: string = '/workers/ortBrowser.ts';
+      const { ort }: typeof import('../../workers/ortBrowser.ts') = await import(ortUrl);
+      const sessionUrl: string = '/src/models/modelSession.ts';
+      const { WasmFallbackSession }: typeof import('../../src/models/modelSession.ts') = await import(sessionUrl);
+      const decodeUrl: string = '/workers/decodeImage.ts';
+      const { decodeImageFile }: typeof import('../../workers/decodeImage.ts') = await import(decodeUrl);
+      const detectorUrl: string = '/src/face/detector.ts';
+      const { FaceDetector }: typeof import('../../src/face/detector.ts') = await import(detectorUrl);
+      const bytes = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const { image } = await decodeImageFile(new Blob([bytes(jpegBase64)], { type: 'image/jpeg' }), 'Aaron_Tippin_0001.jpg');
+      const model = bytes(modelBase64);
+      const create = (backend: 'webgpu' | 'wasm') => ort.InferenceSession.create(model, { executionProviders: [backend], graphOptimizationLevel: 'all' });
+      const notices: { code: string; message: string }[] = [];
+      const session = new WasmFallbackSession(
+        await create('webgpu'),
+        () => create('wasm'),
+        { id: 'ultraface-detector', file: 'face-detector.onnx' },
+        (n) => notices.push(n),
+      );
+      const boxes = async (d: InstanceType<typeof FaceDetector>) => (await d.detect(image)).map((f) => [f.box.x1, f.box.y1, f.box.x2, f.box.y2, f.score]);
+      const viaFallback = await boxes(new FaceDetector(session));
+      const again = await boxes(new FaceDetector(session));
+      const wasm = await boxes(new FaceDetector(await create('wasm')));
+      return { viaFallback, again, wasm, notices, reason: session.fallbackReason };
+    },
+    { jpegBase64: photo, modelBase64: unfixedDetector },
+  );
+  expect(r.reason).toMatch(/Mul_164/);
+  expect(r.notices).toHaveLength(1);
+  expect(r.notices[0].code).toBe('webgpu-run-failed');
+  expect(r.wasm.length).toBeGreaterThan(0);
+  expect(r.viaFallback).toEqual(r.wasm);
+  expect(r.again).toEqual(r.wasm);
 });

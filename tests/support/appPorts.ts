@@ -13,7 +13,7 @@ import type { ModelsStatus } from '../../src/app/engineApi.ts';
 import { storedToFeatures, type StoredFace } from '../../src/app/storedFace.ts';
 import { faceDetailOf, type FaceDetailSource } from '../../src/engine/faceDetails.ts';
 import { unitEmbedding } from '../../src/engine/vectors.ts';
-import { AppError } from '../../src/core/errors.ts';
+import { AppError, type PlainNotice } from '../../src/core/errors.ts';
 import { PhotoStore } from '../../src/storage/photoStore.ts';
 import { MemoryDirectory } from './memoryFiles.ts';
 import type { FaceFeatures, OodTransform } from '../../src/core/types.ts';
@@ -164,6 +164,8 @@ export class FakeExtractor implements ExtractorPort {
   maxInFlight = 0;
   /** Resolves each extract only after this promise (lets a test act mid-import). */
   gate: Promise<void> | null = null;
+  /** Attached to the next library photo read (as a worker attaches a model's move to WASM), then cleared. */
+  libraryNotice: PlainNotice | null = null;
 
   constructor(opts: { concurrency?: number } = {}) {
     this.concurrency = opts.concurrency ?? 2;
@@ -212,7 +214,9 @@ export class FakeExtractor implements ExtractorPort {
           };
         });
       const preview = faces.length > 0 ? new Blob([`preview:${m[1]}`], { type: 'image/jpeg' }) : null;
-      return { ok: true, width: 100 * faces.length + 100, height: 100, faces, preview, timings: { decode: 1, faces: 2 } };
+      const notice = this.libraryNotice;
+      this.libraryNotice = null;
+      return { ok: true, width: 100 * faces.length + 100, height: 100, faces, preview, timings: { decode: 1, faces: 2 }, ...(notice ? { notice } : {}) };
     } finally {
       this.inFlight--;
     }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type * as Ort from 'onnxruntime-web';
-import { AppError } from '../../../src/core/errors.ts';
+import { AppError, type PlainNotice } from '../../../src/core/errors.ts';
 import { sha256Hex } from '../../../src/core/hash.ts';
 import { loadModel, type ModelLoaderDeps } from '../../../src/models/loadModels.ts';
 import type { ModelEntry } from '../../../src/models/manifest.ts';
@@ -29,15 +29,18 @@ interface Created {
   readonly backend: string;
 }
 
-function ports(files: Record<string, Uint8Array>, failOn: string | null = null): { deps: ModelLoaderDeps; created: Created[] } {
+/** `failOn`: the backend whose sessions cannot be created; `runFailsOn`: the one whose sessions are created but fail to run. */
+function ports(files: Record<string, Uint8Array>, failOn: string | null = null, runFailsOn: string | null = null): { deps: ModelLoaderDeps; created: Created[] } {
   const created: Created[] = [];
   const ort = {
     InferenceSession: {
       create: (bytes: Uint8Array, options: { executionProviders: string[] }) => {
         const backend = options.executionProviders[0];
         if (backend === failOn) return Promise.reject(new Error(`no ${backend} adapter`));
-        created.push({ text: new TextDecoder().decode(bytes), backend });
-        return Promise.resolve({} as Ort.InferenceSession);
+        const text = new TextDecoder().decode(bytes);
+        created.push({ text, backend });
+        const run = () => (backend === runFailsOn ? Promise.reject(new Error('device lost')) : Promise.resolve({ out: { data: text } }));
+        return Promise.resolve({ inputNames: ['input'], outputNames: ['out'], run } as unknown as Ort.InferenceSession);
       },
     },
   } as unknown as typeof Ort;
@@ -72,6 +75,21 @@ describe('loadModel', () => {
     expect(loaded.backend).toBe('wasm');
     expect(loaded.fallbackReason).toMatch(/WebGPU session failed \(no webgpu adapter\); using WASM/);
     expect(p.created).toEqual([{ text: 'main graph', backend: 'wasm' }]);
+  });
+
+  it('a WebGPU session whose run fails answers from the main file on WASM and hands on one notice', async () => {
+    const entry = await entryWithWebgpuFile();
+    const p = ports({ 'model.onnx': mainBytes, 'model.webgpu.onnx': webgpuBytes }, null, 'webgpu');
+    const notices: PlainNotice[] = [];
+    const loaded = await loadModel(p.deps, entry, 'webgpu', (n) => notices.push(n));
+    expect(loaded.backend).toBe('webgpu');
+    const out = await loaded.session.run({});
+    expect((out.out as unknown as { data: string }).data).toBe('main graph');
+    expect(p.created).toEqual([
+      { text: 'graph for webgpu', backend: 'webgpu' },
+      { text: 'main graph', backend: 'wasm' },
+    ]);
+    expect(notices.map((n) => n.code)).toEqual(['webgpu-run-failed']);
   });
 
   it('a damaged WebGPU file is a checksum error naming that file, not a silent fallback', async () => {
