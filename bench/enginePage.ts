@@ -32,14 +32,14 @@ export interface Stage1Row extends TimingSummary {
   readonly dim: number;
 }
 
-function summarise(ms: number[]): TimingSummary {
+export function summarise(ms: readonly number[]): TimingSummary {
   const s = [...ms].sort((a, b) => a - b);
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
   const median = s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   return { queries: s.length, medianMs: median, p90Ms: at(0.9), minMs: s[0] };
 }
 
-function gaussians(rand: () => number, n: number, rectified = false): Float32Array {
+export function gaussians(rand: () => number, n: number, rectified = false): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const x = Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());

@@ -43,7 +43,7 @@ import type { ModelSession } from '../src/models/modelSession.ts';
 import { parseManifest } from '../src/models/manifestSchema.ts';
 import { DEFAULT_RECOGNIZER_ID, fusedPipeline } from '../src/models/pipelines.ts';
 import { decodeImageNode } from '../tests/unit/face/helpers/decodeNode.ts';
-import { adapterDescription, benchStage2, type Stage2Row } from './enginePage.ts';
+import { adapterDescription, benchStage2, gaussians, summarise, type Stage2Row } from './enginePage.ts';
 
 type Backend = 'wasm' | 'webgpu';
 
@@ -67,10 +67,7 @@ function required(name: string): string {
   return v;
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
+const median = (xs: readonly number[]) => summarise(xs).medianMs;
 
 /**
  * Dawn's writeBuffer refuses a view of a SharedArrayBuffer (ORT's WASM
@@ -107,6 +104,16 @@ function patchWriteBuffer(globals: Record<string, unknown>): void {
  * uploads, encoding); the rest is the GPU's work and the readback.
  */
 const gpuParts = { weightsMs: 0, batchMs: 0, submitMs: 0, batches: 0 };
+
+function resetGpuParts(): void {
+  Object.assign(gpuParts, { weightsMs: 0, batchMs: 0, submitMs: 0, batches: 0 });
+}
+
+/** Mean ms per GPU batch since the last reset; none when no batch ran on the GPU. */
+function gpuPartMeans(): { gpuBatchMeanMs?: number; toSubmitMeanMs?: number; cpuWeightsMeanMs?: number } {
+  const n = gpuParts.batches;
+  return n ? { gpuBatchMeanMs: gpuParts.batchMs / n, toSubmitMeanMs: gpuParts.submitMs / n, cpuWeightsMeanMs: gpuParts.weightsMs / n } : {};
+}
 
 function timeGpuParts(): void {
   const scorer = CpuStage2Scorer.prototype;
@@ -151,14 +158,13 @@ async function stage2Rows(): Promise<Stage2Row[]> {
     for (const grid of [7, 4])
       for (const mode of ['reference', 'converged'] as SinkhornMode[])
         for (const backend of ['cpu', 'webgpu'] as const) {
-          Object.assign(gpuParts, { weightsMs: 0, batchMs: 0, submitMs: 0, batches: 0 });
+          resetGpuParts();
           const row = await benchStage2({ grid, k: 100, mode, backend, queries: QUERIES, warmup: 3, galleryFaces: 1000, channels });
-          const parts = gpuParts.batches
-            ? { gpuBatchMeanMs: gpuParts.batchMs / gpuParts.batches, cpuWeightsMeanMs: gpuParts.weightsMs / gpuParts.batches, toSubmitMeanMs: gpuParts.submitMs / gpuParts.batches }
-            : {};
-          const split = gpuParts.batches
-            ? ` (of which the GPU batch ${parts.gpuBatchMeanMs?.toFixed(2)} ms mean: up to the submission ${parts.toSubmitMeanMs?.toFixed(2)}, APC weights on the CPU ${parts.cpuWeightsMeanMs?.toFixed(2)})`
-            : '';
+          const parts = gpuPartMeans();
+          const split =
+            parts.gpuBatchMeanMs !== undefined
+              ? ` (of which the GPU batch ${parts.gpuBatchMeanMs?.toFixed(2)} ms mean: up to the submission ${parts.toSubmitMeanMs?.toFixed(2)}, APC weights on the CPU ${parts.cpuWeightsMeanMs?.toFixed(2)})`
+              : '';
           console.log(`stage 2 ${grid}x${grid}x${channels} ${mode} ${backend} (used ${row.backendUsed}): median ${row.medianMs.toFixed(2)} ms, p90 ${row.p90Ms.toFixed(2)}${split}`);
           rows.push({ ...row, ...parts });
         }
@@ -174,6 +180,7 @@ interface RealMapRow {
   readonly medianMs: number;
   readonly gpuBatchMeanMs?: number;
   readonly toSubmitMeanMs?: number;
+  readonly cpuWeightsMeanMs?: number;
   readonly maxAbsSEmdVsCpu?: number;
 }
 
@@ -195,7 +202,7 @@ async function realMapRows(path: string): Promise<RealMapRow[]> {
     for (const mode of ['reference', 'converged'] as SinkhornMode[]) {
       const sEmd: Record<string, Map<string, number>[]> = { cpu: [], webgpu: [] };
       for (const backend of ['cpu', 'webgpu'] as const) {
-        Object.assign(gpuParts, { weightsMs: 0, batchMs: 0, submitMs: 0, batches: 0 });
+        resetGpuParts();
         const ms: number[] = [];
         let used: 'cpu' | 'webgpu' = 'cpu';
         const queries = Math.min(QUERIES, faces.length);
@@ -221,7 +228,7 @@ async function realMapRows(path: string): Promise<RealMapRow[]> {
           backendUsed: used,
           queries: ms.length,
           medianMs: median(ms),
-          ...(gpuParts.batches ? { gpuBatchMeanMs: gpuParts.batchMs / gpuParts.batches, toSubmitMeanMs: gpuParts.submitMs / gpuParts.batches } : {}),
+          ...gpuPartMeans(),
           ...(maxAbs === undefined ? {} : { maxAbsSEmdVsCpu: maxAbs }),
         };
         console.log(
@@ -239,15 +246,7 @@ const sharedGpu = new GpuStage2();
 /** Largest |sEmd(GPU) - sEmd(CPU)| over the re-ranked top 100 of a few queries: the WGSL kernels against the CPU path on the same engine. */
 async function stage2Agreement(): Promise<{ readonly mode: SinkhornMode; readonly maxAbsSEmd: number; readonly sameOrder: number }[]> {
   const rand = seededRandom(7);
-  const gauss = (n: number, rectified: boolean) => {
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      const x = Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
-      out[i] = rectified ? Math.max(0, x) : x;
-    }
-    return out;
-  };
-  const face = (): FaceFeatures => ({ embedding: gauss(512, false), patches: { h: 7, w: 7, c: 512, data: gauss(7 * 7 * 512, true) }, cropSize: 112 });
+  const face = (): FaceFeatures => ({ embedding: gaussians(rand, 512), patches: { h: 7, w: 7, c: 512, data: gaussians(rand, 7 * 7 * 512, true) }, cropSize: 112 });
   const engine = new SearchEngine({ accelerator: new GpuStage2() });
   engine.add(Array.from({ length: 500 }, (_, i) => ({ id: `g${i}`, label: `l${i % 50}`, features: face() })));
   const out = [];

@@ -38,9 +38,12 @@ function requireLoaded(): Loaded {
 
 const transferFeatures = (f: FaceFeatures) => [f.embedding.buffer, f.patches.data.buffer];
 
-/** The photo's own notice, else a model's move to WASM not yet reported: one notice per photo, so a second waits for the next. */
-function withNotice(own: PlainNotice | undefined): { notice?: PlainNotice } {
-  const notice = own ?? takeModelNotice();
+/**
+ * The photo's own notice, else (for an import) a model's move to WASM not yet reported: one notice per photo, so a
+ * second waits for the next. A query's outcome shows no notices, so a move waits for the next import's report.
+ */
+function withNotice(own: PlainNotice | undefined, forImport: boolean): { notice?: PlainNotice } {
+  const notice = own ?? (forImport ? takeModelNotice() : undefined);
   return notice ? { notice } : {};
 }
 
@@ -77,8 +80,7 @@ const api = {
           features: found.features,
           aligned: await encodeAligned(found.aligned),
           timings: { decode: decodeMs, ...found.timings },
-          // A query's outcome shows no notices: a model's move to WASM waits for the next import's report.
-          ...(opts.purpose === 'gallery' ? withNotice(found.notice) : found.notice ? { notice: found.notice } : {}),
+          ...withNotice(found.notice, opts.purpose === 'gallery'),
         },
       };
       return Comlink.transfer(result, transferFeatures(found.features));
@@ -107,7 +109,7 @@ const api = {
         faces,
         preview,
         timings: { decode: t1 - t0, faces: t2 - t1, preview: performance.now() - t2 },
-        ...withNotice(undefined),
+        ...withNotice(undefined, true),
       };
       return Comlink.transfer(
         result,

@@ -57,6 +57,11 @@ export async function readManifest(deps: ModelLoaderDeps): Promise<ModelManifest
   return parseManifest(new TextDecoder().decode(bytes));
 }
 
+/** A missing or damaged model file: no other backend can help, so it is reported as it is, never as a fallback. */
+function isFileProblem(e: unknown): boolean {
+  return e instanceof AppError && (e.code === 'model-missing' || e.code === 'model-checksum');
+}
+
 /** The bytes of one of the model's files, checked against the manifest's sha256. */
 async function readChecked(deps: ModelLoaderDeps, entry: ModelEntry, file: { readonly file: string; readonly sha256: string }): Promise<Uint8Array> {
   const path = `models/${file.file}`;
@@ -93,8 +98,14 @@ export async function loadModel(
 ): Promise<LoadedModel & { fallbackReason?: string }> {
   const t0 = performance.now();
   const file = `models/${entry.file}`;
+  // Read once while loading (a WebGPU session that fails to create retries the same file on WASM); not kept afterwards, so a
+  // run-time move to WASM reads the file again rather than holding megabytes for the worker's lifetime.
+  let loading = true;
+  let lastRead: { readonly name: string; readonly bytes: Uint8Array } | null = null;
   const create = async (backend: ExecutionBackend) => {
-    const bytes = await readChecked(deps, entry, backend === 'webgpu' && entry.webgpu ? entry.webgpu : entry);
+    const source = backend === 'webgpu' && entry.webgpu ? entry.webgpu : entry;
+    const bytes = lastRead?.name === source.file ? lastRead.bytes : await readChecked(deps, entry, source);
+    if (loading) lastRead = { name: source.file, bytes };
     return deps.ort.InferenceSession.create(bytes, { executionProviders: [backend], graphOptimizationLevel: 'all' });
   };
   let fallbackReason: string | undefined;
@@ -104,7 +115,7 @@ export async function loadModel(
     const created = await create(preferred);
     session = preferred === 'webgpu' ? new WasmFallbackSession(created, () => create('wasm'), entry, onRunFallback) : created;
   } catch (e) {
-    if (e instanceof AppError && (e.code === 'model-missing' || e.code === 'model-checksum')) throw e;
+    if (isFileProblem(e)) throw e;
     if (preferred !== 'webgpu') {
       throw asAppError(e, 'model-load-failed', 'onnxruntime-web could not create a session; check that public/ort/ holds the wasm runtime (`npm run models` copies it).', file);
     }
@@ -113,9 +124,12 @@ export async function loadModel(
     try {
       session = await create('wasm');
     } catch (e2) {
-      if (e2 instanceof AppError && (e2.code === 'model-missing' || e2.code === 'model-checksum')) throw e2;
+      if (isFileProblem(e2)) throw e2;
       throw asAppError(e2, 'model-load-failed', 'onnxruntime-web could not create a session on WASM either; rebuild with `npm run models`.', file);
     }
+  } finally {
+    loading = false;
+    lastRead = null;
   }
   return { entry, session, backend, loadMs: performance.now() - t0, fallbackReason };
 }

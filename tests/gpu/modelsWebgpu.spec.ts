@@ -13,9 +13,14 @@ import { expect, test } from '@playwright/test';
 import { LFW_MINI, requireTestData } from './realFeatures.ts';
 import { SOURCES, packageDir } from '../../scripts/models/sources.ts';
 
-test('detector, landmarks and MobileFaceNet agree on WebGPU and WASM for a real photo', async ({ page }) => {
+/** The real photo both tests run on, for the page. */
+function photoBase64(): string {
   requireTestData();
-  const photo = readFileSync(join(LFW_MINI, 'Aaron_Tippin/Aaron_Tippin_0001.jpg')).toString('base64');
+  return readFileSync(join(LFW_MINI, 'Aaron_Tippin/Aaron_Tippin_0001.jpg')).toString('base64');
+}
+
+test('detector, landmarks and MobileFaceNet agree on WebGPU and WASM for a real photo', async ({ page }) => {
+  const photo = photoBase64();
   await page.goto('/tests/gpu/harness.html');
   const r = await page.evaluate(async (jpegBase64) => {
     // Paths the page's Vite server resolves; typed as plain strings so that tsc does not look them up as modules.
@@ -76,8 +81,7 @@ test('detector, landmarks and MobileFaceNet agree on WebGPU and WASM for a real 
 });
 
 test('a model whose WebGPU run fails (the package detector, before the build fixed it) answers from WASM, with one notice', async ({ page }) => {
-  requireTestData();
-  const photo = readFileSync(join(LFW_MINI, 'Aaron_Tippin/Aaron_Tippin_0001.jpg')).toString('base64');
+  const photo = photoBase64();
   const unfixedDetector = readFileSync(join(packageDir(SOURCES.frDetect.package), SOURCES.frDetect.file)).toString('base64');
   await page.goto('/tests/gpu/harness.html');
   const r = await page.evaluate(
