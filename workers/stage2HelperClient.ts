@@ -1,12 +1,12 @@
 /**
  * Starts stage 2's helper worker from the engine worker, where there is a
- * second core for it. The candidates' records travel as one transferred
- * buffer. A worker that dies never answers a comlink call, so its error
+ * second core for it. Each chunk of candidates' records travels as one
+ * transferred buffer. A worker that dies never answers a comlink call, so its error
  * event fails every pending call; the engine then drops it and says so.
  */
 import * as Comlink from 'comlink';
 import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
-import type { EncodedStage2Job, EncodedStage2Result, Stage2Helper } from '../src/engine/stage2Helper.ts';
+import type { EncodedStage2Chunk, EncodedStage2Query, Stage2Helper } from '../src/engine/stage2Helper.ts';
 
 /** `workerUrl`: another script in its place (tests of the failure path); the app's is bundled from the literal below. */
 export function startStage2Helper(workerUrl?: URL): Stage2Helper | null {
@@ -24,16 +24,18 @@ export function startStage2Helper(workerUrl?: URL): Stage2Helper | null {
   };
   worker.addEventListener('error', (ev) => fail(ev.message || 'its script could not load'));
   worker.addEventListener('messageerror', () => fail('a message could not be read'));
+  /** A call on the worker whose promise also fails when the worker dies. */
+  const call = <T>(send: () => Promise<T>): Promise<T> =>
+    broken
+      ? Promise.reject(broken)
+      : new Promise<T>((resolve, reject) => {
+          pending.add(reject);
+          send()
+            .then(resolve, reject)
+            .finally(() => pending.delete(reject));
+        });
   return {
-    scoreEncoded: (job: EncodedStage2Job) =>
-      broken
-        ? Promise.reject(broken)
-        : new Promise<EncodedStage2Result>((resolve, reject) => {
-            pending.add(reject);
-            remote
-              .scoreEncoded(Comlink.transfer(job, [job.records.buffer]))
-              .then(resolve, reject)
-              .finally(() => pending.delete(reject));
-          }),
+    beginQuery: (query: EncodedStage2Query) => call(() => remote.beginQuery(query)),
+    scoreEncoded: (chunk: EncodedStage2Chunk) => call(() => remote.scoreEncoded(Comlink.transfer(chunk, [chunk.records.buffer]))),
   };
 }

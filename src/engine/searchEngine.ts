@@ -26,7 +26,7 @@ import {
 } from './rerank.ts';
 import { validateSinkhornOptions } from './sinkhornCpu.ts';
 import { CpuStage2Scorer, type Stage2Accelerator, type Stage2Batch, type Stage2BatchResult, type Stage2Weights } from './stage2Batch.ts';
-import { helperShare, INITIAL_HELPER_FRACTION, nextHelperFraction, packRecords, type Stage2Helper } from './stage2Helper.ts';
+import { HELPER_CHUNK_CANDIDATES, helperShare, INITIAL_HELPER_FRACTION, nextHelperFraction, packRecords, type EncodedStage2Result, type Stage2Helper } from './stage2Helper.ts';
 import { unitEmbedding } from './vectors.ts';
 import { pairWeights, type PairWeightInputs } from './weights.ts';
 
@@ -158,6 +158,8 @@ export class SearchEngine {
   private stage2Helper: Stage2Helper | null;
   /** The helper's share of the candidates, balanced query by query (nextHelperFraction). */
   private helperFraction = INITIAL_HELPER_FRACTION;
+  /** Queries handed to the helper so far (their ids). */
+  private helperQueries = 0;
 
   constructor(options: SearchEngineOptions = {}) {
     this.stage2Helper = options.stage2Helper ?? null;
@@ -520,25 +522,33 @@ export class SearchEngine {
     const cut = positions.length - share;
     const t0 = performance.now();
     const theirs = positions.slice(cut);
-    const packed = packRecords(theirs.map((p) => this.gallery.encodedDetail(p)));
     const map = this.gallery.nativeGrid;
-    const job = { mapH: map.h, mapW: map.w, grid: settings.grid, c: this.gallery.channels, query: q.grid, queryAverage: q.unitAverage, ...packed, sinkhorn: settings.sinkhorn };
-    // Posted before this worker starts its own share, so both cores work at once.
-    const remote = helper.scoreEncoded(job).then(
-      (r) => ({ ok: r }),
-      (e: unknown) => ({ failed: e instanceof Error ? e.message : String(e) }),
+    const queryId = ++this.helperQueries;
+    const begun = settled(
+      helper.beginQuery({ id: queryId, mapH: map.h, mapW: map.w, grid: settings.grid, c: this.gallery.channels, query: q.grid, queryAverage: q.unitAverage, sinkhorn: settings.sinkhorn }),
     );
+    // The helper's share is read and posted a chunk at a time, before this worker's own: the helper starts after the
+    // first chunk's reads while the engine reads the rest.
+    const chunks: Promise<Settled<EncodedStage2Result>>[] = [];
+    for (let i = 0; i < theirs.length; i += HELPER_CHUNK_CANDIDATES) {
+      const records = packRecords(theirs.slice(i, i + HELPER_CHUNK_CANDIDATES).map((p) => this.gallery.encodedDetail(p)));
+      chunks.push(settled(helper.scoreEncoded({ queryId, ...records })));
+    }
     const mine = this.cpu.scoreBatch(this.buildBatch(q, positions.slice(0, cut), settings));
     const engineMs = performance.now() - t0;
-    const got = await remote;
+    const start = await begun;
+    const parts = await Promise.all(chunks);
+    const answered = helperAnswers(start, parts, share);
     let other: Stage2BatchResult;
     let helperFailure: string | undefined;
-    if ('ok' in got && got.ok.similarity.length === share) {
-      other = got.ok;
-      this.helperFraction = nextHelperFraction(this.helperFraction, { engineMs, engineCandidates: cut, helperMs: got.ok.busyMs, helperCandidates: share });
+    if ('answers' in answered) {
+      const { answers } = answered;
+      other = answers.slice(1).reduce<Stage2BatchResult>(concatResults, answers[0]);
+      const helperMs = answers.reduce((sum, a) => sum + a.busyMs, 0);
+      this.helperFraction = nextHelperFraction(this.helperFraction, { engineMs, engineCandidates: cut, helperMs, helperCandidates: share });
     } else {
       this.stage2Helper = null;
-      helperFailure = `stage 2's second worker failed (${'failed' in got ? got.failed : `it returned ${got.ok.similarity.length} scores for ${share} candidates`}); stage 2 now runs on one core`;
+      helperFailure = `stage 2's second worker failed (${answered.failure}); stage 2 now runs on one core`;
       other = this.cpu.scoreBatch(this.buildBatch(q, theirs, settings));
     }
     return { result: concatResults(mine, other), workers: helperFailure ? 1 : 2, ...(helperFailure ? { helperFailure } : {}) };
@@ -562,6 +572,27 @@ function validateSettings(s: RerankSettings): void {
   if (s.adaptiveAlpha) validateAdaptiveAlpha(s.adaptiveAlpha);
   validateSinkhornOptions(s.sinkhorn);
   if (!['auto', 'webgpu', 'cpu'].includes(s.backend)) throw new AppError('invalid-argument', `unknown backend ${String(s.backend)}`, "Use 'auto', 'webgpu' or 'cpu'.");
+}
+
+type Settled<T> = { ok: T } | { failed: string };
+
+function settled<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (ok) => ({ ok }),
+    (e: unknown) => ({ failed: e instanceof Error ? e.message : String(e) }),
+  );
+}
+
+/** The helper's answers for a query's chunks, or why they cannot be used. */
+function helperAnswers(start: Settled<void>, parts: readonly Settled<EncodedStage2Result>[], share: number): { answers: EncodedStage2Result[] } | { failure: string } {
+  if ('failed' in start) return { failure: start.failed };
+  const answers: EncodedStage2Result[] = [];
+  for (const p of parts) {
+    if ('failed' in p) return { failure: p.failed };
+    answers.push(p.ok);
+  }
+  const scores = answers.reduce((n, a) => n + a.similarity.length, 0);
+  return scores === share ? { answers } : { failure: `it returned ${scores} scores for ${share} candidates` };
 }
 
 /** Two batches' results, the first's pairs first. */

@@ -10,7 +10,7 @@ import { unitAveragePatch, unitPatchGrid } from '../../src/engine/patchGrid.ts';
 import { CpuStage2Scorer, type Stage2Batch, type Stage2Weights } from '../../src/engine/stage2Batch.ts';
 import { patchWeightsApc } from '../../src/engine/weights.ts';
 import { GpuStage2 } from '../../src/gpu/gpuStage2.ts';
-import { EncodedStage2Scorer, packRecords, type EncodedStage2Job } from '../../src/engine/stage2Helper.ts';
+import { EncodedStage2Scorer, packRecords, type EncodedStage2Chunk, type EncodedStage2Query } from '../../src/engine/stage2Helper.ts';
 import { decodeNamedFaceDetail, encodeDetail } from '../../src/storage/faceRecordCodec.ts';
 import { startStage2Helper } from '../../workers/stage2HelperClient.ts';
 
@@ -181,27 +181,31 @@ export async function helperWorkerVsPage(seed: number, grid: number, pairs: numb
   const rand = seededRandom(seed);
   const c = 64;
   const map = () => ({ h: 7, w: 7, c, data: Float32Array.from({ length: 49 * c }, () => Math.max(0, rand() - 0.7) * 4) });
-  const query = map();
+  const face = map();
   const records = Array.from({ length: pairs }, () => ({ format: 'compact', bytes: encodeDetail('compact', { patches: map(), landmarks68: null, cropSize: 112 }) }));
-  const job: EncodedStage2Job = {
+  const query: EncodedStage2Query = {
+    id: 1,
     mapH: 7,
     mapW: 7,
     grid,
     c,
-    query: unitPatchGrid(query, grid),
-    queryAverage: unitAveragePatch(query),
-    ...packRecords(records),
+    query: unitPatchGrid(face, grid),
+    queryAverage: unitAveragePatch(face),
     sinkhorn: { mode: 'reference', eps: 0.05, maxIter: 100 },
   };
-  const inPage = await new EncodedStage2Scorer(decodeNamedFaceDetail).scoreEncoded({ ...job, records: job.records.slice() });
+  const chunk: EncodedStage2Chunk = { queryId: 1, ...packRecords(records) };
+  const page = new EncodedStage2Scorer(decodeNamedFaceDetail);
+  await page.beginQuery(query);
+  const inPage = await page.scoreEncoded({ ...chunk, records: chunk.records.slice() });
   const helper = startStage2Helper();
   if (!helper) throw new Error('this browser reports fewer than two cores: no helper worker');
-  const fromWorker = await helper.scoreEncoded(job);
+  await helper.beginQuery(query);
+  const fromWorker = await helper.scoreEncoded(chunk);
   return {
     pairs: fromWorker.similarity.length,
     identical: fromWorker.similarity.length === pairs && fromWorker.similarity.every((x, i) => x === inPage.similarity[i]),
     firstSimilarity: fromWorker.similarity[0],
-    transferred: job.records.byteLength === 0,
+    transferred: chunk.records.byteLength === 0,
   };
 }
 
@@ -209,20 +213,8 @@ export async function helperWorkerVsPage(seed: number, grid: number, pairs: numb
 export async function brokenHelperWorker(): Promise<string> {
   const helper = startStage2Helper(new URL('/tests/gpu/no-such-stage2.worker.ts', location.href));
   if (!helper) throw new Error('this browser reports fewer than two cores: no helper worker');
-  const job: EncodedStage2Job = {
-    mapH: 1,
-    mapW: 1,
-    grid: 1,
-    c: 4,
-    query: new Float32Array(4),
-    queryAverage: new Float32Array(4),
-    format: 'compact',
-    records: new Uint8Array(0),
-    ends: new Int32Array(0),
-    sinkhorn: { mode: 'reference', eps: 0.05, maxIter: 100 },
-  };
   try {
-    await helper.scoreEncoded(job);
+    await helper.beginQuery({ id: 1, mapH: 1, mapW: 1, grid: 1, c: 4, query: new Float32Array(4), queryAverage: new Float32Array(4), sinkhorn: { mode: 'reference', eps: 0.05, maxIter: 100 } });
     return 'resolved';
   } catch (e) {
     return e instanceof Error ? e.message : String(e);

@@ -13,11 +13,13 @@ import { DEFAULT_SETTINGS, type RerankSettings } from '../../../src/core/types.t
 import type { SearchResult } from '../../../src/engine/searchEngine.ts';
 import {
   EncodedStage2Scorer,
+  HELPER_CHUNK_CANDIDATES,
   helperShare,
   MIN_SPLIT_CANDIDATES,
   nextHelperFraction,
   packRecords,
-  type EncodedStage2Job,
+  type EncodedStage2Chunk,
+  type EncodedStage2Query,
   type EncodedStage2Result,
   type Stage2Helper,
 } from '../../../src/engine/stage2Helper.ts';
@@ -50,20 +52,32 @@ function face(rand: () => number, id: number, shot: number): StoredFace {
   };
 }
 
-/** A helper that records what it was sent, scoring in this thread with the worker's own decoder; `busyMs` fakes its speed. */
+/**
+ * A helper that records what it was sent, scoring in this thread with the worker's own decoder; `busyMs` fakes its
+ * speed; 'short' drops a score from the first chunk of each query.
+ */
 class RecordingHelper implements Stage2Helper {
-  readonly jobs: EncodedStage2Job[] = [];
+  readonly queries: { query: EncodedStage2Query; chunks: EncodedStage2Chunk[] }[] = [];
   private readonly scorer = new EncodedStage2Scorer(decodeNamedFaceDetail);
   constructor(
     private readonly behaviour: 'score' | 'reject' | 'short' = 'score',
     private readonly busyMs?: number,
   ) {}
-  async scoreEncoded(job: EncodedStage2Job): Promise<EncodedStage2Result> {
-    this.jobs.push(job);
+  async beginQuery(query: EncodedStage2Query): Promise<void> {
+    this.queries.push({ query, chunks: [] });
+    await this.scorer.beginQuery(query);
+  }
+  async scoreEncoded(chunk: EncodedStage2Chunk): Promise<EncodedStage2Result> {
+    const chunks = this.queries.at(-1)?.chunks ?? [];
+    const nth = chunks.push(chunk);
     if (this.behaviour === 'reject') throw new Error('worker crashed');
-    const r = await this.scorer.scoreEncoded(job);
-    const timed = this.busyMs === undefined ? r : { ...r, busyMs: this.busyMs };
-    return this.behaviour === 'short' ? { ...timed, similarity: r.similarity.subarray(1) } : timed;
+    const r = await this.scorer.scoreEncoded(chunk);
+    const timed = this.busyMs === undefined ? r : { ...r, busyMs: nth === 1 ? this.busyMs : 0 };
+    return this.behaviour === 'short' && nth === 1 ? { ...timed, similarity: r.similarity.subarray(1) } : timed;
+  }
+  /** Candidates the helper was sent for each query. */
+  shares(): number[] {
+    return this.queries.map((q) => q.chunks.reduce((n, c) => n + c.ends.length, 0));
   }
 }
 
@@ -110,14 +124,19 @@ describe('stage 2 split with a helper', () => {
         expect(got.stage2Workers).toBe(2);
         expect(want.stage2Workers).toBe(1);
         expect(got.fallbackReason).toBeUndefined();
-        const job = helper.jobs.at(-1);
-        const share = job?.ends.length ?? 0;
-        if (helper.jobs.length === 1) expect(share).toBe(k / 2);
+        const last = helper.queries.at(-1);
+        const share = helper.shares().at(-1) ?? 0;
+        if (helper.queries.length === 1) expect(share).toBe(k / 2);
         expect(share).toBeGreaterThanOrEqual(Math.round(0.2 * k));
         expect(share).toBeLessThanOrEqual(Math.round(0.8 * k));
-        expect(job?.format).toBe(format);
+        // Chunks of at most HELPER_CHUNK_CANDIDATES, all full but the last, each naming its query.
+        const sizes = last?.chunks.map((c) => c.ends.length) ?? [];
+        expect(sizes).toHaveLength(Math.ceil(share / HELPER_CHUNK_CANDIDATES));
+        expect(sizes.slice(0, -1).every((n) => n === HELPER_CHUNK_CANDIDATES)).toBe(true);
+        expect(last?.chunks.every((c) => c.format === format && c.queryId === last.query.id)).toBe(true);
       }
-      expect(helper.jobs).toHaveLength(3);
+      expect(helper.queries).toHaveLength(3);
+      expect(new Set(helper.queries.map((q) => q.query.id)).size).toBe(3);
     });
   }
 
@@ -135,7 +154,7 @@ describe('stage 2 split with a helper', () => {
       expect(ranked(got)).toEqual(ranked(await alone.index.search(query, s)));
       expect(got.stage2Workers).toBe(1);
     }
-    expect(helper.jobs).toHaveLength(0);
+    expect(helper.queries).toHaveLength(0);
   });
 
   it('pools coarser grids in the helper as the engine does: the same result on 4x4 and 2x2, then back on 7x7', async () => {
@@ -149,7 +168,7 @@ describe('stage 2 split with a helper', () => {
       const got = await split.index.search(query, s);
       expect(ranked(got)).toEqual(ranked(await alone.index.search(query, s)));
       expect(got.stage2Workers).toBe(2);
-      expect(helper.jobs.at(-1)?.grid).toBe(grid);
+      expect(helper.queries.at(-1)?.query.grid).toBe(grid);
     }
   });
 
@@ -169,7 +188,7 @@ describe('stage 2 split with a helper', () => {
       const second = await split.index.search(query, s);
       expect(ranked(second)).toEqual(want);
       expect(second.fallbackReason).toBeUndefined();
-      expect(helper.jobs).toHaveLength(1);
+      expect(helper.queries).toHaveLength(1);
     });
   }
 });
@@ -207,7 +226,7 @@ describe('stage 2 helper parts', () => {
       const helper = new RecordingHelper('score', busyMs);
       const split = await open(helper);
       for (let i = 0; i < 4; i++) expect(ranked(await split.index.search(query, s))).toEqual(want);
-      expect(helper.jobs.map((j) => j.ends.length)).toEqual(shares);
+      expect(helper.shares()).toEqual(shares);
     }
   });
 
@@ -229,26 +248,58 @@ describe('stage 2 helper parts', () => {
     ).toThrow(/two formats/);
   });
 
-  it('the scorer refuses records of another shape, bad offsets and unknown formats, as AppErrors', async () => {
+  it('the scorer refuses records of another shape, bad offsets, unknown formats and chunks of another query, as AppErrors', async () => {
     const scorer = new EncodedStage2Scorer(decodeNamedFaceDetail);
     const f = face(seededRandom(1), 1, 1);
     const record = encodeDetail('compact', { patches: f.patches, landmarks68: null, cropSize: 112 });
-    const job = (over: Partial<EncodedStage2Job>): EncodedStage2Job => ({
+    const query = (id: number, over: Partial<EncodedStage2Query> = {}): EncodedStage2Query => ({
+      id,
       mapH: 7,
       mapW: 7,
       grid: 7,
       c: C,
       query: new Float32Array(49 * C),
       queryAverage: new Float32Array(C),
-      format: 'compact',
-      records: record,
-      ends: Int32Array.of(record.length),
       sinkhorn: DEFAULT_SETTINGS.sinkhorn,
       ...over,
     });
-    await expect(scorer.scoreEncoded(job({ c: 16, query: new Float32Array(49 * 16), queryAverage: new Float32Array(16) }))).rejects.toThrow(/candidate 0 has 1568 patch values, a 7x7x16 map has 784/);
-    await expect(scorer.scoreEncoded(job({ ends: Int32Array.of(record.length + 1) }))).rejects.toThrow(/outside/);
-    await expect(scorer.scoreEncoded(job({ format: 'raw' }))).rejects.toBeInstanceOf(AppError);
-    await expect(scorer.scoreEncoded(job({}))).resolves.toMatchObject({ similarity: expect.any(Float64Array) as unknown });
+    const chunk = (queryId: number, over: Partial<EncodedStage2Chunk> = {}): EncodedStage2Chunk => ({ queryId, format: 'compact', records: record, ends: Int32Array.of(record.length), ...over });
+    await expect(scorer.scoreEncoded(chunk(1))).rejects.toThrow(/chunk of query 1 arrived while query \(none\) was current/);
+    await scorer.beginQuery(query(1, { c: 16, query: new Float32Array(49 * 16), queryAverage: new Float32Array(16) }));
+    await expect(scorer.scoreEncoded(chunk(1))).rejects.toThrow(/candidate 0 has 1568 patch values, a 7x7x16 map has 784/);
+    await scorer.beginQuery(query(2));
+    await expect(scorer.scoreEncoded(chunk(2, { ends: Int32Array.of(record.length + 1) }))).rejects.toThrow(/outside/);
+    await expect(scorer.scoreEncoded(chunk(2, { format: 'raw' }))).rejects.toBeInstanceOf(AppError);
+    const late = scorer.scoreEncoded(chunk(1));
+    await expect(late).rejects.toBeInstanceOf(AppError);
+    await expect(late).rejects.toThrow(/chunk of query 1 arrived while query 2 was current/);
+    await expect(scorer.scoreEncoded(chunk(2))).resolves.toMatchObject({ similarity: expect.any(Float64Array) as unknown });
+  });
+
+  it('scores a query chunk by chunk exactly as in one piece, whatever the chunks', async () => {
+    const rand = seededRandom(21);
+    const records = Array.from({ length: 11 }, (_, i) => ({ format: 'compact', bytes: encodeDetail('compact', { patches: face(rand, i, 0).patches, landmarks68: null, cropSize: 112 }) }));
+    const q = face(rand, 3, 5).patches;
+    const norm = (v: Float32Array) => {
+      const n = Math.hypot(...v);
+      return v.map((x) => x / n);
+    };
+    const rows = Array.from({ length: 49 }, (_, p) => norm(q.data.slice(p * C, (p + 1) * C)));
+    const avg = norm(Float32Array.from({ length: C }, (_, ch) => rows.reduce((s, r, p) => s + q.data[p * C + ch], 0)));
+    const query: EncodedStage2Query = { id: 7, mapH: 7, mapW: 7, grid: 7, c: C, query: Float32Array.from(rows.flatMap((r) => Array.from(r))), queryAverage: avg, sinkhorn: DEFAULT_SETTINGS.sinkhorn };
+    const whole = new EncodedStage2Scorer(decodeNamedFaceDetail);
+    await whole.beginQuery(query);
+    const want = await whole.scoreEncoded({ queryId: 7, ...packRecords(records) });
+    const chunked = new EncodedStage2Scorer(decodeNamedFaceDetail);
+    await chunked.beginQuery(query);
+    const got: number[] = [];
+    for (const [a, b] of [
+      [0, 1],
+      [1, 9],
+      [9, 11],
+    ])
+      got.push(...(await chunked.scoreEncoded({ queryId: 7, ...packRecords(records.slice(a, b)) })).similarity);
+    expect(got).toEqual(Array.from(want.similarity));
+    expect(new Set(got).size).toBe(11);
   });
 });
