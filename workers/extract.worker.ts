@@ -19,8 +19,9 @@ import { libraryFaces } from '../src/library/libraryFaces.ts';
 import { loadedModelOfRole } from '../src/models/loadModels.ts';
 import { decodeAligned, encodeAligned, encodePhotoPreview } from './canvasImages.ts';
 import { decodeImageFile } from './decodeImage.ts';
-import { loadAllModels, takeModelNotice, type LoadedModels } from './modelHost.ts';
-import { simulateFault } from './testHooks.ts';
+import { loadAllModels, restartOnGpuDeviceLoss, takeModelNotice, type LoadedModels } from './modelHost.ts';
+import { ort } from './ortBrowser.ts';
+import { loseGpuDevice, simulateFault } from './testHooks.ts';
 
 installComlinkErrorHandler();
 
@@ -39,11 +40,11 @@ function requireLoaded(): Loaded {
 const transferFeatures = (f: FaceFeatures) => [f.embedding.buffer, f.patches.data.buffer];
 
 /**
- * The photo's own notice, else (for an import) a model's move to WASM not yet reported: one notice per photo, so a
- * second waits for the next. A query's outcome shows no notices, so a move waits for the next import's report.
+ * The photo's own notice, else a model's move to WASM not yet reported (an import's report lists it, a query shows
+ * it and the status line then says WASM): one notice per photo, so a second waits for the next.
  */
-function withNotice(own: PlainNotice | undefined, forImport: boolean): { notice?: PlainNotice } {
-  const notice = own ?? (forImport ? takeModelNotice() : undefined);
+function withNotice(own: PlainNotice | undefined): { notice?: PlainNotice } {
+  const notice = own ?? takeModelNotice();
   return notice ? { notice } : {};
 }
 
@@ -56,6 +57,7 @@ const api = {
       recognizer: embedderFor(models.status.active.id, models.byId),
     });
     loaded = { models, pipeline };
+    restartOnGpuDeviceLoss(models);
     return models.status;
   },
 
@@ -80,7 +82,7 @@ const api = {
           features: found.features,
           aligned: await encodeAligned(found.aligned),
           timings: { decode: decodeMs, ...found.timings },
-          ...withNotice(found.notice, opts.purpose === 'gallery'),
+          ...withNotice(found.notice),
         },
       };
       return Comlink.transfer(result, transferFeatures(found.features));
@@ -109,7 +111,7 @@ const api = {
         faces,
         preview,
         timings: { decode: t1 - t0, faces: t2 - t1, preview: performance.now() - t2 },
-        ...withNotice(undefined, true),
+        ...withNotice(undefined),
       };
       return Comlink.transfer(
         result,
@@ -132,6 +134,7 @@ const api = {
 
   /** Used only by the fault-injection test hook (workers/testHooks.ts), which the engine wires in with ?testHooks=1. */
   simulateFault,
+  loseGpuDevice: () => loseGpuDevice(ort.env.webgpu),
 };
 
 export type ExtractWorkerApi = typeof api;

@@ -50,13 +50,17 @@ export async function startExtractorPool(opts: ExtractorStartOptions): Promise<S
   if (!status) throw new AppError('internal', 'no extraction worker reported its models', 'Reload the page.');
   const recognizerVersion = await pool.withWorker((api) => api.recognizerVersion());
   const faults = opts.testHooks ? new ExtractFaultSchedule<ExtractRemote>((ms) => pool.setJobTimeout(ms)) : null;
-  const galleryJob = (path: string, job: (api: ExtractRemote) => Promise<ExtractOutcome>) => (faults ? faults.wrap(path, job) : job);
+  const faulty = (path: string, job: (api: ExtractRemote) => Promise<ExtractOutcome>) => (faults ? faults.wrap(path, job) : job);
   const extractor: ExtractorPort = {
     concurrency: pool.size,
     get restarts() {
       return pool.restarts;
     },
-    extract: (path, bytes, o) => pool.run(path, o.purpose === 'gallery' ? galleryJob(path, (api) => api.extract(path, bytes, o)) : (api) => api.extract(path, bytes, o)),
+    extract: (path, bytes, o) =>
+      pool.run(
+        path,
+        faulty(path, (api) => api.extract(path, bytes, o)),
+      ),
     extractLibrary: (path, bytes) => pool.run<LibraryExtractOutcome>(path, (api) => api.extractLibrary(path, bytes)),
     embedAligned: (aligned, landmarks68, ood, seed) => pool.withWorker((api) => api.embedAligned(aligned, landmarks68, ood, seed)),
     stop: () => pool.terminate(),

@@ -81,3 +81,22 @@ export async function loadAllModels(choice: OrtBackendChoice, recognizerId?: str
     },
   };
 }
+
+/**
+ * Ends this worker when the WebGPU device its models run on is lost. In Chromium a run on a lost device never settles
+ * and keeps onnxruntime-web's runtime busy ("Session already started" for every later run, a WASM session's too), so
+ * nothing in this worker could run again; the photo would wait for the pool's per-image limit (60 s). An uncaught error
+ * instead makes the pool start a fresh worker at once (a new device, or WASM where no GPU is left) and retry the photo
+ * there (src/app/workerPool.ts). No-op when no model runs on WebGPU.
+ */
+export function restartOnGpuDeviceLoss(models: LoadedModels): void {
+  if (typeof GPUDevice === 'undefined' || !models.status.models.some((m) => m.backend === 'webgpu')) return;
+  // Once a WebGPU session exists, onnxruntime-web's env property holds the GPUDevice itself.
+  const device = ort.env.webgpu.device as unknown;
+  if (!(device instanceof GPUDevice)) return;
+  void device.lost.then((info) => {
+    setTimeout(() => {
+      throw new Error(`the GPU device was lost (${info.message || info.reason || 'no reason given'}); this extraction worker restarts`);
+    });
+  });
+}

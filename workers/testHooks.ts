@@ -1,5 +1,6 @@
 /**
- * Fault injection for the end-to-end tests (e2e/worker-faults.spec.ts). The
+ * Fault injection for the end-to-end tests (e2e/worker-faults.spec.ts,
+ * e2e/gpu-loss.spec.ts). The
  * engine wiring passes ExtractFaultSchedule as the test-hooks port only when
  * the page was opened with ?testHooks=1; otherwise refuseTestHooks, so a
  * normal page cannot be made to crash its workers.
@@ -13,7 +14,7 @@ import { AppError } from '../src/core/errors.ts';
  * error event, as a decoder crash gives) and never answers; 'hang' spins as a
  * decoder stuck in a loop would, until the pool terminates the worker.
  */
-export function simulateFault(kind: ExtractFault, fileName: string): Promise<never> {
+export function simulateFault(kind: 'crash' | 'hang', fileName: string): Promise<never> {
   if (kind === 'hang') {
     for (;;) {
       // Busy on purpose: only terminate() ends it.
@@ -25,6 +26,23 @@ export function simulateFault(kind: ExtractFault, fileName: string): Promise<nev
   return new Promise<never>(() => {});
 }
 
+/**
+ * Runs in an extraction worker: destroys onnxruntime-web's WebGPU device, as a driver reset or a GPU unplugged would
+ * lose it, so the models' next WebGPU runs fail for real. False when this worker has no WebGPU device.
+ */
+export async function loseGpuDevice(webgpu: { readonly device: Promise<GPUDevice | undefined> }): Promise<boolean> {
+  let device: GPUDevice | undefined;
+  try {
+    device = await webgpu.device;
+  } catch {
+    // onnxruntime-web made no device (the models run on WASM): nothing to lose, which the caller is told.
+    return false;
+  }
+  if (!device) return false;
+  device.destroy();
+  return true;
+}
+
 export const refuseTestHooks: TestHooksPort = {
   injectExtractFaults() {
     throw new AppError('invalid-argument', 'test hooks are off', 'Open the page with ?testHooks=1 to inject faults.');
@@ -34,7 +52,7 @@ export const refuseTestHooks: TestHooksPort = {
 type ExtractJob<Api> = (api: Api) => Promise<ExtractOutcome>;
 
 /** Which gallery extract attempts fault; a retried job is a new attempt and faults only while a rule has `times` left. */
-export class ExtractFaultSchedule<Api extends { simulateFault(kind: ExtractFault, fileName: string): Promise<never> }> implements TestHooksPort {
+export class ExtractFaultSchedule<Api extends { simulateFault(kind: 'crash' | 'hang', fileName: string): Promise<never>; loseGpuDevice(): Promise<boolean> }> implements TestHooksPort {
   private rules: { kind: ExtractFault; times: number; file?: string }[] = [];
 
   constructor(private readonly setJobTimeout: (ms: number) => void) {}
@@ -50,7 +68,7 @@ export class ExtractFaultSchedule<Api extends { simulateFault(kind: ExtractFault
       const rule = this.rules.find((r) => r.times > 0 && (r.file === undefined || path.includes(r.file)));
       if (!rule) return job(api);
       rule.times--;
-      return api.simulateFault(rule.kind, path);
+      return rule.kind === 'lose-gpu' ? api.loseGpuDevice().then(() => job(api)) : api.simulateFault(rule.kind, path);
     };
   }
 }

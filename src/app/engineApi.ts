@@ -4,6 +4,7 @@
  * in Node tests, in-process. Only small, structured-cloneable values cross;
  * big arrays stay in the worker or move as transferables.
  */
+import type { PlainNotice } from '../core/errors.ts';
 import type { AdaptiveAlpha, FusedCosineLayout, OodTransform, RerankSettings } from '../core/types.ts';
 import type { Alpha } from '../engine/rerank.ts';
 import type { ExecutionBackend } from '../models/loadModels.ts';
@@ -198,6 +199,8 @@ export interface QueryView {
   readonly chosenIndex: number;
   readonly aligned: Blob;
   readonly knownIdentity?: string;
+  /** Something the extraction noted while it still gave a face (e.g. a model moved from WebGPU to WASM on it). */
+  readonly notice?: PlainNotice;
 }
 
 export interface SearchView {

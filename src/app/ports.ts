@@ -85,9 +85,10 @@ export interface ImportJournal {
 }
 
 /** Which extract jobs should fail on purpose; the end-to-end tests drive this (see workers/testHooks.ts). */
-export type ExtractFault = 'crash' | 'hang';
+/** 'lose-gpu': the worker's WebGPU device is destroyed before the job runs (a lost GPU, for real). */
+export type ExtractFault = 'crash' | 'hang' | 'lose-gpu';
 
-/** A fault for the next `times` gallery extract jobs (of files whose path contains `file`, when given). */
+/** A fault for the next `times` extract jobs, gallery or query (of files whose path contains `file`, when given). */
 export interface ExtractFaultRule {
   readonly kind: ExtractFault;
   readonly times: number;

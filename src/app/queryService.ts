@@ -39,6 +39,7 @@ export class QueryService {
       chosenIndex: outcome.face.chosenIndex,
       aligned: outcome.face.aligned,
       knownIdentity: guessQueryIdentity(fileName, this.gallery.identities()),
+      ...(outcome.face.notice ? { notice: outcome.face.notice } : {}),
     };
     this.setCurrent(outcome.face.features, view);
     return view;

@@ -11,6 +11,7 @@ import { AppError, toPlainError } from '../core/errors.ts';
 import type { OodTransform, RerankSettings } from '../core/types.ts';
 import type { EvalOptions, EvalProgress, EvalReport, ImportProgress, StartupProgress } from '../app/engineApi.ts';
 import { STORAGE_FORMATS, type StorageFormat } from '../storage/storageFormat.ts';
+import { noteModelMoves } from './modelStatus.ts';
 import { getState, setState } from './store.ts';
 import { forgetLibraryResults, refreshLibrary, searchLibrary } from './libraryActions.ts';
 import { Comlink, startEngineWorker, type EngineProxy } from './workerClient.ts';
@@ -105,6 +106,7 @@ export async function importEntries(entries: ImportEntry[]): Promise<void> {
     );
     const gallery = await engine.galleryInfo();
     setState(final.progress ? { gallery, importing: final.progress } : { gallery });
+    if (final.progress) noteModelMoves(final.progress.problems);
     if (getState().query) await search();
   } catch (e) {
     if (final.progress) setState({ importing: final.progress });
@@ -126,6 +128,7 @@ export async function setQueryFile(fileName: string, file: Blob, faceIndex?: num
   try {
     const { ood } = getState();
     const view = await requireEngine().setQuery(fileName, file, ood, faceIndex);
+    if (view.notice) noteModelMoves([view.notice]);
     replaceQuery({ view, alignedUrl: URL.createObjectURL(view.aligned), file });
     await search();
   } catch (e) {

@@ -9,6 +9,7 @@ import type { ImportEntry } from '../app/zipEntries.ts';
 import { AppError } from '../core/errors.ts';
 import { fail, requireEngine, STAGE_BATCH } from './controller.ts';
 import { primePhotoPreview } from './photoPreviews.ts';
+import { noteModelMoves } from './modelStatus.ts';
 import { getState, setState } from './store.ts';
 import { Comlink } from './workerClient.ts';
 
@@ -41,7 +42,10 @@ export async function importLibrary(entries: ImportEntry[]): Promise<void> {
       }),
     );
     await refreshLibrary();
-    if (final.progress) setState({ importing: final.progress });
+    if (final.progress) {
+      setState({ importing: final.progress });
+      noteModelMoves(final.progress.problems);
+    }
     await searchLibrary();
   } catch (e) {
     if (final.progress) setState({ importing: final.progress });

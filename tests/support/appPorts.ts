@@ -164,8 +164,8 @@ export class FakeExtractor implements ExtractorPort {
   maxInFlight = 0;
   /** Resolves each extract only after this promise (lets a test act mid-import). */
   gate: Promise<void> | null = null;
-  /** Attached to the next library photo read (as a worker attaches a model's move to WASM), then cleared. */
-  libraryNotice: PlainNotice | null = null;
+  /** Attached to the next photo read without a notice of its own, query or import (as a worker attaches a model's move to WASM), then cleared. */
+  modelNotice: PlainNotice | null = null;
 
   constructor(opts: { concurrency?: number } = {}) {
     this.concurrency = opts.concurrency ?? 2;
@@ -183,7 +183,7 @@ export class FakeExtractor implements ExtractorPort {
       const aligned = new Blob([`aligned:${face.identity}:${face.variant}:${opts.ood}`]);
       const notice = face.centralOfSeveral
         ? { code: 'several-faces-indexed-central' as const, message: 'several faces (2 of similar size); indexed the central one', hint: 'Check the central face is the person.' }
-        : undefined;
+        : (this.takeModelNotice() ?? undefined);
       return { ok: true, face: { faces: [{ x: 0, y: 0, width: 10, height: 10, score: 0.9 }], chosenIndex: 0, features, aligned, timings: { decode: 1, embed: 2 }, notice } };
     } finally {
       this.inFlight--;
@@ -214,12 +214,17 @@ export class FakeExtractor implements ExtractorPort {
           };
         });
       const preview = faces.length > 0 ? new Blob([`preview:${m[1]}`], { type: 'image/jpeg' }) : null;
-      const notice = this.libraryNotice;
-      this.libraryNotice = null;
+      const notice = this.takeModelNotice();
       return { ok: true, width: 100 * faces.length + 100, height: 100, faces, preview, timings: { decode: 1, faces: 2 }, ...(notice ? { notice } : {}) };
     } finally {
       this.inFlight--;
     }
+  }
+
+  private takeModelNotice(): PlainNotice | null {
+    const notice = this.modelNotice;
+    this.modelNotice = null;
+    return notice;
   }
 
   async embedAligned(aligned: Blob, _landmarks68: Float32Array, ood: OodTransform, seed: number): Promise<FaceFeatures> {

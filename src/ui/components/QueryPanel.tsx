@@ -68,6 +68,11 @@ export function QueryPanel() {
                 identity: <b data-testid="query-identity">{query.view.knownIdentity}</b>
               </div>
             )}
+            {query.view.notice && (
+              <p className="note" data-testid="query-notice" title={query.view.notice.hint}>
+                {query.view.notice.message}
+              </p>
+            )}
             {query.view.faces.length > 1 && (
               <div className="face-chooser" data-testid="face-chooser">
                 {query.view.faces.length} faces found:{' '}

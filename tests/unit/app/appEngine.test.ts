@@ -26,6 +26,17 @@ describe('AppEngine', () => {
     expect(engine.workerRestarts()).toBe(0);
   });
 
+  it("a query's view carries a model's move to WASM when the worker reports it on that query, once", async () => {
+    const { ports, engine } = await withGallery();
+    const moved = { code: 'webgpu-run-failed' as const, message: 'the faceres model failed on WebGPU (device lost); it runs on WASM from now on', hint: 'Nothing is lost.' };
+    for (const x of ports.extractors) x.modelNotice = moved;
+    const q = await engine.setQuery('queries/Bob_0009.jpg', faceFile('Bob', 3), 'none');
+    expect(q.notice).toEqual(moved);
+    expect((await engine.runSearch(settings)).stage1[0].label).toBe('Bob');
+    for (const x of ports.extractors) x.modelNotice = null;
+    expect((await engine.setQuery('queries/Bob_0009.jpg', faceFile('Bob', 3), 'none')).notice).toBeUndefined();
+  });
+
   it('a query finds its person; the view names files and ranks; alpha re-blends the same candidates', async () => {
     const { engine } = await withGallery();
     await expect(engine.runSearch(settings)).rejects.toMatchObject({ code: 'invalid-argument' });

@@ -213,7 +213,7 @@ describe('photo library', () => {
 
   it('a model that moved from WebGPU to WASM is reported with the photo it happened on, whose faces are indexed', async () => {
     const { engine, ports } = await engineWith();
-    ports.extractors[0].libraryNotice = { code: 'webgpu-run-failed', message: 'the ultraface-detector model failed on WebGPU (device lost); it runs on WASM from now on', hint: 'Nothing is lost.' };
+    ports.extractors[0].modelNotice = { code: 'webgpu-run-failed', message: 'the ultraface-detector model failed on WebGPU (device lost); it runs on WASM from now on', hint: 'Nothing is lost.' };
     const report = await importFolder(engine, [FOLDER[1]]);
     expect(report.problems).toEqual([{ file: 'trips/2019/ann.jpg', code: 'webgpu-run-failed', message: expect.stringContaining('device lost') as unknown, hint: 'Nothing is lost.' }]);
     expect(engine.libraryInfo()).toMatchObject({ photos: 1, faces: 1 });
