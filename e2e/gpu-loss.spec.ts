@@ -6,7 +6,8 @@
  * settles in Chromium, so the worker ends itself when its device is lost and
  * the pool retries the photo on a fresh worker at once: the query answers,
  * with its person first, long before the pool's per-image limit (set to 10
- * minutes here, so that limit cannot be what rescued it).
+ * minutes here, so that limit cannot be what rescued it), and says why it
+ * took longer.
  */
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
@@ -31,7 +32,7 @@ function automation(page: Page) {
   };
 }
 
-test('a GPU lost before a query: the worker is replaced at once and the query still finds its person', async ({ page }, info) => {
+test('a GPU lost before a query: the worker is replaced at once, the query still finds its person and says what happened', async ({ page }, info) => {
   test.skip(!(info.project.metadata.webgpu as boolean), 'needs a WebGPU adapter');
   test.setTimeout(300_000);
   const pageErrors: string[] = [];
@@ -54,6 +55,8 @@ test('a GPU lost before a query: the worker is replaced at once and the query st
   await expect(page.getByTestId('stage2-result').first()).toContainText(QUERY_ID, { timeout: 180_000 });
   await expect(page.getByTestId('stage1-result').first()).toContainText(QUERY_ID);
   expect(await hooks.restarts()).toBeGreaterThanOrEqual(1);
+  // The query says why it took longer.
+  await expect(page.getByTestId('query-notice')).toContainText(/the GPU device was lost.*done again on a fresh worker/);
   await expect(page.getByTestId('query-identity')).toHaveText(QUERY_ID);
   expect(pageErrors).toEqual([]);
 });

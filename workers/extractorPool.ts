@@ -5,7 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import type { ModelsStatus } from '../src/app/engineApi.ts';
-import type { ExtractOutcome, LibraryExtractOutcome } from '../src/app/extractTypes.ts';
+import { withRetryNotice, type ExtractOutcome, type LibraryExtractOutcome } from '../src/app/extractTypes.ts';
 import type { ExtractorPort, ExtractorStartOptions, StartedExtractor } from '../src/app/ports.ts';
 import { WorkerPool, type PoolWorker } from '../src/app/workerPool.ts';
 import { AppError } from '../src/core/errors.ts';
@@ -56,11 +56,14 @@ export async function startExtractorPool(opts: ExtractorStartOptions): Promise<S
     get restarts() {
       return pool.restarts;
     },
-    extract: (path, bytes, o) =>
-      pool.run(
+    extract: async (path, bytes, o) => {
+      const { value, retriedBecause } = await pool.runTold(
         path,
         faulty(path, (api) => api.extract(path, bytes, o)),
-      ),
+      );
+      // A query says why it took longer; an import's photo that a fresh worker did costs nothing and is not listed.
+      return o.purpose === 'query' ? withRetryNotice(value, retriedBecause) : value;
+    },
     extractLibrary: (path, bytes) => pool.run<LibraryExtractOutcome>(path, (api) => api.extractLibrary(path, bytes)),
     embedAligned: (aligned, landmarks68, ood, seed) => pool.withWorker((api) => api.embedAligned(aligned, landmarks68, ood, seed)),
     stop: () => pool.terminate(),

@@ -55,3 +55,17 @@ export type LibraryExtractOutcome =
       readonly notice?: PlainNotice;
     }
   | { readonly ok: false; readonly error: PlainError };
+
+/**
+ * A query's outcome answered by a fresh worker after the first one crashed, hung or lost its GPU device
+ * (src/app/workerPool.ts): the query says so, unless it already carries a notice of its own.
+ */
+export function withRetryNotice(outcome: ExtractOutcome, retriedBecause: string | undefined): ExtractOutcome {
+  if (retriedBecause === undefined || !outcome.ok || outcome.face.notice) return outcome;
+  const notice: PlainNotice = {
+    code: 'worker-crashed',
+    message: `${retriedBecause}; the photo was done again on a fresh worker`,
+    hint: 'Nothing is lost. If the GPU keeps failing, choose the WASM backend.',
+  };
+  return { ...outcome, face: { ...outcome.face, notice } };
+}

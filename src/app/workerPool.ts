@@ -64,15 +64,21 @@ export class WorkerPool<Api> {
 
   /** Runs `job`, retrying once on a fresh worker if the first one crashed or hung. */
   async run<T>(label: string, job: (api: Api) => Promise<T>): Promise<T> {
+    return (await this.runTold(label, job)).value;
+  }
+
+  /** As `run`, and when the job was retried, why its first worker was replaced (the photo's report says so). */
+  async runTold<T>(label: string, job: (api: Api) => Promise<T>): Promise<{ value: T; retriedBecause?: string }> {
     const slot = await this.acquire();
     try {
       try {
-        return await this.runGuarded(slot, job);
+        return { value: await this.runGuarded(slot, job) };
       } catch (e) {
         if (!(e instanceof AppError) || e.code !== 'worker-crashed') throw e;
-        return await this.runGuarded(slot, job).catch((e2: unknown) => {
+        const value = await this.runGuarded(slot, job).catch((e2: unknown) => {
           throw e2 instanceof AppError ? e2.forFile(label) : e2;
         });
+        return { value, retriedBecause: e.message };
       }
     } finally {
       this.release(slot);

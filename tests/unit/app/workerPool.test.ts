@@ -45,6 +45,15 @@ describe('WorkerPool', () => {
     expect(terminated).toEqual([0]);
   });
 
+  it('says why a job was done again (its first worker crashed), and nothing for a job done the first time', async () => {
+    const { spawn } = fakeSpawner();
+    const pool = new WorkerPool<FakeApi>({ size: 1, spawn, jobTimeoutMs: 5_000 });
+    await pool.start();
+    expect(await pool.runTold('a.jpg', (api) => api.answer('ok'))).toEqual({ value: 'done by 0' });
+    let attempt = 0;
+    expect(await pool.runTold('b.jpg', (api) => api.answer(attempt++ === 0 ? 'crash' : 'ok'))).toEqual({ value: 'done by 1', retriedBecause: 'an extraction worker crashed (segfault)' });
+  });
+
   it('a job that hangs past the time limit counts as a crash; a second failure names the file', async () => {
     const { spawn } = fakeSpawner();
     const pool = new WorkerPool<FakeApi>({ size: 1, spawn, jobTimeoutMs: 20 });
