@@ -543,7 +543,7 @@ export class SearchEngine {
     let helperFailure: string | undefined;
     if ('answers' in answered) {
       const { answers } = answered;
-      other = answers.slice(1).reduce<Stage2BatchResult>(concatResults, answers[0]);
+      other = concatResults(...answers);
       const helperMs = answers.reduce((sum, a) => sum + a.busyMs, 0);
       this.helperFraction = nextHelperFraction(this.helperFraction, { engineMs, engineCandidates: cut, helperMs, helperCandidates: share });
     } else {
@@ -595,17 +595,29 @@ function helperAnswers(start: Settled<void>, parts: readonly Settled<EncodedStag
   return scores === share ? { answers } : { failure: `it returned ${scores} scores for ${share} candidates` };
 }
 
-/** Two batches' results, the first's pairs first. */
-function concatResults(a: Stage2BatchResult, b: Stage2BatchResult): Stage2BatchResult {
-  const join = <T extends Float64Array | Int32Array>(x: T, y: T, make: (n: number) => T): T => {
-    const out = make(x.length + y.length);
-    out.set(x);
-    out.set(y, x.length);
+/** Batches' results end to end, in the order given. */
+function concatResults(...parts: readonly Stage2BatchResult[]): Stage2BatchResult {
+  const join = <T extends Float64Array | Int32Array>(pick: (r: Stage2BatchResult) => T, make: (n: number) => T): T => {
+    const out = make(parts.reduce((n, r) => n + pick(r).length, 0));
+    let at = 0;
+    for (const r of parts) {
+      out.set(pick(r), at);
+      at += pick(r).length;
+    }
     return out;
   };
   return {
-    similarity: join(a.similarity, b.similarity, (n) => new Float64Array(n)),
-    iterations: join(a.iterations, b.iterations, (n) => new Int32Array(n)),
-    marginalError: join(a.marginalError, b.marginalError, (n) => new Float64Array(n)),
+    similarity: join(
+      (r) => r.similarity,
+      (n) => new Float64Array(n),
+    ),
+    iterations: join(
+      (r) => r.iterations,
+      (n) => new Int32Array(n),
+    ),
+    marginalError: join(
+      (r) => r.marginalError,
+      (n) => new Float64Array(n),
+    ),
   };
 }
