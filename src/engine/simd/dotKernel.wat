@@ -255,4 +255,100 @@
         (br_if $cols (i32.lt_s (local.tee $j (i32.add (local.get $j) (i32.const 8))) (local.get $nb))))
 
       (br_if $rows (i32.lt_s (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $na)))))
+;; dotsSparse: the same products with b's zeros skipped, for maps that are
+;; mostly zeros (FaceRes's post-ReLU 7x7x1024 map is ~90% zeros, so the dense
+;; kernel spends ~90% of stage 2's multiply-adds on them):
+;;
+;;   out[i * ldo + j] = sum over t < c with b[j * c + t] != 0 of at[t * lda + i] * b[j * c + t]
+;;
+;; `at` is a transposed: row t holds value t of every row i of a, lda floats
+;; per row (a multiple of 4, >= na; the lanes past na are computed, never
+;; stored). Each row j of b is first listed as (address of row t of at, value)
+;; pairs in `list` (8 bytes a nonzero, c pairs at most), then every nonzero adds
+;; value x row t of at to 16 outputs at a time: 4 accumulators of 4 lanes stay in
+;; registers, one splat and 4 loads per nonzero, and a block of fewer than 16
+;; left at the end goes 4 at a time. Each output is a plain sequential float32
+;; sum over t ascending (each product rounded, then each sum), the order
+;; dotWorkspace.ts's JS loop follows, so both give the same bits. The sum over
+;; no nonzero is 0.
+  (func $dotsSparse (export "dotsSparse")
+    (param $at i32) (param $lda i32) (param $na i32) (param $b i32) (param $nb i32) (param $c i32) (param $out i32) (param $ldo i32) (param $list i32)
+    (local $j i32) (local $t i32) (local $rowAt i32) (local $value f32) (local $listEnd i32)
+    (local $blockBytes i32) (local $o i32) (local $e i32) (local $address i32) (local $x v128)
+    (local $acc0 v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128)
+    (local.set $blockBytes (i32.shl (local.get $lda) (i32.const 2)))
+    (local.set $j (i32.const 0))
+    (loop $cols
+      ;; list row j's nonzeros
+      (local.set $rowAt (i32.add (local.get $b) (i32.shl (i32.mul (local.get $j) (local.get $c)) (i32.const 2))))
+      (local.set $listEnd (local.get $list))
+      (local.set $t (i32.const 0))
+      (loop $scan
+        (local.set $value (f32.load (i32.add (local.get $rowAt) (i32.shl (local.get $t) (i32.const 2)))))
+        (if (f32.ne (local.get $value) (f32.const 0))
+          (then
+            (i32.store (local.get $listEnd) (i32.add (local.get $at) (i32.mul (local.get $t) (local.get $blockBytes))))
+            (f32.store offset=4 (local.get $listEnd) (local.get $value))
+            (local.set $listEnd (i32.add (local.get $listEnd) (i32.const 8)))))
+        (br_if $scan (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $c))))
+
+      ;; 16 outputs at a time
+      (local.set $o (i32.const 0))
+      (block $blocksDone
+        (loop $blocks
+          (br_if $blocksDone (i32.gt_s (i32.add (local.get $o) (i32.const 64)) (local.get $blockBytes)))
+          (local.set $acc0 (v128.const i32x4 0 0 0 0))
+          (local.set $acc1 (v128.const i32x4 0 0 0 0))
+          (local.set $acc2 (v128.const i32x4 0 0 0 0))
+          (local.set $acc3 (v128.const i32x4 0 0 0 0))
+          (local.set $e (local.get $list))
+          (block $sumDone
+            (loop $sum
+              (br_if $sumDone (i32.ge_u (local.get $e) (local.get $listEnd)))
+              (local.set $address (i32.add (i32.load (local.get $e)) (local.get $o)))
+              (local.set $x (f32x4.splat (f32.load offset=4 (local.get $e))))
+              (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (v128.load align=4 (local.get $address)) (local.get $x))))
+              (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (v128.load offset=16 align=4 (local.get $address)) (local.get $x))))
+              (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (v128.load offset=32 align=4 (local.get $address)) (local.get $x))))
+              (local.set $acc3 (f32x4.add (local.get $acc3) (f32x4.mul (v128.load offset=48 align=4 (local.get $address)) (local.get $x))))
+              (local.set $e (i32.add (local.get $e) (i32.const 8)))
+              (br $sum)))
+          (call $storeLanes (local.get $acc0) (i32.shr_u (local.get $o) (i32.const 2)) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
+          (call $storeLanes (local.get $acc1) (i32.add (i32.shr_u (local.get $o) (i32.const 2)) (i32.const 4)) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
+          (call $storeLanes (local.get $acc2) (i32.add (i32.shr_u (local.get $o) (i32.const 2)) (i32.const 8)) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
+          (call $storeLanes (local.get $acc3) (i32.add (i32.shr_u (local.get $o) (i32.const 2)) (i32.const 12)) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
+          (local.set $o (i32.add (local.get $o) (i32.const 64)))
+          (br $blocks)))
+
+      ;; the rest, 4 outputs at a time
+      (block $restDone
+        (loop $rest
+          (br_if $restDone (i32.ge_s (local.get $o) (local.get $blockBytes)))
+          (local.set $acc0 (v128.const i32x4 0 0 0 0))
+          (local.set $e (local.get $list))
+          (block $sumDone
+            (loop $sum
+              (br_if $sumDone (i32.ge_u (local.get $e) (local.get $listEnd)))
+              (local.set $address (i32.add (i32.load (local.get $e)) (local.get $o)))
+              (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (v128.load align=4 (local.get $address)) (f32x4.splat (f32.load offset=4 (local.get $e))))))
+              (local.set $e (i32.add (local.get $e) (i32.const 8)))
+              (br $sum)))
+          (call $storeLanes (local.get $acc0) (i32.shr_u (local.get $o) (i32.const 2)) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br $rest)))
+
+      (br_if $cols (i32.lt_s (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $nb)))))
+
+  ;; out[i * ldo + j] = lane i - i0 of $v, for the lanes with i < na
+  (func $storeLanes (param $v v128) (param $i0 i32) (param $na i32) (param $out i32) (param $ldo i32) (param $j i32)
+    (local $at i32) (local $step i32)
+    (local.set $step (i32.shl (local.get $ldo) (i32.const 2)))
+    (local.set $at (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $i0) (local.get $ldo)) (local.get $j)) (i32.const 2))))
+    (if (i32.lt_s (local.get $i0) (local.get $na)) (then (f32.store (local.get $at) (f32x4.extract_lane 0 (local.get $v)))))
+    (local.set $at (i32.add (local.get $at) (local.get $step)))
+    (if (i32.lt_s (i32.add (local.get $i0) (i32.const 1)) (local.get $na)) (then (f32.store (local.get $at) (f32x4.extract_lane 1 (local.get $v)))))
+    (local.set $at (i32.add (local.get $at) (local.get $step)))
+    (if (i32.lt_s (i32.add (local.get $i0) (i32.const 2)) (local.get $na)) (then (f32.store (local.get $at) (f32x4.extract_lane 2 (local.get $v)))))
+    (local.set $at (i32.add (local.get $at) (local.get $step)))
+    (if (i32.lt_s (i32.add (local.get $i0) (i32.const 3)) (local.get $na)) (then (f32.store (local.get $at) (f32x4.extract_lane 3 (local.get $v))))))
 )

@@ -22,6 +22,7 @@ interface SimdExports {
   readonly memory: WebAssembly.Memory;
   readonly dots2x4: KernelFn;
   readonly dots1x8: KernelFn;
+  readonly dotsSparse: (at: number, lda: number, na: number, b: number, nb: number, c: number, out: number, ldo: number, list: number) => void;
 }
 
 export class DotWorkspace {
@@ -73,6 +74,38 @@ export class DotWorkspace {
       return;
     }
     dotsJs(this.data, a, na, b, nb, c, out, ldo);
+  }
+
+  /**
+   * out[i * ldo + j] = <a_i, b_j> with a given transposed (`at`: c rows of `lda` floats, lda a multiple of 4 and >= na,
+   * finite values past na) and only b's nonzero values visited, each sum a sequential float32 sum over t ascending (not
+   * the blocked order of `dots`, so the last bits differ from it). `list` is scratch for 2 * c floats. For b rows that
+   * are mostly zeros; the SIMD kernel and the JS loop give the same bits.
+   */
+  dotsSparse(at: number, lda: number, na: number, b: number, nb: number, c: number, out: number, ldo: number, list: number): void {
+    if (na <= 0 || nb <= 0) return;
+    if (lda % 4 !== 0 || lda < na) throw new RangeError(`dotsSparse: lda ${lda} must be a multiple of 4 and at least na ${na}`);
+    if (this.exports) {
+      this.exports.dotsSparse(at * 4, lda, na, b * 4, nb, c, out * 4, ldo, list * 4);
+      return;
+    }
+    dotsSparseJs(this.data, at, lda, na, b, nb, c, out, ldo);
+  }
+}
+
+function dotsSparseJs(f: Float32Array, at: number, lda: number, na: number, b: number, nb: number, c: number, out: number, ldo: number): void {
+  const sums = new Float32Array(na);
+  for (let j = 0; j < nb; j++) {
+    sums.fill(0);
+    const bj = b + j * c;
+    for (let t = 0; t < c; t++) {
+      const x = f[bj + t];
+      if (x === 0) continue;
+      const row = at + t * lda;
+      // Float32Array stores round each product and each sum to float32, as the kernel's f32x4 operations do.
+      for (let i = 0; i < na; i++) sums[i] += Math.fround(f[row + i] * x);
+    }
+    for (let i = 0; i < na; i++) f[out + i * ldo + j] = sums[i];
   }
 }
 

@@ -25,13 +25,13 @@ describe('dotKernel.wat and its generated module', () => {
     await expect(assembleWat('bad.wat', '(module (func (result i32) (f32.const 1)))')).rejects.toThrow();
   });
 
-  it('exports the two kernels with seven i32 parameters and a growable memory of one page', () => {
+  it('exports the three kernels (seven i32 parameters for the dense ones, nine for the sparse one) and a growable memory of one page', () => {
     const module = new WebAssembly.Module(committedBytes);
     expect(
       WebAssembly.Module.exports(module)
         .map((e) => `${e.name}:${e.kind}`)
         .sort(),
-    ).toEqual(['dots1x8:function', 'dots2x4:function', 'memory:memory']);
+    ).toEqual(['dots1x8:function', 'dots2x4:function', 'dotsSparse:function', 'memory:memory']);
     expect(WebAssembly.Module.imports(module)).toEqual([]);
     const exports = new WebAssembly.Instance(module).exports;
     const memory = exports.memory;
@@ -44,6 +44,7 @@ describe('dotKernel.wat and its generated module', () => {
       const fn = exports[name];
       expect(typeof fn === 'function' ? fn.length : -1, name).toBe(7);
     }
+    expect(typeof exports.dotsSparse === 'function' ? exports.dotsSparse.length : -1).toBe(9);
   });
 
   it('a hand-worked 2 x 3 block: dots2x4 clamps the missing rows and dots1x8 agrees', () => {
