@@ -163,6 +163,9 @@ export interface ScaleBenchResult {
   readonly notes: readonly string[];
 }
 
+/** Timed queries reported apart as the first ones (see settledMedians). */
+const SETTLING_QUERIES = 10;
+
 /** Issue 16's targets at 100,000 and at 1,000,000 faces. */
 const TARGETS = {
   '100k': { faces: 100_000, pageMemoryMb: 250, storageBytesPerFace: 30_000, startupMs: 2_000, stage1Ms: 15, stage2Ms: 25 },
@@ -405,6 +408,7 @@ async function attempt(cfg: AttemptConfig): Promise<Attempt> {
       log(
         `  stage 1 median ${row.stage1Ms.median.toFixed(1)} ms (p90 ${row.stage1Ms.p90.toFixed(1)}), stage 2 median ${row.stage2Ms.median.toFixed(1)} ms (p90 ${row.stage2Ms.p90.toFixed(1)}) on ${row.stage2Workers} worker(s); own identity first: stage 1 ${(100 * row.stage1Top1).toFixed(0)}%, stage 2 ${(100 * row.stage2Top1).toFixed(0)}%`,
       );
+      log(`  stage 2 per query, in order (ms): ${row.stage2Sequence.map((ms) => ms.toFixed(0)).join(' ')}; ${settledMedians(row.stage2Sequence)}`);
     }
     const reads = await call('detail reads', 'detailReads', { ...gallery, faces: 100, seed: 99 });
     log(
@@ -634,6 +638,8 @@ export function scaleBenchTable(r: ScaleBenchResult): string {
         (q) =>
           `| ${q.grid}x${q.grid}x1024 | ${q.stage2Ms.count} | ${ms(q.stage1Ms.median)} / ${ms(q.stage1Ms.p90)} | ${ms(q.stage2Ms.median)} / ${ms(q.stage2Ms.p90)} | ${ms(q.firstQuery.stage1Ms)} / ${ms(q.firstQuery.stage2Ms)} | ${(100 * q.stage1Top1).toFixed(0)}% / ${(100 * q.stage2Top1).toFixed(0)}% |`,
       ),
+      '',
+      ...x.search.rows.map((q) => `Stage 2 at ${q.grid}x${q.grid}: ${settledMedians(q.stage2Sequence)} ms.`),
     );
   }
   if (r.failures.length) lines.push('', `Did not fit: ${r.failures.map((f) => `${f.faces} faces, ${f.phase}: ${f.error}`).join('; ')}`);
@@ -683,4 +689,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.error(e);
     process.exit(1);
   });
+}
+
+/** The median of the first SETTLING_QUERIES timed queries and of the rest: the split between stage 2's two workers starts even and settles over a few queries. */
+function settledMedians(ms: readonly number[]): string {
+  if (ms.length <= SETTLING_QUERIES) return `fewer than ${SETTLING_QUERIES + 1} queries, no split`;
+  const median = (xs: readonly number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  };
+  return `median of the first ${SETTLING_QUERIES} ${median(ms.slice(0, SETTLING_QUERIES)).toFixed(1)}, of the other ${ms.length - SETTLING_QUERIES} ${median(ms.slice(SETTLING_QUERIES)).toFixed(1)}`;
 }

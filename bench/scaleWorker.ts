@@ -110,6 +110,8 @@ export interface SearchRow {
   readonly stage1Ms: Summary;
   /** Includes reading and decoding the k candidates' records from OPFS (cache of 160 decoded faces aside). */
   readonly stage2Ms: Summary;
+  /** Each timed query's stage 2 in order (ms): the first queries run while the split between the two workers settles and the kernels are compiled further. */
+  readonly stage2Sequence: readonly number[];
   /** Fraction of queries whose own identity is first after stage 1 / after stage 2 (a check that the synthetic ranking is realistic). */
   readonly stage1Top1: number;
   readonly stage2Top1: number;
@@ -503,6 +505,7 @@ const api = {
       firstQuery: first,
       stage1Ms: summarise(s1),
       stage2Ms: summarise(s2),
+      stage2Sequence: s2,
       stage1Top1: top1a / Math.max(1, opts.queries),
       stage2Top1: top1b / Math.max(1, opts.queries),
     };
