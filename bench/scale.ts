@@ -694,9 +694,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
 /** The median of the first SETTLING_QUERIES timed queries and of the rest: the split between stage 2's two workers starts even and settles over a few queries. */
 function settledMedians(ms: readonly number[]): string {
   if (ms.length <= SETTLING_QUERIES) return `fewer than ${SETTLING_QUERIES + 1} queries, no split`;
-  const median = (xs: readonly number[]) => {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  };
   return `median of the first ${SETTLING_QUERIES} ${median(ms.slice(0, SETTLING_QUERIES)).toFixed(1)}, of the other ${ms.length - SETTLING_QUERIES} ${median(ms.slice(SETTLING_QUERIES)).toFixed(1)}`;
 }

@@ -112,7 +112,7 @@ export class CpuStage2Scorer {
     const similarity = new Float64Array(pairs);
     const iterations = new Int32Array(pairs);
     const marginalError = new Float64Array(pairs);
-    const layout = this.load(batch);
+    const layout = this.load(batch, true);
     for (let p = 0; p < pairs; p++) {
       const r = this.scorePair(batch, layout, p, false);
       similarity[p] = r.similarity;
@@ -126,7 +126,7 @@ export class CpuStage2Scorer {
   pairDetail(batch: Stage2Batch, p: number): Stage2PairDetail {
     validateStage2Batch(batch);
     if (!(Number.isInteger(p) && p >= 0 && p < batch.candidates.length)) throw new AppError('invalid-argument', `stage-2 batch: no pair ${p}`, 'This is a bug in the caller; report it.');
-    const layout = this.load(batch);
+    const layout = this.load(batch, true);
     const result = this.scorePair(batch, layout, p, true);
     const { n } = batch;
     const cost = Float32Array.from(this.ws.data.subarray(layout.costAt, layout.costAt + n * n));
@@ -135,10 +135,10 @@ export class CpuStage2Scorer {
 
   /**
    * Kernel memory: query (n x c) | query average (c) | one candidate (n x c) | its average (c) | its n x n cosines
-   * then distances | raw APC weights, query side (n) then gallery side (n). One candidate at a time keeps the
-   * working set in cache.
+   * then distances | raw APC weights, query side (n) then gallery side (n) | the query transposed (c x lda, for
+   * sparse costs) | the sparse kernel's list (2c). One candidate at a time keeps the working set in cache.
    */
-  private load(batch: Stage2Batch): Layout {
+  private load(batch: Stage2Batch, forCosts: boolean): Layout {
     const { n, c, query } = batch;
     const block = n * c;
     const candidateAt = block + c;
@@ -152,10 +152,10 @@ export class CpuStage2Scorer {
     const data = this.ws.data;
     data.set(query, 0);
     // The query's density decides the kernel for the whole batch (candidates come from the same recognizer), so a
-    // pair always gets the same bits whichever batch or worker scores it.
+    // pair always gets the same bits whichever batch or worker scores it. Weights alone (forCosts false) need neither.
     let nonzero = 0;
-    for (let x = 0; x < block; x++) if (query[x] !== 0) nonzero++;
-    const sparse = nonzero <= SPARSE_MAX_FRACTION * block;
+    if (forCosts) for (let x = 0; x < block; x++) if (query[x] !== 0) nonzero++;
+    const sparse = forCosts && nonzero <= SPARSE_MAX_FRACTION * block;
     if (sparse) {
       data.fill(0, queryTAt, listAt);
       for (let i = 0; i < n; i++) for (let t = 0; t < c; t++) data[queryTAt + t * lda + i] = query[i * c + t];
@@ -205,7 +205,7 @@ export class CpuStage2Scorer {
     const pairs = batch.candidates.length;
     const u = new Float32Array(pairs * n);
     const v = new Float32Array(pairs * n);
-    const at = this.load(batch);
+    const at = this.load(batch, false);
     for (let p = 0; p < pairs; p++) {
       this.ws.data.set(batch.candidates[p], at.candidateAt);
       this.apcWeights(batch, at, p);
