@@ -26,7 +26,17 @@ import {
 } from './rerank.ts';
 import { validateSinkhornOptions } from './sinkhornCpu.ts';
 import { CpuStage2Scorer, type Stage2Accelerator, type Stage2Batch, type Stage2BatchResult, type Stage2Weights } from './stage2Batch.ts';
-import { HELPER_CHUNK_CANDIDATES, helperShare, INITIAL_HELPER_FRACTION, nextHelperFraction, packRecords, type EncodedStage2Result, type Stage2Helper } from './stage2Helper.ts';
+import {
+  epochNow,
+  HELPER_CHUNK_CANDIDATES,
+  helperElapsedMs,
+  helperShare,
+  INITIAL_HELPER_FRACTION,
+  nextHelperFraction,
+  packRecords,
+  type EncodedStage2Result,
+  type Stage2Helper,
+} from './stage2Helper.ts';
 import { unitEmbedding } from './vectors.ts';
 import { pairWeights, type PairWeightInputs } from './weights.ts';
 
@@ -521,6 +531,7 @@ export class SearchEngine {
     if (!helper || share === 0) return { result: this.cpu.scoreBatch(this.buildBatch(q, positions, settings)), workers: 1 };
     const cut = positions.length - share;
     const t0 = performance.now();
+    const startedAt = epochNow();
     const theirs = positions.slice(cut);
     const map = this.gallery.nativeGrid;
     const queryId = ++this.helperQueries;
@@ -544,7 +555,7 @@ export class SearchEngine {
     if ('answers' in answered) {
       const { answers } = answered;
       other = concatResults(...answers);
-      const helperMs = answers.reduce((sum, a) => sum + a.busyMs, 0);
+      const helperMs = helperElapsedMs(answers, startedAt);
       this.helperFraction = nextHelperFraction(this.helperFraction, { engineMs, engineCandidates: cut, helperMs, helperCandidates: share });
     } else {
       this.stage2Helper = null;

@@ -49,9 +49,35 @@ export interface EncodedStage2Chunk {
   readonly ends: Int32Array;
 }
 
-/** The helper's answer for a chunk: the scores, and how long it was busy with them (its own clock), for balancing the split. */
+/** The helper's answer for a chunk: the scores, and its timing, for balancing the split. */
 export interface EncodedStage2Result extends Stage2BatchResult {
+  /** How long it was busy scoring the chunk (its own clock). */
   readonly busyMs: number;
+  /**
+   * When it finished the chunk, in milliseconds since the epoch (`performance.timeOrigin + performance.now()`, a clock
+   * every worker of the page shares to well under a millisecond). The engine cannot time the helper itself: its own
+   * scoring blocks the callbacks until it is done.
+   */
+  readonly finishedAt: number;
+}
+
+/** Now on the clock `finishedAt` uses. */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * How long the helper took over a query's share, for balancing: from the engine's start (`startedAt`, epoch ms) to its
+ * last answer. Its busy time alone leaves out what also delays the query's end, the wait for its first chunk and the
+ * messages (on the 100k bench ~5 ms of ~30 a query went there, so a split balanced on busy time left the helper
+ * finishing last). It cannot have been busy longer than it took, so the busy total bounds it from below, which also
+ * covers a clock that disagrees across workers.
+ */
+export function helperElapsedMs(answers: readonly EncodedStage2Result[], startedAt: number): number {
+  const busy = answers.reduce((sum, a) => sum + a.busyMs, 0);
+  const last = answers.reduce((latest, a) => Math.max(latest, a.finishedAt), Number.NEGATIVE_INFINITY);
+  const elapsed = last - startedAt;
+  return Number.isFinite(elapsed) ? Math.max(busy, elapsed) : busy;
 }
 
 /**
@@ -97,7 +123,9 @@ const BALANCE_STEP = 0.5;
  * The helper's next fraction, from how long each side took on the last query. The engine's side is slower per
  * candidate than the helper's: it also reads every candidate's record from disk, the helper's share included (on the
  * 100k bench, ~0.47 ms per own candidate against ~0.35 in the helper). The two finish together when
- * ownCount * ownPer = helperCount * helperPer, i.e. at fraction ownPer / (ownPer + helperPer).
+ * ownCount * ownPer = helperCount * helperPer, i.e. at fraction ownPer / (ownPer + helperPer). Fixed costs (the reads
+ * of the helper's records, its wait for the first chunk) make the per-candidate times depend on the split, but the
+ * step's fixed point is still the split at which both sides took equally long.
  */
 export function nextHelperFraction(fraction: number, last: { readonly engineMs: number; readonly engineCandidates: number; readonly helperMs: number; readonly helperCandidates: number }): number {
   const ownPer = last.engineMs / last.engineCandidates;
@@ -152,7 +180,8 @@ export class EncodedStage2Scorer implements Stage2Helper {
       if (query?.id !== chunk.queryId)
         throw new AppError('internal', `stage-2 helper: a chunk of query ${chunk.queryId} arrived while query ${query ? query.id : '(none)'} was current`, 'This is a bug in the caller; report it.');
       const result = this.score(query, chunk);
-      return Promise.resolve({ ...result, busyMs: performance.now() - t0 });
+      const t1 = performance.now();
+      return Promise.resolve({ ...result, busyMs: t1 - t0, finishedAt: performance.timeOrigin + t1 });
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }

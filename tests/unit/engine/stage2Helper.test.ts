@@ -16,6 +16,7 @@ import {
   HELPER_CHUNK_CANDIDATES,
   helperShare,
   MIN_SPLIT_CANDIDATES,
+  helperElapsedMs,
   nextHelperFraction,
   packRecords,
   type EncodedStage2Chunk,
@@ -53,15 +54,16 @@ function face(rand: () => number, id: number, shot: number): StoredFace {
 }
 
 /**
- * A helper that records what it was sent, scoring in this thread with the worker's own decoder; `busyMs` fakes its
- * speed; 'short' drops a score from the first chunk of each query.
+ * A helper that records what it was sent, scoring in this thread with the worker's own decoder; `timing` fakes its
+ * speed (the first chunk's busy time, the others' 0, and each answer's finish this long after it was scored); 'short'
+ * drops a score from the first chunk of each query.
  */
 class RecordingHelper implements Stage2Helper {
   readonly queries: { query: EncodedStage2Query; chunks: EncodedStage2Chunk[] }[] = [];
   private readonly scorer = new EncodedStage2Scorer(decodeNamedFaceDetail);
   constructor(
     private readonly behaviour: 'score' | 'reject' | 'short' = 'score',
-    private readonly busyMs?: number,
+    private readonly timing?: { readonly busyMs: number; readonly finishedAfterMs: number },
   ) {}
   async beginQuery(query: EncodedStage2Query): Promise<void> {
     this.queries.push({ query, chunks: [] });
@@ -72,7 +74,8 @@ class RecordingHelper implements Stage2Helper {
     const nth = chunks.push(chunk);
     if (this.behaviour === 'reject') throw new Error('worker crashed');
     const r = await this.scorer.scoreEncoded(chunk);
-    const timed = this.busyMs === undefined ? r : { ...r, busyMs: nth === 1 ? this.busyMs : 0 };
+    const t = this.timing;
+    const timed = t === undefined ? r : { ...r, busyMs: nth === 1 ? t.busyMs : 0, finishedAt: r.finishedAt + t.finishedAfterMs };
     return this.behaviour === 'short' && nth === 1 ? { ...timed, similarity: r.similarity.subarray(1) } : timed;
   }
   /** Candidates the helper was sent for each query. */
@@ -212,6 +215,25 @@ describe('stage 2 helper parts', () => {
     expect(nextHelperFraction(0.4, { engineMs: 5, engineCandidates: 10, helperMs: Number.NaN, helperCandidates: 10 })).toBe(0.4);
   });
 
+  it("times the helper from the engine's start to its last answer, never below its busy time", () => {
+    const answer = (busyMs: number, finishedAt: number): EncodedStage2Result => ({
+      similarity: new Float64Array(1),
+      iterations: new Int32Array(1),
+      marginalError: new Float64Array(1),
+      busyMs,
+      finishedAt,
+    });
+    // Busy 3 + 4 ms, but the last answer came 12 ms after the start: waits and messages count.
+    expect(helperElapsedMs([answer(3, 1008), answer(4, 1012)], 1000)).toBe(12);
+    // Answers may arrive stamped out of order; the latest counts.
+    expect(helperElapsedMs([answer(3, 1012), answer(4, 1008)], 1000)).toBe(12);
+    // A clock that disagrees (a finish before the start, or before the busy time could have passed): the busy total.
+    expect(helperElapsedMs([answer(3, 990), answer(4, 995)], 1000)).toBe(7);
+    expect(helperElapsedMs([answer(3, 1002)], 1000)).toBe(3);
+    expect(helperElapsedMs([answer(3, Number.NaN)], 1000)).toBe(3);
+    expect(helperElapsedMs([], 1000)).toBe(0);
+  });
+
   it('gives a slow helper fewer candidates and a fast one more, query by query, with the same results', async () => {
     const open = await galleries('compact', faces);
     const alone = await open(null);
@@ -219,11 +241,14 @@ describe('stage 2 helper parts', () => {
     const s = { ...base, k: 100 };
     const want = ranked(await alone.index.search(query, s));
     // A helper a million times slower: its target share is ~0, so 0.5 -> 0.25 -> 0.2 (the floor); a million times faster: 0.75, 0.8.
-    for (const [busyMs, shares] of [
-      [1e6, [50, 25, 20, 20]],
-      [1e-6, [50, 75, 80, 80]],
+    // Fast means busy for no time and finished at once (its clock's stamp 1e6 ms early counts as the engine's start);
+    // slow, whether its busy time says so or only its late finish (time spent outside the scoring: waits, messages).
+    for (const [timing, shares] of [
+      [{ busyMs: 1e6, finishedAfterMs: 0 }, [50, 25, 20, 20]],
+      [{ busyMs: 1e-6, finishedAfterMs: 1e6 }, [50, 25, 20, 20]],
+      [{ busyMs: 1e-6, finishedAfterMs: -1e6 }, [50, 75, 80, 80]],
     ] as const) {
-      const helper = new RecordingHelper('score', busyMs);
+      const helper = new RecordingHelper('score', timing);
       const split = await open(helper);
       for (let i = 0; i < 4; i++) expect(ranked(await split.index.search(query, s))).toEqual(want);
       expect(helper.shares()).toEqual(shares);
