@@ -412,7 +412,7 @@ async function attempt(cfg: AttemptConfig): Promise<Attempt> {
     }
     const reads = await call('detail reads', 'detailReads', { ...gallery, faces: 100, seed: 99 });
     log(
-      `  stage 2's storage part per uncached candidate: details.read ${reads.readMsPerFace.toFixed(2)} ms, of which decoding ${reads.decodeMsPerFace.toFixed(2)} ms (x k = 100: ${(100 * reads.readMsPerFace).toFixed(0)} ms)`,
+      `  stage 2's storage part per uncached candidate: details.read ${reads.readMsPerFace.toFixed(2)} ms, of which decoding ${reads.decodeMsPerFace.toFixed(2)} ms (x k = 100: ${(100 * reads.readMsPerFace).toFixed(0)} ms); the stored bytes alone ${reads.rawReadMsPerFace.first.toFixed(3)} ms, the same faces again ${reads.rawReadMsPerFace.again.toFixed(3)} ms`,
     );
     const engineAfterSearch = await call('engine bytes', 'engineBytes', gallery);
     const afterSearch = await memory();
