@@ -1,8 +1,17 @@
 /** Stage 2's second core: decodes candidates' stored records and scores them, as the engine worker would (src/engine/stage2Helper.ts). */
 import * as Comlink from 'comlink';
 import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
-import { EncodedStage2Scorer } from '../src/engine/stage2Helper.ts';
+import { EncodedStage2Scorer, type Stage2Helper } from '../src/engine/stage2Helper.ts';
 import { decodeNamedFaceDetail } from '../src/storage/faceRecordCodec.ts';
 
 installComlinkErrorHandler();
-Comlink.expose(new EncodedStage2Scorer(decodeNamedFaceDetail));
+const scorer = new EncodedStage2Scorer(decodeNamedFaceDetail);
+const helper: Stage2Helper = {
+  beginQuery: (query) => scorer.beginQuery(query),
+  // The chunk's buffer goes back transferred, not copied: the engine fills it again (RecordChunkPool).
+  scoreEncoded: async (chunk) => {
+    const result = await scorer.scoreEncoded(chunk);
+    return Comlink.transfer(result, [result.returnedRecords.buffer]);
+  },
+};
+Comlink.expose(helper);

@@ -34,7 +34,10 @@ export interface FaceDetail {
  */
 export interface FaceDetailSource {
   read(id: string): FaceDetail;
-  /** The face's record as stored, undecoded: stage 2's helper decodes it on another core (src/engine/stage2Helper.ts). */
+  /**
+   * The face's record as stored, undecoded: stage 2's helper decodes it on another core (src/engine/stage2Helper.ts).
+   * The bytes may be lent: valid until the source's next read, so copy them to keep them.
+   */
   readEncoded?(id: string): EncodedFaceDetail;
   /** The face's unit visible-part embedding of one kind, without decoding its map (stage 2 of a damaged query); null where it has none. */
   readVisible?(id: string, kind: VisibleDamage): Float32Array | null;

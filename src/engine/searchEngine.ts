@@ -33,7 +33,7 @@ import {
   helperShare,
   INITIAL_HELPER_FRACTION,
   nextHelperFraction,
-  packRecords,
+  RecordChunkPool,
   type EncodedStage2Result,
   type Stage2Helper,
 } from './stage2Helper.ts';
@@ -170,6 +170,8 @@ export class SearchEngine {
   private helperFraction = INITIAL_HELPER_FRACTION;
   /** Queries handed to the helper so far (their ids). */
   private helperQueries = 0;
+  /** Buffers the helper's chunks travel in, back and forth. */
+  private readonly chunkPool = new RecordChunkPool();
 
   constructor(options: SearchEngineOptions = {}) {
     this.stage2Helper = options.stage2Helper ?? null;
@@ -542,7 +544,7 @@ export class SearchEngine {
     // first chunk's reads while the engine reads the rest.
     const chunks: Promise<Settled<EncodedStage2Result>>[] = [];
     for (let i = 0; i < theirs.length; i += HELPER_CHUNK_CANDIDATES) {
-      const records = packRecords(theirs.slice(i, i + HELPER_CHUNK_CANDIDATES).map((p) => this.gallery.encodedDetail(p)));
+      const records = this.chunkPool.pack(Math.min(HELPER_CHUNK_CANDIDATES, theirs.length - i), (j) => this.gallery.encodedDetail(theirs[i + j]));
       chunks.push(settled(helper.scoreEncoded({ queryId, ...records })));
     }
     const mine = this.cpu.scoreBatch(this.buildBatch(q, positions.slice(0, cut), settings));
@@ -554,6 +556,7 @@ export class SearchEngine {
     let helperFailure: string | undefined;
     if ('answers' in answered) {
       const { answers } = answered;
+      for (const a of answers) this.chunkPool.giveBack(a.returnedRecords);
       other = concatResults(...answers);
       const helperMs = helperElapsedMs(answers, startedAt);
       this.helperFraction = nextHelperFraction(this.helperFraction, { engineMs, engineCandidates: cut, helperMs, helperCandidates: share });

@@ -59,6 +59,8 @@ export interface EncodedStage2Result extends Stage2BatchResult {
    * scoring blocks the callbacks until it is done.
    */
   readonly finishedAt: number;
+  /** The chunk's records, handed back (transferred, not copied) for the engine to fill again. */
+  readonly returnedRecords: Uint8Array;
 }
 
 /** Now on the clock `finishedAt` uses. */
@@ -136,19 +138,48 @@ export function nextHelperFraction(fraction: number, last: { readonly engineMs: 
   return Math.min(MAX_HELPER_FRACTION, Math.max(MIN_HELPER_FRACTION, next));
 }
 
-/** Packs records into one buffer with their end offsets. */
-export function packRecords(records: readonly EncodedFaceDetail[]): { format: string; records: Uint8Array; ends: Int32Array } {
-  const format = records[0]?.format ?? '';
-  const ends = new Int32Array(records.length);
-  let total = 0;
-  records.forEach((r, i) => {
-    if (r.format !== format) throw new AppError('internal', `stage 2's candidates are stored in two formats (${format}, ${r.format})`, 'Report this as a bug.');
-    total += r.bytes.length;
-    ends[i] = total;
-  });
-  const out = new Uint8Array(total);
-  records.forEach((r, i) => out.set(r.bytes, i === 0 ? 0 : ends[i - 1]));
-  return { format, records: out, ends };
+/** A chunk buffer's first size: 8 compact records of the default recognizer (~12 kB each) with room to spare. */
+const CHUNK_BUFFER_BYTES = 160 * 1024;
+/** Buffers kept for reuse: more than the chunks of one query (k = 100 at most ~10). */
+const CHUNK_BUFFERS_KEPT = 16;
+
+/**
+ * Packs chunks of records into buffers that go to the helper and come back with its answers, to be filled again. A
+ * fresh buffer per chunk cost the engine ~0.3 ms a chunk in Chromium on this VM (its memory faulted in page by page),
+ * about as much as scoring a candidate.
+ */
+export class RecordChunkPool {
+  private readonly free: Uint8Array[] = [];
+
+  /**
+   * Records `0..count-1` end to end with their end offsets. `read(i)` may lend its bytes only until the next read (a
+   * gallery reads into one scratch buffer), so each is copied before the next is read.
+   */
+  pack(count: number, read: (i: number) => EncodedFaceDetail): { format: string; records: Uint8Array; ends: Int32Array } {
+    let out = this.free.pop() ?? new Uint8Array(CHUNK_BUFFER_BYTES);
+    const ends = new Int32Array(count);
+    let format = '';
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      const r = read(i);
+      if (i === 0) format = r.format;
+      else if (r.format !== format) throw new AppError('internal', `stage 2's candidates are stored in two formats (${format}, ${r.format})`, 'Report this as a bug.');
+      if (total + r.bytes.length > out.length) {
+        const grown = new Uint8Array(Math.max(2 * out.length, total + r.bytes.length));
+        grown.set(out.subarray(0, total));
+        out = grown;
+      }
+      out.set(r.bytes, total);
+      total += r.bytes.length;
+      ends[i] = total;
+    }
+    return { format, records: out.subarray(0, total), ends };
+  }
+
+  /** A chunk's records, handed back by the helper: their whole buffer is filled again by a later pack. */
+  giveBack(records: Uint8Array): void {
+    if (this.free.length < CHUNK_BUFFERS_KEPT && records.buffer instanceof ArrayBuffer) this.free.push(new Uint8Array(records.buffer));
+  }
 }
 
 /** The helper's side: decodes each chunk's records and scores them as the engine would. */
@@ -181,7 +212,7 @@ export class EncodedStage2Scorer implements Stage2Helper {
         throw new AppError('internal', `stage-2 helper: a chunk of query ${chunk.queryId} arrived while query ${query ? query.id : '(none)'} was current`, 'This is a bug in the caller; report it.');
       const result = this.score(query, chunk);
       const t1 = performance.now();
-      return Promise.resolve({ ...result, busyMs: t1 - t0, finishedAt: performance.timeOrigin + t1 });
+      return Promise.resolve({ ...result, busyMs: t1 - t0, finishedAt: performance.timeOrigin + t1, returnedRecords: chunk.records });
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }

@@ -402,9 +402,16 @@ export class FaceRecordStore {
     return this.io(`reading a stage-1 row of ${this.galleryName}`, () => readFully(this.files.stage1, new Uint8Array(this.rowBytes), slot * this.rowBytes, STAGE1_FILE));
   }
 
-  readDetail(hash: string): Uint8Array {
+  /**
+   * A face's detail record: into the front of `scratch` when it fits (a view of it, which the next read into the same
+   * scratch overwrites), else into a fresh array. Stage 2 reads ~100 records a query: in Chromium a read into a fresh
+   * 12 kB array took ~55 us, into a reused one ~5 us (fresh memory is slow to fault in on this VM).
+   */
+  readDetail(hash: string, scratch?: Uint8Array): Uint8Array {
     const slot = this.requireSlot(hash);
-    return this.io(`reading a face of ${this.galleryName}`, () => readFully(this.files.faces, new Uint8Array(this.detailLength[slot]), this.dataOffset[slot], FACES_FILE));
+    const n = this.detailLength[slot];
+    const into = scratch && scratch.length >= n ? scratch.subarray(0, n) : new Uint8Array(n);
+    return this.io(`reading a face of ${this.galleryName}`, () => readFully(this.files.faces, into, this.dataOffset[slot], FACES_FILE));
   }
 
   readThumbnail(hash: string): { bytes: Uint8Array; type: string } {

@@ -47,9 +47,12 @@ interface OpenGallery {
   /** Set while (or once) the first face's shape is being written. */
   shaping?: Promise<void>;
   readonly cache: Map<string, FaceDetail>;
-  /** The records last handed out undecoded (stage 2's helper share): a damaged query's visible-part cosines read them again. */
-  readonly encoded: Map<string, Uint8Array>;
+  /** Records are read into this and decoded or copied at once (see FaceRecordStore.readDetail); it grows to the longest. */
+  scratch: Uint8Array;
 }
+
+/** A compact record of the default recognizer is ~12 kB; a float32 one ~200 kB (the scratch grows to it once). */
+const INITIAL_SCRATCH_BYTES = 64 * 1024;
 
 export class RecordGalleryStorage implements GalleryStoragePort {
   readonly stage1Format: Stage1Format;
@@ -91,7 +94,7 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     const shape = await readGalleryShape(dir);
     // A gallery that never held a face has no row size yet: its (empty) store is reopened with the real one at the first put.
     const store = await FaceRecordStore.open(dir, { stage1RowBytes: shape ? stage1RowBytes(this.options.format, shape.dim) : EMPTY_GALLERY_ROW_BYTES });
-    const g: OpenGallery = { dir, store, shape, cache: new Map(), encoded: new Map() };
+    const g: OpenGallery = { dir, store, shape, cache: new Map(), scratch: new Uint8Array(INITIAL_SCRATCH_BYTES) };
     this.opened.set(modelKey, g);
     return g;
   }
@@ -121,29 +124,33 @@ export class RecordGalleryStorage implements GalleryStoragePort {
               spare = oldest.value[1];
             }
           }
-          d = decodeFaceDetail(this.options.format, g.store.readDetail(hashOf(id)), spare);
+          // The decoder copies what it keeps, so the record can be read into the scratch.
+          d = decodeFaceDetail(this.options.format, this.readScratch(g, id), spare);
         }
         g.cache.set(id, d);
         return d;
       },
-      // Not cached: the helper that decodes these keeps its own arrays, and a record is 12 kB.
+      // Lent, not cached: the bytes are the scratch's until the next read (a re-read costs ~5 us in Chromium).
       readEncoded: (id) => {
         const g = this.opened.get(modelKey);
         if (!g) throw new AppError('internal', 'the gallery was read before it was opened', 'Reload the page.');
-        const bytes = g.store.readDetail(hashOf(id));
-        g.encoded.delete(id);
-        if (g.encoded.size >= DETAIL_CACHE_FACES) g.encoded.delete(g.encoded.keys().next().value as string);
-        g.encoded.set(id, bytes);
-        return { format: this.options.format, bytes };
+        return { format: this.options.format, bytes: this.readScratch(g, id) };
       },
       readVisible: (id, kind) => {
         const g = this.opened.get(modelKey);
         if (!g) throw new AppError('internal', 'the gallery was read before it was opened', 'Reload the page.');
         const cached = g.cache.get(id);
         if (cached) return cached.visibleEmbeddings?.[kind] ?? null;
-        return readVisibleEmbedding(this.options.format, g.encoded.get(id) ?? g.store.readDetail(hashOf(id)), kind);
+        return readVisibleEmbedding(this.options.format, this.readScratch(g, id), kind);
       },
     };
+  }
+
+  /** Face `id`'s record in the gallery's scratch (valid until its next read), which grows for a longer record. */
+  private readScratch(g: OpenGallery, id: string): Uint8Array {
+    const bytes = g.store.readDetail(hashOf(id), g.scratch);
+    if (bytes.buffer !== g.scratch.buffer) g.scratch = new Uint8Array(2 ** Math.ceil(Math.log2(bytes.length)));
+    return bytes;
   }
 
   async put(face: StoredFace): Promise<void> {
@@ -248,7 +255,6 @@ export class RecordGalleryStorage implements GalleryStoragePort {
       g.store.delete(hashes);
       for (const h of hashes) {
         g.cache.delete(faceKey(modelKey, h));
-        g.encoded.delete(faceKey(modelKey, h));
       }
       await this.compactIfMostlyDead(g, modelKey);
     }
@@ -285,7 +291,6 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     const g = await this.ready(modelKey);
     g.store.clear();
     g.cache.clear();
-    g.encoded.clear();
   }
 
   async readJournal(modelKey: string): Promise<ImportJournal | undefined> {

@@ -10,7 +10,7 @@ import { unitAveragePatch, unitPatchGrid } from '../../src/engine/patchGrid.ts';
 import { CpuStage2Scorer, type Stage2Batch, type Stage2Weights } from '../../src/engine/stage2Batch.ts';
 import { patchWeightsApc } from '../../src/engine/weights.ts';
 import { GpuStage2 } from '../../src/gpu/gpuStage2.ts';
-import { EncodedStage2Scorer, packRecords, type EncodedStage2Chunk, type EncodedStage2Query } from '../../src/engine/stage2Helper.ts';
+import { EncodedStage2Scorer, RecordChunkPool, type EncodedStage2Chunk, type EncodedStage2Query } from '../../src/engine/stage2Helper.ts';
 import { decodeNamedFaceDetail, encodeDetail } from '../../src/storage/faceRecordCodec.ts';
 import { startStage2Helper } from '../../workers/stage2HelperClient.ts';
 
@@ -171,6 +171,8 @@ export interface HelperWorkerCheck {
   readonly firstSimilarity: number;
   /** The records' buffer was transferred to the worker (detached here), not copied. */
   readonly transferred: boolean;
+  /** The answer brought the same records back (for the engine to fill again). */
+  readonly handedBack: boolean;
 }
 
 /**
@@ -193,19 +195,22 @@ export async function helperWorkerVsPage(seed: number, grid: number, pairs: numb
     queryAverage: unitAveragePatch(face),
     sinkhorn: { mode: 'reference', eps: 0.05, maxIter: 100 },
   };
-  const chunk: EncodedStage2Chunk = { queryId: 1, ...packRecords(records) };
+  const chunk: EncodedStage2Chunk = { queryId: 1, ...new RecordChunkPool().pack(records.length, (i) => records[i]) };
   const page = new EncodedStage2Scorer(decodeNamedFaceDetail);
   await page.beginQuery(query);
   const inPage = await page.scoreEncoded({ ...chunk, records: chunk.records.slice() });
   const helper = startStage2Helper();
   if (!helper) throw new Error('this browser reports fewer than two cores: no helper worker');
   await helper.beginQuery(query);
+  const sent = chunk.records.slice();
   const fromWorker = await helper.scoreEncoded(chunk);
+  const back = fromWorker.returnedRecords;
   return {
     pairs: fromWorker.similarity.length,
     identical: fromWorker.similarity.length === pairs && fromWorker.similarity.every((x, i) => x === inPage.similarity[i]),
     firstSimilarity: fromWorker.similarity[0],
     transferred: chunk.records.byteLength === 0,
+    handedBack: back.length === sent.length && back.every((x, i) => x === sent[i]),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
  * Stage 2's helper worker through its real transport in Chromium: the worker
- * the app starts (comlink, the records' buffer transferred) gives exactly the
+ * the app starts (comlink, the records' buffer transferred there and back) gives exactly the
  * s_emd the same scorer gives in the page, on the native grid and pooled; a
  * worker that cannot start fails the call with the client's message instead
  * of leaving it pending.
@@ -19,6 +19,7 @@ test('the helper worker scores a job exactly as the page does, and a missing wor
     expect(check.pairs).toBeGreaterThan(0);
     expect(check.identical).toBe(true);
     expect(check.transferred).toBe(true);
+    expect(check.handedBack).toBe(true);
     expect(check.firstSimilarity).toBeGreaterThan(0);
   }
   expect(r.native.pairs).toBe(30);

@@ -18,7 +18,7 @@ import {
   MIN_SPLIT_CANDIDATES,
   helperElapsedMs,
   nextHelperFraction,
-  packRecords,
+  RecordChunkPool,
   type EncodedStage2Chunk,
   type EncodedStage2Query,
   type EncodedStage2Result,
@@ -222,6 +222,7 @@ describe('stage 2 helper parts', () => {
       marginalError: new Float64Array(1),
       busyMs,
       finishedAt,
+      returnedRecords: new Uint8Array(0),
     });
     // Busy 3 + 4 ms, but the last answer came 12 ms after the start: waits and messages count.
     expect(helperElapsedMs([answer(3, 1008), answer(4, 1012)], 1000)).toBe(12);
@@ -255,22 +256,30 @@ describe('stage 2 helper parts', () => {
     }
   });
 
-  it('packs records end to end and refuses mixed formats', () => {
-    const a = Uint8Array.of(1, 2, 3);
-    const b = Uint8Array.of(9);
-    const p = packRecords([
-      { format: 'compact', bytes: a },
-      { format: 'compact', bytes: new Uint8Array(0) },
-      { format: 'compact', bytes: b },
-    ]);
+  it('packs records end to end, copying each before the next read, into buffers that are handed back and filled again', () => {
+    // A reader that lends one scratch buffer, as the gallery does: each read overwrites the last record's bytes.
+    const scratch = new Uint8Array(300 * 1024);
+    const lending = (records: readonly Uint8Array[]) => (i: number) => {
+      scratch.set(records[i]);
+      return { format: 'compact', bytes: scratch.subarray(0, records[i].length) };
+    };
+    const pool = new RecordChunkPool();
+    const small = [Uint8Array.of(1, 2, 3), new Uint8Array(0), Uint8Array.of(9)];
+    const p = pool.pack(small.length, lending(small));
     expect(Array.from(p.records)).toEqual([1, 2, 3, 9]);
     expect(Array.from(p.ends)).toEqual([3, 3, 4]);
-    expect(() =>
-      packRecords([
-        { format: 'compact', bytes: a },
-        { format: 'float32', bytes: b },
-      ]),
-    ).toThrow(/two formats/);
+    // Handed back, its buffer is the next chunk's.
+    pool.giveBack(p.records);
+    const again = pool.pack(1, lending([Uint8Array.of(7, 7)]));
+    expect(again.records.buffer).toBe(p.records.buffer);
+    expect(Array.from(again.records)).toEqual([7, 7]);
+    // Records past the buffer's size grow it, keeping what was packed.
+    const big = Array.from({ length: 3 }, (_, i) => Uint8Array.from({ length: 100 * 1024 }, (_, j) => (i * 31 + j) & 255));
+    const grown = pool.pack(big.length, lending(big));
+    expect(grown.records.length).toBe(3 * 100 * 1024);
+    big.forEach((b, i) => expect(grown.records.subarray(i * b.length, (i + 1) * b.length)).toEqual(b));
+    expect(Array.from(grown.ends)).toEqual([1, 2, 3].map((i) => i * 100 * 1024));
+    expect(() => pool.pack(2, (i) => ({ format: i === 0 ? 'compact' : 'float32', bytes: Uint8Array.of(i) }))).toThrow(/two formats/);
   });
 
   it('the scorer refuses records of another shape, bad offsets, unknown formats and chunks of another query, as AppErrors', async () => {
@@ -314,7 +323,9 @@ describe('stage 2 helper parts', () => {
     const query: EncodedStage2Query = { id: 7, mapH: 7, mapW: 7, grid: 7, c: C, query: Float32Array.from(rows.flatMap((r) => Array.from(r))), queryAverage: avg, sinkhorn: DEFAULT_SETTINGS.sinkhorn };
     const whole = new EncodedStage2Scorer(decodeNamedFaceDetail);
     await whole.beginQuery(query);
-    const want = await whole.scoreEncoded({ queryId: 7, ...packRecords(records) });
+    const pool = new RecordChunkPool();
+    const pack = (rs: typeof records) => pool.pack(rs.length, (i) => rs[i]);
+    const want = await whole.scoreEncoded({ queryId: 7, ...pack(records) });
     const chunked = new EncodedStage2Scorer(decodeNamedFaceDetail);
     await chunked.beginQuery(query);
     const got: number[] = [];
@@ -323,7 +334,7 @@ describe('stage 2 helper parts', () => {
       [1, 9],
       [9, 11],
     ])
-      got.push(...(await chunked.scoreEncoded({ queryId: 7, ...packRecords(records.slice(a, b)) })).similarity);
+      got.push(...(await chunked.scoreEncoded({ queryId: 7, ...pack(records.slice(a, b)) })).similarity);
     expect(got).toEqual(Array.from(want.similarity));
     expect(new Set(got).size).toBe(11);
   });
