@@ -7,8 +7,11 @@ import { decodeNamedFaceDetail } from '../src/storage/faceRecordCodec.ts';
 installComlinkErrorHandler();
 const scorer = new EncodedStage2Scorer(decodeNamedFaceDetail);
 const helper: Stage2Helper = {
-  beginQuery: (query) => scorer.beginQuery(query),
-  // The chunk's buffer goes back transferred, not copied: the engine fills it again (RecordChunkPool).
+  beginQuery: async (query) => {
+    const ack = await scorer.beginQuery(query);
+    return Comlink.transfer(ack, [ack.returnedQuery.buffer]);
+  },
+  // The query's and the chunk's buffers go back transferred, not copied: the engine fills them again.
   scoreEncoded: async (chunk) => {
     const result = await scorer.scoreEncoded(chunk);
     return Comlink.transfer(result, [result.returnedRecords.buffer]);

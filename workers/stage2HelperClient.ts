@@ -1,7 +1,7 @@
 /**
  * Starts stage 2's helper worker from the engine worker, where there is a
- * second core for it. Each chunk of candidates' records travels as one
- * transferred buffer. A worker that dies never answers a comlink call, so its error
+ * second core for it. The query and each chunk of candidates' records travel
+ * as transferred buffers, which come back with the answers. A worker that dies never answers a comlink call, so its error
  * event fails every pending call; the engine then drops it and says so.
  */
 import * as Comlink from 'comlink';
@@ -35,7 +35,8 @@ export function startStage2Helper(workerUrl?: URL): Stage2Helper | null {
             .finally(() => pending.delete(reject));
         });
   return {
-    beginQuery: (query: EncodedStage2Query) => call(() => remote.beginQuery(query)),
+    // Transferred (the caller's arrays are detached here): the engine sends them in a buffer the helper hands back.
+    beginQuery: (query: EncodedStage2Query) => call(() => remote.beginQuery(Comlink.transfer(query, [...new Set([query.query.buffer, query.queryAverage.buffer])]))),
     scoreEncoded: (chunk: EncodedStage2Chunk) => call(() => remote.scoreEncoded(Comlink.transfer(chunk, [chunk.records.buffer]))),
   };
 }

@@ -172,6 +172,8 @@ export class SearchEngine {
   private helperQueries = 0;
   /** Buffers the helper's chunks travel in, back and forth. */
   private readonly chunkPool = new RecordChunkPool();
+  /** The buffer the last query went to the helper in, handed back (null while one is out). */
+  private spareQuery: Float32Array | null = null;
 
   constructor(options: SearchEngineOptions = {}) {
     this.stage2Helper = options.stage2Helper ?? null;
@@ -537,8 +539,23 @@ export class SearchEngine {
     const theirs = positions.slice(cut);
     const map = this.gallery.nativeGrid;
     const queryId = ++this.helperQueries;
+    // The query goes in one reused buffer, patches then average patch, which the helper hands back.
+    const blockLength = q.grid.length;
+    const sent = this.spareQuery && this.spareQuery.length >= blockLength + q.unitAverage.length ? this.spareQuery : new Float32Array(blockLength + q.unitAverage.length);
+    this.spareQuery = null;
+    sent.set(q.grid);
+    sent.set(q.unitAverage, blockLength);
     const begun = settled(
-      helper.beginQuery({ id: queryId, mapH: map.h, mapW: map.w, grid: settings.grid, c: this.gallery.channels, query: q.grid, queryAverage: q.unitAverage, sinkhorn: settings.sinkhorn }),
+      helper.beginQuery({
+        id: queryId,
+        mapH: map.h,
+        mapW: map.w,
+        grid: settings.grid,
+        c: this.gallery.channels,
+        query: sent.subarray(0, blockLength),
+        queryAverage: sent.subarray(blockLength, blockLength + q.unitAverage.length),
+        sinkhorn: settings.sinkhorn,
+      }),
     );
     // The helper's share is read and posted a chunk at a time, before this worker's own: the helper starts after the
     // first chunk's reads while the engine reads the rest.
@@ -555,8 +572,9 @@ export class SearchEngine {
     let other: Stage2BatchResult;
     let helperFailure: string | undefined;
     if ('answers' in answered) {
-      const { answers } = answered;
+      const { answers, returnedQuery } = answered;
       for (const a of answers) this.chunkPool.giveBack(a.returnedRecords);
+      if (returnedQuery.buffer instanceof ArrayBuffer) this.spareQuery = new Float32Array(returnedQuery.buffer);
       other = concatResults(...answers);
       const helperMs = helperElapsedMs(answers, startedAt);
       this.helperFraction = nextHelperFraction(this.helperFraction, { engineMs, engineCandidates: cut, helperMs, helperCandidates: share });
@@ -598,7 +616,11 @@ function settled<T>(p: Promise<T>): Promise<Settled<T>> {
 }
 
 /** The helper's answers for a query's chunks, or why they cannot be used. */
-function helperAnswers(start: Settled<void>, parts: readonly Settled<EncodedStage2Result>[], share: number): { answers: EncodedStage2Result[] } | { failure: string } {
+function helperAnswers(
+  start: Settled<{ readonly returnedQuery: Float32Array }>,
+  parts: readonly Settled<EncodedStage2Result>[],
+  share: number,
+): { answers: EncodedStage2Result[]; returnedQuery: Float32Array } | { failure: string } {
   if ('failed' in start) return { failure: start.failed };
   const answers: EncodedStage2Result[] = [];
   for (const p of parts) {
@@ -606,7 +628,7 @@ function helperAnswers(start: Settled<void>, parts: readonly Settled<EncodedStag
     answers.push(p.ok);
   }
   const scores = answers.reduce((n, a) => n + a.similarity.length, 0);
-  return scores === share ? { answers } : { failure: `it returned ${scores} scores for ${share} candidates` };
+  return scores === share ? { answers, returnedQuery: start.ok.returnedQuery } : { failure: `it returned ${scores} scores for ${share} candidates` };
 }
 
 /** Batches' results end to end, in the order given. */

@@ -105,9 +105,10 @@ export function readVisibleEmbedding(format: StorageFormat, bytes: Uint8Array, k
  * What stage 2 reads of a candidate, straight from its record: for `compact`, the codes are decoded into unit
  * patches in one pass over the nonzeros (the same values as decodeDetail then faceDetailOf, bit for bit).
  * `reuse`: the arrays of a face the caller no longer needs, overwritten when the shapes match (compact format).
+ * `extras` false: the map alone (no landmarks, no visible-part embeddings; the record is still checked whole).
  */
-export function decodeFaceDetail(format: StorageFormat, bytes: Uint8Array, reuse?: FaceDetail): FaceDetail {
-  const { cropSize, landmarks68, mapBytes, visibleEmbeddings } = splitDetail(bytes, format);
+export function decodeFaceDetail(format: StorageFormat, bytes: Uint8Array, reuse?: FaceDetail, extras = true): FaceDetail {
+  const { cropSize, landmarks68, mapBytes, visibleEmbeddings } = splitDetail(bytes, format, extras);
   if (format === 'float32') return faceDetailOf({ patches: rawMapOfBytes(mapBytes), landmarks68: landmarkPoints(landmarks68), cropSize, visibleEmbeddings });
   const unit = decodePatchMapUnit(mapBytes, reuse);
   return { unitPatches: unit.unitPatches, patchNorms: unit.patchNorms, unitAverage: unit.unitAverage, landmarks68: landmarkPoints(landmarks68), cropSize, visibleEmbeddings };
@@ -119,7 +120,8 @@ export function decodeDetail(format: StorageFormat, bytes: Uint8Array): DetailFi
   return { patches, landmarks68, cropSize, visibleEmbeddings };
 }
 
-function splitDetail(bytes: Uint8Array, format: StorageFormat): { cropSize: number; landmarks68: Float32Array | null; mapBytes: Uint8Array; visibleEmbeddings: VisibleEmbeddings } {
+/** `extras` false: the landmarks and visible-part embeddings are checked and skipped, not decoded (null and none). */
+function splitDetail(bytes: Uint8Array, format: StorageFormat, extras = true): { cropSize: number; landmarks68: Float32Array | null; mapBytes: Uint8Array; visibleEmbeddings: VisibleEmbeddings } {
   if (bytes.length < HEADER_BYTES || !DETAIL_VERSIONS_READ.includes(bytes[0])) throw corrupt(`a face record of ${bytes.length} bytes with version ${bytes[0] ?? 'none'}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const cropSize = view.getUint16(1, true);
@@ -127,7 +129,7 @@ function splitDetail(bytes: Uint8Array, format: StorageFormat): { cropSize: numb
   if (count !== 0 && count !== 68) throw corrupt(`a face record with ${count} landmarks`);
   const lmBytes = count * 8;
   if (bytes.length < HEADER_BYTES + lmBytes) throw corrupt('a face record cut short in its landmarks');
-  const landmarks68 = count ? Float32Array.from({ length: count * 2 }, (_, i) => view.getFloat32(HEADER_BYTES + 4 * i, true)) : null;
+  const landmarks68 = count && extras ? Float32Array.from({ length: count * 2 }, (_, i) => view.getFloat32(HEADER_BYTES + 4 * i, true)) : null;
   let o = HEADER_BYTES + lmBytes;
   const visibleEmbeddings: Partial<Record<VisibleDamage, Float32Array>> = {};
   if (bytes[0] >= 2) {
@@ -139,7 +141,7 @@ function splitDetail(bytes: Uint8Array, format: StorageFormat): { cropSize: numb
       const dim = view.getUint16(o + 1, true);
       const rowBytes = stage1RowBytes(format, dim);
       if (!kind || dim === 0 || o + 3 + rowBytes > bytes.length) throw corrupt(`a face record with a visible-part embedding of kind ${bytes[o]} and ${dim} dimensions`);
-      visibleEmbeddings[kind] = decodeStage1(format, bytes.subarray(o + 3, o + 3 + rowBytes), dim);
+      if (extras) visibleEmbeddings[kind] = decodeStage1(format, bytes.subarray(o + 3, o + 3 + rowBytes), dim);
       o += 3 + rowBytes;
     }
   }
@@ -171,9 +173,14 @@ function corrupt(what: string): AppError {
   return new AppError('storage-failed', `the stored gallery holds ${what}`, 'The gallery files are damaged: export what still loads, then clear the gallery and import again.');
 }
 
-/** decodeFaceDetail for a format named in a message (stage 2's helper worker): an unknown name is refused. */
+/**
+ * What stage 2's helper worker reads of a record sent to it, its format named in the message (an unknown name is
+ * refused): the map as decodeFaceDetail decodes it, without the landmarks and visible-part embeddings, which the helper
+ * never reads. Each of those would be fresh arrays per candidate (~20 us each on this VM, where fresh memory is slow to
+ * fault in).
+ */
 export function decodeNamedFaceDetail(format: string, bytes: Uint8Array, reuse?: FaceDetail): FaceDetail {
   if (!(STORAGE_FORMATS as readonly string[]).includes(format))
     throw new AppError('invalid-argument', `stage 2 was sent faces stored as "${format}", which this build cannot read`, 'Reload the page so both workers run the same build.');
-  return decodeFaceDetail(format as StorageFormat, bytes, reuse);
+  return decodeFaceDetail(format as StorageFormat, bytes, reuse, false);
 }

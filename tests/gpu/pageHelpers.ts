@@ -173,6 +173,8 @@ export interface HelperWorkerCheck {
   readonly transferred: boolean;
   /** The answer brought the same records back (for the engine to fill again). */
   readonly handedBack: boolean;
+  /** The query went transferred (detached here) and came back with the same values. */
+  readonly queryHandedBack: boolean;
 }
 
 /**
@@ -201,7 +203,8 @@ export async function helperWorkerVsPage(seed: number, grid: number, pairs: numb
   const inPage = await page.scoreEncoded({ ...chunk, records: chunk.records.slice() });
   const helper = startStage2Helper();
   if (!helper) throw new Error('this browser reports fewer than two cores: no helper worker');
-  await helper.beginQuery(query);
+  const querySent = query.query.slice();
+  const { returnedQuery } = await helper.beginQuery(query);
   const sent = chunk.records.slice();
   const fromWorker = await helper.scoreEncoded(chunk);
   const back = fromWorker.returnedRecords;
@@ -211,6 +214,7 @@ export async function helperWorkerVsPage(seed: number, grid: number, pairs: numb
     firstSimilarity: fromWorker.similarity[0],
     transferred: chunk.records.byteLength === 0,
     handedBack: back.length === sent.length && back.every((x, i) => x === sent[i]),
+    queryHandedBack: query.query.length === 0 && returnedQuery.length === querySent.length && returnedQuery.every((x, i) => x === querySent[i]),
   };
 }
 

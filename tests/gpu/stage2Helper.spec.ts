@@ -20,6 +20,7 @@ test('the helper worker scores a job exactly as the page does, and a missing wor
     expect(check.identical).toBe(true);
     expect(check.transferred).toBe(true);
     expect(check.handedBack).toBe(true);
+    expect(check.queryHandedBack).toBe(true);
     expect(check.firstSimilarity).toBeGreaterThan(0);
   }
   expect(r.native.pairs).toBe(30);

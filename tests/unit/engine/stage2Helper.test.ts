@@ -60,18 +60,24 @@ function face(rand: () => number, id: number, shot: number): StoredFace {
  */
 class RecordingHelper implements Stage2Helper {
   readonly queries: { query: EncodedStage2Query; chunks: EncodedStage2Chunk[] }[] = [];
+  /** The buffers each query's arrays and each chunk's records arrived in. */
+  readonly queryBuffers: ArrayBufferLike[] = [];
+  readonly chunkBuffers: ArrayBufferLike[] = [];
   private readonly scorer = new EncodedStage2Scorer(decodeNamedFaceDetail);
   constructor(
     private readonly behaviour: 'score' | 'reject' | 'short' = 'score',
     private readonly timing?: { readonly busyMs: number; readonly finishedAfterMs: number },
   ) {}
-  async beginQuery(query: EncodedStage2Query): Promise<void> {
-    this.queries.push({ query, chunks: [] });
-    await this.scorer.beginQuery(query);
+  async beginQuery(query: EncodedStage2Query): Promise<{ readonly returnedQuery: Float32Array }> {
+    // Copied: the engine fills the arrays again for its next query once they are handed back.
+    this.queries.push({ query: { ...query, query: query.query.slice(), queryAverage: query.queryAverage.slice() }, chunks: [] });
+    this.queryBuffers.push(query.query.buffer);
+    return this.scorer.beginQuery(query);
   }
   async scoreEncoded(chunk: EncodedStage2Chunk): Promise<EncodedStage2Result> {
     const chunks = this.queries.at(-1)?.chunks ?? [];
     const nth = chunks.push(chunk);
+    this.chunkBuffers.push(chunk.records.buffer);
     if (this.behaviour === 'reject') throw new Error('worker crashed');
     const r = await this.scorer.scoreEncoded(chunk);
     const t = this.timing;
@@ -140,6 +146,9 @@ describe('stage 2 split with a helper', () => {
       }
       expect(helper.queries).toHaveLength(3);
       expect(new Set(helper.queries.map((q) => q.query.id)).size).toBe(3);
+      // What was handed back is sent again: one query buffer for all three, and no more chunk buffers than one query's chunks.
+      expect(new Set(helper.queryBuffers).size).toBe(1);
+      expect(new Set(helper.chunkBuffers).size).toBeLessThanOrEqual(Math.ceil((0.8 * 100) / HELPER_CHUNK_CANDIDATES));
     });
   }
 
@@ -337,5 +346,13 @@ describe('stage 2 helper parts', () => {
       got.push(...(await chunked.scoreEncoded({ queryId: 7, ...pack(records.slice(a, b)) })).similarity);
     expect(got).toEqual(Array.from(want.similarity));
     expect(new Set(got).size).toBe(11);
+    // The scorer keeps its own copy of the query: the sender may fill the arrays it handed back again.
+    const reused = new EncodedStage2Scorer(decodeNamedFaceDetail);
+    const sent = { ...query, query: query.query.slice(), queryAverage: query.queryAverage.slice() };
+    const { returnedQuery } = await reused.beginQuery(sent);
+    expect(returnedQuery).toBe(sent.query);
+    sent.query.fill(0);
+    sent.queryAverage.fill(0);
+    expect(Array.from((await reused.scoreEncoded({ queryId: 7, ...pack(records) })).similarity)).toEqual(got);
   });
 });

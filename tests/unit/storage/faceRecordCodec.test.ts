@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../src/core/random.ts';
 import { encodePatchMap } from '../../../src/engine/quant/patchCodec.ts';
-import { decodeDetail, decodeFaceDetail, encodeDetail, readVisibleEmbedding } from '../../../src/storage/faceRecordCodec.ts';
+import { decodeDetail, decodeFaceDetail, decodeNamedFaceDetail, encodeDetail, readVisibleEmbedding } from '../../../src/storage/faceRecordCodec.ts';
 
 const rand = seededRandom(3);
 const patches = { h: 7, w: 7, c: 16, data: Float32Array.from({ length: 49 * 16 }, () => Math.max(0, rand() - 0.5)) };
@@ -54,6 +54,25 @@ describe('visible-part embeddings in a detail record', () => {
     v1.set(map, 4);
     expect(readVisibleEmbedding('compact', v1, 'sunglasses')).toBeNull();
     expect(decodeDetail('compact', v1).patches.data).toEqual(decodeDetail('compact', none).patches.data);
+  });
+
+  it("stage 2's helper decodes the map alone: the same bits as the full decode, no landmarks or embeddings, the record still checked whole", () => {
+    const landmarks68 = Float32Array.from({ length: 136 }, (_, i) => 20 + i);
+    for (const format of ['float32', 'compact'] as const) {
+      const bytes = encodeDetail(format, { patches, landmarks68, cropSize: 224, visibleEmbeddings: { sunglasses, mask } });
+      const full = decodeFaceDetail(format, bytes);
+      const mapOnly = decodeNamedFaceDetail(format, bytes);
+      expect(full.landmarks68).toHaveLength(68);
+      expect(full.visibleEmbeddings?.mask).toHaveLength(512);
+      expect(mapOnly.landmarks68).toBeUndefined();
+      expect(mapOnly.visibleEmbeddings ?? {}).toEqual({});
+      expect(mapOnly.unitPatches).toEqual(full.unitPatches);
+      expect(mapOnly.unitAverage).toEqual(full.unitAverage);
+      expect(mapOnly.patchNorms).toEqual(full.patchNorms);
+      const wrongKind = bytes.slice();
+      wrongKind[4 + 136 * 4 + 1] = 9;
+      expect(() => decodeNamedFaceDetail(format, wrongKind)).toThrow(/kind 9/);
+    }
   });
 
   it('a record cut inside its embeddings is refused as damaged storage, not misread', () => {
