@@ -257,11 +257,17 @@ export class GalleryStore {
     if (row) {
       this.pooled.delete(key);
     } else {
-      row = unitPatchGrid(this.rawMap(pos), grid);
+      // The face pooled longest ago lends its array when it has this grid's size (a fresh 64 kB one per candidate is slow).
+      let spare: Float32Array | undefined;
       if (this.pooled.size >= POOLED_CACHE_FACES) {
-        const oldest = this.pooled.keys().next();
-        if (!oldest.done) this.pooled.delete(oldest.value);
+        const oldest = this.pooled.entries().next();
+        if (!oldest.done) {
+          this.pooled.delete(oldest.value[0]);
+          spare = oldest.value[1];
+        }
       }
+      const map = this.rawMap(pos);
+      row = unitPatchGrid(map, grid, spare?.length === grid * grid * map.c ? spare : undefined);
     }
     this.pooled.set(key, row);
     return row;

@@ -34,14 +34,19 @@ export function requireValidGrid(map: PatchMap, grid: number): void {
   }
 }
 
-/** adaptive_avg_pool2d of the raw map to grid x grid (the native grid returns the map's own data). */
-export function adaptiveAvgPool(map: PatchMap, grid: number): PatchMap {
+/**
+ * adaptive_avg_pool2d of the raw map to grid x grid (the native grid returns the map's own data). `into`: grid^2 x c
+ * floats to write it to instead of a fresh array (stage 2 pools ~100 candidates a query, and fresh memory is slow to
+ * fault in).
+ */
+export function adaptiveAvgPool(map: PatchMap, grid: number, into?: Float32Array): PatchMap {
   requireValidGrid(map, grid);
   if (grid === map.h && grid === map.w) return map;
   const { h, w, c, data } = map;
   const binsY = adaptivePoolBins(h, grid);
   const binsX = adaptivePoolBins(w, grid);
-  const out = new Float32Array(grid * grid * c);
+  const out = into ?? new Float32Array(grid * grid * c);
+  if (out.length !== grid * grid * c) throw new AppError('invalid-argument', `pooling to ${grid}x${grid}x${c} into ${out.length} floats`, 'This is a bug in the caller; report it.');
   const acc = new Float64Array(c);
   for (let gy = 0; gy < grid; gy++) {
     for (let gx = 0; gx < grid; gx++) {
@@ -62,10 +67,14 @@ export function adaptiveAvgPool(map: PatchMap, grid: number): PatchMap {
   return { h: grid, w: grid, c, data: out };
 }
 
-/** The grid x grid map with every patch L2-normalised (a zero patch stays zero): grid^2 rows of c floats. */
-export function unitPatchGrid(map: PatchMap, grid: number): Float32Array {
-  const pooled = adaptiveAvgPool(map, grid);
-  const out = new Float32Array(pooled.data.length);
+/**
+ * The grid x grid map with every patch L2-normalised (a zero patch stays zero): grid^2 rows of c floats, in `into`
+ * when given (pooled there, then normalised in place: the same floats as a fresh array).
+ */
+export function unitPatchGrid(map: PatchMap, grid: number, into?: Float32Array): Float32Array {
+  const pooled = adaptiveAvgPool(map, grid, into);
+  const out = into ?? new Float32Array(pooled.data.length);
+  if (out.length !== pooled.data.length) throw new AppError('invalid-argument', `a ${grid}x${grid}x${map.c} grid into ${out.length} floats`, 'This is a bug in the caller; report it.');
   l2NormaliseRows(pooled.data, 0, grid * grid, pooled.c, out, 0);
   return out;
 }

@@ -191,6 +191,8 @@ export class EncodedStage2Scorer implements Stage2Helper {
   private spare: FaceDetail[] = [];
   /** One candidate's raw map while it is pooled. */
   private raw: Float32Array = new Float32Array(0);
+  /** The last chunk's pooled grids, refilled by the next (grid^2 x c floats each). */
+  private pooledRows: Float32Array[] = [];
   /** The query the next chunks belong to, its arrays copied into `ownQuery`. */
   private current: EncodedStage2Query | null = null;
   /** The current query's patches then average patch: reused query to query (a fresh 200 kB array per query costs ~0.5 ms on this VM). */
@@ -249,9 +251,10 @@ export class EncodedStage2Scorer implements Stage2Helper {
     this.spare = details;
     const candidates = native
       ? details.map((d) => d.unitPatches)
-      : details.map((d) => {
+      : details.map((d, i) => {
           this.raw = rawMapOf(d, mapH, mapW, c, this.raw).data;
-          return unitPatchGrid({ h: mapH, w: mapW, c, data: this.raw }, grid);
+          const spare = this.pooledRows[i];
+          return (this.pooledRows[i] = unitPatchGrid({ h: mapH, w: mapW, c, data: this.raw }, grid, spare?.length === n * c ? spare : undefined));
         });
     const batch: Stage2Batch = {
       n,

@@ -47,4 +47,16 @@ describe('patch grids', () => {
     expect(Array.from(unitAveragePatch(map))).toEqual(Array.from(one));
     expect(() => unitPatchGrid(map, 3)).toThrow(/grid 3/);
   });
+
+  it('writes into a given array the same floats as a fresh one, for every grid; an array of another size is refused', () => {
+    const rand = seededRandom(9);
+    const map = { h: 7, w: 7, c: 6, data: Float32Array.from({ length: 49 * 6 }, () => Math.max(0, gaussian(rand))) };
+    for (let g = 1; g <= 7; g++) {
+      const into = new Float32Array(g * g * 6).fill(Number.NaN);
+      const got = unitPatchGrid(map, g, into);
+      expect(got).toBe(into);
+      expect(Array.from(got)).toEqual(Array.from(unitPatchGrid(map, g)));
+      expect(() => unitPatchGrid(map, g, new Float32Array(g * g * 6 + 1))).toThrow(/into/);
+    }
+  });
 });
