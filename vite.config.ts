@@ -14,7 +14,7 @@ export default defineConfig({
   worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
   optimizeDeps: {
-    exclude: ['onnxruntime-web'],
+    exclude: ['onnxruntime-web', 'onnxruntime-web/wasm'],
     // Scanned at start-up for the packages to pre-bundle. Left to index.html alone, the dev server found
     // the workers' and the GPU-kernel test pages' imports (crc-32, idb, ...) only when first loaded, then
     // re-bundled and reloaded the page under a running test (tests/gpu/opfsStore.spec.ts in a clean clone).

@@ -1,4 +1,5 @@
 /** Aligned faces to and from PNG in a worker (OffscreenCanvas). */
+import { THUMBNAIL_JPEG_QUALITY, type AlignedImageType } from '../src/app/extractTypes.ts';
 import { AppError } from '../src/core/errors.ts';
 import type { RgbaImage } from '../src/core/types.ts';
 
@@ -8,11 +9,15 @@ function context2d(canvas: OffscreenCanvas): OffscreenCanvasRenderingContext2D {
   return ctx;
 }
 
-/** Lossless, so query transforms applied later to a stored face (evaluation) see the exact pixels the gallery was embedded from. */
-export function encodeAligned(img: RgbaImage): Promise<Blob> {
+/**
+ * The aligned crop as an image of `type`: PNG is lossless, so query transforms applied later to a face stored so
+ * (evaluation's float32 storage) see the exact pixels the gallery was embedded from; JPEG is what the compact storage
+ * keeps, the bytes encodeThumbnailJpeg makes of the PNG (tests/gpu/canvasImages.spec.ts).
+ */
+export function encodeAligned(img: RgbaImage, type: AlignedImageType = 'image/png'): Promise<Blob> {
   const c = new OffscreenCanvas(img.width, img.height);
   context2d(c).putImageData(new ImageData(new Uint8ClampedArray(img.data), img.width, img.height), 0, 0);
-  return c.convertToBlob({ type: 'image/png' });
+  return c.convertToBlob(type === 'image/jpeg' ? { type, quality: THUMBNAIL_JPEG_QUALITY } : { type });
 }
 
 export async function decodeAligned(blob: Blob): Promise<RgbaImage> {
@@ -45,8 +50,9 @@ export async function encodePhotoPreview(img: RgbaImage, maxSide = 640): Promise
 }
 
 /**
- * The compact storage's thumbnail: JPEG at quality 0.9 is ~8 kB for a 224 px
- * face against ~70 kB of PNG. Evaluation then builds its queries from these
+ * The compact storage's thumbnail of a face given in another type (an
+ * export's PNG, a migrated gallery; imports hand it JPEG already): JPEG at
+ * THUMBNAIL_JPEG_QUALITY. Evaluation then builds its queries from these
  * pixels; `npm run eval -- --storage float32` (PNG) measures what that costs.
  */
 export async function encodeThumbnailJpeg(thumbnail: Blob): Promise<{ bytes: Uint8Array; type: string }> {
@@ -54,6 +60,6 @@ export async function encodeThumbnailJpeg(thumbnail: Blob): Promise<{ bytes: Uin
   const c = new OffscreenCanvas(bmp.width, bmp.height);
   context2d(c).drawImage(bmp, 0, 0);
   bmp.close();
-  const jpeg = await c.convertToBlob({ type: 'image/jpeg', quality: 0.9 });
+  const jpeg = await c.convertToBlob({ type: 'image/jpeg', quality: THUMBNAIL_JPEG_QUALITY });
   return { bytes: new Uint8Array(await jpeg.arrayBuffer()), type: 'image/jpeg' };
 }

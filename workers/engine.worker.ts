@@ -23,7 +23,7 @@ Comlink.expose(
           new RecordGalleryStorage({
             format,
             directory: (name) => openOpfsGallery(`${dbName}:${name}`),
-            ...(format === 'compact' ? { encodeThumbnail: encodeThumbnailJpeg } : {}),
+            ...(format === 'compact' ? { thumbnails: { type: 'image/jpeg' as const, encode: encodeThumbnailJpeg } } : {}),
           }),
         ),
       // One folder of photo previews per database, whatever the recognizer (photos are keyed by content).

@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
 import type { ModelsStatus, OrtBackendChoice } from '../src/app/engineApi.ts';
-import type { ExtractOptions, ExtractOutcome, LibraryExtractOutcome } from '../src/app/extractTypes.ts';
+import type { AlignedImageType, ExtractOptions, ExtractOutcome, LibraryExtractOutcome } from '../src/app/extractTypes.ts';
 import { AppError, toPlainError, type PlainNotice } from '../src/core/errors.ts';
 import type { FaceFeatures, OodTransform } from '../src/core/types.ts';
 import { FaceDetector } from '../src/face/detector.ts';
@@ -80,7 +80,7 @@ const api = {
           faces: found.faces,
           chosenIndex: found.chosenIndex,
           features: found.features,
-          aligned: await encodeAligned(found.aligned),
+          aligned: await encodeAligned(found.aligned, opts.alignedAs),
           timings: { decode: decodeMs, ...found.timings },
           ...withNotice(found.notice),
         },
@@ -93,7 +93,7 @@ const api = {
   },
 
   /** Every face of a library photo; a photo without one is an empty list, a bad file an `ok: false` outcome naming it. */
-  async extractLibrary(fileName: string, bytes: ArrayBuffer): Promise<LibraryExtractOutcome> {
+  async extractLibrary(fileName: string, bytes: ArrayBuffer, opts: { readonly alignedAs?: AlignedImageType } = {}): Promise<LibraryExtractOutcome> {
     try {
       const { pipeline } = requireLoaded();
       const t0 = performance.now();
@@ -101,7 +101,7 @@ const api = {
       const t1 = performance.now();
       const found = await libraryFaces(pipeline, image);
       const t2 = performance.now();
-      const faces = await Promise.all(found.map(async (f) => ({ box: { ...f.box, score: f.score }, features: f.features, aligned: await encodeAligned(f.alignment.aligned) })));
+      const faces = await Promise.all(found.map(async (f) => ({ box: { ...f.box, score: f.score }, features: f.features, aligned: await encodeAligned(f.alignment.aligned, opts.alignedAs) })));
       // A photo with no face is never shown: no preview.
       const preview = found.length > 0 ? await encodePhotoPreview(image) : null;
       const result: LibraryExtractOutcome = {

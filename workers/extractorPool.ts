@@ -64,7 +64,7 @@ export async function startExtractorPool(opts: ExtractorStartOptions): Promise<S
       // A query says why it took longer; an import's photo that a fresh worker did costs nothing and is not listed.
       return o.purpose === 'query' ? withRetryNotice(value, retriedBecause) : value;
     },
-    extractLibrary: (path, bytes) => pool.run<LibraryExtractOutcome>(path, (api) => api.extractLibrary(path, bytes)),
+    extractLibrary: (path, bytes, opts) => pool.run<LibraryExtractOutcome>(path, (api) => api.extractLibrary(path, bytes, opts)),
     embedAligned: (aligned, landmarks68, ood, seed) => pool.withWorker((api) => api.embedAligned(aligned, landmarks68, ood, seed)),
     stop: () => pool.terminate(),
   };

@@ -9,9 +9,9 @@ import { sha256Hex } from '../src/core/hash.ts';
 import { probeWebGpu } from '../src/gpu/adapter.ts';
 import type { ModelManifest } from '../src/models/manifest.ts';
 import { DEFAULT_RECOGNIZER_ID } from '../src/models/pipelines.ts';
-import { chooseExecutionBackend, loadModel, readManifest, type LoadedModel, type ModelLoaderDeps } from '../src/models/loadModels.ts';
+import { chooseExecutionBackend, loadModel, readManifest, type ExecutionBackend, type LoadedModel, type ModelLoaderDeps } from '../src/models/loadModels.ts';
 import { modelsToLoad, resolveRecognizer, selectableRecognizers } from '../src/models/recognizers.ts';
-import { ort } from './ortBrowser.ts';
+import { ort, ortFor } from './ortBrowser.ts';
 
 async function fetchModelFile(name: string): Promise<Uint8Array> {
   const url = new URL(`/models/${name}`, self.location.origin);
@@ -33,7 +33,13 @@ async function fetchModelFile(name: string): Promise<Uint8Array> {
   }
 }
 
+/** The loader's browser side with the default onnxruntime-web build (WebGPU, and WASM behind it). */
 export const browserLoaderDeps: ModelLoaderDeps = { ort, readFile: fetchModelFile, sha256Hex };
+
+/** The same with the build for models that run on `backend` (ortBrowser.ts). */
+export async function loaderDepsFor(backend: ExecutionBackend): Promise<ModelLoaderDeps> {
+  return { ...browserLoaderDeps, ort: await ortFor(backend) };
+}
 
 /** Models that moved from WebGPU to WASM since the last photo reported it (src/models/modelSession.ts). */
 const modelNotices: PlainNotice[] = [];
@@ -57,8 +63,9 @@ export async function loadAllModels(choice: OrtBackendChoice, recognizerId?: str
   const manifest = await readManifest(browserLoaderDeps);
   const active = resolveRecognizer(manifest, recognizerId ?? DEFAULT_RECOGNIZER_ID);
   const byId = new Map<string, LoadedModel>();
+  const deps = await loaderDepsFor(backend);
   for (const entry of modelsToLoad(manifest, active)) {
-    const loaded = await loadModel(browserLoaderDeps, entry, backend, (notice) => modelNotices.push(notice));
+    const loaded = await loadModel(deps, entry, backend, (notice) => modelNotices.push(notice));
     if (loaded.fallbackReason) backendNote = loaded.fallbackReason;
     byId.set(entry.id, loaded);
   }

@@ -4,6 +4,7 @@
  * the labels the UI lists, kept in step. Every edit writes to disk first, so
  * a failed write leaves memory and disk agreeing.
  */
+import type { AlignedImageType } from './extractTypes.ts';
 import { SearchEngine, type SearchEngineOptions } from '../engine/searchEngine.ts';
 import type { GalleryInfo, GalleryItemView } from './engineApi.ts';
 import { migrateLegacyGallery, type LegacyGalleryPort, type MigrationProgress } from '../storage/migrateLegacyGallery.ts';
@@ -82,6 +83,11 @@ export class GalleryService {
 
   thumbnail(key: string): Promise<Blob | undefined> {
     return this.storage.thumbnail(key);
+  }
+
+  /** The type the storage keeps thumbnails in: imports ask the extraction workers for the aligned crop in it. */
+  get thumbnailType(): AlignedImageType {
+    return this.storage.thumbnailType;
   }
 
   /** In memory or already on disk (a face saved by an import this page did not finish loading). */

@@ -91,7 +91,7 @@ export class ImportService {
         run.skippedDuplicates++;
         return;
       }
-      const outcome = await this.extractor.extract(entry.path, bytes, { purpose: 'gallery', ood: 'none', seed: 0 });
+      const outcome = await this.extractor.extract(entry.path, bytes, { purpose: 'gallery', ood: 'none', seed: 0, alignedAs: this.gallery.thumbnailType });
       if (!outcome.ok) {
         run.problems.push({ file: entry.path, code: outcome.error.code, message: outcome.error.message, hint: outcome.error.hint });
         return;

@@ -134,7 +134,7 @@ export class LibraryService {
         run.skippedDuplicates++;
         return;
       }
-      const outcome = await this.extractor.extractLibrary(entry.path, bytes);
+      const outcome = await this.extractor.extractLibrary(entry.path, bytes, { alignedAs: this.gallery.thumbnailType });
       if (!outcome.ok) {
         run.problems.push({ file: entry.path, code: outcome.error.code, message: outcome.error.message, hint: outcome.error.hint });
         return;

@@ -12,7 +12,7 @@ import type { PhotoToStore, StoredPhoto } from '../storage/photoStore.ts';
 import type { StorageFormat } from '../storage/storageFormat.ts';
 import type { LegacyGalleryPort } from '../storage/migrateLegacyGallery.ts';
 import type { ModelsStatus, OrtBackendChoice } from './engineApi.ts';
-import type { ExtractOptions, ExtractOutcome, LibraryExtractOutcome } from './extractTypes.ts';
+import type { AlignedImageType, ExtractOptions, ExtractOutcome, LibraryExtractOutcome } from './extractTypes.ts';
 import type { StoredFace } from './storedFace.ts';
 
 /** Feature extraction, run by several workers at once. */
@@ -24,7 +24,7 @@ export interface ExtractorPort {
   /** Never rejects for a bad image (that is an `ok: false` outcome); rejects when the extractor itself fails. */
   extract(path: string, bytes: ArrayBuffer, opts: ExtractOptions): Promise<ExtractOutcome>;
   /** Every face of a library photo (issue 17); never rejects for a bad image, like extract. */
-  extractLibrary(path: string, bytes: ArrayBuffer): Promise<LibraryExtractOutcome>;
+  extractLibrary(path: string, bytes: ArrayBuffer, opts?: { readonly alignedAs?: AlignedImageType }): Promise<LibraryExtractOutcome>;
   /** Features of an already aligned face after a query transform (evaluation builds its queries from stored faces). */
   embedAligned(aligned: Blob, landmarks68: Float32Array, ood: OodTransform, seed: number): Promise<FaceFeatures>;
   stop(): void;
@@ -47,6 +47,8 @@ export interface StoredGalleryIndex {
 export interface GalleryStoragePort {
   /** How the stored stage-1 rows are encoded (the engine holds them so). */
   readonly stage1Format: Stage1Format;
+  /** The type thumbnails are stored in: a face's thumbnail given in it is stored as it is, any other is converted. */
+  readonly thumbnailType: AlignedImageType;
   loadIndex(modelKey: string): Promise<StoredGalleryIndex>;
   /** Where stage 2 reads one model's candidates, synchronously. */
   details(modelKey: string): FaceDetailSource;

@@ -9,6 +9,7 @@
 import { AppError } from '../core/errors.ts';
 import type { FaceDetail, FaceDetailSource } from '../engine/faceDetails.ts';
 import type { GalleryShape, Stage1Format } from '../engine/galleryStore.ts';
+import type { AlignedImageType } from '../app/extractTypes.ts';
 import type { GalleryStoragePort, ImportJournal, StoredGalleryIndex } from '../app/ports.ts';
 import { faceKey, type StoredFace } from '../app/storedFace.ts';
 import { decodeDetail, decodeFaceDetail, decodeStage1, encodeDetail, encodeStage1, readVisibleEmbedding, stage1RowBytes } from './faceRecordCodec.ts';
@@ -17,18 +18,27 @@ import { FaceRecordStore } from './faceRecordStore.ts';
 import type { GalleryDirectory } from './randomAccessFile.ts';
 import { readGalleryShape, writeGalleryShape } from './galleryShapeFile.ts';
 
-/** A thumbnail as stored: the engine worker re-encodes the lossless aligned crop to a compact JPEG for the compact format. */
+/** A thumbnail as stored. */
 export interface EncodedThumbnail {
   readonly bytes: Uint8Array;
   readonly type: string;
+}
+
+/**
+ * How the compact format keeps thumbnails: as JPEG. Imports ask the extraction workers for JPEG already; a thumbnail
+ * in another type (an export's PNG, a migrated gallery) is converted by `encode`.
+ */
+export interface ThumbnailEncoding {
+  readonly type: AlignedImageType;
+  readonly encode: (thumbnail: Blob) => Promise<EncodedThumbnail>;
 }
 
 export interface RecordGalleryStorageOptions {
   readonly format: StorageFormat;
   /** The directory of one gallery (created when missing). */
   readonly directory: (name: string) => Promise<GalleryDirectory>;
-  /** Left out: thumbnails are stored as given. */
-  readonly encodeThumbnail?: (thumbnail: Blob) => Promise<EncodedThumbnail>;
+  /** Left out: thumbnails are stored as given (their type is taken to be PNG, what every version made them). */
+  readonly thumbnails?: ThumbnailEncoding;
   /** A delete compacts the gallery once deleted faces hold at least this many bytes and at least as many as the live ones (default 32 MiB). */
   readonly compactAtDeadBytes?: number;
 }
@@ -56,11 +66,13 @@ const INITIAL_SCRATCH_BYTES = 64 * 1024;
 
 export class RecordGalleryStorage implements GalleryStoragePort {
   readonly stage1Format: Stage1Format;
+  readonly thumbnailType: AlignedImageType;
   private readonly galleries = new Map<string, Promise<OpenGallery>>();
   private readonly opened = new Map<string, OpenGallery>();
 
   constructor(private readonly options: RecordGalleryStorageOptions) {
     this.stage1Format = options.format === 'compact' ? 'int8' : 'float32';
+    this.thumbnailType = options.thumbnails?.type ?? 'image/png';
   }
 
   get format(): StorageFormat {
@@ -173,7 +185,9 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     await g.shaping;
     const records = [];
     for (const face of faces) {
-      const thumb = this.options.encodeThumbnail ? await this.options.encodeThumbnail(face.thumbnail) : { bytes: new Uint8Array(await face.thumbnail.arrayBuffer()), type: face.thumbnail.type };
+      const convert = this.options.thumbnails && face.thumbnail.type !== this.options.thumbnails.type;
+      const thumb =
+        convert && this.options.thumbnails ? await this.options.thumbnails.encode(face.thumbnail) : { bytes: new Uint8Array(await face.thumbnail.arrayBuffer()), type: face.thumbnail.type };
       records.push({
         hash: face.contentHash,
         label: face.label,

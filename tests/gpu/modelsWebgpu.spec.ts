@@ -120,3 +120,57 @@ test('a model whose WebGPU run fails (the package detector, before the build fix
   expect(r.viaFallback).toEqual(r.wasm);
   expect(r.again).toEqual(r.wasm);
 });
+
+test('the WASM-only build of onnxruntime-web, which the app runs WASM models on, gives the default build’s outputs', async ({ page }) => {
+  const photo = photoBase64();
+  await page.goto('/tests/gpu/harness.html');
+  const r = await page.evaluate(async (jpegBase64) => {
+    const hostUrl: string = '/workers/modelHost.ts';
+    const { browserLoaderDeps, loaderDepsFor }: typeof import('../../workers/modelHost.ts') = await import(hostUrl);
+    const loadUrl: string = '/src/models/loadModels.ts';
+    const { loadModel, readManifest }: typeof import('../../src/models/loadModels.ts') = await import(loadUrl);
+    const decodeUrl: string = '/workers/decodeImage.ts';
+    const { decodeImageFile }: typeof import('../../workers/decodeImage.ts') = await import(decodeUrl);
+    const detectorUrl: string = '/src/face/detector.ts';
+    const { FaceDetector }: typeof import('../../src/face/detector.ts') = await import(detectorUrl);
+    const landmarksUrl: string = '/src/face/landmarks.ts';
+    const { LandmarkModel }: typeof import('../../src/face/landmarks.ts') = await import(landmarksUrl);
+    const embedderUrl: string = '/src/face/embedderFor.ts';
+    const { embedderFor }: typeof import('../../src/face/embedderFor.ts') = await import(embedderUrl);
+    const pipelineUrl: string = '/src/face/pipeline.ts';
+    const { FacePipeline }: typeof import('../../src/face/pipeline.ts') = await import(pipelineUrl);
+    const pipelinesUrl: string = '/src/models/pipelines.ts';
+    const { DEFAULT_RECOGNIZER_ID }: typeof import('../../src/models/pipelines.ts') = await import(pipelinesUrl);
+    const recognizersUrl: string = '/src/models/recognizers.ts';
+    const { modelsToLoad, resolveRecognizer }: typeof import('../../src/models/recognizers.ts') = await import(recognizersUrl);
+
+    const bytes = Uint8Array.from(atob(jpegBase64), (c) => c.charCodeAt(0));
+    const { image } = await decodeImageFile(new Blob([bytes], { type: 'image/jpeg' }), 'Aaron_Tippin_0001.jpg');
+    const manifest = await readManifest(browserLoaderDeps);
+    const active = resolveRecognizer(manifest, DEFAULT_RECOGNIZER_ID);
+    const run = async (deps: typeof browserLoaderDeps) => {
+      const byId = new Map();
+      for (const e of modelsToLoad(manifest, active)) byId.set(e.id, await loadModel(deps, e, 'wasm'));
+      const role = (r: string) => [...byId.values()].find((m) => m.entry.role === r).session;
+      const pipeline = new FacePipeline({ detector: new FaceDetector(role('detector')), landmarks: new LandmarkModel(role('landmarks')), recognizer: embedderFor(active.id, byId) });
+      const analysis = await pipeline.analyse(image, 'Aaron_Tippin_0001.jpg');
+      const [features] = await pipeline.embed([analysis]);
+      const face = analysis.faces[analysis.chosenIndex];
+      return {
+        box: [face.box.x1, face.box.y1, face.box.x2, face.box.y2, face.score],
+        landmarks: face.landmarks68.flat(),
+        embedding: Array.from(features.embedding),
+        patches: Array.from(features.patches.data.subarray(0, 4096)),
+      };
+    };
+    const wasmOnly = await loaderDepsFor('wasm');
+    return { separate: wasmOnly.ort !== browserLoaderDeps.ort, fromDefault: await run(browserLoaderDeps), fromWasmOnly: await run(wasmOnly) };
+  }, photo);
+
+  expect(r.separate).toBe(true);
+  // The same CPU kernels built twice: the same floats.
+  expect(r.fromWasmOnly.box).toEqual(r.fromDefault.box);
+  expect(r.fromWasmOnly.landmarks).toEqual(r.fromDefault.landmarks);
+  expect(r.fromWasmOnly.embedding).toEqual(r.fromDefault.embedding);
+  expect(r.fromWasmOnly.patches).toEqual(r.fromDefault.patches);
+});

@@ -8,7 +8,7 @@
  * a test can compute the expected ranking itself.
  */
 import type { ExtractFaultRule, ExtractorPort, GalleryStoragePort, LibraryPhotosPort, EnginePorts, ImportJournal, StartedExtractor, StoredGalleryIndex, TestHooksPort } from '../../src/app/ports.ts';
-import type { ExtractOptions, ExtractOutcome, LibraryExtractOutcome } from '../../src/app/extractTypes.ts';
+import type { AlignedImageType, ExtractOptions, ExtractOutcome, LibraryExtractOutcome } from '../../src/app/extractTypes.ts';
 import type { ModelsStatus } from '../../src/app/engineApi.ts';
 import { storedToFeatures, type StoredFace } from '../../src/app/storedFace.ts';
 import { faceDetailOf, type FaceDetailSource } from '../../src/engine/faceDetails.ts';
@@ -78,6 +78,8 @@ function parseFace(text: string): { identity: string; variant: number; centralOf
 /** Records in a Map; stage-1 rows as float32 unit vectors, details from the records' features. */
 export class MemoryStorage implements GalleryStoragePort {
   readonly stage1Format = 'float32';
+  /** What imports should ask the extractor for (the real compact storage: JPEG). */
+  thumbnailType: AlignedImageType = 'image/png';
   readonly records = new Map<string, StoredFace>();
   /** Puts that succeed before every further put fails with this error (a full disk). */
   failPutsAfter: { count: number; error: AppError } | null = null;
@@ -180,7 +182,7 @@ export class FakeExtractor implements ExtractorPort {
       const face = parseFace(new TextDecoder().decode(bytes));
       if (!face) return { ok: false, error: { __appError: true, code: 'no-face', message: 'no face was found in this image', hint: 'Use a photo of a face.', file: path } };
       const features = syntheticFeatures(face.identity, face.variant);
-      const aligned = new Blob([`aligned:${face.identity}:${face.variant}:${opts.ood}`]);
+      const aligned = new Blob([`aligned:${face.identity}:${face.variant}:${opts.ood}`], { type: opts.alignedAs ?? 'image/png' });
       const notice = face.centralOfSeveral
         ? { code: 'several-faces-indexed-central' as const, message: 'several faces (2 of similar size); indexed the central one', hint: 'Check the central face is the person.' }
         : (this.takeModelNotice() ?? undefined);
@@ -194,7 +196,7 @@ export class FakeExtractor implements ExtractorPort {
    * A library photo's bytes are `photo:` and its faces as `identity:variant`, comma-separated, in reading order
    * (`photo:` alone: a photo without faces); face i's box is (100 i, 10, 40, 50).
    */
-  async extractLibrary(path: string, bytes: ArrayBuffer): Promise<LibraryExtractOutcome> {
+  async extractLibrary(path: string, bytes: ArrayBuffer, opts: { readonly alignedAs?: AlignedImageType } = {}): Promise<LibraryExtractOutcome> {
     this.extracted.push(path);
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -210,7 +212,7 @@ export class FakeExtractor implements ExtractorPort {
           return {
             box: { x: 100 * i, y: 10, width: 40, height: 50, score: 0.9 },
             features: syntheticFeatures(identity, Number(variant)),
-            aligned: new Blob([`aligned:${identity}:${variant}:none`]),
+            aligned: new Blob([`aligned:${identity}:${variant}:none`], { type: opts.alignedAs ?? 'image/png' }),
           };
         });
       const preview = faces.length > 0 ? new Blob([`preview:${m[1]}`], { type: 'image/jpeg' }) : null;

@@ -23,6 +23,16 @@ function setup(opts: { concurrency?: number } = {}) {
 const entry = (path: string, file: Blob) => ({ path, file });
 
 describe('ImportService', () => {
+  it('asks the extraction workers for the aligned face in the type the storage keeps thumbnails in', async () => {
+    for (const type of ['image/jpeg', 'image/png'] as const) {
+      const { imports, storage } = setup();
+      storage.thumbnailType = type;
+      await imports.importFiles([entry('lfw/Ann/Ann_0001.jpg', faceFile('Ann', 0))], () => undefined);
+      const [stored] = storage.records.values();
+      expect(stored.thumbnail.type).toBe(type);
+    }
+  });
+
   it('adds every face under its folder name and refuses non-images by name', async () => {
     const { gallery, imports, storage } = setup();
     const reports: ImportProgress[] = [];

@@ -109,6 +109,16 @@ describe('photo library', () => {
     expect(await engine.thumbnail(beach[0].key)).toBeInstanceOf(Blob);
   });
 
+  it('asks for every face of a photo in the type the storage keeps thumbnails in', async () => {
+    const ports = new MemoryEnginePorts();
+    ports.storage.thumbnailType = 'image/jpeg';
+    const { engine } = await engineWith(ports);
+    await importFolder(engine, FOLDER);
+    const faces = engine.libraryFaces();
+    expect(faces).toHaveLength(5);
+    for (const f of faces) expect((await engine.thumbnail(f.key))?.type).toBe('image/jpeg');
+  });
+
   it('says when it is grouping faces into people, after every photo is read and before the final report', async () => {
     const { engine } = await engineWith();
     const reports: { done: number; phase?: string; finished: boolean }[] = [];

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { detectorInput, intersectionOverUnion, nonMaxSuppression } from '../../../src/face/detector.ts';
+import { detectorInput, intersectionOverUnion, nonMaxSuppression, type DetectorView } from '../../../src/face/detector.ts';
+import { ResampleScratch } from '../../../src/face/pixels.ts';
 import { dataPath } from './helpers/data.ts';
 import { decodeImageNode } from './helpers/decodeNode.ts';
 import { loadSession, modelEntry } from './helpers/models.ts';
@@ -24,6 +25,29 @@ describe('IoU and NMS', () => {
       0.4,
     );
     expect(kept.map((k) => k.score)).toEqual([0.9, 0.7]);
+  });
+});
+
+describe('detectorInput in reused memory', () => {
+  it('gives the floats of fresh arrays for every view, in any order, grey only where the picture is not', () => {
+    const name = 'lfw-dev/Aaron_Sorkin/Aaron_Sorkin_0001.jpg';
+    const image = decodeImageNode(new Uint8Array(readFileSync(dataPath(name))), name);
+    const into = new Float32Array(3 * 320 * 240);
+    const scratch = new ResampleScratch();
+    // A zoomed-out view after a full one is where stale pixels would show: its grey border must be written again.
+    const views: DetectorView[] = ['stretch', 3, { x: 40, y: 10, width: 160, height: 120 }, 2, 'stretch', 3];
+    for (const view of views) {
+      const fresh = detectorInput(image, 'RGB', view);
+      const reused = detectorInput(image, 'BGR', view, { into, scratch });
+      expect(reused).toBe(into);
+      // BGR then RGB into the same memory: every channel plane is rewritten.
+      expect(Array.from(detectorInput(image, 'RGB', view, { into, scratch }))).toEqual(Array.from(fresh));
+    }
+    // Independently of the fresh path: around the picture zoomed out to a third, the input is mid-grey (128 -> 1/128).
+    const third = detectorInput(image, 'RGB', 3, { into, scratch });
+    expect(third[0]).toBe(1 / 128);
+    expect(third[2 * 320 * 240 + 320 * 240 - 1]).toBe(1 / 128);
+    expect(() => detectorInput(image, 'RGB', 'stretch', { into: new Float32Array(10), scratch })).toThrow(/must hold 230400 floats/);
   });
 });
 

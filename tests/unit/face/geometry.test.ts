@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Point, RgbaImage } from '../../../src/core/types.ts';
 import { fivePointsFrom68 } from '../../../src/face/fivePoints.ts';
-import { resampleRect } from '../../../src/face/pixels.ts';
+import { ResampleScratch, resampleRect, type Rect } from '../../../src/face/pixels.ts';
 import { applyAffine, fitResidual, fitSimilarity, invertAffine, type Affine2x3 } from '../../../src/face/similarity.ts';
 import { warpAffineBilinear, warpFace } from '../../../src/face/warp.ts';
 
@@ -175,5 +175,29 @@ describe('resampleRect', () => {
     // Rect [10, 30) enlarged 2x: output pixel o samples source centre 10 + (o + 0.5) / 2 - 0.5.
     const out = resampleRect(img, { x: 10, y: 0, width: 20, height: 10 }, 40, 20);
     for (const o of [1, 7, 20, 38]) expect(Math.abs(out.data[(5 * 40 + o) * 4] - 4 * (10 + (o + 0.5) / 2 - 0.5))).toBeLessThanOrEqual(0.5);
+  });
+
+  it('gives the same pixels in reused memory, whatever the memory held before, and lends it until the next call', () => {
+    const img = blank(37, 23);
+    for (let i = 0; i < img.data.length; i++) img.data[i] = (i * 97 + 13) % 256;
+    const scratch = new ResampleScratch();
+    // Shrink, enlarge, a sub-rectangle, a bigger output, then a smaller one again: the memory holds the last one's pixels each time.
+    const jobs: [Rect, number, number][] = [
+      [{ x: 0, y: 0, width: 37, height: 23 }, 11, 7],
+      [{ x: 0, y: 0, width: 37, height: 23 }, 80, 50],
+      [{ x: 3.5, y: 2.25, width: 20, height: 9 }, 33, 17],
+      [{ x: -4, y: -4, width: 45, height: 31 }, 120, 90],
+      [{ x: 0, y: 0, width: 37, height: 23 }, 5, 3],
+    ];
+    for (const [rect, w, h] of jobs) {
+      const fresh = resampleRect(img, rect, w, h);
+      const reused = resampleRect(img, rect, w, h, scratch);
+      expect(reused.data.length).toBe(w * h * 4);
+      expect(Array.from(reused.data)).toEqual(Array.from(fresh.data));
+    }
+    // Two calls share memory: views of the same (grown) buffer.
+    const a = resampleRect(img, jobs[0][0], 11, 7, scratch);
+    const b = resampleRect(img, jobs[4][0], 5, 3, scratch);
+    expect(b.data.buffer).toBe(a.data.buffer);
   });
 });

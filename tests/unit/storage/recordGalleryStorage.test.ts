@@ -212,6 +212,32 @@ describe('RecordGalleryStorage', () => {
     }
   });
 
+  it("keeps a thumbnail already in its type as it is and converts any other (an export's PNG) once", async () => {
+    const converted: string[] = [];
+    const storage = new RecordGalleryStorage({
+      format: 'compact',
+      directory: async () => new MemoryDirectory(),
+      thumbnails: {
+        type: 'image/jpeg',
+        encode: async (blob) => {
+          converted.push(await blob.text());
+          return { bytes: new TextEncoder().encode(`jpeg of ${await blob.text()}`), type: 'image/jpeg' };
+        },
+      },
+    });
+    expect(storage.thumbnailType).toBe('image/jpeg');
+    const [asJpeg, asPng] = gallery(2);
+    await storage.put({ ...asJpeg, thumbnail: new Blob(['made as jpeg'], { type: 'image/jpeg' }) });
+    await storage.put(asPng);
+    expect(converted).toEqual([await asPng.thumbnail.text()]);
+    const kept = await storage.thumbnail(asJpeg.key);
+    expect([kept?.type, await kept?.text()]).toEqual(['image/jpeg', 'made as jpeg']);
+    const made = await storage.thumbnail(asPng.key);
+    expect([made?.type, await made?.text()]).toEqual(['image/jpeg', `jpeg of ${await asPng.thumbnail.text()}`]);
+    // Without an encoding (the float32 format) thumbnails are stored as given, and imports are asked for PNG.
+    expect(disk().storage('float32').thumbnailType).toBe('image/png');
+  });
+
   it('keeps deletions, and the import journal, across a reload; clear empties the gallery', async () => {
     const d = disk();
     const faces = gallery(10);
