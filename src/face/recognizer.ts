@@ -29,6 +29,8 @@ export class Recognizer implements FaceEmbedder {
   readonly model: RecognizerEntry;
   private readonly grid: PatchGridSpec;
   private readonly maxBatch: number;
+  /** The input array of a one-face batch, reused (see embed). */
+  private spareInput: Float32Array | null = null;
 
   constructor(
     private readonly session: ModelSession,
@@ -54,13 +56,17 @@ export class Recognizer implements FaceEmbedder {
     return this.model.alignmentTemplate;
   }
 
-  /** Float NCHW input for a batch of aligned faces (each inputSize x inputSize). */
-  toInput(faces: readonly RgbaImage[]): Float32Array {
+  /**
+   * Float NCHW input for a batch of aligned faces (each inputSize x inputSize), in `into` when given (its length must
+   * be the batch's).
+   */
+  toInput(faces: readonly RgbaImage[], into?: Float32Array): Float32Array {
     const S = this.inputSize;
     const plane = S * S;
     const { mean, std } = this.model.normalisation;
     const order = this.model.channelOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
-    const out = new Float32Array(faces.length * 3 * plane);
+    if (into && into.length !== faces.length * 3 * plane) throw new Error(`recognizer input must hold ${faces.length * 3 * plane} floats, got ${into.length}`);
+    const out = into ?? new Float32Array(faces.length * 3 * plane);
     faces.forEach((face, n) => {
       if (face.width !== S || face.height !== S) throw new Error(`aligned face is ${face.width}x${face.height}, the recognizer needs ${S}x${S}`);
       const d = face.data;
@@ -80,8 +86,17 @@ export class Recognizer implements FaceEmbedder {
     for (let start = 0; start < faces.length; start += this.maxBatch) {
       const batch = faces.slice(start, start + this.maxBatch);
       const S = this.inputSize;
-      const input = new Tensor('float32', this.toInput(batch), [batch.length, 3, S, S]);
-      const out = await this.session.run({ [this.model.input.name]: input });
+      // One face at a time (an import) reuses one input array, as the detector does (its comment says why); it is
+      // taken for the run, so a second call while one is pending gets a fresh array.
+      const spare = batch.length === 1 ? this.spareInput : null;
+      if (spare) this.spareInput = null;
+      const data = this.toInput(batch, spare ?? undefined);
+      let out: Awaited<ReturnType<ModelSession['run']>>;
+      try {
+        out = await this.session.run({ [this.model.input.name]: new Tensor('float32', data, [batch.length, 3, S, S]) });
+      } finally {
+        if (batch.length === 1) this.spareInput ??= data;
+      }
       const emb = out[this.model.embedding.output].data as Float32Array;
       const map = out[this.grid.output].data as Float32Array;
       const dim = this.model.embedding.dim;

@@ -57,4 +57,19 @@ describe('Recognizer', () => {
     // Faces 0 and 2 are Aaron Sorkin, face 1 is Abba Eban.
     expect(referenceCosine(batched[0].embedding, batched[2].embedding)).toBeGreaterThan(referenceCosine(batched[0].embedding, batched[1].embedding) + 0.2);
   });
+
+  it('one face after another (its input array reused), or two at once, gives each face the features of a fresh recognizer', async () => {
+    const fresh = async (face: RgbaImage) => (await new Recognizer(await loadSession(modelEntry('mobilefacenet-arcface')), modelEntry('mobilefacenet-arcface')).embed([face]))[0];
+    const expected = await Promise.all(faces.map(fresh));
+    const one = new Recognizer(await loadSession(modelEntry('mobilefacenet-arcface')), modelEntry('mobilefacenet-arcface'));
+    const inTurn = [];
+    for (const i of [0, 1, 2, 0]) inTurn.push({ i, f: (await one.embed([faces[i]]))[0] });
+    // Two calls in flight at once: the second must not write into the array the first one's run reads.
+    const together = await Promise.all([one.embed([faces[1]]), one.embed([faces[2]])]);
+    inTurn.push({ i: 1, f: together[0][0] }, { i: 2, f: together[1][0] });
+    for (const { i, f } of inTurn) {
+      expect(Array.from(f.embedding)).toEqual(Array.from(expected[i].embedding));
+      expect(Array.from(f.patches.data)).toEqual(Array.from(expected[i].patches.data));
+    }
+  });
 });
