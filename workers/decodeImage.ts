@@ -27,13 +27,11 @@ export interface DecodedImage {
   readonly orientedHeight: number;
 }
 
-export async function decodeImageFile(file: Blob, fileName: string): Promise<DecodedImage> {
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await file.arrayBuffer());
-  } catch (e) {
-    throw new AppError('corrupt-image', 'the file could not be read', 'Check that the file still exists and can be opened, then drop it again.', { file: fileName, cause: e });
-  }
+/**
+ * The file's bytes as they arrived from the engine worker (not a Blob to read back: each Blob a worker makes is
+ * registered with, and read back through, the browser process).
+ */
+export async function decodeImageBytes(bytes: Uint8Array, fileName: string): Promise<DecodedImage> {
   const header = readImageHeader(bytes, fileName);
   let bitmap: ImageBitmap;
   try {

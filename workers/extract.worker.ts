@@ -18,7 +18,7 @@ import { FacePipeline } from '../src/face/pipeline.ts';
 import { libraryFaces } from '../src/library/libraryFaces.ts';
 import { loadedModelOfRole } from '../src/models/loadModels.ts';
 import { decodeAligned, encodeAligned, encodePhotoPreview } from './canvasImages.ts';
-import { decodeImageFile } from './decodeImage.ts';
+import { decodeImageBytes } from './decodeImage.ts';
 import { loadAllModels, restartOnGpuDeviceLoss, takeModelNotice, type LoadedModels } from './modelHost.ts';
 import { ort } from './ortBrowser.ts';
 import { loseGpuDevice, simulateFault } from './testHooks.ts';
@@ -71,7 +71,7 @@ const api = {
     try {
       const { pipeline } = requireLoaded();
       const t0 = performance.now();
-      const { image } = await decodeImageFile(new Blob([bytes]), fileName);
+      const { image } = await decodeImageBytes(new Uint8Array(bytes), fileName);
       const decodeMs = performance.now() - t0;
       const found = await extractFace(pipeline, image, fileName, opts);
       const result: ExtractOutcome = {
@@ -97,7 +97,7 @@ const api = {
     try {
       const { pipeline } = requireLoaded();
       const t0 = performance.now();
-      const { image } = await decodeImageFile(new Blob([bytes]), fileName);
+      const { image } = await decodeImageBytes(new Uint8Array(bytes), fileName);
       const t1 = performance.now();
       const found = await libraryFaces(pipeline, image);
       const t2 = performance.now();

@@ -18,9 +18,9 @@ test('an aligned face encoded straight to JPEG is the JPEG of its PNG, and the P
     const canvasUrl: string = '/workers/canvasImages.ts';
     const { encodeAligned, encodeThumbnailJpeg, decodeAligned }: typeof import('../../workers/canvasImages.ts') = await import(canvasUrl);
     const decodeUrl: string = '/workers/decodeImage.ts';
-    const { decodeImageFile }: typeof import('../../workers/decodeImage.ts') = await import(decodeUrl);
+    const { decodeImageBytes }: typeof import('../../workers/decodeImage.ts') = await import(decodeUrl);
     const bytes = Uint8Array.from(atob(jpegBase64), (c) => c.charCodeAt(0));
-    const { image } = await decodeImageFile(new Blob([bytes], { type: 'image/jpeg' }), 'Aaron_Tippin_0001.jpg');
+    const { image } = await decodeImageBytes(bytes, 'Aaron_Tippin_0001.jpg');
     // A 224 px square of the photo stands in for an aligned face (what matters is real pixels, opaque).
     const S = 224;
     const data = new Uint8ClampedArray(S * S * 4);

@@ -29,7 +29,7 @@ test('detector, landmarks and MobileFaceNet agree on WebGPU and WASM for a real 
     const loadUrl: string = '/src/models/loadModels.ts';
     const { loadModel, readManifest }: typeof import('../../src/models/loadModels.ts') = await import(loadUrl);
     const decodeUrl: string = '/workers/decodeImage.ts';
-    const { decodeImageFile }: typeof import('../../workers/decodeImage.ts') = await import(decodeUrl);
+    const { decodeImageBytes }: typeof import('../../workers/decodeImage.ts') = await import(decodeUrl);
     const detectorUrl: string = '/src/face/detector.ts';
     const { FaceDetector }: typeof import('../../src/face/detector.ts') = await import(detectorUrl);
     const landmarksUrl: string = '/src/face/landmarks.ts';
@@ -40,7 +40,7 @@ test('detector, landmarks and MobileFaceNet agree on WebGPU and WASM for a real 
     const { FacePipeline }: typeof import('../../src/face/pipeline.ts') = await import(pipelineUrl);
 
     const bytes = Uint8Array.from(atob(jpegBase64), (c) => c.charCodeAt(0));
-    const { image } = await decodeImageFile(new Blob([bytes], { type: 'image/jpeg' }), 'Aaron_Tippin_0001.jpg');
+    const { image } = await decodeImageBytes(bytes, 'Aaron_Tippin_0001.jpg');
     const manifest = await readManifest(browserLoaderDeps);
     const entry = (id: string) => {
       const e = manifest.models.find((m) => m.id === id);
@@ -91,11 +91,11 @@ test('a model whose WebGPU run fails (the package detector, before the build fix
       const sessionUrl: string = '/src/models/modelSession.ts';
       const { WasmFallbackSession }: typeof import('../../src/models/modelSession.ts') = await import(sessionUrl);
       const decodeUrl: string = '/workers/decodeImage.ts';
-      const { decodeImageFile }: typeof import('../../workers/decodeImage.ts') = await import(decodeUrl);
+      const { decodeImageBytes }: typeof import('../../workers/decodeImage.ts') = await import(decodeUrl);
       const detectorUrl: string = '/src/face/detector.ts';
       const { FaceDetector }: typeof import('../../src/face/detector.ts') = await import(detectorUrl);
       const bytes = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-      const { image } = await decodeImageFile(new Blob([bytes(jpegBase64)], { type: 'image/jpeg' }), 'Aaron_Tippin_0001.jpg');
+      const { image } = await decodeImageBytes(bytes(jpegBase64), 'Aaron_Tippin_0001.jpg');
       const model = bytes(modelBase64);
       const create = (backend: 'webgpu' | 'wasm') => ort.InferenceSession.create(model, { executionProviders: [backend], graphOptimizationLevel: 'all' });
       const notices: { code: string; message: string }[] = [];
@@ -130,7 +130,7 @@ test('the WASM-only build of onnxruntime-web, which the app runs WASM models on,
     const loadUrl: string = '/src/models/loadModels.ts';
     const { loadModel, readManifest }: typeof import('../../src/models/loadModels.ts') = await import(loadUrl);
     const decodeUrl: string = '/workers/decodeImage.ts';
-    const { decodeImageFile }: typeof import('../../workers/decodeImage.ts') = await import(decodeUrl);
+    const { decodeImageBytes }: typeof import('../../workers/decodeImage.ts') = await import(decodeUrl);
     const detectorUrl: string = '/src/face/detector.ts';
     const { FaceDetector }: typeof import('../../src/face/detector.ts') = await import(detectorUrl);
     const landmarksUrl: string = '/src/face/landmarks.ts';
@@ -145,7 +145,7 @@ test('the WASM-only build of onnxruntime-web, which the app runs WASM models on,
     const { modelsToLoad, resolveRecognizer }: typeof import('../../src/models/recognizers.ts') = await import(recognizersUrl);
 
     const bytes = Uint8Array.from(atob(jpegBase64), (c) => c.charCodeAt(0));
-    const { image } = await decodeImageFile(new Blob([bytes], { type: 'image/jpeg' }), 'Aaron_Tippin_0001.jpg');
+    const { image } = await decodeImageBytes(bytes, 'Aaron_Tippin_0001.jpg');
     const manifest = await readManifest(browserLoaderDeps);
     const active = resolveRecognizer(manifest, DEFAULT_RECOGNIZER_ID);
     const run = async (deps: typeof browserLoaderDeps) => {
