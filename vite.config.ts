@@ -18,7 +18,7 @@ export default defineConfig({
     // Scanned at start-up for the packages to pre-bundle. Left to index.html alone, the dev server found
     // the workers' and the GPU-kernel test pages' imports (crc-32, idb, ...) only when first loaded, then
     // re-bundled and reloaded the page under a running test (tests/gpu/opfsStore.spec.ts in a clean clone).
-    entries: ['index.html', 'workers/*.worker.ts', 'tests/gpu/harness.html', 'tests/gpu/*Worker.ts', 'tests/gpu/pageHelpers.ts'],
+    entries: ['index.html', 'workers/*.worker.ts', 'tests/gpu/harness.html', 'tests/gpu/*Worker.ts', 'tests/gpu/pageHelpers.ts', 'tests/gpu/faceModules.ts'],
   },
   assetsInclude: ['**/*.onnx'],
 });

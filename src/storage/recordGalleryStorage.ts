@@ -185,9 +185,9 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     await g.shaping;
     const records = [];
     for (const face of faces) {
-      const convert = this.options.thumbnails && face.thumbnail.type !== this.options.thumbnails.type;
+      const encoding = this.options.thumbnails;
       const thumb =
-        convert && this.options.thumbnails ? await this.options.thumbnails.encode(face.thumbnail) : { bytes: new Uint8Array(await face.thumbnail.arrayBuffer()), type: face.thumbnail.type };
+        encoding && face.thumbnail.type !== encoding.type ? await encoding.encode(face.thumbnail) : { bytes: new Uint8Array(await face.thumbnail.arrayBuffer()), type: face.thumbnail.type };
       records.push({
         hash: face.contentHash,
         label: face.label,

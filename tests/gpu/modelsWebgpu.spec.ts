@@ -23,21 +23,9 @@ test('detector, landmarks and MobileFaceNet agree on WebGPU and WASM for a real 
   const photo = photoBase64();
   await page.goto('/tests/gpu/harness.html');
   const r = await page.evaluate(async (jpegBase64) => {
-    // Paths the page's Vite server resolves; typed as plain strings so that tsc does not look them up as modules.
-    const hostUrl: string = '/workers/modelHost.ts';
-    const { browserLoaderDeps }: typeof import('../../workers/modelHost.ts') = await import(hostUrl);
-    const loadUrl: string = '/src/models/loadModels.ts';
-    const { loadModel, readManifest }: typeof import('../../src/models/loadModels.ts') = await import(loadUrl);
-    const decodeUrl: string = '/workers/decodeImage.ts';
-    const { decodeImageBytes }: typeof import('../../workers/decodeImage.ts') = await import(decodeUrl);
-    const detectorUrl: string = '/src/face/detector.ts';
-    const { FaceDetector }: typeof import('../../src/face/detector.ts') = await import(detectorUrl);
-    const landmarksUrl: string = '/src/face/landmarks.ts';
-    const { LandmarkModel }: typeof import('../../src/face/landmarks.ts') = await import(landmarksUrl);
-    const recognizerUrl: string = '/src/face/recognizer.ts';
-    const { Recognizer }: typeof import('../../src/face/recognizer.ts') = await import(recognizerUrl);
-    const pipelineUrl: string = '/src/face/pipeline.ts';
-    const { FacePipeline }: typeof import('../../src/face/pipeline.ts') = await import(pipelineUrl);
+    // A path the page's Vite server resolves; typed as a plain string so that tsc does not look it up as a module.
+    const modulesUrl: string = '/tests/gpu/faceModules.ts';
+    const { browserLoaderDeps, loadModel, readManifest, decodeImageBytes, FaceDetector, LandmarkModel, Recognizer, FacePipeline }: typeof import('./faceModules.ts') = await import(modulesUrl);
 
     const bytes = Uint8Array.from(atob(jpegBase64), (c) => c.charCodeAt(0));
     const { image } = await decodeImageBytes(bytes, 'Aaron_Tippin_0001.jpg');
@@ -86,14 +74,8 @@ test('a model whose WebGPU run fails (the package detector, before the build fix
   await page.goto('/tests/gpu/harness.html');
   const r = await page.evaluate(
     async ({ jpegBase64, modelBase64 }) => {
-      const ortUrl: string = '/workers/ortBrowser.ts';
-      const { ort }: typeof import('../../workers/ortBrowser.ts') = await import(ortUrl);
-      const sessionUrl: string = '/src/models/modelSession.ts';
-      const { WasmFallbackSession }: typeof import('../../src/models/modelSession.ts') = await import(sessionUrl);
-      const decodeUrl: string = '/workers/decodeImage.ts';
-      const { decodeImageBytes }: typeof import('../../workers/decodeImage.ts') = await import(decodeUrl);
-      const detectorUrl: string = '/src/face/detector.ts';
-      const { FaceDetector }: typeof import('../../src/face/detector.ts') = await import(detectorUrl);
+      const modulesUrl: string = '/tests/gpu/faceModules.ts';
+      const { ort, WasmFallbackSession, decodeImageBytes, FaceDetector }: typeof import('./faceModules.ts') = await import(modulesUrl);
       const bytes = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const { image } = await decodeImageBytes(bytes(jpegBase64), 'Aaron_Tippin_0001.jpg');
       const model = bytes(modelBase64);
@@ -125,24 +107,21 @@ test('the WASM-only build of onnxruntime-web, which the app runs WASM models on,
   const photo = photoBase64();
   await page.goto('/tests/gpu/harness.html');
   const r = await page.evaluate(async (jpegBase64) => {
-    const hostUrl: string = '/workers/modelHost.ts';
-    const { browserLoaderDeps, loaderDepsFor }: typeof import('../../workers/modelHost.ts') = await import(hostUrl);
-    const loadUrl: string = '/src/models/loadModels.ts';
-    const { loadModel, readManifest }: typeof import('../../src/models/loadModels.ts') = await import(loadUrl);
-    const decodeUrl: string = '/workers/decodeImage.ts';
-    const { decodeImageBytes }: typeof import('../../workers/decodeImage.ts') = await import(decodeUrl);
-    const detectorUrl: string = '/src/face/detector.ts';
-    const { FaceDetector }: typeof import('../../src/face/detector.ts') = await import(detectorUrl);
-    const landmarksUrl: string = '/src/face/landmarks.ts';
-    const { LandmarkModel }: typeof import('../../src/face/landmarks.ts') = await import(landmarksUrl);
-    const embedderUrl: string = '/src/face/embedderFor.ts';
-    const { embedderFor }: typeof import('../../src/face/embedderFor.ts') = await import(embedderUrl);
-    const pipelineUrl: string = '/src/face/pipeline.ts';
-    const { FacePipeline }: typeof import('../../src/face/pipeline.ts') = await import(pipelineUrl);
-    const pipelinesUrl: string = '/src/models/pipelines.ts';
-    const { DEFAULT_RECOGNIZER_ID }: typeof import('../../src/models/pipelines.ts') = await import(pipelinesUrl);
-    const recognizersUrl: string = '/src/models/recognizers.ts';
-    const { modelsToLoad, resolveRecognizer }: typeof import('../../src/models/recognizers.ts') = await import(recognizersUrl);
+    const modulesUrl: string = '/tests/gpu/faceModules.ts';
+    const {
+      browserLoaderDeps,
+      loaderDepsFor,
+      loadModel,
+      readManifest,
+      decodeImageBytes,
+      FaceDetector,
+      LandmarkModel,
+      embedderFor,
+      FacePipeline,
+      DEFAULT_RECOGNIZER_ID,
+      modelsToLoad,
+      resolveRecognizer,
+    }: typeof import('./faceModules.ts') = await import(modulesUrl);
 
     const bytes = Uint8Array.from(atob(jpegBase64), (c) => c.charCodeAt(0));
     const { image } = await decodeImageBytes(bytes, 'Aaron_Tippin_0001.jpg');
