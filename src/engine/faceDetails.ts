@@ -9,6 +9,7 @@
  */
 import { AppError } from '../core/errors.ts';
 import type { FaceFeatures, PatchMap, Point, VisibleDamage, VisibleEmbeddings } from '../core/types.ts';
+import { encodeStage1Row } from './quant/int8Rows.ts';
 import { unitAveragePatch } from './patchGrid.ts';
 import { l2NormaliseRows, unitEmbedding } from './vectors.ts';
 
@@ -41,6 +42,11 @@ export interface FaceDetailSource {
   readEncoded?(id: string): EncodedFaceDetail;
   /** The face's unit visible-part embedding of one kind, without decoding its map (stage 2 of a damaged query); null where it has none. */
   readVisible?(id: string, kind: VisibleDamage): Float32Array | null;
+  /**
+   * The face's stage-1 row as the storage keeps it (src/engine/quant/int8Rows.ts), for a gallery that holds only
+   * 4-bit rows in memory (src/engine/stage1Int4.ts). The bytes may be lent: valid until the source's next read.
+   */
+  readStage1Row?(id: string): Uint8Array;
 }
 
 /** A stored record and the name of its encoding (the storage's format). */
@@ -71,17 +77,32 @@ export function rawMapOf(detail: FaceDetail, h: number, w: number, c: number, in
 /** Details held in memory (Node tests, benches, the float32 reference): what the engine did before details moved to disk. */
 export class MemoryFaceDetails implements FaceDetailSource {
   private readonly details = new Map<string, FaceDetail>();
+  /** The int8 stage-1 rows a store would keep, for 4-bit galleries held in memory (tests, studies). */
+  private readonly stage1Rows = new Map<string, Uint8Array>();
 
-  add(id: string, features: Pick<FaceFeatures, 'patches' | 'landmarks68' | 'cropSize'>): void {
+  constructor(private readonly options: { keepStage1Rows?: boolean } = {}) {}
+
+  add(id: string, features: Pick<FaceFeatures, 'patches' | 'landmarks68' | 'cropSize'> & Partial<Pick<FaceFeatures, 'embedding'>>): void {
     this.details.set(id, faceDetailOf(features));
+    if (this.options.keepStage1Rows && features.embedding) this.stage1Rows.set(id, encodeStage1Row(features.embedding));
   }
 
   remove(ids: readonly string[]): void {
-    for (const id of ids) this.details.delete(id);
+    for (const id of ids) {
+      this.details.delete(id);
+      this.stage1Rows.delete(id);
+    }
   }
 
   clear(): void {
     this.details.clear();
+    this.stage1Rows.clear();
+  }
+
+  readStage1Row(id: string): Uint8Array {
+    const row = this.stage1Rows.get(id);
+    if (!row) throw new AppError('unknown-id', `no stored stage-1 row for gallery face ${id}`, 'It may have been removed; run the query again.');
+    return row;
   }
 
   read(id: string): FaceDetail {
@@ -94,6 +115,7 @@ export class MemoryFaceDetails implements FaceDetailSource {
   get byteLength(): number {
     let bytes = 0;
     for (const d of this.details.values()) bytes += d.unitPatches.byteLength + d.patchNorms.byteLength + d.unitAverage.byteLength;
+    for (const r of this.stage1Rows.values()) bytes += r.byteLength;
     return bytes;
   }
 }

@@ -14,6 +14,7 @@ import { MemoryFaceDetails, rawMapOf, type EncodedFaceDetail, type FaceDetail, t
 import { requireValidGrid, requireValidPatchMap, unitPatchGrid } from './patchGrid.ts';
 import { CosineIndex } from './stage1.ts';
 import type { Stage1Index } from './stage1Index.ts';
+import { Int4ShortlistIndex } from './stage1Int4.ts';
 import { Int8CosineIndex } from './stage1Int8.ts';
 import { unitEmbedding } from './vectors.ts';
 
@@ -38,11 +39,17 @@ export interface GalleryShape {
   readonly dim: number;
 }
 
-/** How stage-1 vectors are held: float32 (exact, the reference) or int8 with a per-vector scale (a quarter of the memory). */
+/** How stage-1 vectors are stored: float32 (exact, the reference) or int8 with a per-vector scale (a quarter of the size). */
 export type Stage1Format = 'float32' | 'int8';
 
+/**
+ * How the engine holds them: as stored, or int4: 4-bit rows in memory (an eighth of float32) that pick a short list
+ * scored from the int8 rows the detail source reads (readStage1Row), with int8's answers (src/engine/stage1Int4.ts).
+ */
+export type Stage1Holding = Stage1Format | 'int4';
+
 export interface GalleryStoreOptions {
-  readonly stage1?: Stage1Format;
+  readonly stage1?: Stage1Holding;
   /** Where stage 2 reads a face's patches and landmarks; left out, they are kept in memory as faces are added. */
   readonly details?: FaceDetailSource;
   readonly forceJs?: boolean;
@@ -64,8 +71,10 @@ export class GalleryStore {
   private rawScratch = new Float32Array(0);
 
   constructor(private readonly options: GalleryStoreOptions = {}) {
-    this.memoryDetails = options.details ? null : new MemoryFaceDetails();
+    this.memoryDetails = options.details ? null : new MemoryFaceDetails({ keepStage1Rows: options.stage1 === 'int4' });
     this.details = options.details ?? this.memoryDetails ?? new MemoryFaceDetails();
+    if (options.stage1 === 'int4' && !this.details.readStage1Row)
+      throw new AppError('internal', '4-bit stage-1 rows need a detail source that reads the int8 rows', 'Use the compact storage, or hold the gallery as int8.');
   }
 
   get size(): number {
@@ -164,8 +173,27 @@ export class GalleryStore {
 
   private ensureIndex(shape: GalleryShape): Stage1Index {
     this.shape ??= shape;
-    this.index ??= this.options.stage1 === 'int8' ? new Int8CosineIndex(shape.dim, { forceJs: this.options.forceJs }) : new CosineIndex(shape.dim, { forceJs: this.options.forceJs });
+    this.index ??= this.newIndex(shape.dim);
     return this.index;
+  }
+
+  private newIndex(dim: number): Stage1Index {
+    const forceJs = this.options.forceJs;
+    switch (this.options.stage1) {
+      case 'int8':
+        return new Int8CosineIndex(dim, { forceJs });
+      case 'int4':
+        return new Int4ShortlistIndex(dim, (pos) => this.readStage1Row(pos), { forceJs });
+      case 'float32':
+      case undefined:
+        return new CosineIndex(dim, { forceJs });
+    }
+  }
+
+  private readStage1Row(pos: number): Uint8Array {
+    const read = this.details.readStage1Row;
+    if (!read) throw new AppError('internal', 'this gallery cannot read its stage-1 rows', 'Report this as a bug.');
+    return read.call(this.details, this.idList[pos]);
   }
 
   private push(id: string, label: string): void {

@@ -8,7 +8,7 @@ import { autoDeclinesAdapter } from '../core/autoBackend.ts';
 import { AppError } from '../core/errors.ts';
 import type { FaceFeatures, FusedCosineLayout, OodTransform, RerankSettings, VisibleDamage, Weighting } from '../core/types.ts';
 import type { FaceDetailSource } from './faceDetails.ts';
-import { GalleryStore, type GalleryItem, type GalleryRowEntry, type GalleryShape, type Stage1Format } from './galleryStore.ts';
+import { GalleryStore, type GalleryItem, type GalleryRowEntry, type GalleryShape, type Stage1Holding } from './galleryStore.ts';
 import { requireValidGrid, unitAveragePatch, unitPatchGrid } from './patchGrid.ts';
 import { type DamageDetectorModel, detectDamage } from './damageDetector.ts';
 import {
@@ -40,7 +40,7 @@ import {
 import { unitEmbedding } from './vectors.ts';
 import { pairWeights, type PairWeightInputs } from './weights.ts';
 
-export type { GalleryItem, GalleryRowEntry, GalleryShape, Stage1Format } from './galleryStore.ts';
+export type { GalleryItem, GalleryRowEntry, GalleryShape, Stage1Holding } from './galleryStore.ts';
 
 export interface Stage1Hit {
   readonly id: string;
@@ -113,8 +113,8 @@ export interface SearchEngineOptions {
   readonly accelerator?: Stage2Accelerator | null;
   /** Use the JS loops instead of WebAssembly SIMD (tests). */
   readonly forceJs?: boolean;
-  /** Stage-1 vectors as float32 (exact; the default) or int8 with a per-vector scale. */
-  readonly stage1?: Stage1Format;
+  /** Stage-1 vectors as float32 (exact; the default), int8 with a per-vector scale, or int4 rows over int8 ones read from the details. */
+  readonly stage1?: Stage1Holding;
   /** Where stage 2 reads candidates' patch maps; left out, the engine keeps them in memory. */
   readonly details?: FaceDetailSource;
   /** Reads a query's kind of damage for a `byDamage` alpha rule; or why none could be loaded. */

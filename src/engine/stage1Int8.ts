@@ -374,7 +374,7 @@ function align16(bytes: number): number {
  * The k-th largest of sums[i] * scales[i] (float64) over i < n, 1 <= k < n, with a
  * min-heap of the k best: after the first k rows most rows fail one comparison.
  */
-function kthLargestProduct(sums: Int32Array, scales: Float32Array, n: number, k: number): number {
+export function kthLargestProduct(sums: Int32Array, scales: Float32Array, n: number, k: number): number {
   const heap = new Float64Array(k);
   for (let i = 0; i < k; i++) {
     // Sift up.

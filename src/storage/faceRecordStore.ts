@@ -397,9 +397,11 @@ export class FaceRecordStore {
     }
   }
 
-  readStage1(hash: string): Uint8Array {
+  /** A face's stage-1 row: into `into` when given (it must hold exactly one row), else into a fresh array. */
+  readStage1(hash: string, into?: Uint8Array): Uint8Array {
     const slot = this.requireSlot(hash);
-    return this.io(`reading a stage-1 row of ${this.galleryName}`, () => readFully(this.files.stage1, new Uint8Array(this.rowBytes), slot * this.rowBytes, STAGE1_FILE));
+    if (into && into.length !== this.rowBytes) throw new AppError('internal', `a stage-1 row of ${this.galleryName} is ${this.rowBytes} bytes, not ${into.length}`, 'Report this as a bug.');
+    return this.io(`reading a stage-1 row of ${this.galleryName}`, () => readFully(this.files.stage1, into ?? new Uint8Array(this.rowBytes), slot * this.rowBytes, STAGE1_FILE));
   }
 
   /**

@@ -59,6 +59,8 @@ interface OpenGallery {
   readonly cache: Map<string, FaceDetail>;
   /** Records are read into this and decoded or copied at once (see FaceRecordStore.readDetail); it grows to the longest. */
   scratch: Uint8Array;
+  /** Where readStage1Row reads a row. */
+  rowScratch: Uint8Array;
 }
 
 /** A compact record of the default recognizer is ~12 kB; a float32 one ~200 kB (the scratch grows to it once). */
@@ -106,7 +108,7 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     const shape = await readGalleryShape(dir);
     // A gallery that never held a face has no row size yet: its (empty) store is reopened with the real one at the first put.
     const store = await FaceRecordStore.open(dir, { stage1RowBytes: shape ? stage1RowBytes(this.options.format, shape.dim) : EMPTY_GALLERY_ROW_BYTES });
-    const g: OpenGallery = { dir, store, shape, cache: new Map(), scratch: new Uint8Array(INITIAL_SCRATCH_BYTES) };
+    const g: OpenGallery = { dir, store, shape, cache: new Map(), scratch: new Uint8Array(INITIAL_SCRATCH_BYTES), rowScratch: new Uint8Array(0) };
     this.opened.set(modelKey, g);
     return g;
   }
@@ -147,6 +149,13 @@ export class RecordGalleryStorage implements GalleryStoragePort {
         const g = this.opened.get(modelKey);
         if (!g) throw new AppError('internal', 'the gallery was read before it was opened', 'Reload the page.');
         return { format: this.options.format, bytes: this.readScratch(g, id) };
+      },
+      // Lent: one row buffer per gallery, overwritten by the next read (4-bit galleries read a short list a query).
+      readStage1Row: (id) => {
+        const g = this.opened.get(modelKey);
+        if (!g) throw new AppError('internal', 'the gallery was read before it was opened', 'Reload the page.');
+        if (g.rowScratch.length !== g.store.stage1RowBytes) g.rowScratch = new Uint8Array(g.store.stage1RowBytes);
+        return g.store.readStage1(hashOf(id), g.rowScratch);
       },
       readVisible: (id, kind) => {
         const g = this.opened.get(modelKey);

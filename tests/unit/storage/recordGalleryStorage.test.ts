@@ -4,6 +4,7 @@ import { faceKey, storedToFeatures, type StoredFace } from '../../../src/app/sto
 import { DEFAULT_SETTINGS } from '../../../src/core/types.ts';
 import { seededRandom } from '../../../src/core/random.ts';
 import { faceDetailOf } from '../../../src/engine/faceDetails.ts';
+import { SearchEngine } from '../../../src/engine/searchEngine.ts';
 import { RecordGalleryStorage } from '../../../src/storage/recordGalleryStorage.ts';
 import type { StorageFormat } from '../../../src/storage/storageFormat.ts';
 import { migrateLegacyGallery, type LegacyGalleryPort } from '../../../src/storage/migrateLegacyGallery.ts';
@@ -180,6 +181,37 @@ describe('RecordGalleryStorage', () => {
           expect(got.stage2[0].id).toBe(want.stage2[0].id);
         }
       }
+    }
+  });
+
+  it('compact: the service holds 4-bit rows and reads the int8 rows of a short list; stage 1 equals an int8 engine over the same stored rows, bit for bit, after a delete too', async () => {
+    const rand = seededRandom(5);
+    const faces = Array.from({ length: 600 }, (_, i) => face(rand, i % 150, Math.floor(i / 150)));
+    const d = disk();
+    const s = d.storage('compact');
+    for (const f of faces) await s.put(f);
+    const service = new GalleryService(d.storage('compact'), MODEL, { accelerator: null });
+    await service.load();
+    // 4-bit codes (DIM 48 pads to 64 values: 32 bytes) and two floats a row; int8 would be 52 bytes a row.
+    expect(service.index.byteLength.stage1).toBe(faces.length * (32 + 8));
+    await service.remove([faces[3].key, faces[420].key]);
+
+    const reader = d.storage('compact');
+    const stored = await reader.loadIndex(MODEL);
+    const int8 = new SearchEngine({ stage1: 'int8', details: reader.details(MODEL), accelerator: null });
+    if (!stored.shape) throw new Error('no stored shape');
+    int8.addRows(
+      stored.entries.map((e) => ({ id: e.key, label: e.label })),
+      stored.rows,
+      stored.shape,
+    );
+    expect(int8.size).toBe(faces.length - 2);
+    const settings = { ...DEFAULT_SETTINGS, k: 10, adaptiveAlpha: null, alpha: 0, backend: 'cpu' as const };
+    for (let q = 0; q < 40; q++) {
+      const query = storedToFeatures(face(rand, q, 9));
+      const want = await int8.search(query, settings);
+      const got = await service.index.search(query, settings);
+      expect(got.stage1.map((h) => [h.id, h.score])).toEqual(want.stage1.map((h) => [h.id, h.score]));
     }
   });
 

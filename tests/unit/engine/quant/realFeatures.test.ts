@@ -12,6 +12,8 @@ import { Recognizer } from '../../../../src/face/recognizer.ts';
 import { decodePatchMap, encodePatchMap } from '../../../../src/engine/quant/patchCodec.ts';
 import { CosineIndex } from '../../../../src/engine/stage1.ts';
 import { Int8CosineIndex } from '../../../../src/engine/stage1Int8.ts';
+import { Int4ShortlistIndex } from '../../../../src/engine/stage1Int4.ts';
+import { encodeStage1Row } from '../../../../src/engine/quant/int8Rows.ts';
 import { computeRealFeatures, type RealFeatures } from '../../../gpu/realFeatures.ts';
 import { decodeImageNode } from '../../face/helpers/decodeNode.ts';
 import { loadSession, modelEntry } from '../../face/helpers/models.ts';
@@ -65,6 +67,26 @@ describe('compact formats on real lfw-mini features', () => {
     expect(sameTop1 / n).toBeGreaterThanOrEqual(0.995);
     expect(overlap / (10 * n)).toBeGreaterThanOrEqual(0.99);
     expect(int8.byteLength * 4).toBeLessThan(f32.byteLength * 1.05);
+  });
+
+  it('Int4ShortlistIndex answers as Int8CosineIndex (rows and scores) on MobileFaceNet embeddings, each photo against the rest, top 10, reading a short list', () => {
+    const n = mfn.files.length;
+    const dim = mfn.embeddings.length / n;
+    const rows = Array.from({ length: n }, (_, i) => mfn.embeddings.subarray(i * dim, (i + 1) * dim));
+    const stored = rows.map((r) => encodeStage1Row(r));
+    let reads = 0;
+    const int4 = new Int4ShortlistIndex(dim, (i) => {
+      reads++;
+      return stored[i];
+    });
+    const int8 = new Int8CosineIndex(dim);
+    int4.add(rows);
+    int8.add(rows);
+    let same = 0;
+    for (let i = 0; i < n; i++) if (JSON.stringify(int4.topK(rows[i], 10)) === JSON.stringify(int8.topK(rows[i], 10))) same++;
+    expect(n).toBeGreaterThanOrEqual(50);
+    expect(same).toBe(n);
+    expect(reads / n).toBeLessThan(n);
   });
 
   it('MobileFaceNet maps: within scale / 2 per value, < 25,800 bytes, unit-patch cosines within 0.01 (4 levels exceed it)', () => {
