@@ -12,7 +12,15 @@
 
 export const HASH_BYTES = 32;
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** The two ASCII hex digits of each byte value, as char codes: hashHex writes them into one buffer and decodes it once. */
+const HEX_CODES = new Uint8Array(512);
+for (let b = 0; b < 256; b++) {
+  const digits = b.toString(16).padStart(2, '0');
+  HEX_CODES[2 * b] = digits.charCodeAt(0);
+  HEX_CODES[2 * b + 1] = digits.charCodeAt(1);
+}
+const hexChars = new Uint8Array(2 * HASH_BYTES);
+const asciiDecoder = new TextDecoder();
 
 function hexValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
@@ -32,10 +40,17 @@ export function parseHash(hex: string, out: Uint8Array, at: number): boolean {
   return true;
 }
 
+/**
+ * One flat string: appending 32 two-character pieces would leave a rope of ~26 cons-string nodes in V8 (~0.7 kB a
+ * hash); start-up makes one per face, so at a million faces that was most of the page's memory beside the rows.
+ */
 function hashHex(bytes: Uint8Array, at: number): string {
-  let s = '';
-  for (let i = 0; i < HASH_BYTES; i++) s += HEX[bytes[at + i]];
-  return s;
+  for (let i = 0; i < HASH_BYTES; i++) {
+    const b = bytes[at + i];
+    hexChars[2 * i] = HEX_CODES[2 * b];
+    hexChars[2 * i + 1] = HEX_CODES[2 * b + 1];
+  }
+  return asciiDecoder.decode(hexChars);
 }
 
 export class HashIndex {
