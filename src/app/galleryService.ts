@@ -25,9 +25,9 @@ export class GalleryService {
     readonly modelKey: string,
     engineOptions: SearchEngineOptions = {},
   ) {
-    // Stage 2 reads candidates from the storage: memory holds only stage 1's vectors and the list. Over int8 rows it
-    // holds 4-bit ones and reads the int8 rows of each query's short list (half the memory; the same answers).
-    this.index = new SearchEngine({ ...engineOptions, stage1: storage.stage1Format === 'int8' ? 'int4' : storage.stage1Format, details: storage.details(modelKey) });
+    // Stage 2 reads candidates from the storage: memory holds only stage 1's vectors and the list. Over int8 rows a
+    // large gallery holds 4-bit ones and reads the int8 rows of each query's short list (half the memory; the same answers).
+    this.index = new SearchEngine({ ...engineOptions, stage1: storage.stage1Format === 'int8' ? 'int8-to-int4' : storage.stage1Format, details: storage.details(modelKey) });
   }
 
   /**

@@ -16,6 +16,7 @@ import { CosineIndex } from './stage1.ts';
 import type { Stage1Index } from './stage1Index.ts';
 import { Int4ShortlistIndex } from './stage1Int4.ts';
 import { Int8CosineIndex } from './stage1Int8.ts';
+import { stage1RowBytes } from './quant/int8Rows.ts';
 import { unitEmbedding } from './vectors.ts';
 
 export interface GalleryItem {
@@ -43,13 +44,21 @@ export interface GalleryShape {
 export type Stage1Format = 'float32' | 'int8';
 
 /**
- * How the engine holds them: as stored, or int4: 4-bit rows in memory (an eighth of float32) that pick a short list
- * scored from the int8 rows the detail source reads (readStage1Row), with int8's answers (src/engine/stage1Int4.ts).
+ * How the engine holds them: as stored; int4: 4-bit rows in memory (an eighth of float32) that pick a short list
+ * scored from the int8 rows the detail source reads (readStage1Row), with int8's answers (src/engine/stage1Int4.ts);
+ * or int8-to-int4: int8 until the gallery holds int4FromFaces faces, then int4. Below that size the int8 rows cost
+ * little memory and scanning them is a few ms faster than reading a short list from disk; above it memory is what
+ * limits a tab (a million int8 rows are 1.5 GB).
  */
-export type Stage1Holding = Stage1Format | 'int4';
+export type Stage1Holding = Stage1Format | 'int4' | 'int8-to-int4';
+
+/** Where int8-to-int4 switches: 250,000 int8 rows of 1536-D are 385 MB. */
+export const INT4_FROM_FACES = 250_000;
 
 export interface GalleryStoreOptions {
   readonly stage1?: Stage1Holding;
+  /** For int8-to-int4: the gallery size from which rows are held as 4 bits (INT4_FROM_FACES; tests lower it). */
+  readonly int4FromFaces?: number;
   /** Where stage 2 reads a face's patches and landmarks; left out, they are kept in memory as faces are added. */
   readonly details?: FaceDetailSource;
   readonly forceJs?: boolean;
@@ -71,9 +80,10 @@ export class GalleryStore {
   private rawScratch = new Float32Array(0);
 
   constructor(private readonly options: GalleryStoreOptions = {}) {
-    this.memoryDetails = options.details ? null : new MemoryFaceDetails({ keepStage1Rows: options.stage1 === 'int4' });
+    const reads = options.stage1 === 'int4' || options.stage1 === 'int8-to-int4';
+    this.memoryDetails = options.details ? null : new MemoryFaceDetails({ keepStage1Rows: reads });
     this.details = options.details ?? this.memoryDetails ?? new MemoryFaceDetails();
-    if (options.stage1 === 'int4' && !this.details.readStage1Row)
+    if (reads && !this.details.readStage1Row)
       throw new AppError('internal', '4-bit stage-1 rows need a detail source that reads the int8 rows', 'Use the compact storage, or hold the gallery as int8.');
   }
 
@@ -126,12 +136,13 @@ export class GalleryStore {
     for (const item of items) this.requireCompatible(item.features, `gallery face ${item.name ?? item.id}`);
     if (items.length === 0) return;
     const first = items[0].features;
-    const index = this.ensureIndex({ h: first.patches.h, w: first.patches.w, c: first.patches.c, dim: first.embedding.length });
+    const index = this.ensureIndex({ h: first.patches.h, w: first.patches.w, c: first.patches.c, dim: first.embedding.length }, this.size + items.length);
     index.add(items.map((i) => i.features.embedding));
     for (const item of items) {
       this.memoryDetails?.add(item.id, item.features);
       this.push(item.id, item.label);
     }
+    this.switchToInt4IfLarge();
   }
 
   /**
@@ -146,7 +157,7 @@ export class GalleryStore {
     if (this.shape && !sameShape(this.shape, shape)) throw shapeMismatch('the stored gallery', shape, this.shape);
     if (entries.length === 0) return;
     const hadShape = this.shape !== null;
-    const index = this.ensureIndex(shape);
+    const index = this.ensureIndex(shape, this.size + entries.length);
     const before = index.size;
     try {
       index.reserve(before + entries.length);
@@ -161,6 +172,33 @@ export class GalleryStore {
       throw e;
     }
     for (const e of entries) this.push(e.id, e.label);
+    this.switchToInt4IfLarge();
+  }
+
+  private get int4FromFaces(): number {
+    return this.options.int4FromFaces ?? INT4_FROM_FACES;
+  }
+
+  /**
+   * int8-to-int4 past its size: the int8 index is replaced by a 4-bit one packed from the rows on disk (the same rows
+   * the int8 index holds: both come from encodeStage1Row's quantisation), read in batches. Once per gallery; a start-up
+   * at that size builds the 4-bit index directly. The int8 index stays until the new one is complete.
+   */
+  private switchToInt4IfLarge(): void {
+    const index = this.index;
+    if (this.options.stage1 !== 'int8-to-int4' || !(index instanceof Int8CosineIndex) || index.size < this.int4FromFaces) return;
+    const int4 = new Int4ShortlistIndex(index.dim, (pos) => this.readStage1Row(pos), { forceJs: this.options.forceJs });
+    const n = index.size;
+    int4.reserve(n);
+    const rowBytes = stage1RowBytes(index.dim);
+    const batch = 256;
+    const rows = new Uint8Array(batch * rowBytes);
+    for (let first = 0; first < n; first += batch) {
+      const count = Math.min(batch, n - first);
+      for (let r = 0; r < count; r++) rows.set(this.readStage1Row(first + r), r * rowBytes);
+      int4.addEncodedRows(rows.subarray(0, count * rowBytes), count);
+    }
+    this.index = int4;
   }
 
   private requireNewIds(items: readonly { id: string; name?: string }[]): void {
@@ -171,17 +209,20 @@ export class GalleryStore {
     }
   }
 
-  private ensureIndex(shape: GalleryShape): Stage1Index {
+  /** The index, created for `rows` faces when the gallery had none. */
+  private ensureIndex(shape: GalleryShape, rows: number): Stage1Index {
     this.shape ??= shape;
-    this.index ??= this.newIndex(shape.dim);
+    this.index ??= this.newIndex(shape.dim, rows);
     return this.index;
   }
 
-  private newIndex(dim: number): Stage1Index {
+  private newIndex(dim: number, rows: number): Stage1Index {
     const forceJs = this.options.forceJs;
     switch (this.options.stage1) {
       case 'int8':
         return new Int8CosineIndex(dim, { forceJs });
+      case 'int8-to-int4':
+        return rows >= this.int4FromFaces ? new Int4ShortlistIndex(dim, (pos) => this.readStage1Row(pos), { forceJs }) : new Int8CosineIndex(dim, { forceJs });
       case 'int4':
         return new Int4ShortlistIndex(dim, (pos) => this.readStage1Row(pos), { forceJs });
       case 'float32':

@@ -115,6 +115,8 @@ export interface SearchEngineOptions {
   readonly forceJs?: boolean;
   /** Stage-1 vectors as float32 (exact; the default), int8 with a per-vector scale, or int4 rows over int8 ones read from the details. */
   readonly stage1?: Stage1Holding;
+  /** For int8-to-int4: the gallery size from which stage-1 rows are held as 4 bits (tests lower it). */
+  readonly int4FromFaces?: number;
   /** Where stage 2 reads candidates' patch maps; left out, the engine keeps them in memory. */
   readonly details?: FaceDetailSource;
   /** Reads a query's kind of damage for a `byDamage` alpha rule; or why none could be loaded. */
@@ -181,7 +183,7 @@ export class SearchEngine {
     this.fusedCosine = options.fusedCosine ?? null;
     this.damageDetector = options.damageDetector;
     this.accelerator = options.accelerator;
-    this.gallery = new GalleryStore({ stage1: options.stage1, details: options.details, forceJs: options.forceJs });
+    this.gallery = new GalleryStore({ stage1: options.stage1, int4FromFaces: options.int4FromFaces, details: options.details, forceJs: options.forceJs });
     this.cpu = new CpuStage2Scorer({ forceJs: options.forceJs });
   }
 

@@ -184,35 +184,51 @@ describe('RecordGalleryStorage', () => {
     }
   });
 
-  it('compact: the service holds 4-bit rows and reads the int8 rows of a short list; stage 1 equals an int8 engine over the same stored rows, bit for bit, after a delete too', async () => {
+  it('compact: a large gallery holds 4-bit rows, from start-up or once an import reaches the size, and stage 1 equals an int8 engine over the same stored rows bit for bit, after a delete too', async () => {
     const rand = seededRandom(5);
     const faces = Array.from({ length: 600 }, (_, i) => face(rand, i % 150, Math.floor(i / 150)));
+    const queries = Array.from({ length: 40 }, (_, q) => storedToFeatures(face(rand, q, 9)));
+    const settings = { ...DEFAULT_SETTINGS, k: 10, adaptiveAlpha: null, alpha: 0, backend: 'cpu' as const };
     const d = disk();
     const s = d.storage('compact');
-    for (const f of faces) await s.put(f);
-    const service = new GalleryService(d.storage('compact'), MODEL, { accelerator: null });
-    await service.load();
-    // 4-bit codes (DIM 48 pads to 64 values: 32 bytes) and two floats a row; int8 would be 52 bytes a row.
-    expect(service.index.byteLength.stage1).toBe(faces.length * (32 + 8));
-    await service.remove([faces[3].key, faces[420].key]);
+    for (const f of faces.slice(0, 560)) await s.put(f);
+    /** An int8 engine over the rows on disk now: the reference. */
+    const int8Engine = async () => {
+      const reader = d.storage('compact');
+      const stored = await reader.loadIndex(MODEL);
+      if (!stored.shape) throw new Error('no stored shape');
+      const engine = new SearchEngine({ stage1: 'int8', details: reader.details(MODEL), accelerator: null });
+      engine.addRows(
+        stored.entries.map((e) => ({ id: e.key, label: e.label })),
+        stored.rows,
+        stored.shape,
+      );
+      return engine;
+    };
+    const expectSameStage1 = async (engine: SearchEngine, reference: SearchEngine) => {
+      for (const query of queries) {
+        const want = await reference.search(query, settings);
+        const got = await engine.search(query, settings);
+        expect(got.stage1.map((h) => [h.id, h.score])).toEqual(want.stage1.map((h) => [h.id, h.score]));
+      }
+    };
+    // 4-bit codes (DIM 48 pads to 64 values: 32 bytes) and two floats a row; int8 rows are 52 bytes.
+    const int4Bytes = (n: number) => n * (32 + 8);
 
-    const reader = d.storage('compact');
-    const stored = await reader.loadIndex(MODEL);
-    const int8 = new SearchEngine({ stage1: 'int8', details: reader.details(MODEL), accelerator: null });
-    if (!stored.shape) throw new Error('no stored shape');
-    int8.addRows(
-      stored.entries.map((e) => ({ id: e.key, label: e.label })),
-      stored.rows,
-      stored.shape,
-    );
-    expect(int8.size).toBe(faces.length - 2);
-    const settings = { ...DEFAULT_SETTINGS, k: 10, adaptiveAlpha: null, alpha: 0, backend: 'cpu' as const };
-    for (let q = 0; q < 40; q++) {
-      const query = storedToFeatures(face(rand, q, 9));
-      const want = await int8.search(query, settings);
-      const got = await service.index.search(query, settings);
-      expect(got.stage1.map((h) => [h.id, h.score])).toEqual(want.stage1.map((h) => [h.id, h.score]));
-    }
+    const growing = new GalleryService(d.storage('compact'), MODEL, { accelerator: null, int4FromFaces: 580 });
+    await growing.load();
+    expect(growing.index.byteLength.stage1).toBe(560 * 52);
+    for (const f of faces.slice(560)) await growing.add(f);
+    expect(growing.index.byteLength.stage1).toBe(int4Bytes(600));
+    await expectSameStage1(growing.index, await int8Engine());
+
+    const service = new GalleryService(d.storage('compact'), MODEL, { accelerator: null, int4FromFaces: 580 });
+    await service.load();
+    expect(service.index.byteLength.stage1).toBe(int4Bytes(600));
+    await service.remove([faces[3].key, faces[420].key]);
+    const reference = await int8Engine();
+    expect(reference.size).toBe(faces.length - 2);
+    await expectSameStage1(service.index, reference);
   });
 
   it('compact: stage 2 reading more candidates than the detail cache holds scores each exactly as its decoded face does', async () => {
