@@ -17,7 +17,7 @@
 import * as Comlink from 'comlink';
 import { seededRandom, type RandomSource } from '../src/core/random.ts';
 import { DEFAULT_SETTINGS, type FaceFeatures, type RerankSettings } from '../src/core/types.ts';
-import { GalleryService } from '../src/app/galleryService.ts';
+import { GalleryService, type LoadTimings } from '../src/app/galleryService.ts';
 import { startStage2Helper } from '../workers/stage2HelperClient.ts';
 import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
 import { faceKey, type StoredFace } from '../src/app/storedFace.ts';
@@ -77,6 +77,8 @@ export interface OpenResult {
   readonly constructMs: number;
   /** GalleryService.load(): the log and the stage-1 rows read and packed into the engine. */
   readonly loadMs: number;
+  /** Where load() spent it. */
+  readonly load: LoadTimings | null;
 }
 
 export interface StorageStats {
@@ -446,7 +448,7 @@ const api = {
     await gallery.load();
     const t2 = performance.now();
     identitiesLoaded = opts.identities;
-    return { faces: gallery.size, constructMs: t1 - t0, loadMs: t2 - t1 };
+    return { faces: gallery.size, constructMs: t1 - t0, loadMs: t2 - t1, load: gallery.lastLoad };
   },
 
   async storageStats(opts: GalleryOptions): Promise<StorageStats> {
