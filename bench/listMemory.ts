@@ -54,10 +54,14 @@ gc();
 gc();
 const before = process.memoryUsage();
 const service = new GalleryService(storage(), MODEL, { accelerator: null });
+const t0 = performance.now();
 await service.load();
+const loadMs = performance.now() - t0;
 gc();
 gc();
 const after = process.memoryUsage();
 console.log(
   `${N.toLocaleString('en')} faces loaded: heapUsed +${((after.heapUsed - before.heapUsed) / N).toFixed(0)} B/face, arrayBuffers +${((after.arrayBuffers - before.arrayBuffers) / N).toFixed(0)} B/face, rss +${((after.rss - before.rss) / N).toFixed(0)} B/face; stage1 ${service.index.byteLength.stage1 / N} B/face`,
 );
+const t = service.lastLoad;
+if (t) console.log(`load() ${loadMs.toFixed(0)} ms: list ${t.listMs.toFixed(0)}, row reads ${t.readRowsMs.toFixed(0)}, index ${t.indexMs.toFixed(0)}`);

@@ -389,7 +389,7 @@ async function attempt(cfg: AttemptConfig): Promise<Attempt> {
       if (s.faces !== faces) throw new PhaseError('start-up', `load() gave ${s.faces} faces, ${faces} were written`, faces);
       runs.push(s);
       log(
-        `start-up ${i + 1}/${cfg.startups}: ${s.startupMs.toFixed(0)} ms to first query possible (worker modules ${s.workerReadyMs.toFixed(0)} ms, storage + service ${s.constructMs.toFixed(1)} ms, load() ${s.loadMs.toFixed(0)} ms${s.load ? `: list ${s.load.listMs.toFixed(0)}, entries ${s.load.entriesMs.toFixed(0)}, row reads ${s.load.readRowsMs.toFixed(0)}, index ${s.load.indexMs.toFixed(0)}` : ''})`,
+        `start-up ${i + 1}/${cfg.startups}: ${s.startupMs.toFixed(0)} ms to first query possible (worker modules ${s.workerReadyMs.toFixed(0)} ms, storage + service ${s.constructMs.toFixed(1)} ms, load() ${s.loadMs.toFixed(0)} ms${s.load ? `: list ${s.load.listMs.toFixed(0)}, row reads ${s.load.readRowsMs.toFixed(0)}, index ${s.load.indexMs.toFixed(0)}` : ''})`,
       );
     }
     const engine = await call('engine bytes', 'engineBytes', gallery);

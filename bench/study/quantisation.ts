@@ -112,11 +112,7 @@ function buildGalleries(ids: readonly string[], labels: readonly string[], rows:
   });
   float.add(batch);
   closeSync(fd);
-  compact.addRows(
-    ids.map((id, i) => ({ id, label: labels[i] })),
-    [encodedRows],
-    { h: GRID, w: GRID, c: FR_C, dim: FUSED_DIM },
-  );
+  compact.addRows({ ids, labels }, [encodedRows], { h: GRID, w: GRID, c: FR_C, dim: FUSED_DIM });
   return {
     engines: { float32: float, compact },
     bytes: {

@@ -4,6 +4,7 @@
  * the labels the UI lists, kept in step. Every edit writes to disk first, so
  * a failed write leaves memory and disk agreeing.
  */
+import { AppError } from '../core/errors.ts';
 import type { AlignedImageType } from './extractTypes.ts';
 import { SearchEngine, type SearchEngineOptions } from '../engine/searchEngine.ts';
 import type { GalleryInfo, GalleryItemView } from './engineApi.ts';
@@ -18,19 +19,16 @@ export interface GalleryEntry {
 
 /** Where the last load() spent its time (benchmarks print it). */
 export interface LoadTimings {
-  /** Opening the store (log replay) and listing its faces. */
+  /** Opening the store (log replay) and listing its faces' keys and labels. */
   readonly listMs: number;
   /** Reading the stage-1 rows from disk. */
   readonly readRowsMs: number;
   /** Building the search index from them (quantising, packing, the id lists), reads excluded. */
   readonly indexMs: number;
-  /** The label and file-name map the UI lists. */
-  readonly entriesMs: number;
 }
 
 export class GalleryService {
   readonly index: SearchEngine;
-  private readonly entries = new Map<string, GalleryEntry>();
   private _lastLoad: LoadTimings | null = null;
 
   constructor(
@@ -50,21 +48,14 @@ export class GalleryService {
   async load(legacy?: LegacyGalleryPort | null, onMigration?: (p: MigrationProgress) => void): Promise<void> {
     if (legacy) await migrateLegacyGallery(legacy, this.storage, this.modelKey, onMigration);
     this.index.clear();
-    this.entries.clear();
     const t0 = performance.now();
     const stored = await this.storage.loadIndex(this.modelKey);
     const t1 = performance.now();
-    for (const e of stored.entries) this.entries.set(e.key, { label: e.label, fileName: e.fileName });
-    const t2 = performance.now();
     const rows = timedReads(stored.rows);
-    if (stored.shape)
-      this.index.addRows(
-        stored.entries.map((e) => ({ id: e.key, label: e.label })),
-        rows,
-        stored.shape,
-      );
-    const t3 = performance.now();
-    this._lastLoad = { listMs: t1 - t0, entriesMs: t2 - t1, readRowsMs: rows.readMs, indexMs: t3 - t2 - rows.readMs };
+    // The engine's ids and labels are the list: file names stay in the storage until a view asks for them.
+    if (stored.shape) this.index.addRows({ ids: stored.keys, labels: stored.labels }, rows, stored.shape);
+    const t2 = performance.now();
+    this._lastLoad = { listMs: t1 - t0, readRowsMs: rows.readMs, indexMs: t2 - t1 - rows.readMs };
   }
 
   /** Null before the first load(). */
@@ -73,32 +64,42 @@ export class GalleryService {
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.index.size;
   }
 
   entry(key: string): GalleryEntry | undefined {
-    return this.entries.get(key);
+    const label = this.index.labelOf(key);
+    return label === undefined ? undefined : { label, fileName: this.fileName(key) };
   }
 
-  /** Every face, as [key, entry] pairs. */
+  /** A face's file name (read from the storage: start-up keeps none in memory). */
+  fileName(key: string): string {
+    const name = this.storage.fileNameOf(key);
+    if (name === undefined) throw new AppError('unknown-id', `the gallery has no face ${key}`, 'It may have been removed; run the query again.');
+    return name;
+  }
+
+  /** Every face, as [key, entry] pairs, in the order they were added. */
   all(): [string, GalleryEntry][] {
-    return [...this.entries];
+    const { ids, labels } = this.index.faces();
+    return ids.map((key, i) => [key, { label: labels[i], fileName: this.fileName(key) }]);
   }
 
   identities(): Set<string> {
-    return new Set([...this.entries.values()].map((v) => v.label));
+    return new Set(this.index.faces().labels);
   }
 
   info(): GalleryInfo {
     const counts = new Map<string, number>();
-    for (const { label } of this.entries.values()) counts.set(label, (counts.get(label) ?? 0) + 1);
+    for (const label of this.index.faces().labels) counts.set(label, (counts.get(label) ?? 0) + 1);
     const identities = [...counts].map(([label, count]) => ({ label, count })).sort((a, b) => a.label.localeCompare(b.label));
-    return { modelKey: this.modelKey, count: this.entries.size, identities };
+    return { modelKey: this.modelKey, count: this.index.size, identities };
   }
 
   items(label?: string): GalleryItemView[] {
     const out: GalleryItemView[] = [];
-    for (const [key, v] of this.entries) if (label === undefined || v.label === label) out.push({ key, ...v });
+    const { ids, labels } = this.index.faces();
+    for (let i = 0; i < ids.length; i++) if (label === undefined || labels[i] === label) out.push({ key: ids[i], label: labels[i], fileName: this.fileName(ids[i]) });
     return out.sort((a, b) => a.fileName.localeCompare(b.fileName));
   }
 
@@ -117,7 +118,7 @@ export class GalleryService {
 
   /** In memory or already on disk (a face saved by an import this page did not finish loading). */
   async contains(key: string): Promise<boolean> {
-    return this.entries.has(key) || (await this.storage.has(key));
+    return this.index.has(key) || (await this.storage.has(key));
   }
 
   async add(face: StoredFace): Promise<void> {
@@ -126,14 +127,13 @@ export class GalleryService {
     this.index.requireCompatible(features, `gallery face ${face.fileName}`);
     await this.storage.put(face);
     this.index.add([{ id: face.key, label: face.label, name: face.fileName, features }]);
-    this.entries.set(face.key, { label: face.label, fileName: face.fileName });
   }
 
   /** Adds faces read from an export file, skipping those already present. */
   async addAll(faces: readonly StoredFace[]): Promise<{ added: number; skipped: number }> {
     let added = 0;
     for (const f of faces) {
-      if (this.entries.has(f.key)) continue;
+      if (this.index.has(f.key)) continue;
       await this.add(f);
       added++;
     }
@@ -149,23 +149,19 @@ export class GalleryService {
   async remove(keys: readonly string[]): Promise<void> {
     await this.storage.delete(keys);
     this.index.remove(keys);
-    for (const k of keys) this.entries.delete(k);
   }
 
   /** Gives these faces a new label: on disk first (one atomic write), then in the index and the list. */
   async relabel(keys: readonly string[], label: string): Promise<void> {
-    const present = keys.filter((k) => this.entries.has(k));
+    const present = keys.filter((k) => this.index.has(k));
     if (present.length === 0) return;
     await this.storage.relabel(present, label);
     this.index.relabel(present, label);
-    for (const k of present) {
-      const e = this.entries.get(k);
-      if (e) this.entries.set(k, { ...e, label });
-    }
   }
 
   async removeIdentity(label: string): Promise<number> {
-    const keys = [...this.entries].filter(([, v]) => v.label === label).map(([k]) => k);
+    const { ids, labels } = this.index.faces();
+    const keys = ids.filter((_, i) => labels[i] === label);
     await this.remove(keys);
     return keys.length;
   }
@@ -189,7 +185,6 @@ export class GalleryService {
   async clear(): Promise<void> {
     await this.storage.clear(this.modelKey);
     this.index.clear();
-    this.entries.clear();
   }
 }
 

@@ -32,8 +32,10 @@ export interface ExtractorPort {
 
 /** What start-up reads to make a gallery searchable: no face's features, only stage 1's rows and the list. */
 export interface StoredGalleryIndex {
-  /** In the order of the rows. */
-  readonly entries: readonly { readonly key: string; readonly label: string; readonly fileName: string }[];
+  /** Face keys, in the order of the rows. */
+  readonly keys: readonly string[];
+  /** Each face's label, in the same order. */
+  readonly labels: readonly string[];
   /**
    * The entries' stage-1 rows, encoded as the storage's stage1Format (src/engine/quant/int8Rows.ts, or float32),
    * as chunks of whole rows in order; a chunk may be a view that is reused once the next one is taken.
@@ -50,6 +52,11 @@ export interface GalleryStoragePort {
   /** The type thumbnails are stored in: a face's thumbnail given in it is stored as it is, any other is converted. */
   readonly thumbnailType: AlignedImageType;
   loadIndex(modelKey: string): Promise<StoredGalleryIndex>;
+  /**
+   * A stored face's file name, synchronously (the lists and results ask for a few at a time; start-up reads none,
+   * so a million-face gallery does not hold a million name strings). Undefined for a face not stored.
+   */
+  fileNameOf(key: string): string | undefined;
   /** Where stage 2 reads one model's candidates, synchronously. */
   details(modelKey: string): FaceDetailSource;
   put(face: StoredFace): Promise<void>;

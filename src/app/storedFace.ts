@@ -26,7 +26,12 @@ export interface StoredFace {
 
 /** Records are keyed by model id@version + content hash: a gallery per recognizer, each file indexed once. */
 export function faceKey(modelKey: string, contentHash: string): string {
-  return `${modelKey}|${contentHash}`;
+  return faceKeyPrefix(modelKey) + contentHash;
+}
+
+/** What every key of one model's faces starts with. */
+export function faceKeyPrefix(modelKey: string): string {
+  return `${modelKey}|`;
 }
 
 /** The engine's view of a stored face (landmarks unflattened). */

@@ -27,10 +27,13 @@ export interface GalleryItem {
   readonly name?: string;
 }
 
-/** A stored face as start-up loads it: no features, its stage-1 row comes in a block with the others. */
-export interface GalleryRowEntry {
-  readonly id: string;
-  readonly label: string;
+/**
+ * Stored faces as start-up loads them: ids and labels in two arrays (no object per face), no features; their
+ * stage-1 rows come in blocks.
+ */
+export interface GalleryRowList {
+  readonly ids: readonly string[];
+  readonly labels: readonly string[];
 }
 
 export interface GalleryShape {
@@ -151,28 +154,48 @@ export class GalleryStore {
    * The rows come in chunks of whole rows (views a reader may reuse), copied into the index as they arrive;
    * when a chunk is damaged or the rows do not match the entries, nothing is added.
    */
-  addRows(entries: readonly GalleryRowEntry[], rows: Iterable<Uint8Array>, shape: GalleryShape): void {
+  addRows(list: GalleryRowList, rows: Iterable<Uint8Array>, shape: GalleryShape): void {
     if (this.memoryDetails) throw new AppError('internal', 'stored rows need a detail source', 'Create the engine with the storage that holds the faces.');
-    this.requireNewIds(entries);
+    const { ids, labels } = list;
+    if (ids.length !== labels.length) throw new AppError('internal', `${ids.length} stored ids but ${labels.length} labels`, 'Report this as a bug.');
     if (this.shape && !sameShape(this.shape, shape)) throw shapeMismatch('the stored gallery', shape, this.shape);
-    if (entries.length === 0) return;
+    if (ids.length === 0) return;
     const hadShape = this.shape !== null;
-    const index = this.ensureIndex(shape, this.size + entries.length);
+    const index = this.ensureIndex(shape, this.size + ids.length);
     const before = index.size;
+    const firstPosition = this.idList.length;
     try {
-      index.reserve(before + entries.length);
+      index.reserve(before + ids.length);
       for (const chunk of rows) index.addEncodedRows(chunk, Math.floor(chunk.length / index.encodedRowBytes));
       const added = index.size - before;
-      if (added !== entries.length) {
-        throw new AppError('storage-failed', `the stored gallery lists ${entries.length} faces but holds ${added} stage-1 rows`, 'Clear this gallery (or the site data) and import the images again.');
+      if (added !== ids.length) {
+        throw new AppError('storage-failed', `the stored gallery lists ${ids.length} faces but holds ${added} stage-1 rows`, 'Clear this gallery (or the site data) and import the images again.');
+      }
+      // Duplicates are caught as the ids go in, not by a set built first: at a million faces that set cost ~1 s.
+      for (let i = 0; i < ids.length; i++) {
+        if (this.positions.has(ids[i])) throw new AppError('invalid-argument', `gallery face ${ids[i]} is already present`, 'Remove it first, or use a new id.');
+        this.push(ids[i], labels[i]);
       }
     } catch (e) {
+      for (let p = firstPosition; p < this.idList.length; p++) this.positions.delete(this.idList[p]);
+      this.idList.length = firstPosition;
+      this.labelList.length = firstPosition;
       index.removeRows(Array.from({ length: index.size - before }, (_, i) => before + i));
       if (!hadShape) this.clear();
       throw e;
     }
-    for (const e of entries) this.push(e.id, e.label);
     this.switchToInt4IfLarge();
+  }
+
+  /** Whether a face with this id is in the gallery. */
+  has(id: string): boolean {
+    return this.positions.has(id);
+  }
+
+  /** A face's label, or undefined when it is not in the gallery. */
+  labelOf(id: string): string | undefined {
+    const p = this.positions.get(id);
+    return p === undefined ? undefined : this.labelList[p];
   }
 
   private get int4FromFaces(): number {

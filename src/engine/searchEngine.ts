@@ -8,7 +8,7 @@ import { autoDeclinesAdapter } from '../core/autoBackend.ts';
 import { AppError } from '../core/errors.ts';
 import type { FaceFeatures, FusedCosineLayout, OodTransform, RerankSettings, VisibleDamage, Weighting } from '../core/types.ts';
 import type { FaceDetailSource } from './faceDetails.ts';
-import { GalleryStore, type GalleryItem, type GalleryRowEntry, type GalleryShape, type Stage1Holding } from './galleryStore.ts';
+import { GalleryStore, type GalleryItem, type GalleryRowList, type GalleryShape, type Stage1Holding } from './galleryStore.ts';
 import { requireValidGrid, unitAveragePatch, unitPatchGrid } from './patchGrid.ts';
 import { type DamageDetectorModel, detectDamage } from './damageDetector.ts';
 import {
@@ -40,7 +40,7 @@ import {
 import { unitEmbedding } from './vectors.ts';
 import { pairWeights, type PairWeightInputs } from './weights.ts';
 
-export type { GalleryItem, GalleryRowEntry, GalleryShape, Stage1Holding } from './galleryStore.ts';
+export type { GalleryItem, GalleryRowList, GalleryShape, Stage1Holding } from './galleryStore.ts';
 
 export interface Stage1Hit {
   readonly id: string;
@@ -209,8 +209,22 @@ export class SearchEngine {
   }
 
   /** Adds stored faces by their encoded stage-1 rows (chunks of whole rows); their details come from the engine's detail source. */
-  addRows(entries: readonly GalleryRowEntry[], rows: Iterable<Uint8Array>, shape: GalleryShape): void {
-    this.gallery.addRows(entries, rows, shape);
+  addRows(list: GalleryRowList, rows: Iterable<Uint8Array>, shape: GalleryShape): void {
+    this.gallery.addRows(list, rows, shape);
+  }
+
+  has(id: string): boolean {
+    return this.gallery.has(id);
+  }
+
+  /** A face's label, or undefined when it is not in the gallery. */
+  labelOf(id: string): string | undefined {
+    return this.gallery.labelOf(id);
+  }
+
+  /** Every face's id and label, in position order: the engine's own arrays (no copy), read-only, valid until the next change. */
+  faces(): { readonly ids: readonly string[]; readonly labels: readonly string[] } {
+    return { ids: this.gallery.ids, labels: this.gallery.labels };
   }
 
   /** Bytes held for stage 1, and for details when they are kept in memory. */

@@ -45,12 +45,37 @@ export function parseHash(hex: string, out: Uint8Array, at: number): boolean {
  * hash); start-up makes one per face, so at a million faces that was most of the page's memory beside the rows.
  */
 function hashHex(bytes: Uint8Array, at: number): string {
+  writeHex(bytes, at, hexChars, 0);
+  return asciiDecoder.decode(hexChars);
+}
+
+function writeHex(bytes: Uint8Array, at: number, out: Uint8Array, outAt: number): void {
   for (let i = 0; i < HASH_BYTES; i++) {
     const b = bytes[at + i];
-    hexChars[2 * i] = HEX_CODES[2 * b];
-    hexChars[2 * i + 1] = HEX_CODES[2 * b + 1];
+    out[outAt + 2 * i] = HEX_CODES[2 * b];
+    out[outAt + 2 * i + 1] = HEX_CODES[2 * b + 1];
   }
-  return asciiDecoder.decode(hexChars);
+}
+
+/**
+ * Builds `prefix + hex(hash)` strings, each one flat string from one decode: start-up makes a key a face, and
+ * joining the prefix to the hash string would leave a two-node rope (and the hash string) per face.
+ */
+export class PrefixedHashText {
+  private readonly buf: Uint8Array;
+  private readonly at: number;
+
+  constructor(prefix: string) {
+    const bytes = new TextEncoder().encode(prefix);
+    this.buf = new Uint8Array(bytes.length + 2 * HASH_BYTES);
+    this.buf.set(bytes);
+    this.at = bytes.length;
+  }
+
+  of(index: HashIndex, slot: number): string {
+    writeHex(index.bytes(slot), 0, this.buf, this.at);
+    return asciiDecoder.decode(this.buf);
+  }
 }
 
 export class HashIndex {

@@ -11,7 +11,7 @@ import type { FaceDetail, FaceDetailSource } from '../engine/faceDetails.ts';
 import type { GalleryShape, Stage1Format } from '../engine/galleryStore.ts';
 import type { AlignedImageType } from '../app/extractTypes.ts';
 import type { GalleryStoragePort, ImportJournal, StoredGalleryIndex } from '../app/ports.ts';
-import { faceKey, type StoredFace } from '../app/storedFace.ts';
+import { faceKey, faceKeyPrefix, type StoredFace } from '../app/storedFace.ts';
 import { decodeDetail, decodeFaceDetail, decodeStage1, encodeDetail, encodeStage1, readVisibleEmbedding, stage1RowBytes } from './faceRecordCodec.ts';
 import type { StorageFormat } from './storageFormat.ts';
 import { FaceRecordStore } from './faceRecordStore.ts';
@@ -115,9 +115,12 @@ export class RecordGalleryStorage implements GalleryStoragePort {
 
   async loadIndex(modelKey: string): Promise<StoredGalleryIndex> {
     const { store, shape } = await this.ready(modelKey);
-    const entries: { key: string; label: string; fileName: string }[] = [];
-    store.forEachMeta((m) => entries.push({ key: faceKey(modelKey, m.hash), label: m.label, fileName: m.fileName }));
-    return { entries, rows: store.stage1RowChunks(), shape: entries.length ? shape : null };
+    const { keys, labels } = store.listing(faceKeyPrefix(modelKey));
+    return { keys, labels, rows: store.stage1RowChunks(), shape: keys.length ? shape : null };
+  }
+
+  fileNameOf(key: string): string | undefined {
+    return this.opened.get(modelKeyOf(key))?.store.fileName(hashOf(key));
   }
 
   details(modelKey: string): FaceDetailSource {

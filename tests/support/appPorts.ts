@@ -103,10 +103,14 @@ export class MemoryStorage implements GalleryStoragePort {
     faces.forEach((f, i) => rows.set(unitEmbedding(f.embedding, f.fileName), i * dim));
     const first = faces.at(0);
     return {
-      entries: faces.map((f) => ({ key: f.key, label: f.label, fileName: f.fileName })),
+      keys: faces.map((f) => f.key),
+      labels: faces.map((f) => f.label),
       rows: [new Uint8Array(rows.buffer)],
       shape: first ? { h: first.patches.h, w: first.patches.w, c: first.patches.c, dim } : null,
     };
+  }
+  fileNameOf(key: string): string | undefined {
+    return this.records.get(key)?.fileName;
   }
   details(): FaceDetailSource {
     return {

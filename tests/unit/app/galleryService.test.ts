@@ -50,6 +50,26 @@ describe('GalleryService', () => {
     expect(gallery.index.size).toBe(3);
   });
 
+  it('entries come from the engine and the storage: after load, add, relabel and remove', async () => {
+    const { gallery } = await loaded([stored('Ann', 0), stored('Bob', 0)]);
+    expect(gallery.entry(faceKey(MODEL, 'Ann-0'))).toEqual({ label: 'Ann', fileName: 'Ann/Ann_0.jpg' });
+    expect(gallery.entry(faceKey(MODEL, 'Zed-0'))).toBeUndefined();
+    await gallery.add(stored('Cid', 3));
+    expect(gallery.entry(faceKey(MODEL, 'Cid-3'))).toEqual({ label: 'Cid', fileName: 'Cid/Cid_3.jpg' });
+    await gallery.relabel([faceKey(MODEL, 'Ann-0'), faceKey(MODEL, 'Zed-0')], 'Anna');
+    expect(gallery.entry(faceKey(MODEL, 'Ann-0'))).toEqual({ label: 'Anna', fileName: 'Ann/Ann_0.jpg' });
+    await gallery.remove([faceKey(MODEL, 'Bob-0')]);
+    expect(gallery.entry(faceKey(MODEL, 'Bob-0'))).toBeUndefined();
+    expect(gallery.all()).toEqual([
+      [faceKey(MODEL, 'Ann-0'), { label: 'Anna', fileName: 'Ann/Ann_0.jpg' }],
+      [faceKey(MODEL, 'Cid-3'), { label: 'Cid', fileName: 'Cid/Cid_3.jpg' }],
+    ]);
+    expect(gallery.identities()).toEqual(new Set(['Anna', 'Cid']));
+    expect(await gallery.contains(faceKey(MODEL, 'Cid-3'))).toBe(true);
+    expect(await gallery.contains(faceKey(MODEL, 'Bob-0'))).toBe(false);
+    expect(() => gallery.fileName(faceKey(MODEL, 'Bob-0'))).toThrow(AppError);
+  });
+
   it('removing an identity removes it from disk and from search', async () => {
     const { gallery, storage } = await loaded([stored('Ann', 0), stored('Ann', 1), stored('Bob', 0), stored('Bob', 1)]);
     expect(await gallery.removeIdentity('Ann')).toBe(2);

@@ -34,11 +34,7 @@ describe('GalleryStore.unitGrid on a coarser grid', () => {
     };
     const store = new GalleryStore({ stage1: 'int8', details: source });
     const rows = ids.map(() => encodeStage1Row(Float32Array.from({ length: DIM }, () => rand() - 0.5)));
-    store.addRows(
-      ids.map((id) => ({ id, label: id })),
-      [rows.reduce((all, r, i) => (all.set(r, i * r.length), all), new Uint8Array(rows.length * rows[0].length))],
-      SHAPE,
-    );
+    store.addRows({ ids, labels: ids }, [rows.reduce((all, r, i) => (all.set(r, i * r.length), all), new Uint8Array(rows.length * rows[0].length))], SHAPE);
     const want = (pos: number, grid: number) => unitPatchGrid(rawMapOf(source.read(ids[pos]), 7, 7, SHAPE.c), grid);
     const first = new Map<number, Float32Array>();
     for (let pos = 0; pos < FACES; pos++) {

@@ -24,7 +24,10 @@ function seeded(seed: number): () => number {
 
 const rnd = seeded(7);
 const embeddings = Array.from({ length: 37 }, () => Float32Array.from({ length: DIM }, rnd));
-const entries = embeddings.map((_, i) => ({ id: `face-${i}`, label: `person-${i % 5}` }));
+const ids = embeddings.map((_, i) => `face-${i}`);
+const labels = embeddings.map((_, i) => `person-${i % 5}`);
+const entries = { ids, labels };
+const slice = (from: number, to: number) => ({ ids: ids.slice(from, to), labels: labels.slice(from, to) });
 const encoded = embeddings.map(encodeStage1Row);
 
 /** The rows split into chunks of `rowsPerChunk`, each chunk copied into one reused buffer as a reader does. */
@@ -49,7 +52,7 @@ describe('GalleryStore.addRows from chunks', () => {
       const g = store();
       g.addRows(entries, chunked(encoded, rowsPerChunk), SHAPE);
       expect(g.size).toBe(embeddings.length);
-      expect(g.ids).toEqual(entries.map((e) => e.id));
+      expect(g.ids).toEqual(ids);
       embeddings.forEach((_, i) => expect(Array.from(g.stage1.row(i))).toEqual(Array.from(reference.row(i))));
       expect(g.stage1.topK(query, 10)).toEqual(reference.topK(query, 10));
     }
@@ -62,13 +65,33 @@ describe('GalleryStore.addRows from chunks', () => {
     expect(() => g.addRows(entries, chunked(damaged, 8), SHAPE)).toThrow(/scale NaN/);
     expect(g.size).toBe(0);
     g.addRows(entries, chunked(encoded, 8), SHAPE);
-    expect(g.size).toBe(entries.length);
+    expect(g.size).toBe(ids.length);
+  });
+
+  it('refuses an id listed twice or already present, and keeps what was there', () => {
+    const g = store();
+    g.addRows(slice(0, 3), chunked(encoded.slice(0, 3), 2), SHAPE);
+    const twice = { ids: ['new-a', 'new-b', 'new-a'], labels: ['x', 'y', 'z'] };
+    expect(() => g.addRows(twice, chunked(encoded.slice(3, 6), 2), SHAPE)).toThrow(/new-a is already present/);
+    const again = { ids: ['new-c', ids[1]], labels: ['x', 'y'] };
+    expect(() => g.addRows(again, chunked(encoded.slice(3, 5), 2), SHAPE)).toThrow(/face-1 is already present/);
+    expect(g.ids).toEqual(ids.slice(0, 3));
+    expect(g.labels).toEqual(labels.slice(0, 3));
+    expect(g.stage1.size).toBe(3);
+    expect(g.has('new-a') || g.has('new-c')).toBe(false);
+    expect(g.labelOf(ids[2])).toBe(labels[2]);
+    g.addRows(slice(3, 6), chunked(encoded.slice(3, 6), 2), SHAPE);
+    expect(g.ids).toEqual(ids.slice(0, 6));
+  });
+
+  it('refuses ids and labels of different lengths', () => {
+    expect(() => store().addRows({ ids: ids.slice(0, 2), labels: labels.slice(0, 1) }, chunked(encoded.slice(0, 2), 2), SHAPE)).toThrow(/2 stored ids but 1 labels/);
   });
 
   it('refuses rows that do not match the entries, keeping what was there', () => {
     const g = store();
-    g.addRows(entries.slice(0, 3), chunked(encoded.slice(0, 3), 2), SHAPE);
-    const more = entries.slice(3, 10);
+    g.addRows(slice(0, 3), chunked(encoded.slice(0, 3), 2), SHAPE);
+    const more = slice(3, 10);
     expect(() => g.addRows(more, chunked(encoded.slice(3, 9), 4), SHAPE)).toThrow(/lists 7 faces but holds 6/);
     expect(g.size).toBe(3);
     expect(g.stage1.size).toBe(3);

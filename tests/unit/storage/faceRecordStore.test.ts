@@ -44,6 +44,12 @@ describe('FaceRecordStore', () => {
     expect(store.has('not a hash')).toBe(false);
     expect(store.meta(batch[7].hash)).toEqual({ hash: batch[7].hash, label: batch[7].label, fileName: batch[7].fileName, addedAt: batch[7].addedAt });
     expect(store.meta('f'.repeat(64))).toBeUndefined();
+    expect(store.fileName(batch[7].hash)).toBe(batch[7].fileName);
+    expect(store.fileName('f'.repeat(64))).toBeUndefined();
+    store.delete([batch[7].hash]);
+    expect(store.fileName(batch[7].hash)).toBeUndefined();
+    expect(store.listing('m|').keys).not.toContain(`m|${batch[7].hash}`);
+    model.apply({ kind: 'delete', hashes: [batch[7].hash] });
     expect(appError(() => store.readDetail('f'.repeat(64))).code).toBe('unknown-id');
     expect(store.recovery.stoppedAt).toBe('end');
   });

@@ -132,10 +132,14 @@ export function holdsExactly(store: FaceRecordStore, model: Model): boolean {
   const faces = [...model.faces.values()];
   if (store.count !== faces.length || view.metas.length !== faces.length) return false;
   const same = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+  // Start-up's listing: prefixed keys and labels, in the same order.
+  const listing = store.listing('model@v1|');
+  if (listing.keys.length !== faces.length || listing.labels.length !== faces.length) return false;
   for (let i = 0; i < faces.length; i++) {
     const { record: r, label } = faces[i];
     const m = view.metas[i];
     if (m.hash !== r.hash || m.label !== label || m.fileName !== r.fileName || m.addedAt !== r.addedAt) return false;
+    if (listing.keys[i] !== `model@v1|${r.hash}` || listing.labels[i] !== label || store.fileName(r.hash) !== r.fileName) return false;
     if (!same(view.rows.subarray(i * ROW_BYTES, (i + 1) * ROW_BYTES), r.stage1)) return false;
     if (!same(store.readStage1(r.hash), r.stage1) || !same(store.readDetail(r.hash), r.detail)) return false;
     const t = store.readThumbnail(r.hash);

@@ -78,8 +78,8 @@ describe('RecordGalleryStorage', () => {
     first.close();
     const again = d.storage('float32');
     const index = await again.loadIndex(MODEL);
-    expect(index.entries.map((e) => e.key)).toEqual(faces.map((f) => f.key));
-    expect(index.entries.map((e) => e.label)).toEqual(faces.map((f) => f.label));
+    expect(index.keys).toEqual(faces.map((f) => f.key));
+    expect(index.labels).toEqual(faces.map((f) => f.label));
     expect(index.shape).toEqual({ h: H, w: H, c: C, dim: DIM });
     // Chunks are views of one reused buffer: copy each before taking the next.
     const bytes: number[] = [];
@@ -198,11 +198,7 @@ describe('RecordGalleryStorage', () => {
       const stored = await reader.loadIndex(MODEL);
       if (!stored.shape) throw new Error('no stored shape');
       const engine = new SearchEngine({ stage1: 'int8', details: reader.details(MODEL), accelerator: null });
-      engine.addRows(
-        stored.entries.map((e) => ({ id: e.key, label: e.label })),
-        stored.rows,
-        stored.shape,
-      );
+      engine.addRows({ ids: stored.keys, labels: stored.labels }, stored.rows, stored.shape);
       return engine;
     };
     const expectSameStage1 = async (engine: SearchEngine, reference: SearchEngine) => {
@@ -296,13 +292,13 @@ describe('RecordGalleryStorage', () => {
     await s.delete([faces[3].key, faces[4].key]);
     s.close();
     const again = d.storage('compact');
-    expect((await again.loadIndex(MODEL)).entries.map((e) => e.key)).toEqual(faces.filter((_, i) => i !== 3 && i !== 4).map((f) => f.key));
+    expect((await again.loadIndex(MODEL)).keys).toEqual(faces.filter((_, i) => i !== 3 && i !== 4).map((f) => f.key));
     expect(await again.has(faces[3].key)).toBe(false);
     expect(await again.thumbnail(faces[3].key)).toBeUndefined();
     expect(await (await again.thumbnail(faces[5].key))?.text()).toBe(await faces[5].thumbnail.text());
     expect(await again.readJournal(MODEL)).toEqual({ modelKey: MODEL, total: 10, done: 10, startedAt: 5 });
     await again.clear(MODEL);
-    expect((await again.loadIndex(MODEL)).entries).toEqual([]);
+    expect((await again.loadIndex(MODEL)).keys).toEqual([]);
   });
 
   it('a delete that leaves the deleted bytes at least the live ones compacts the gallery; one the quota refuses is tried again later', async () => {
@@ -331,7 +327,7 @@ describe('RecordGalleryStorage', () => {
     expect(after.facesBytes).toBeLessThan(full.facesBytes / 2);
     s.close();
     const again = d.storage('compact');
-    expect((await again.loadIndex(MODEL)).entries.map((e) => e.key)).toEqual(faces.slice(13).map((f) => f.key));
+    expect((await again.loadIndex(MODEL)).keys).toEqual(faces.slice(13).map((f) => f.key));
     for (const f of faces.slice(13)) expect(await (await again.thumbnail(f.key))?.text()).toBe(await f.thumbnail.text());
   });
 
@@ -340,7 +336,7 @@ describe('RecordGalleryStorage', () => {
     const faces = gallery(8);
     const s = d.storage('compact');
     await Promise.all([...faces.map((f) => s.put(f)), ...faces.map((f) => s.has(f.key)), s.readJournal(MODEL)]);
-    expect((await d.storage('compact').loadIndex(MODEL)).entries.map((e) => e.key).sort()).toEqual(faces.map((f) => f.key).sort());
+    expect((await d.storage('compact').loadIndex(MODEL)).keys.toSorted()).toEqual(faces.map((f) => f.key).sort());
   });
 
   it('keeps galleries of two formats and two recognizers apart', async () => {
@@ -349,9 +345,9 @@ describe('RecordGalleryStorage', () => {
     await d.storage('compact').put(face(rand, 1, 0));
     await d.storage('float32').put(face(rand, 2, 0));
     await d.storage('compact').put(face(rand, 3, 0, 'other@v2'));
-    expect((await d.storage('compact').loadIndex(MODEL)).entries.map((e) => e.label)).toEqual(['person1']);
-    expect((await d.storage('float32').loadIndex(MODEL)).entries.map((e) => e.label)).toEqual(['person2']);
-    expect((await d.storage('compact').loadIndex('other@v2')).entries.map((e) => e.label)).toEqual(['person3']);
+    expect((await d.storage('compact').loadIndex(MODEL)).labels).toEqual(['person1']);
+    expect((await d.storage('float32').loadIndex(MODEL)).labels).toEqual(['person2']);
+    expect((await d.storage('compact').loadIndex('other@v2')).labels).toEqual(['person3']);
   });
 });
 
@@ -389,7 +385,7 @@ describe('migrateLegacyGallery', () => {
     await expect(migrateLegacyGallery(legacy, d.storage('float32'), MODEL)).rejects.toThrow('tab closed');
     expect(legacy.cleared).toBe(false);
     expect(legacy.removed).toBe(false);
-    expect((await d.storage('float32').loadIndex(MODEL)).entries).toHaveLength(7);
+    expect((await d.storage('float32').loadIndex(MODEL)).keys).toHaveLength(7);
     legacy.failGetsAfter = Infinity;
     const progress: number[] = [];
     const copied = await migrateLegacyGallery(legacy, d.storage('float32'), MODEL, (p) => progress.push(p.done));
@@ -398,7 +394,7 @@ describe('migrateLegacyGallery', () => {
     expect(legacy.cleared).toBe(true);
     expect(legacy.removed).toBe(true);
     const after = d.storage('float32');
-    expect((await after.loadIndex(MODEL)).entries.map((e) => e.key).sort()).toEqual(faces.map((f) => f.key).sort());
+    expect((await after.loadIndex(MODEL)).keys.toSorted()).toEqual(faces.map((f) => f.key).sort());
     for (const f of faces) expect((await after.get(f.key))?.patches.data).toEqual(f.patches.data);
     expect(await migrateLegacyGallery(legacy, after, MODEL)).toBe(0);
   });
