@@ -180,8 +180,22 @@ type PageModule = typeof import('./scalePage.ts');
 
 const modelKeyFor = (faces: number) => `bench-synthetic-${faces}@scale`;
 
+async function answers(url: string): Promise<boolean> {
+  try {
+    await fetch(url);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function startDevServer(fixedPort?: number): Promise<{ url: string; child: ChildProcess }> {
   const port = fixedPort ?? (await freePort());
+  // A server already on a fixed port would answer the check below in place of ours (a stale one left by a killed run
+  // serves whatever checkout it was started in), so a busy port is refused up front.
+  if (fixedPort !== undefined && (await answers(`http://127.0.0.1:${fixedPort}/`))) {
+    throw new Error(`port ${fixedPort} is already in use (a dev server left by an earlier run?); stop it or pass another --port`);
+  }
   const child = spawn('npx', ['vite', '--config', 'bench/scaleVite.config.ts', '--port', String(port), '--strictPort', '--host', '127.0.0.1'], { cwd: repoRoot, stdio: 'ignore', detached: true });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
