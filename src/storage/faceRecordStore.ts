@@ -383,7 +383,10 @@ export class FaceRecordStore {
   /** A live face's file name, decoded when asked (the store keeps names as UTF-8). */
   fileName(hash: string): string | undefined {
     const slot = this.liveSlot(hash);
-    if (slot < 0) return undefined;
+    return slot < 0 ? undefined : this.nameOf(slot);
+  }
+
+  private nameOf(slot: number): string {
     const start = this.nameStart[slot];
     return decoder.decode(this.namePool.subarray(start, start + this.nameLength[slot]));
   }
@@ -975,11 +978,10 @@ export class FaceRecordStore {
   }
 
   private metaOf(slot: number, hash: string): FaceRecordMeta {
-    const start = this.nameStart[slot];
     return {
       hash,
       label: this.labels[this.labelId[slot]],
-      fileName: decoder.decode(this.namePool.subarray(start, start + this.nameLength[slot])),
+      fileName: this.nameOf(slot),
       addedAt: this.addedAt[slot],
     };
   }

@@ -12,14 +12,13 @@
 
 export const HASH_BYTES = 32;
 
-/** The two ASCII hex digits of each byte value, as char codes: hashHex writes them into one buffer and decodes it once. */
+/** The two ASCII hex digits of each byte value, as char codes: PrefixedHashText writes them into one buffer and decodes it once. */
 const HEX_CODES = new Uint8Array(512);
 for (let b = 0; b < 256; b++) {
   const digits = b.toString(16).padStart(2, '0');
   HEX_CODES[2 * b] = digits.charCodeAt(0);
   HEX_CODES[2 * b + 1] = digits.charCodeAt(1);
 }
-const hexChars = new Uint8Array(2 * HASH_BYTES);
 const asciiDecoder = new TextDecoder();
 
 function hexValue(c: number): number {
@@ -41,25 +40,10 @@ export function parseHash(hex: string, out: Uint8Array, at: number): boolean {
 }
 
 /**
- * One flat string: appending 32 two-character pieces would leave a rope of ~26 cons-string nodes in V8 (~0.7 kB a
- * hash); start-up makes one per face, so at a million faces that was most of the page's memory beside the rows.
- */
-function hashHex(bytes: Uint8Array, at: number): string {
-  writeHex(bytes, at, hexChars, 0);
-  return asciiDecoder.decode(hexChars);
-}
-
-function writeHex(bytes: Uint8Array, at: number, out: Uint8Array, outAt: number): void {
-  for (let i = 0; i < HASH_BYTES; i++) {
-    const b = bytes[at + i];
-    out[outAt + 2 * i] = HEX_CODES[2 * b];
-    out[outAt + 2 * i + 1] = HEX_CODES[2 * b + 1];
-  }
-}
-
-/**
- * Builds `prefix + hex(hash)` strings, each one flat string from one decode: start-up makes a key a face, and
- * joining the prefix to the hash string would leave a two-node rope (and the hash string) per face.
+ * Builds `prefix + hex(hash)` strings, each one flat string from one decode: appending 32 two-character pieces would
+ * leave a rope of ~26 cons-string nodes in V8 (~0.7 kB a hash), and joining a prefix to a hash string a two-node rope
+ * (and the hash string). Start-up makes a key a face, so at a million faces that was most of the page's memory beside
+ * the rows.
  */
 export class PrefixedHashText {
   private readonly buf: Uint8Array;
@@ -73,7 +57,11 @@ export class PrefixedHashText {
   }
 
   of(index: HashIndex, slot: number): string {
-    writeHex(index.bytes(slot), 0, this.buf, this.at);
+    const bytes = index.bytes(slot);
+    for (let i = 0; i < HASH_BYTES; i++) {
+      this.buf[this.at + 2 * i] = HEX_CODES[2 * bytes[i]];
+      this.buf[this.at + 2 * i + 1] = HEX_CODES[2 * bytes[i] + 1];
+    }
     return asciiDecoder.decode(this.buf);
   }
 }
@@ -138,7 +126,7 @@ export class HashIndex {
   }
 
   hex(slot: number): string {
-    return hashHex(this.hashes, slot * HASH_BYTES);
+    return plainHex.of(this, slot);
   }
 
   /** The raw hash bytes of a slot (a view: copy before the next add). */
@@ -197,3 +185,6 @@ export class HashIndex {
     for (let s = 0; s < this.slots; s++) this.insert(s);
   }
 }
+
+/** HashIndex.hex's builder: no prefix. */
+const plainHex = new PrefixedHashText('');

@@ -120,7 +120,8 @@ export class RecordGalleryStorage implements GalleryStoragePort {
   }
 
   fileNameOf(key: string): string | undefined {
-    return this.opened.get(modelKeyOf(key))?.store.fileName(hashOf(key));
+    const [modelKey, hash] = splitKey(key);
+    return this.opened.get(modelKey)?.store.fileName(hash);
   }
 
   details(modelKey: string): FaceDetailSource {
