@@ -10,8 +10,11 @@
  *  - compact: the gallery's stage-1 vectors encoded with encodeStage1Row and
  *    loaded with addRows into SearchEngine({ stage1: 'int8' })
  *    (Int8CosineIndex), its FaceRes maps through encodePatchMap ->
- *    decodePatchMap into the engine's detail source: the app's path for a
- *    stored gallery. Queries stay float32 (the app never stores them).
+ *    decodePatchMap into the engine's detail source, which also keeps each
+ *    face's 16-bit stage-1 row (quant/int16Rows.ts, as the app's records do
+ *    since 2026-12-05) for stage 2 to re-score stage 1's top k: the app's
+ *    path for a stored gallery. Queries stay float32 (the app never stores
+ *    them).
  *
  * Queries follow src/app/evaluationRunner.ts: every gallery image whose
  * identity has another one (sorted by file name; --limit takes evenly spaced
@@ -19,7 +22,9 @@
  * query's own image dropped; metrics and the adaptive alpha come from
  * src/app/evaluation.ts. Stage 1 runs for every query; stage 2 (the costly
  * part, ~60 ms a query per format) for all of them, or for --stage2-limit
- * evenly spaced ones (stage-1-only queries run the engine with k = 1).
+ * evenly spaced ones (stage-1-only queries run the engine with k = 1, so the
+ * compact gallery re-scores only their top 2: run without the limit to
+ * measure stage 1 as the app ranks it).
  *
  * `npx tsx bench/study/quantisation.ts [--variants none,crop,mask,sunglasses]
  *   [--limit N] [--stage2-limit N] [--json FILE]`; results default to
@@ -34,6 +39,7 @@ import { leaveOneOutCounts, stage2Labels, summarise, type EvalQueryScores } from
 import { evenlySpaced } from '../../src/app/evaluationRunner.ts';
 import { MemoryFaceDetails } from '../../src/engine/faceDetails.ts';
 import { encodeStage1Row, stage1RowBytes } from '../../src/engine/quant/int8Rows.ts';
+import { fineRowBytes } from '../../src/engine/quant/int16Rows.ts';
 import { decodePatchMap, encodePatchMap } from '../../src/engine/quant/patchCodec.ts';
 import { SearchEngine, type GalleryItem } from '../../src/engine/searchEngine.ts';
 import { fuseEmbeddings } from '../../src/face/fusedRecognizer.ts';
@@ -78,12 +84,12 @@ function readFeatures(fd: number, row: number, rec: Float32Array): FaceFeatures 
 
 interface Galleries {
   readonly engines: Record<Format, SearchEngine>;
-  readonly bytes: { stage1Row: number; patchMapMean: number; patchMapMin: number; patchMapMax: number; float32Stage1: number; float32PatchMap: number };
+  readonly bytes: { stage1Row: number; stage1FineRow: number; patchMapMean: number; patchMapMin: number; patchMapMax: number; float32Stage1: number; float32PatchMap: number };
 }
 
 function buildGalleries(ids: readonly string[], labels: readonly string[], rows: readonly number[]): Galleries {
   const float = new SearchEngine({ accelerator: null, stage1: 'float32' });
-  const details = new MemoryFaceDetails();
+  const details = new MemoryFaceDetails({ keepFineStage1: true });
   const compact = new SearchEngine({ accelerator: null, stage1: 'int8', details });
   const rowBytes = stage1RowBytes(FUSED_DIM);
   const encodedRows = new Uint8Array(rows.length * rowBytes);
@@ -107,7 +113,7 @@ function buildGalleries(ids: readonly string[], labels: readonly string[], rows:
     mapBytes += encodedMap.length;
     mapMin = Math.min(mapMin, encodedMap.length);
     mapMax = Math.max(mapMax, encodedMap.length);
-    details.add(ids[i], { patches: decodePatchMap(encodedMap), landmarks68: undefined, cropSize: CROP_SIZE });
+    details.add(ids[i], { patches: decodePatchMap(encodedMap), landmarks68: undefined, cropSize: CROP_SIZE, embedding: f.embedding });
     if (i % 1000 === 999) console.error(`gallery: ${i + 1}/${rows.length}`);
   });
   float.add(batch);
@@ -117,6 +123,7 @@ function buildGalleries(ids: readonly string[], labels: readonly string[], rows:
     engines: { float32: float, compact },
     bytes: {
       stage1Row: rowBytes,
+      stage1FineRow: fineRowBytes(FUSED_DIM),
       patchMapMean: mapBytes / rows.length,
       patchMapMin: mapMin,
       patchMapMax: mapMax,
@@ -329,7 +336,7 @@ async function main(): Promise<void> {
       bounds: { maxMetricDiff: MAX_METRIC_DIFF, minSameTop1: MIN_SAME_TOP1 },
       bytesPerFace: {
         ...g.bytes,
-        compactTotal: g.bytes.stage1Row + g.bytes.patchMapMean,
+        compactTotal: g.bytes.stage1Row + g.bytes.stage1FineRow + g.bytes.patchMapMean,
         float32Total: g.bytes.float32Stage1 + g.bytes.float32PatchMap,
       },
       results,
@@ -346,7 +353,7 @@ async function main(): Promise<void> {
   console.log(table(results));
   const b = g.bytes;
   console.log(
-    `\nBytes per face over lfw-dev (${ids.length} gallery faces): stage-1 row ${b.stage1Row} (float32 ${b.float32Stage1}); FaceRes map mean ${b.patchMapMean.toFixed(0)} (min ${b.patchMapMin}, max ${b.patchMapMax}; float32 ${b.float32PatchMap}); total ${(b.stage1Row + b.patchMapMean).toFixed(0)} vs ${b.float32Stage1 + b.float32PatchMap} float32.`,
+    `\nBytes per face over lfw-dev (${ids.length} gallery faces): stage-1 row ${b.stage1Row} and its 16-bit copy ${b.stage1FineRow} (float32 ${b.float32Stage1}); FaceRes map mean ${b.patchMapMean.toFixed(0)} (min ${b.patchMapMin}, max ${b.patchMapMax}; float32 ${b.float32PatchMap}); total ${(b.stage1Row + b.stage1FineRow + b.patchMapMean).toFixed(0)} vs ${b.float32Stage1 + b.float32PatchMap} float32.`,
   );
   console.log(`Results: ${values.json}`);
 }

@@ -9,7 +9,8 @@
  */
 import { AppError } from '../core/errors.ts';
 import type { FaceFeatures, PatchMap, Point, VisibleDamage, VisibleEmbeddings } from '../core/types.ts';
-import { encodeStage1Row } from './quant/int8Rows.ts';
+import { encodeStage1Row, STAGE1_ROW_HEADER_BYTES } from './quant/int8Rows.ts';
+import { decodeFineRow, encodeFineRow } from './quant/int16Rows.ts';
 import { unitAveragePatch } from './patchGrid.ts';
 import { l2NormaliseRows, unitEmbedding } from './vectors.ts';
 
@@ -23,6 +24,8 @@ export interface FaceDetail {
   readonly cropSize: number;
   /** Unit visible-part embeddings, where the face was indexed with them. */
   readonly visibleEmbeddings?: VisibleEmbeddings;
+  /** The stage-1 vector at 16 bits a value (src/engine/quant/int16Rows.ts), where the store keeps one. */
+  readonly stage1Fine?: Float32Array;
 }
 
 /**
@@ -47,6 +50,11 @@ export interface FaceDetailSource {
    * 4-bit rows in memory (src/engine/stage1Int4.ts). The bytes may be lent: valid until the source's next read.
    */
   readStage1Row?(id: string): Uint8Array;
+  /**
+   * The face's stage-1 vector at 16 bits a value, unit length (src/engine/quant/int16Rows.ts), or null where it has
+   * none: stage 2 re-scores stage 1's top k with it when the gallery searches int8 or 4-bit rows.
+   */
+  readStage1Fine?(id: string): Float32Array | null;
 }
 
 /** A stored record and the name of its encoding (the storage's format). */
@@ -79,24 +87,34 @@ export class MemoryFaceDetails implements FaceDetailSource {
   private readonly details = new Map<string, FaceDetail>();
   /** The int8 stage-1 rows a store would keep, for 4-bit galleries held in memory (tests, studies). */
   private readonly stage1Rows = new Map<string, Uint8Array>();
+  /** The fine (int16) stage-1 rows a compact store keeps in each record, as that store encodes them. */
+  private readonly fineRows = new Map<string, Uint8Array>();
 
-  constructor(private readonly options: { keepStage1Rows?: boolean } = {}) {}
+  constructor(private readonly options: { keepStage1Rows?: boolean; keepFineStage1?: boolean } = {}) {}
 
   add(id: string, features: Pick<FaceFeatures, 'patches' | 'landmarks68' | 'cropSize'> & Partial<Pick<FaceFeatures, 'embedding'>>): void {
     this.details.set(id, faceDetailOf(features));
     if (this.options.keepStage1Rows && features.embedding) this.stage1Rows.set(id, encodeStage1Row(features.embedding));
+    if (this.options.keepFineStage1 && features.embedding) this.fineRows.set(id, encodeFineRow(features.embedding));
   }
 
   remove(ids: readonly string[]): void {
     for (const id of ids) {
       this.details.delete(id);
       this.stage1Rows.delete(id);
+      this.fineRows.delete(id);
     }
   }
 
   clear(): void {
     this.details.clear();
     this.stage1Rows.clear();
+    this.fineRows.clear();
+  }
+
+  readStage1Fine(id: string): Float32Array | null {
+    const row = this.fineRows.get(id);
+    return row ? decodeFineRow(row, (row.length - STAGE1_ROW_HEADER_BYTES) / 2) : null;
   }
 
   readStage1Row(id: string): Uint8Array {
@@ -116,6 +134,7 @@ export class MemoryFaceDetails implements FaceDetailSource {
     let bytes = 0;
     for (const d of this.details.values()) bytes += d.unitPatches.byteLength + d.patchNorms.byteLength + d.unitAverage.byteLength;
     for (const r of this.stage1Rows.values()) bytes += r.byteLength;
+    for (const r of this.fineRows.values()) bytes += r.byteLength;
     return bytes;
   }
 }

@@ -321,6 +321,16 @@ export class GalleryStore {
     return read ? read.call(this.details, id, kind) : (this.details.read(id).visibleEmbeddings?.[kind] ?? null);
   }
 
+  /**
+   * Face `pos`'s stage-1 vector at 16 bits a value (unit length), where the gallery searches quantised rows and its
+   * store keeps one; null for float32 rows (exact already) and for faces stored without one.
+   */
+  fineStage1(pos: number): Float32Array | null {
+    if (this.options.stage1 === undefined || this.options.stage1 === 'float32') return null;
+    const read = this.details.readStage1Fine;
+    return read ? read.call(this.details, this.idList[pos]) : null;
+  }
+
   /** True when the detail source can hand out stored records undecoded (stage 2's helper decodes them). */
   get readsEncoded(): boolean {
     return typeof this.details.readEncoded === 'function';

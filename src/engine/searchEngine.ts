@@ -37,6 +37,7 @@ import {
   type EncodedStage2Result,
   type Stage2Helper,
 } from './stage2Helper.ts';
+import { rescoreTopK } from './stage1Rescore.ts';
 import { unitEmbedding } from './vectors.ts';
 import { pairWeights, type PairWeightInputs } from './weights.ts';
 
@@ -270,10 +271,10 @@ export class SearchEngine {
     const q = this.prepareQuery(query, settings.grid);
     const listLength = Math.max(settings.k, options.stage1Length ?? 0);
     const top = this.gallery.stage1.topK(q.unitEmbedding, listLength);
-    const stage1 = this.stage1Hits(top);
+    let stage1 = this.stage1Hits(top);
     const t1 = performance.now();
     const kk = Math.min(settings.k, top.length);
-    const positions = top.slice(0, kk).map((t) => t.index);
+    let positions = top.slice(0, kk).map((t) => t.index);
     const scored = this.stage2Queue.then(() => this.scoreWithBackend(q, positions, settings));
     // The next search waits for this one's stage 2 either way; this one's caller gets its error through `scored`.
     this.stage2Queue = scored.then(
@@ -281,12 +282,25 @@ export class SearchEngine {
       () => undefined,
     );
     const { result, backendUsed, fallbackReason, workers } = await scored;
+    let sEmd = result.similarity;
+    let fineRows = positions.map((p) => this.gallery.fineStage1(p));
+    if (fineRows.some((r) => r !== null)) {
+      const { order, scores } = rescoreTopK(
+        q.unitEmbedding,
+        stage1.slice(0, kk).map((h) => h.score),
+        fineRows,
+      );
+      positions = order.map((i) => positions[i]);
+      sEmd = Float64Array.from(order, (i) => result.similarity[i]);
+      fineRows = order.map((i) => fineRows[i]);
+      stage1 = [...order.map((i, r) => ({ ...stage1[i], score: scores[r], rank: r + 1 })), ...stage1.slice(kk)];
+    }
     const damage = settings.adaptiveAlpha?.byDamage ? this.readDamage(query) : null;
-    const sCosSecondary = this.secondaryCosines(q.unitEmbedding, positions);
+    const sCosSecondary = this.secondaryCosines(q.unitEmbedding, positions, fineRows);
     const visibleKind = visibleDamageFor(settings.adaptiveAlpha, damage, this.fusedCosine);
     const visible = visibleKind ? this.visibleCosines(query, visibleKind, positions) : null;
     const t3 = performance.now();
-    const last: CachedSearch = { stage1, sEmd: result.similarity, sCosSecondary, stage1Ms: t1 - t0, stage2Ms: t3 - t1, backendUsed, fallbackReason, stage2Workers: workers, damage, visible };
+    const last: CachedSearch = { stage1, sEmd, sCosSecondary, stage1Ms: t1 - t0, stage2Ms: t3 - t1, backendUsed, fallbackReason, stage2Workers: workers, damage, visible };
     this.last = last;
     const visibleState = visible ? ('sVisible' in visible ? ({ ready: true } as const) : { missing: visible.missing }) : undefined;
     return this.assemble(last, alphaForQuery(settings.alpha, settings.adaptiveAlpha, stage1[0]?.score ?? 0, damage, this.fusedCosine, visibleState), t3 - t0);
@@ -316,8 +330,8 @@ export class SearchEngine {
     return { sVisible };
   }
 
-  /** The second recognizer's cosine of each candidate, read from the fused rows (stage 1 only had their sum). */
-  private secondaryCosines(query: Float32Array, positions: readonly number[]): Float64Array | null {
+  /** The second recognizer's cosine of each candidate, read from the fused rows (stage 1 only had their sum), the fine ones where there are. */
+  private secondaryCosines(query: Float32Array, positions: readonly number[], fineRows: readonly (Float32Array | null)[]): Float64Array | null {
     const layout = this.fusedCosine;
     if (!layout) return null;
     if (layout.secondaryDims >= this.gallery.stage1.dim)
@@ -326,7 +340,7 @@ export class SearchEngine {
         `the fused layout puts ${layout.secondaryDims} of the ${this.gallery.stage1.dim} embedding dimensions on the second recognizer, leaving none for the first`,
         'Rebuild the gallery with the active fused pipeline.',
       );
-    return Float64Array.from(positions, (p) => secondaryCosine(query, this.gallery.stage1.row(p), layout));
+    return Float64Array.from(positions, (p, i) => secondaryCosine(query, fineRows[i] ?? this.gallery.stage1.row(p), layout));
   }
 
   /**

@@ -16,6 +16,11 @@
  * dimension and the vector made unit length, stored like a stage-1 row of
  * the format. They come before the map so that stage 2 can read them
  * without decoding it. Version 1 records (before 2026-12-04) have none.
+ * Version 3 (2026-12-05) adds, after them, the stage-1 vector at 16 bits a
+ * value (src/engine/quant/int16Rows.ts): 2 bytes dimension (0: none), then
+ * the row. Compact galleries write it, for stage 2 to re-score stage 1's top
+ * k finely than the int8 rows in memory; float32 galleries' rows are exact
+ * already and write 0.
  */
 import { AppError } from '../core/errors.ts';
 import { VISIBLE_DAMAGES, type PatchMap, type VisibleDamage, type VisibleEmbeddings } from '../core/types.ts';
@@ -23,6 +28,7 @@ import { decodePatchMap, decodePatchMapUnit, encodePatchMap } from '../engine/qu
 import { faceDetailOf, type FaceDetail } from '../engine/faceDetails.ts';
 import { landmarkPoints } from '../app/storedFace.ts';
 import { decodeStage1Row, encodeStage1Row, stage1RowBytes as int8RowBytes } from '../engine/quant/int8Rows.ts';
+import { decodeFineRow, encodeFineRow, fineRowBytes } from '../engine/quant/int16Rows.ts';
 import { requireValidPatchMap } from '../engine/patchGrid.ts';
 import { unitEmbedding } from '../engine/vectors.ts';
 import { STORAGE_FORMATS, type StorageFormat } from './storageFormat.ts';
@@ -33,10 +39,12 @@ export interface DetailFields {
   readonly landmarks68: Float32Array | null;
   readonly cropSize: number;
   readonly visibleEmbeddings?: VisibleEmbeddings;
+  /** Writing: the face's stage-1 vector, kept at 16 bits (compact format). Reading: that row decoded (unit length), where the record has one. */
+  readonly stage1Fine?: Float32Array;
 }
 
-const DETAIL_VERSION = 2;
-const DETAIL_VERSIONS_READ = [1, 2];
+const DETAIL_VERSION = 3;
+const DETAIL_VERSIONS_READ = [1, 2, 3];
 const HEADER_BYTES = 4;
 const RAW_MAP_HEADER_BYTES = 6;
 
@@ -64,15 +72,27 @@ export function encodeDetail(format: StorageFormat, f: DetailFields): Uint8Array
   if (!Number.isInteger(f.cropSize) || f.cropSize < 1 || f.cropSize > 0xffff) throw new AppError('invalid-argument', `crop size ${f.cropSize} cannot be stored`, 'Extract the face again.');
   const map = format === 'compact' ? encodePatchMap(f.patches) : rawMapBytes(f.patches);
   const visible = encodeVisible(format, f.visibleEmbeddings);
+  const fine = encodeFine(format, f.stage1Fine);
   const lmBytes = lm ? lm.byteLength : 0;
-  const out = new Uint8Array(HEADER_BYTES + lmBytes + visible.length + map.length);
+  const out = new Uint8Array(HEADER_BYTES + lmBytes + visible.length + fine.length + map.length);
   const view = new DataView(out.buffer);
   out[0] = DETAIL_VERSION;
   view.setUint16(1, f.cropSize, true);
   out[3] = lm ? 68 : 0;
   if (lm) for (let i = 0; i < lm.length; i++) view.setFloat32(HEADER_BYTES + 4 * i, lm[i], true);
   out.set(visible, HEADER_BYTES + lmBytes);
-  out.set(map, HEADER_BYTES + lmBytes + visible.length);
+  out.set(fine, HEADER_BYTES + lmBytes + visible.length);
+  out.set(map, HEADER_BYTES + lmBytes + visible.length + fine.length);
+  return out;
+}
+
+function encodeFine(format: StorageFormat, vector: Float32Array | undefined): Uint8Array {
+  if (format !== 'compact' || !vector) return new Uint8Array(2);
+  if (vector.length > 0xffff) throw new AppError('invalid-argument', `a stage-1 vector of ${vector.length} dimensions cannot be stored`, 'Extract the face again.');
+  const row = encodeFineRow(vector);
+  const out = new Uint8Array(2 + row.length);
+  new DataView(out.buffer).setUint16(0, vector.length, true);
+  out.set(row, 2);
   return out;
 }
 
@@ -101,6 +121,11 @@ export function readVisibleEmbedding(format: StorageFormat, bytes: Uint8Array, k
   return splitDetail(bytes, format).visibleEmbeddings[kind] ?? null;
 }
 
+/** The record's stage-1 row at 16 bits a value (decoded, unit length), or null where it has none (float32 format, or stored before version 3). */
+export function readFineStage1(format: StorageFormat, bytes: Uint8Array): Float32Array | null {
+  return splitDetail(bytes, format).stage1Fine ?? null;
+}
+
 /**
  * What stage 2 reads of a candidate, straight from its record: for `compact`, the codes are decoded into unit
  * patches in one pass over the nonzeros (the same values as decodeDetail then faceDetailOf, bit for bit).
@@ -108,20 +133,25 @@ export function readVisibleEmbedding(format: StorageFormat, bytes: Uint8Array, k
  * `extras` false: the map alone (no landmarks, no visible-part embeddings; the record is still checked whole).
  */
 export function decodeFaceDetail(format: StorageFormat, bytes: Uint8Array, reuse?: FaceDetail, extras = true): FaceDetail {
-  const { cropSize, landmarks68, mapBytes, visibleEmbeddings } = splitDetail(bytes, format, extras);
+  const { cropSize, landmarks68, mapBytes, visibleEmbeddings, stage1Fine } = splitDetail(bytes, format, extras);
   if (format === 'float32') return faceDetailOf({ patches: rawMapOfBytes(mapBytes), landmarks68: landmarkPoints(landmarks68), cropSize, visibleEmbeddings });
   const unit = decodePatchMapUnit(mapBytes, reuse);
-  return { unitPatches: unit.unitPatches, patchNorms: unit.patchNorms, unitAverage: unit.unitAverage, landmarks68: landmarkPoints(landmarks68), cropSize, visibleEmbeddings };
+  const fine = stage1Fine ? { stage1Fine } : {};
+  return { unitPatches: unit.unitPatches, patchNorms: unit.patchNorms, unitAverage: unit.unitAverage, landmarks68: landmarkPoints(landmarks68), cropSize, visibleEmbeddings, ...fine };
 }
 
 export function decodeDetail(format: StorageFormat, bytes: Uint8Array): DetailFields {
-  const { cropSize, landmarks68, mapBytes, visibleEmbeddings } = splitDetail(bytes, format);
+  const { cropSize, landmarks68, mapBytes, visibleEmbeddings, stage1Fine } = splitDetail(bytes, format);
   const patches = format === 'compact' ? decodePatchMap(mapBytes) : rawMapOfBytes(mapBytes);
-  return { patches, landmarks68, cropSize, visibleEmbeddings };
+  return { patches, landmarks68, cropSize, visibleEmbeddings, ...(stage1Fine ? { stage1Fine } : {}) };
 }
 
-/** `extras` false: the landmarks and visible-part embeddings are checked and skipped, not decoded (null and none). */
-function splitDetail(bytes: Uint8Array, format: StorageFormat, extras = true): { cropSize: number; landmarks68: Float32Array | null; mapBytes: Uint8Array; visibleEmbeddings: VisibleEmbeddings } {
+/** `extras` false: the landmarks, visible-part embeddings and fine stage-1 row are checked and skipped, not decoded (null and none). */
+function splitDetail(
+  bytes: Uint8Array,
+  format: StorageFormat,
+  extras = true,
+): { cropSize: number; landmarks68: Float32Array | null; mapBytes: Uint8Array; visibleEmbeddings: VisibleEmbeddings; stage1Fine: Float32Array | null } {
   if (bytes.length < HEADER_BYTES || !DETAIL_VERSIONS_READ.includes(bytes[0])) throw corrupt(`a face record of ${bytes.length} bytes with version ${bytes[0] ?? 'none'}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const cropSize = view.getUint16(1, true);
@@ -145,7 +175,18 @@ function splitDetail(bytes: Uint8Array, format: StorageFormat, extras = true): {
       o += 3 + rowBytes;
     }
   }
-  return { cropSize, landmarks68, mapBytes: bytes.subarray(o), visibleEmbeddings };
+  let stage1Fine: Float32Array | null = null;
+  if (bytes[0] >= 3) {
+    if (o + 2 > bytes.length) throw corrupt('a face record cut short before its fine stage-1 row');
+    const dim = view.getUint16(o, true);
+    o += 2;
+    if (dim > 0) {
+      if (format !== 'compact' || o + fineRowBytes(dim) > bytes.length) throw corrupt(`a ${format} face record with a fine stage-1 row of ${dim} dimensions`);
+      if (extras) stage1Fine = decodeFineRow(bytes, dim, o);
+      o += fineRowBytes(dim);
+    }
+  }
+  return { cropSize, landmarks68, mapBytes: bytes.subarray(o), visibleEmbeddings, stage1Fine };
 }
 
 function rawMapBytes(map: PatchMap): Uint8Array {

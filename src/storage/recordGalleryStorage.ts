@@ -12,7 +12,7 @@ import type { GalleryShape, Stage1Format } from '../engine/galleryStore.ts';
 import type { AlignedImageType } from '../app/extractTypes.ts';
 import type { GalleryStoragePort, ImportJournal, StoredGalleryIndex } from '../app/ports.ts';
 import { faceKey, faceKeyPrefix, type StoredFace } from '../app/storedFace.ts';
-import { decodeDetail, decodeFaceDetail, decodeStage1, encodeDetail, encodeStage1, readVisibleEmbedding, stage1RowBytes } from './faceRecordCodec.ts';
+import { decodeDetail, decodeFaceDetail, decodeStage1, encodeDetail, encodeStage1, readFineStage1, readVisibleEmbedding, stage1RowBytes } from './faceRecordCodec.ts';
 import type { StorageFormat } from './storageFormat.ts';
 import { FaceRecordStore } from './faceRecordStore.ts';
 import type { GalleryDirectory } from './randomAccessFile.ts';
@@ -168,6 +168,14 @@ export class RecordGalleryStorage implements GalleryStoragePort {
         if (cached) return cached.visibleEmbeddings?.[kind] ?? null;
         return readVisibleEmbedding(this.options.format, this.readScratch(g, id), kind);
       },
+      // Stage 2 asks right after reading the candidates' records, so this re-read is the page cache's (~5 us a face).
+      readStage1Fine: (id) => {
+        const g = this.opened.get(modelKey);
+        if (!g) throw new AppError('internal', 'the gallery was read before it was opened', 'Reload the page.');
+        const cached = g.cache.get(id);
+        if (cached) return cached.stage1Fine ?? null;
+        return readFineStage1(this.options.format, this.readScratch(g, id));
+      },
     };
   }
 
@@ -207,7 +215,13 @@ export class RecordGalleryStorage implements GalleryStoragePort {
         fileName: face.fileName,
         addedAt: face.addedAt,
         stage1: encodeStage1(this.options.format, face.embedding),
-        detail: encodeDetail(this.options.format, { patches: face.patches, landmarks68: face.landmarks68, cropSize: face.cropSize, visibleEmbeddings: face.visibleEmbeddings }),
+        detail: encodeDetail(this.options.format, {
+          patches: face.patches,
+          landmarks68: face.landmarks68,
+          cropSize: face.cropSize,
+          visibleEmbeddings: face.visibleEmbeddings,
+          stage1Fine: face.embedding,
+        }),
         thumbnail: thumb.bytes,
         thumbnailType: thumb.type,
       });
@@ -255,7 +269,8 @@ export class RecordGalleryStorage implements GalleryStoragePort {
       label: meta.label,
       fileName: meta.fileName,
       addedAt: meta.addedAt,
-      embedding: decodeStage1(this.options.format, g.store.readStage1(meta.hash), shape.dim),
+      // The finer of the two stored copies: an export then carries the vector at 16 bits, not 8.
+      embedding: detail.stage1Fine ?? decodeStage1(this.options.format, g.store.readStage1(meta.hash), shape.dim),
       patches: detail.patches,
       landmarks68: detail.landmarks68,
       cropSize: detail.cropSize,

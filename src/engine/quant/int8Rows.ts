@@ -27,22 +27,23 @@ export function stage1RowBytes(dim: number): number {
 /**
  * Quantises a unit vector into `codes` from `offset`; returns the scale
  * (float32-exact). Shared by encodeStage1Row and Int8CosineIndex.add so the
- * bytes a store writes and the codes an index holds are the same.
+ * bytes a store writes and the codes an index holds are the same; with
+ * `levels` 32767 it makes the int16 rows of int16Rows.ts by the same rule.
  */
-export function quantiseUnitRow(unit: Float32Array, codes: Int8Array, offset: number): number {
+export function quantiseUnitRow(unit: Float32Array, codes: Int8Array | Int16Array, offset: number, levels = INT8_LEVELS): number {
   let maxAbs = 0;
   for (let j = 0; j < unit.length; j++) {
     const a = Math.abs(unit[j]);
     if (a > maxAbs) maxAbs = a;
   }
   // A unit vector has maxAbs >= 1 / sqrt(dim) > 0.
-  const step = Math.fround(maxAbs / INT8_LEVELS);
+  const step = Math.fround(maxAbs / levels);
   const inv = 1 / step;
   let sumSquares = 0;
   for (let j = 0; j < unit.length; j++) {
     const r = Math.round(unit[j] * inv);
-    // The clamp only matters when float32 rounding of the step pushes max|u| / step a hair past 127.
-    const q = r > INT8_LEVELS ? INT8_LEVELS : r < -INT8_LEVELS ? -INT8_LEVELS : r;
+    // The clamp only matters when float32 rounding of the step pushes max|u| / step a hair past the top level.
+    const q = r > levels ? levels : r < -levels ? -levels : r;
     codes[offset + j] = q;
     sumSquares += q * q;
   }

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../src/core/random.ts';
 import { encodePatchMap } from '../../../src/engine/quant/patchCodec.ts';
-import { decodeDetail, decodeFaceDetail, decodeNamedFaceDetail, encodeDetail, readVisibleEmbedding } from '../../../src/storage/faceRecordCodec.ts';
+import { decodeDetail, decodeFaceDetail, decodeNamedFaceDetail, encodeDetail, readFineStage1, readVisibleEmbedding } from '../../../src/storage/faceRecordCodec.ts';
 
 const rand = seededRandom(3);
 const patches = { h: 7, w: 7, c: 16, data: Float32Array.from({ length: 49 * 16 }, () => Math.max(0, rand() - 0.5)) };
@@ -81,5 +81,43 @@ describe('visible-part embeddings in a detail record', () => {
     const wrongKind = bytes.slice();
     wrongKind[5] = 9;
     expect(() => decodeFaceDetail('compact', wrongKind)).toThrow(/kind 9/);
+  });
+});
+
+describe('the fine stage-1 row in a detail record (version 3)', () => {
+  const embedding = Float32Array.from({ length: 1536 }, () => rand() * 2 - 1);
+  const step16 = Math.max(...unit(embedding).map(Math.abs)) / 32767;
+
+  it('a compact record keeps the stage-1 vector within one int16 step, beside the visible-part embeddings and the map', () => {
+    const bytes = encodeDetail('compact', { patches, landmarks68: null, cropSize: 224, visibleEmbeddings: { mask }, stage1Fine: embedding });
+    const fine = readFineStage1('compact', bytes);
+    expect(fine).toHaveLength(1536);
+    expect(worst(fine as Float32Array, unit(embedding))).toBeLessThanOrEqual(step16);
+    expect(decodeFaceDetail('compact', bytes).stage1Fine).toEqual(fine);
+    expect(decodeDetail('compact', bytes).stage1Fine).toEqual(fine);
+    expect(worst(readVisibleEmbedding('compact', bytes, 'mask') as Float32Array, unit(mask))).toBeLessThanOrEqual(Math.max(...unit(mask).map(Math.abs)) / 127);
+    // The map is the one a record without the row holds.
+    const without = encodeDetail('compact', { patches, landmarks68: null, cropSize: 224, visibleEmbeddings: { mask } });
+    expect(bytes.length - without.length).toBe(4 + 2 * 1536);
+    expect(decodeDetail('compact', bytes).patches.data).toEqual(decodeDetail('compact', without).patches.data);
+    // The helper's map-only decode skips it.
+    expect(decodeNamedFaceDetail('compact', bytes).stage1Fine).toBeUndefined();
+  });
+
+  it('float32 records, records without it and version-2 records of the earlier layout have none', () => {
+    expect(readFineStage1('float32', encodeDetail('float32', { patches, landmarks68: null, cropSize: 224, stage1Fine: embedding }))).toBeNull();
+    expect(readFineStage1('compact', encodeDetail('compact', { patches, landmarks68: null, cropSize: 224 }))).toBeNull();
+    const map = encodePatchMap(patches);
+    const v2 = new Uint8Array(5 + map.length);
+    v2.set([2, 224, 0, 0, 0]);
+    v2.set(map, 5);
+    expect(readFineStage1('compact', v2)).toBeNull();
+    expect(decodeDetail('compact', v2).patches.data).toEqual(decodeDetail('compact', encodeDetail('compact', { patches, landmarks68: null, cropSize: 224 })).patches.data);
+  });
+
+  it('a record cut inside the row, or a float32 record claiming one, is refused as damaged storage', () => {
+    const bytes = encodeDetail('compact', { patches, landmarks68: null, cropSize: 224, stage1Fine: embedding });
+    expect(() => readFineStage1('compact', bytes.subarray(0, 4 + 1 + 2 + 1000))).toThrow(/fine stage-1 row of 1536 dimensions/);
+    expect(() => readFineStage1('float32', bytes)).toThrow(/float32 face record with a fine stage-1 row/);
   });
 });

@@ -99,18 +99,34 @@ describe('RecordGalleryStorage', () => {
     }
   });
 
-  it('compact: stage-1 vectors and patch maps come back within half a quantisation step, zeros exactly zero', async () => {
+  it("compact: stage-1 vectors (from the record's 16-bit copy) and patch maps come back within half a quantisation step, zeros exactly zero", async () => {
     const d = disk();
     const faces = gallery(12);
     const s = d.storage('compact');
     for (const f of faces) await s.put(f);
-    for (const f of faces) {
-      const got = await s.get(f.key);
+    s.close();
+    const again = d.storage('compact');
+    const index = await again.loadIndex(MODEL);
+    const details = again.details(MODEL);
+    const rowBytes = 4 + DIM;
+    const rows = new Uint8Array(faces.length * rowBytes);
+    let o = 0;
+    for (const chunk of index.rows) {
+      rows.set(chunk, o);
+      o += chunk.length;
+    }
+    for (const [n, f] of faces.entries()) {
+      const got = await again.get(f.key);
       if (!got) throw new Error(`lost ${f.key}`);
       const u = unit(f.embedding);
-      const step = Math.max(...u.map(Math.abs)) / 127;
-      // Within half a step, plus the renormalisation of the codes to a unit vector (at most a few per cent of a step here).
-      got.embedding.forEach((x, i) => expect(Math.abs(x - u[i])).toBeLessThanOrEqual(step));
+      const step8 = Math.max(...u.map(Math.abs)) / 127;
+      const step16 = Math.max(...u.map(Math.abs)) / 32767;
+      // The int8 row stage 1 searches: within half a step, plus the renormalisation of the codes to a unit vector.
+      const row = new DataView(rows.buffer, n * rowBytes, rowBytes);
+      for (let i = 0; i < DIM; i++) expect(Math.abs(row.getInt8(4 + i) * row.getFloat32(0, true) - u[i])).toBeLessThanOrEqual(step8);
+      // The record's 16-bit copy, which get() and the detail source hand out.
+      got.embedding.forEach((x, i) => expect(Math.abs(x - u[i])).toBeLessThanOrEqual(step16));
+      expect(details.readStage1Fine?.(f.key)).toEqual(got.embedding);
       for (let p = 0; p < H * H; p++) {
         const patch = f.patches.data.subarray(p * C, (p + 1) * C);
         const pStep = Math.max(...patch) / 255;
