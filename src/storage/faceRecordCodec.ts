@@ -118,12 +118,12 @@ function encodeVisible(format: StorageFormat, visible: VisibleEmbeddings | undef
 
 /** The unit visible-part embedding of one kind in a stored record (dequantised), or null where the record has none. */
 export function readVisibleEmbedding(format: StorageFormat, bytes: Uint8Array, kind: VisibleDamage): Float32Array | null {
-  return splitDetail(bytes, format).visibleEmbeddings[kind] ?? null;
+  return splitDetail(bytes, format, VISIBLE_ONLY).visibleEmbeddings[kind] ?? null;
 }
 
 /** The record's stage-1 row at 16 bits a value (decoded, unit length), or null where it has none (float32 format, or stored before version 3). */
 export function readFineStage1(format: StorageFormat, bytes: Uint8Array): Float32Array | null {
-  return splitDetail(bytes, format).stage1Fine ?? null;
+  return splitDetail(bytes, format, FINE_ONLY).stage1Fine;
 }
 
 /**
@@ -133,7 +133,7 @@ export function readFineStage1(format: StorageFormat, bytes: Uint8Array): Float3
  * `extras` false: the map alone (no landmarks, no visible-part embeddings; the record is still checked whole).
  */
 export function decodeFaceDetail(format: StorageFormat, bytes: Uint8Array, reuse?: FaceDetail, extras = true): FaceDetail {
-  const { cropSize, landmarks68, mapBytes, visibleEmbeddings, stage1Fine } = splitDetail(bytes, format, extras);
+  const { cropSize, landmarks68, mapBytes, visibleEmbeddings, stage1Fine } = splitDetail(bytes, format, extras ? ALL_EXTRAS : NO_EXTRAS);
   if (format === 'float32') return faceDetailOf({ patches: rawMapOfBytes(mapBytes), landmarks68: landmarkPoints(landmarks68), cropSize, visibleEmbeddings });
   const unit = decodePatchMapUnit(mapBytes, reuse);
   const fine = stage1Fine ? { stage1Fine } : {};
@@ -146,11 +146,22 @@ export function decodeDetail(format: StorageFormat, bytes: Uint8Array): DetailFi
   return { patches, landmarks68, cropSize, visibleEmbeddings, ...(stage1Fine ? { stage1Fine } : {}) };
 }
 
-/** `extras` false: the landmarks, visible-part embeddings and fine stage-1 row are checked and skipped, not decoded (null and none). */
+/** Which parts besides the map splitDetail decodes; the others are checked and skipped (null and none). */
+interface Extras {
+  readonly landmarks: boolean;
+  readonly visible: boolean;
+  readonly fine: boolean;
+}
+const ALL_EXTRAS: Extras = { landmarks: true, visible: true, fine: true };
+const NO_EXTRAS: Extras = { landmarks: false, visible: false, fine: false };
+// Stage 2 reads these two for each of its k candidates: decoding only the part asked for saves fresh arrays a candidate.
+const VISIBLE_ONLY: Extras = { landmarks: false, visible: true, fine: false };
+const FINE_ONLY: Extras = { landmarks: false, visible: false, fine: true };
+
 function splitDetail(
   bytes: Uint8Array,
   format: StorageFormat,
-  extras = true,
+  extras = ALL_EXTRAS,
 ): { cropSize: number; landmarks68: Float32Array | null; mapBytes: Uint8Array; visibleEmbeddings: VisibleEmbeddings; stage1Fine: Float32Array | null } {
   if (bytes.length < HEADER_BYTES || !DETAIL_VERSIONS_READ.includes(bytes[0])) throw corrupt(`a face record of ${bytes.length} bytes with version ${bytes[0] ?? 'none'}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -159,7 +170,7 @@ function splitDetail(
   if (count !== 0 && count !== 68) throw corrupt(`a face record with ${count} landmarks`);
   const lmBytes = count * 8;
   if (bytes.length < HEADER_BYTES + lmBytes) throw corrupt('a face record cut short in its landmarks');
-  const landmarks68 = count && extras ? Float32Array.from({ length: count * 2 }, (_, i) => view.getFloat32(HEADER_BYTES + 4 * i, true)) : null;
+  const landmarks68 = count && extras.landmarks ? Float32Array.from({ length: count * 2 }, (_, i) => view.getFloat32(HEADER_BYTES + 4 * i, true)) : null;
   let o = HEADER_BYTES + lmBytes;
   const visibleEmbeddings: Partial<Record<VisibleDamage, Float32Array>> = {};
   if (bytes[0] >= 2) {
@@ -171,7 +182,7 @@ function splitDetail(
       const dim = view.getUint16(o + 1, true);
       const rowBytes = stage1RowBytes(format, dim);
       if (!kind || dim === 0 || o + 3 + rowBytes > bytes.length) throw corrupt(`a face record with a visible-part embedding of kind ${bytes[o]} and ${dim} dimensions`);
-      if (extras) visibleEmbeddings[kind] = decodeStage1(format, bytes.subarray(o + 3, o + 3 + rowBytes), dim);
+      if (extras.visible) visibleEmbeddings[kind] = decodeStage1(format, bytes.subarray(o + 3, o + 3 + rowBytes), dim);
       o += 3 + rowBytes;
     }
   }
@@ -182,7 +193,7 @@ function splitDetail(
     o += 2;
     if (dim > 0) {
       if (format !== 'compact' || o + fineRowBytes(dim) > bytes.length) throw corrupt(`a ${format} face record with a fine stage-1 row of ${dim} dimensions`);
-      if (extras) stage1Fine = decodeFineRow(bytes, dim, o);
+      if (extras.fine) stage1Fine = decodeFineRow(bytes, dim, o);
       o += fineRowBytes(dim);
     }
   }
