@@ -52,7 +52,8 @@ export interface FaceDetailSource {
   readStage1Row?(id: string): Uint8Array;
   /**
    * The face's stage-1 vector at 16 bits a value, unit length (src/engine/quant/int16Rows.ts), or null where it has
-   * none: stage 2 re-scores stage 1's top k with it when the gallery searches int8 or 4-bit rows.
+   * none: stage 2 re-scores stage 1's top k with it when the gallery searches int8 or 4-bit rows. The array may be
+   * lent: valid until the source's next read.
    */
   readStage1Fine?(id: string): Float32Array | null;
 }
@@ -89,6 +90,7 @@ export class MemoryFaceDetails implements FaceDetailSource {
   private readonly stage1Rows = new Map<string, Uint8Array>();
   /** The fine (int16) stage-1 rows a compact store keeps in each record, as that store encodes them. */
   private readonly fineRows = new Map<string, Uint8Array>();
+  private fineScratch: Float32Array = new Float32Array(0);
 
   constructor(private readonly options: { keepStage1Rows?: boolean; keepFineStage1?: boolean } = {}) {}
 
@@ -112,9 +114,12 @@ export class MemoryFaceDetails implements FaceDetailSource {
     this.fineRows.clear();
   }
 
+  /** Lent, as a store's: decoded into one buffer, overwritten by the next call. */
   readStage1Fine(id: string): Float32Array | null {
     const row = this.fineRows.get(id);
-    return row ? decodeFineRow(row, (row.length - STAGE1_ROW_HEADER_BYTES) / 2) : null;
+    if (!row) return null;
+    this.fineScratch = decodeFineRow(row, (row.length - STAGE1_ROW_HEADER_BYTES) / 2, 0, this.fineScratch);
+    return this.fineScratch;
   }
 
   readStage1Row(id: string): Uint8Array {

@@ -283,20 +283,20 @@ export class SearchEngine {
     );
     const { result, backendUsed, fallbackReason, workers } = await scored;
     let sEmd = result.similarity;
-    let fineRows = positions.map((p) => this.gallery.fineStage1(p));
-    if (fineRows.some((r) => r !== null)) {
+    const fine = this.fineCosines(q.unitEmbedding, positions);
+    let fineSecondary: (number | null)[] | null = null;
+    if (fine) {
       const { order, scores } = rescoreTopK(
-        q.unitEmbedding,
         stage1.slice(0, kk).map((h) => h.score),
-        fineRows,
+        fine.fused,
       );
       positions = order.map((i) => positions[i]);
       sEmd = Float64Array.from(order, (i) => result.similarity[i]);
-      fineRows = order.map((i) => fineRows[i]);
+      fineSecondary = order.map((i) => fine.secondary[i]);
       stage1 = [...order.map((i, r) => ({ ...stage1[i], score: scores[r], rank: r + 1 })), ...stage1.slice(kk)];
     }
     const damage = settings.adaptiveAlpha?.byDamage ? this.readDamage(query) : null;
-    const sCosSecondary = this.secondaryCosines(q.unitEmbedding, positions, fineRows);
+    const sCosSecondary = this.secondaryCosines(q.unitEmbedding, positions, fineSecondary);
     const visibleKind = visibleDamageFor(settings.adaptiveAlpha, damage, this.fusedCosine);
     const visible = visibleKind ? this.visibleCosines(query, visibleKind, positions) : null;
     const t3 = performance.now();
@@ -330,8 +330,36 @@ export class SearchEngine {
     return { sVisible };
   }
 
-  /** The second recognizer's cosine of each candidate, read from the fused rows (stage 1 only had their sum), the fine ones where there are. */
-  private secondaryCosines(query: Float32Array, positions: readonly number[], fineRows: readonly (Float32Array | null)[]): Float64Array | null {
+  /**
+   * The candidates' cosines from their stored 16-bit stage-1 rows (src/engine/stage1Rescore.ts), the whole vector's
+   * and, for a fused pipeline, the second recognizer's part; null where a candidate has no such row, and null in all
+   * where none has (float32 galleries, faces stored before 2026-12-05). Each row is lent, so it is used as it is read.
+   */
+  private fineCosines(query: Float32Array, positions: readonly number[]): { fused: (number | null)[]; secondary: (number | null)[] } | null {
+    const fused: (number | null)[] = [];
+    const secondary: (number | null)[] = [];
+    const layout = this.fusedCosine;
+    let found = false;
+    for (const p of positions) {
+      const row = this.gallery.fineStage1(p);
+      if (!row) {
+        fused.push(null);
+        secondary.push(null);
+        continue;
+      }
+      if (row.length !== query.length)
+        throw new AppError('storage-failed', `a stored 16-bit stage-1 row has ${row.length} values, the gallery ${query.length}`, 'Clear the gallery and import the photos again.');
+      found = true;
+      let d = 0;
+      for (let j = 0; j < row.length; j++) d += query[j] * row[j];
+      fused.push(d);
+      secondary.push(layout ? secondaryCosine(query, row, layout) : null);
+    }
+    return found ? { fused, secondary } : null;
+  }
+
+  /** The second recognizer's cosine of each candidate, read from the fused rows (stage 1 only had their sum), or from the 16-bit rows where given. */
+  private secondaryCosines(query: Float32Array, positions: readonly number[], fine: readonly (number | null)[] | null): Float64Array | null {
     const layout = this.fusedCosine;
     if (!layout) return null;
     if (layout.secondaryDims >= this.gallery.stage1.dim)
@@ -340,7 +368,7 @@ export class SearchEngine {
         `the fused layout puts ${layout.secondaryDims} of the ${this.gallery.stage1.dim} embedding dimensions on the second recognizer, leaving none for the first`,
         'Rebuild the gallery with the active fused pipeline.',
       );
-    return Float64Array.from(positions, (p, i) => secondaryCosine(query, fineRows[i] ?? this.gallery.stage1.row(p), layout));
+    return Float64Array.from(positions, (p, i) => fine?.[i] ?? secondaryCosine(query, this.gallery.stage1.row(p), layout));
   }
 
   /**

@@ -121,9 +121,12 @@ export function readVisibleEmbedding(format: StorageFormat, bytes: Uint8Array, k
   return splitDetail(bytes, format, VISIBLE_ONLY).visibleEmbeddings[kind] ?? null;
 }
 
-/** The record's stage-1 row at 16 bits a value (decoded, unit length), or null where it has none (float32 format, or stored before version 3). */
-export function readFineStage1(format: StorageFormat, bytes: Uint8Array): Float32Array | null {
-  return splitDetail(bytes, format, FINE_ONLY).stage1Fine;
+/**
+ * The record's stage-1 row at 16 bits a value (decoded, unit length), or null where it has none (float32 format, or
+ * stored before version 3); decoded into `into` when it has the row's length.
+ */
+export function readFineStage1(format: StorageFormat, bytes: Uint8Array, into?: Float32Array): Float32Array | null {
+  return splitDetail(bytes, format, FINE_ONLY, into).stage1Fine;
 }
 
 /**
@@ -162,6 +165,7 @@ function splitDetail(
   bytes: Uint8Array,
   format: StorageFormat,
   extras = ALL_EXTRAS,
+  fineInto?: Float32Array,
 ): { cropSize: number; landmarks68: Float32Array | null; mapBytes: Uint8Array; visibleEmbeddings: VisibleEmbeddings; stage1Fine: Float32Array | null } {
   if (bytes.length < HEADER_BYTES || !DETAIL_VERSIONS_READ.includes(bytes[0])) throw corrupt(`a face record of ${bytes.length} bytes with version ${bytes[0] ?? 'none'}`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -193,7 +197,7 @@ function splitDetail(
     o += 2;
     if (dim > 0) {
       if (format !== 'compact' || o + fineRowBytes(dim) > bytes.length) throw corrupt(`a ${format} face record with a fine stage-1 row of ${dim} dimensions`);
-      if (extras.fine) stage1Fine = decodeFineRow(bytes, dim, o);
+      if (extras.fine) stage1Fine = decodeFineRow(bytes, dim, o, fineInto);
       o += fineRowBytes(dim);
     }
   }

@@ -61,6 +61,8 @@ interface OpenGallery {
   scratch: Uint8Array;
   /** Where readStage1Row reads a row. */
   rowScratch: Uint8Array;
+  /** Where readStage1Fine decodes a record's fine stage-1 row. */
+  fineScratch: Float32Array;
 }
 
 /** A compact record of the default recognizer is ~12 kB; a float32 one ~200 kB (the scratch grows to it once). */
@@ -108,7 +110,7 @@ export class RecordGalleryStorage implements GalleryStoragePort {
     const shape = await readGalleryShape(dir);
     // A gallery that never held a face has no row size yet: its (empty) store is reopened with the real one at the first put.
     const store = await FaceRecordStore.open(dir, { stage1RowBytes: shape ? stage1RowBytes(this.options.format, shape.dim) : EMPTY_GALLERY_ROW_BYTES });
-    const g: OpenGallery = { dir, store, shape, cache: new Map(), scratch: new Uint8Array(INITIAL_SCRATCH_BYTES), rowScratch: new Uint8Array(0) };
+    const g: OpenGallery = { dir, store, shape, cache: new Map(), scratch: new Uint8Array(INITIAL_SCRATCH_BYTES), rowScratch: new Uint8Array(0), fineScratch: new Float32Array(0) };
     this.opened.set(modelKey, g);
     return g;
   }
@@ -169,12 +171,15 @@ export class RecordGalleryStorage implements GalleryStoragePort {
         return readVisibleEmbedding(this.options.format, this.readScratch(g, id), kind);
       },
       // Stage 2 asks right after reading the candidates' records, so this re-read is the page cache's (~5 us a face).
+      // Lent: decoded into one buffer per gallery, overwritten by the next read (no fresh array per candidate).
       readStage1Fine: (id) => {
         const g = this.opened.get(modelKey);
         if (!g) throw new AppError('internal', 'the gallery was read before it was opened', 'Reload the page.');
         const cached = g.cache.get(id);
         if (cached) return cached.stage1Fine ?? null;
-        return readFineStage1(this.options.format, this.readScratch(g, id));
+        const fine = readFineStage1(this.options.format, this.readScratch(g, id), g.fineScratch);
+        if (fine) g.fineScratch = fine;
+        return fine;
       },
     };
   }

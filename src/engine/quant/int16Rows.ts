@@ -35,14 +35,14 @@ export function encodeFineRow(vector: Float32Array): Uint8Array {
   return out;
 }
 
-/** The float values (scale * code) of the fine row of `dim` values at `offset` in `bytes`. */
-export function decodeFineRow(bytes: Uint8Array, dim: number, offset = 0): Float32Array {
+/** The float values (scale * code) of the fine row of `dim` values at `offset` in `bytes`, into `into` when it has `dim` values. */
+export function decodeFineRow(bytes: Uint8Array, dim: number, offset = 0, into?: Float32Array): Float32Array {
   if (!Number.isInteger(dim) || dim <= 0) throw new AppError('invalid-argument', `embedding size must be a positive integer, got ${dim}`, 'Check the recognizer output.');
   if (offset + fineRowBytes(dim) > bytes.length) throw corruptRow(`fine stage-1 row at byte ${offset} needs ${fineRowBytes(dim)} bytes, ${Math.max(0, bytes.length - offset)} are left`);
   const scale = readStage1RowScale(bytes, offset, `fine stage-1 row at byte ${offset}`);
   // A record's rows sit at any byte offset, so the codes are read through a view, not an Int16Array over the buffer.
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset + STAGE1_ROW_HEADER_BYTES, 2 * dim);
-  const out = new Float32Array(dim);
+  const out = into?.length === dim ? into : new Float32Array(dim);
   for (let j = 0; j < dim; j++) out[j] = view.getInt16(2 * j, true) * scale;
   return out;
 }
