@@ -13,7 +13,10 @@ import { decodePatchMap, encodePatchMap } from '../../../../src/engine/quant/pat
 import { CosineIndex } from '../../../../src/engine/stage1.ts';
 import { Int8CosineIndex } from '../../../../src/engine/stage1Int8.ts';
 import { Int4ShortlistIndex } from '../../../../src/engine/stage1Int4.ts';
-import { encodeStage1Row } from '../../../../src/engine/quant/int8Rows.ts';
+import { encodeStage1Row, stage1RowBytes } from '../../../../src/engine/quant/int8Rows.ts';
+import { MemoryFaceDetails } from '../../../../src/engine/faceDetails.ts';
+import { SearchEngine } from '../../../../src/engine/searchEngine.ts';
+import { DEFAULT_SETTINGS } from '../../../../src/core/types.ts';
 import { computeRealFeatures, type RealFeatures } from '../../../gpu/realFeatures.ts';
 import { decodeImageNode } from '../../face/helpers/decodeNode.ts';
 import { loadSession, modelEntry } from '../../face/helpers/models.ts';
@@ -87,6 +90,34 @@ describe('compact formats on real lfw-mini features', () => {
     expect(n).toBeGreaterThanOrEqual(50);
     expect(same).toBe(n);
     expect(reads / n).toBeLessThan(n);
+  });
+
+  it("a compact engine with the records' 16-bit rows gives the float32 engine's stage-1 top 10 (ids, order, scores within 5e-6), each photo against the rest and itself", async () => {
+    const n = mfn.files.length;
+    const dim = mfn.embeddings.length / n;
+    const ids = mfn.files.map((_, i) => `f${i}`);
+    const features = (i: number) => ({ embedding: mfn.embeddings.slice(i * dim, (i + 1) * dim), patches: mfnMap(i), cropSize: 112 });
+    const f32 = new SearchEngine({ accelerator: null });
+    f32.add(ids.map((id, i) => ({ id, label: mfn.labels[i], features: features(i) })));
+    const details = new MemoryFaceDetails({ keepFineStage1: true });
+    const rows = new Uint8Array(n * stage1RowBytes(dim));
+    ids.forEach((id, i) => {
+      details.add(id, features(i));
+      rows.set(encodeStage1Row(features(i).embedding), i * stage1RowBytes(dim));
+    });
+    const compact = new SearchEngine({ accelerator: null, stage1: 'int8', details });
+    compact.addRows({ ids, labels: mfn.labels }, [rows], { h: mfn.h, w: mfn.w, c: mfn.c, dim });
+    // Stage 1 picks the k from int8 rows, so the k-th place can differ from float32's: compare the first 11 of 20.
+    const settings = { ...DEFAULT_SETTINGS, k: 20, adaptiveAlpha: null, backend: 'cpu' as const };
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      const want = (await f32.search(features(i), settings)).stage1.slice(0, 11);
+      const got = (await compact.search(features(i), settings)).stage1.slice(0, 11);
+      expect(got.map((h) => h.id)).toEqual(want.map((h) => h.id));
+      got.forEach((h, r) => (worst = Math.max(worst, Math.abs(h.score - want[r].score))));
+    }
+    expect(n).toBeGreaterThanOrEqual(50);
+    expect(worst).toBeLessThan(5e-6);
   });
 
   it('MobileFaceNet maps: within scale / 2 per value, < 25,800 bytes, unit-patch cosines within 0.01 (4 levels exceed it)', () => {
