@@ -136,7 +136,8 @@ export function readFineStage1(format: StorageFormat, bytes: Uint8Array, into?: 
  * `extras` false: the map alone (no landmarks, no visible-part embeddings; the record is still checked whole).
  */
 export function decodeFaceDetail(format: StorageFormat, bytes: Uint8Array, reuse?: FaceDetail, extras = true): FaceDetail {
-  const { cropSize, landmarks68, mapBytes, visibleEmbeddings, stage1Fine } = splitDetail(bytes, format, extras ? ALL_EXTRAS : NO_EXTRAS);
+  // The fine row goes into the spare face's array where it has one: stage 2 decodes 100 candidates a query.
+  const { cropSize, landmarks68, mapBytes, visibleEmbeddings, stage1Fine } = splitDetail(bytes, format, extras ? ALL_EXTRAS : NO_EXTRAS, reuse?.stage1Fine);
   if (format === 'float32') return faceDetailOf({ patches: rawMapOfBytes(mapBytes), landmarks68: landmarkPoints(landmarks68), cropSize, visibleEmbeddings });
   const unit = decodePatchMapUnit(mapBytes, reuse);
   const fine = stage1Fine ? { stage1Fine } : {};
