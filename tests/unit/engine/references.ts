@@ -195,3 +195,21 @@ export function transposeSquare(d: ArrayLike<number>, n: number): Float64Array {
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) out[j * n + i] = d[i * n + j];
   return out;
 }
+
+/**
+ * A stage-1 row as the quantised formats define it, in float64 (unit values rounded to float32 as the engine stores
+ * them): step = max|u| / levels as float32, code = round(u / step) clamped to +-levels, stored scale = 1 / |codes| as
+ * float32. `levels` 127 is the int8 rows, 32767 the 16-bit ones.
+ */
+export function referenceQuantisedRow(v: Float32Array, levels: number): { unit: Float64Array; step: number; scale: number; codes: number[] } {
+  let ss = 0;
+  for (const x of v) ss += x * x;
+  const norm = Math.sqrt(ss);
+  const unit = Float64Array.from(v, (x) => Math.fround(x / norm));
+  const maxAbs = Math.max(...Array.from(unit, Math.abs));
+  const step = Math.fround(maxAbs / levels);
+  // `+ 0` turns -0 (round of a small negative) into the 0 a typed array reads back.
+  const codes = Array.from(unit, (u) => Math.max(-levels, Math.min(levels, Math.round(u / step))) + 0);
+  const scale = Math.fround(1 / Math.sqrt(codes.reduce((a, c) => a + c * c, 0)));
+  return { unit, step, scale, codes };
+}

@@ -1,5 +1,5 @@
 /**
- * Fine (int16) stage-1 rows against a float64 quantiser written here from the
+ * Fine (int16) stage-1 rows against a float64 quantiser (../references.ts) from the
  * format's definition (unit vector, step = max|u| / 32767 as float32, code =
  * round(u / step), stored scale = 1 / |codes| as float32), not from the code
  * under test.
@@ -9,19 +9,9 @@ import { AppError } from '../../../../src/core/errors.ts';
 import { seededRandom } from '../../../../src/core/random.ts';
 import { decodeFineRow, encodeFineRow, fineRowBytes } from '../../../../src/engine/quant/int16Rows.ts';
 import { decodeStage1Row, encodeStage1Row } from '../../../../src/engine/quant/int8Rows.ts';
-import { gaussian } from '../references.ts';
+import { gaussian, referenceQuantisedRow } from '../references.ts';
 
-function referenceRow(v: Float32Array): { unit: Float64Array; step: number; scale: number; codes: number[] } {
-  let ss = 0;
-  for (const x of v) ss += x * x;
-  const norm = Math.sqrt(ss);
-  const unit = Float64Array.from(v, (x) => Math.fround(x / norm));
-  const maxAbs = Math.max(...Array.from(unit, Math.abs));
-  const step = Math.fround(maxAbs / 32767);
-  const codes = Array.from(unit, (u) => Math.max(-32767, Math.min(32767, Math.round(u / step))) + 0);
-  const scale = Math.fround(1 / Math.sqrt(codes.reduce((a, c) => a + c * c, 0)));
-  return { unit, step, scale, codes };
-}
+const referenceRow = (v: Float32Array) => referenceQuantisedRow(v, 32767);
 
 describe('fine (int16) stage-1 rows', () => {
   it('are a little-endian float32 scale and int16 codes of the unit vector; decoded within half a step of it, 258 times finer than int8', () => {

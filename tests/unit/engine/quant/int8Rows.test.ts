@@ -1,5 +1,5 @@
 /**
- * Stage-1 int8 rows against a float64 quantiser written here from the
+ * Stage-1 int8 rows against a float64 quantiser (../references.ts) from the
  * format's definition (unit vector, step = max|u| / 127 as float32, code =
  * round(u / step), stored scale = 1 / |codes| as float32), not from the code
  * under test.
@@ -8,21 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../../src/core/errors.ts';
 import { seededRandom } from '../../../../src/core/random.ts';
 import { decodeStage1Row, encodeStage1Row, STAGE1_ROW_HEADER_BYTES, stage1RowBytes } from '../../../../src/engine/quant/int8Rows.ts';
-import { gaussian } from '../references.ts';
+import { gaussian, referenceQuantisedRow } from '../references.ts';
 
-/** The row the format defines, in float64 (unit values rounded to float32 as the engine stores them). */
-function referenceRow(v: Float32Array): { unit: Float64Array; step: number; scale: number; codes: number[] } {
-  let ss = 0;
-  for (const x of v) ss += x * x;
-  const norm = Math.sqrt(ss);
-  const unit = Float64Array.from(v, (x) => Math.fround(x / norm));
-  const maxAbs = Math.max(...Array.from(unit, Math.abs));
-  const step = Math.fround(maxAbs / 127);
-  // `+ 0` turns -0 (round of a small negative) into the 0 an Int8Array reads back.
-  const codes = Array.from(unit, (u) => Math.max(-127, Math.min(127, Math.round(u / step))) + 0);
-  const scale = Math.fround(1 / Math.sqrt(codes.reduce((a, c) => a + c * c, 0)));
-  return { unit, step, scale, codes };
-}
+const referenceRow = (v: Float32Array) => referenceQuantisedRow(v, 127);
 
 function expectAppError(fn: () => unknown, code: string, pattern: RegExp): void {
   let caught: unknown;
