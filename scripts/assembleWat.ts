@@ -33,7 +33,6 @@ export const WAT_SOURCES: readonly WatSource[] = [
   { wat: 'src/engine/simd/int4DotKernel.wat', generated: 'src/engine/simd/int4DotKernel.generated.ts', exportName: 'INT4_DOT_KERNEL_WASM_BASE64' },
   { wat: 'src/engine/simd/int8DotKernel.wat', generated: 'src/engine/simd/int8DotKernel.generated.ts', exportName: 'INT8_DOT_KERNEL_WASM_BASE64' },
   { wat: 'src/engine/simd/sinkhornKernel.wat', generated: 'src/engine/simd/sinkhornKernel.generated.ts', exportName: 'SINKHORN_KERNEL_WASM_BASE64' },
-  { wat: 'src/engine/simd/unitDecodeKernel.wat', generated: 'src/engine/simd/unitDecodeKernel.generated.ts', exportName: 'UNIT_DECODE_KERNEL_WASM_BASE64' },
 ];
 
 type Wabt = Awaited<ReturnType<typeof wabtFactory>>;

@@ -2,10 +2,10 @@
 import * as Comlink from 'comlink';
 import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
 import { EncodedStage2Scorer, type Stage2Helper } from '../src/engine/stage2Helper.ts';
-import { decodeNamedFaceDetail } from '../src/storage/faceRecordCodec.ts';
+import { decodeNamedFaceDetail, namedPatchCodecBytes } from '../src/storage/faceRecordCodec.ts';
 
 installComlinkErrorHandler();
-const scorer = new EncodedStage2Scorer(decodeNamedFaceDetail);
+const scorer = new EncodedStage2Scorer(decodeNamedFaceDetail, { mapOf: namedPatchCodecBytes });
 const helper: Stage2Helper = {
   beginQuery: async (query) => {
     const ack = await scorer.beginQuery(query);

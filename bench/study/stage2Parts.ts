@@ -6,7 +6,10 @@
  * with APC weights given, and with APC computed by the scorer beside the
  * costs (the engine's path since 2026-12-03), the cost matrices alone, APC
  * weights in JS (the engine's path before), and decoding the stored 8-bit
- * sparse maps (decodePatchMapUnit, arrays reused).
+ * sparse maps (decodePatchMapUnit, arrays reused); then the engine's path for a
+ * gallery on disk before and after 2026-12-05: decoding each stored map and
+ * scoring the decoded batch, against scoring the stored maps as they are
+ * (scoreEncodedMaps, the codes listed straight into the sparse costs).
  * `npx tsx bench/study/stage2Parts.ts` (needs .cache/study/none.f32).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -45,8 +48,11 @@ for (let p = 0; p < 100; p++) {
   v.set(patchWeightsApc(grids[p + 1], n, c, avgs[0]), p * n);
 }
 const scorer = new CpuStage2Scorer();
+// The engine's batch arrays, reused query to query as there.
+const patches = new Float32Array(100 * n * c);
+const averages = new Float32Array(100 * c);
 const sinkhorn = { ...DEFAULT_SETTINGS.sinkhorn };
-for (let r = 0; r < 3; r++) {
+for (let r = 0; r < 5; r++) {
   let t = performance.now();
   const res = scorer.scoreBatch({ n, c, query: q, candidates: grids.slice(1), weights: { kind: 'given', u, v }, sinkhorn });
   const total = performance.now() - t;
@@ -73,8 +79,29 @@ for (let r = 0; r < 3; r++) {
   let reuse: ReturnType<typeof decodePatchMapUnit> | undefined;
   for (const e of enc) reuse = decodePatchMapUnit(e, reuse);
   const dec = performance.now() - t;
+  // The engine before: each candidate decoded into a lent face, copied into the batch's arrays, then scored.
+  t = performance.now();
+  for (let p = 0; p < 100; p++) {
+    reuse = decodePatchMapUnit(enc[p], reuse);
+    patches.set(reuse.unitPatches, p * n * c);
+    averages.set(reuse.unitAverage, p * c);
+  }
+  const decodedRes = scorer.scoreBatch({
+    n,
+    c,
+    query: q,
+    candidates: Array.from({ length: 100 }, (_, p) => patches.subarray(p * n * c, (p + 1) * n * c)),
+    weights: { kind: 'apc', queryAverage: avgs[0], candidateAverages: Array.from({ length: 100 }, (_, p) => averages.subarray(p * c, (p + 1) * c)) },
+    sinkhorn,
+  });
+  const decodedPath = performance.now() - t;
+  t = performance.now();
+  const storedRes = scorer.scoreEncodedMaps({ n, c, query: q, queryAverage: avgs[0], count: 100, mapOf: (p) => enc[p], sinkhorn });
+  const storedPath = performance.now() - t;
+  const same = storedRes.similarity.every((s, p) => s === decodedRes.similarity[p]);
   const it = Array.from(res.iterations).sort((a, b) => a - b);
   console.log(
     `batch (APC given) ${total.toFixed(1)} ms; batch computing APC ${withApc.toFixed(1)}; dots ${dots.toFixed(1)}; APC in JS ${apc.toFixed(1)}; decode ${dec.toFixed(1)}; iters median ${it[50]}`,
   );
+  console.log(`100 stored candidates: decoded then scored ${decodedPath.toFixed(1)} ms; scored as stored ${storedPath.toFixed(1)} ms (same s_emd: ${same})`);
 }

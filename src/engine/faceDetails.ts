@@ -43,6 +43,11 @@ export interface FaceDetailSource {
    * The bytes may be lent: valid until the source's next read, so copy them to keep them.
    */
   readEncoded?(id: string): EncodedFaceDetail;
+  /**
+   * The face's patch map as the patch codec stores it (src/engine/quant/patchCodec.ts), for stage 2 to score without
+   * decoding it; null where the store keeps maps otherwise. The bytes may be lent: valid until the source's next read.
+   */
+  readPatchCodec?(id: string): Uint8Array | null;
   /** The face's unit visible-part embedding of one kind, without decoding its map (stage 2 of a damaged query); null where it has none. */
   readVisible?(id: string, kind: VisibleDamage): Float32Array | null;
   /**

@@ -343,6 +343,17 @@ export class GalleryStore {
     return read.call(this.details, this.idList[pos]);
   }
 
+  /** True when the detail source hands out stored maps in the patch codec (stage 2 then scores them undecoded). */
+  get readsPatchCodec(): boolean {
+    return typeof this.details.readPatchCodec === 'function';
+  }
+
+  /** Face `pos`'s stored map in the patch codec, lent (see FaceDetailSource.readPatchCodec); null where stored otherwise. */
+  patchCodecMap(pos: number): Uint8Array | null {
+    const read = this.details.readPatchCodec;
+    return read ? read.call(this.details, this.idList[pos]) : null;
+  }
+
   /** The stored maps' own grid (stage 2 pools from it). */
   get nativeGrid(): { readonly h: number; readonly w: number } {
     const { h, w } = this.requireShape();

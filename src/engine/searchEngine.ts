@@ -590,7 +590,7 @@ export class SearchEngine {
   private async scoreOnCpu(q: PreparedQuery, positions: readonly number[], settings: RerankSettings): Promise<{ result: Stage2BatchResult; workers: number; helperFailure?: string }> {
     const helper = this.stage2Helper;
     const share = helper && settings.weighting === 'apc' && this.gallery.readsEncoded ? helperShare(positions.length, this.helperFraction) : 0;
-    if (!helper || share === 0) return { result: this.cpu.scoreBatch(this.buildBatch(q, positions, settings)), workers: 1 };
+    if (!helper || share === 0) return { result: this.scoreHere(q, positions, settings), workers: 1 };
     const cut = positions.length - share;
     const t0 = performance.now();
     const startedAt = epochNow();
@@ -622,7 +622,7 @@ export class SearchEngine {
       const records = this.chunkPool.pack(Math.min(HELPER_CHUNK_CANDIDATES, theirs.length - i), (j) => this.gallery.encodedDetail(theirs[i + j]));
       chunks.push(settled(helper.scoreEncoded({ queryId, ...records })));
     }
-    const mine = this.cpu.scoreBatch(this.buildBatch(q, positions.slice(0, cut), settings));
+    const mine = this.scoreHere(q, positions.slice(0, cut), settings);
     const engineMs = performance.now() - t0;
     const start = await begun;
     const parts = await Promise.all(chunks);
@@ -639,9 +639,25 @@ export class SearchEngine {
     } else {
       this.stage2Helper = null;
       helperFailure = `stage 2's second worker failed (${answered.failure}); stage 2 now runs on one core`;
-      other = this.cpu.scoreBatch(this.buildBatch(q, theirs, settings));
+      other = this.scoreHere(q, theirs, settings);
     }
     return { result: concatResults(mine, other), workers: helperFailure ? 1 : 2, ...(helperFailure ? { helperFailure } : {}) };
+  }
+
+  /**
+   * Candidates scored on this worker's CPU. A gallery whose store hands out maps in the patch codec (the app's, on
+   * disk), with APC on the maps' own grid (the default), is scored from the stored maps as read
+   * (CpuStage2Scorer.scoreEncodedMaps: no decoded rows); anything else through decoded candidates. Same results.
+   */
+  private scoreHere(q: PreparedQuery, positions: readonly number[], settings: RerankSettings): Stage2BatchResult {
+    const { h, w } = this.gallery.nativeGrid;
+    if (settings.weighting !== 'apc' || settings.grid !== h || settings.grid !== w || !this.gallery.readsPatchCodec) return this.cpu.scoreBatch(this.buildBatch(q, positions, settings));
+    const mapOf = (i: number): Uint8Array => {
+      const map = this.gallery.patchCodecMap(positions[i]);
+      if (!map) throw new AppError('internal', 'a gallery that reads stored maps returned none', 'Report this as a bug.');
+      return map;
+    };
+    return this.cpu.scoreEncodedMaps({ n: h * w, c: this.gallery.channels, query: q.grid, queryAverage: q.unitAverage, count: positions.length, mapOf, sinkhorn: settings.sinkhorn });
   }
 
   private loadAccelerator(): Promise<Stage2Accelerator | null> {

@@ -5,6 +5,7 @@
  */
 import { AppError } from '../core/errors.ts';
 import type { SinkhornMode } from '../core/types.ts';
+import { decodePatchMapUnit, encodedMapLayout, unitAverageOfSums, type UnitPatchMap } from './quant/patchCodec.ts';
 import { DotWorkspace } from './simd/dotWorkspace.ts';
 import { type SinkhornResult, SinkhornWorkspace, sinkhornEmd, validateSinkhornOptions } from './sinkhornCpu.ts';
 import { normaliseWeights, patchWeightsSc, patchWeightsScSim } from './weights.ts';
@@ -42,6 +43,24 @@ export interface Stage2Batch {
     /** Converged mode's marginal tolerance (default 1e-6). */
     readonly tol?: number;
   };
+}
+
+/**
+ * A batch of APC-weighted candidates given as their stored patch maps (src/engine/quant/patchCodec.ts) on the batch's
+ * grid: stage 2 of a gallery kept on disk, which reads its k candidates' records every query. Scored by
+ * CpuStage2Scorer.scoreEncodedMaps with the same results, bit for bit, as scoreBatch on the decoded maps.
+ */
+export interface EncodedMapBatch {
+  readonly n: number;
+  readonly c: number;
+  /** Unit query patches, n x c. */
+  readonly query: Float32Array;
+  /** The query's L2-normalised average patch (c floats). */
+  readonly queryAverage: Float32Array;
+  readonly count: number;
+  /** Candidate i's stored map. It may be lent: the scorer is done with it before it asks for the next. */
+  readonly mapOf: (i: number) => Uint8Array;
+  readonly sinkhorn: Stage2Batch['sinkhorn'];
 }
 
 export interface Stage2BatchResult {
@@ -100,6 +119,10 @@ export class CpuStage2Scorer {
   /** One pair's weights (query side, gallery side), reused pair to pair. */
   private pairU = new Float64Array(0);
   private pairV = new Float64Array(0);
+  /** scoreEncodedMaps's per-candidate scratch: a stored map's per-channel sums and unit average, or its decoded form. */
+  private candidateSums = new Float64Array(0);
+  private averageScratch = new Float32Array(0);
+  private decoded: UnitPatchMap | null = null;
 
   constructor(options: { forceJs?: boolean } = {}) {
     this.ws = new DotWorkspace(options);
@@ -122,6 +145,50 @@ export class CpuStage2Scorer {
     return { similarity, iterations, marginalError };
   }
 
+  /**
+   * Scores candidates given as stored maps. With SIMD and a sparse query (FaceRes's maps), each map's codes are listed
+   * straight into the sparse costs (costsEncoded in src/engine/simd/dotKernel.wat): a decoded candidate was 200 kB of
+   * floats written, copied twice and scanned, against its ~12 kB of codes. Otherwise each is decoded
+   * (decodePatchMapUnit) and scored as scoreBatch would. Either way the results are scoreBatch's on the decoded maps.
+   */
+  scoreEncodedMaps(batch: EncodedMapBatch): Stage2BatchResult {
+    const { n, c, count } = batch;
+    const shape: Stage2Batch = { n, c, query: batch.query, candidates: [], weights: { kind: 'apc', queryAverage: batch.queryAverage, candidateAverages: [] }, sinkhorn: batch.sinkhorn };
+    validateStage2Batch(shape);
+    const similarity = new Float64Array(count);
+    const iterations = new Int32Array(count);
+    const marginalError = new Float64Array(count);
+    const layout = this.load(shape, true);
+    const listsCodes = layout.sparse && this.ws.simd;
+    if (this.candidateSums.length !== c) this.candidateSums = new Float64Array(c);
+    for (let p = 0; p < count; p++) {
+      const bytes = batch.mapOf(p);
+      const map = encodedMapLayout(bytes);
+      if (map.h * map.w !== n || map.c !== c)
+        throw new AppError(
+          'invalid-argument',
+          `stage-2 batch: candidate ${p}'s stored map is ${map.h}x${map.w}x${map.c}, the batch needs ${n} patches of ${c}`,
+          'Rebuild the gallery with the active recognizer.',
+        );
+      if (listsCodes) {
+        this.ws.costsEncoded(bytes, map, layout.queryTAt, layout.lda, n + 1, layout.costAt, n, layout.scratchAt, this.candidateSums);
+        this.ws.data.set(unitAverageOfSums(this.candidateSums, n, this.candidateAverage(c)), layout.averageAt);
+      } else {
+        const unit = (this.decoded = decodePatchMapUnit(bytes, this.decoded ?? undefined));
+        const data = this.ws.data;
+        data.set(unit.unitPatches, layout.candidateAt);
+        data.set(unit.unitAverage, layout.averageAt);
+        this.candidateCosts(layout, n, c);
+      }
+      this.pairWeights(shape, layout, p);
+      const r = sinkhornEmd(this.ws.data, n, n, this.pairU, this.pairV, { ...batch.sinkhorn, wantPlan: false }, layout.costAt, this.sinkhorn);
+      similarity[p] = r.similarity;
+      iterations[p] = r.iterations;
+      marginalError[p] = r.marginalError;
+    }
+    return { similarity, iterations, marginalError };
+  }
+
   /** Pair `p` of a batch with its plan, cost matrix and weights (the values scoreBatch gives that pair). */
   pairDetail(batch: Stage2Batch, p: number): Stage2PairDetail {
     validateStage2Batch(batch);
@@ -135,45 +202,72 @@ export class CpuStage2Scorer {
 
   /**
    * Kernel memory: query (n x c) | query average (c) | one candidate (n x c) | its average (c) | its n x n cosines
-   * then distances | raw APC weights, query side (n) then gallery side (n) | the query transposed (c x lda, for
-   * sparse costs) | the sparse kernel's list (2c). One candidate at a time keeps the working set in cache.
+   * then distances | raw APC weights, gallery side (n) then query side (n) | the query transposed (c x lda, for
+   * sparse costs) | the sparse kernel's list (2c) | scratch (costsEncoded's). One candidate at a time keeps the
+   * working set in cache.
+   *
+   * With sparse costs and APC, lane n of the transposed query holds the query's average patch: the sparse kernel
+   * then gives the gallery side's raw APC weights as row n of its output, which lands right after the n x n cosines,
+   * and a candidate given as a stored map (scoreEncodedMaps) needs no decoded rows for them.
    */
   private load(batch: Stage2Batch, forCosts: boolean): Layout {
     const { n, c, query } = batch;
     const block = n * c;
-    const candidateAt = block + c;
-    const averageAt = candidateAt + block;
-    const costAt = averageAt + c;
-    const rawAt = costAt + n * n;
-    const lda = (n + 3) & ~3;
-    const queryTAt = rawAt + 2 * n;
-    const listAt = queryTAt + c * lda;
-    this.ws.reserve(listAt + 2 * c);
-    const data = this.ws.data;
-    data.set(query, 0);
+    const apc = batch.weights.kind === 'apc';
     // The query's density decides the kernel for the whole batch (candidates come from the same recognizer), so a
     // pair always gets the same bits whichever batch or worker scores it. Weights alone (forCosts false) need neither.
     let nonzero = 0;
     if (forCosts) for (let x = 0; x < block; x++) if (query[x] !== 0) nonzero++;
     const sparse = forCosts && nonzero <= SPARSE_MAX_FRACTION * block;
+    const rows = sparse && apc ? n + 1 : n;
+    const candidateAt = block + c;
+    const averageAt = candidateAt + block;
+    const costAt = averageAt + c;
+    const rawGalleryAt = costAt + n * n;
+    const rawQueryAt = rawGalleryAt + n;
+    const lda = (rows + 3) & ~3;
+    const queryTAt = rawQueryAt + n;
+    const listAt = queryTAt + c * lda;
+    const scratchAt = listAt + 2 * c;
+    this.ws.reserve(scratchAt);
+    const data = this.ws.data;
+    data.set(query, 0);
     if (sparse) {
       data.fill(0, queryTAt, listAt);
       for (let i = 0; i < n; i++) for (let t = 0; t < c; t++) data[queryTAt + t * lda + i] = query[i * c + t];
     }
-    if (batch.weights.kind === 'apc') data.set(batch.weights.queryAverage, block);
+    if (batch.weights.kind === 'apc') {
+      const average = batch.weights.queryAverage;
+      data.set(average, block);
+      if (sparse) for (let t = 0; t < c; t++) data[queryTAt + t * lda + n] = average[t];
+    }
     if (this.pairU.length < n) {
       this.pairU = new Float64Array(n);
       this.pairV = new Float64Array(n);
     }
-    return { candidateAt, averageAt, costAt, rawAt, sparse, queryTAt, lda, listAt };
+    return { candidateAt, averageAt, costAt, rawGalleryAt, rawQueryAt, sparse, rows, queryTAt, lda, listAt, scratchAt };
+  }
+
+  /** The candidate in kernel memory against the query: cosines at costAt (and, sparse with APC, the gallery side's raw APC weights after them). */
+  private candidateCosts(at: Layout, n: number, c: number): void {
+    if (at.sparse) this.ws.dotsSparse(at.queryTAt, at.lda, at.rows, at.candidateAt, n, c, at.costAt, n, at.listAt);
+    else this.ws.dots(0, n, at.candidateAt, n, c, at.costAt, n);
   }
 
   private scorePair(batch: Stage2Batch, at: Layout, p: number, wantPlan: boolean): SinkhornResult {
     const { n, c } = batch;
+    this.ws.data.set(batch.candidates[p], at.candidateAt);
+    this.candidateCosts(at, n, c);
+    if (batch.weights.kind === 'apc') this.ws.data.set(batch.weights.candidateAverages[p], at.averageAt);
+    this.pairWeights(batch, at, p);
+    // Cost rows = query patches, columns = candidate patches; the reference mode iterates in the authors' orientation inside.
+    return sinkhornEmd(this.ws.data, n, n, this.pairU, this.pairV, { ...batch.sinkhorn, wantPlan }, at.costAt, this.sinkhorn);
+  }
+
+  /** Cosines to distances, then pair p's weights into pairU / pairV; the candidate, its average (APC) and its cosines are in kernel memory. */
+  private pairWeights(batch: Stage2Batch, at: Layout, p: number): void {
+    const { n } = batch;
     const data = this.ws.data;
-    data.set(batch.candidates[p], at.candidateAt);
-    if (at.sparse) this.ws.dotsSparse(at.queryTAt, at.lda, n, at.candidateAt, n, c, at.costAt, n, at.listAt);
-    else this.ws.dots(0, n, at.candidateAt, n, c, at.costAt, n);
     for (let x = at.costAt; x < at.costAt + n * n; x++) data[x] = 1 - data[x];
     const w = batch.weights;
     const u = this.pairU;
@@ -184,14 +278,12 @@ export class CpuStage2Scorer {
         v[i] = w.v[p * n + i];
       }
     } else if (w.kind === 'apc') {
-      this.apcWeights(batch, at, p);
+      this.apcWeights(batch, at);
     } else {
       const sc = w.kind === 'sc' ? patchWeightsSc(data, n, n, at.costAt) : patchWeightsScSim(data, n, n, at.costAt);
       u.set(sc.u);
       v.set(sc.v);
     }
-    // Cost rows = query patches, columns = candidate patches; the reference mode iterates in the authors' orientation inside.
-    return sinkhornEmd(data, n, n, u, v, { ...batch.sinkhorn, wantPlan }, at.costAt, this.sinkhorn);
   }
 
   /**
@@ -201,31 +293,40 @@ export class CpuStage2Scorer {
   withGivenWeights(batch: Stage2Batch): Stage2Batch {
     if (batch.weights.kind !== 'apc') return batch;
     validateStage2Batch(batch);
-    const { n } = batch;
+    const { n, c } = batch;
     const pairs = batch.candidates.length;
     const u = new Float32Array(pairs * n);
     const v = new Float32Array(pairs * n);
-    const at = this.load(batch, false);
+    // Costs too: with a sparse query the gallery side's weights come out of the sparse costs (see load).
+    const at = this.load(batch, true);
     for (let p = 0; p < pairs; p++) {
       this.ws.data.set(batch.candidates[p], at.candidateAt);
-      this.apcWeights(batch, at, p);
+      if (at.sparse) this.candidateCosts(at, n, c);
+      this.ws.data.set(batch.weights.candidateAverages[p], at.averageAt);
+      this.apcWeights(batch, at);
       u.set(this.pairU.subarray(0, n), p * n);
       v.set(this.pairV.subarray(0, n), p * n);
     }
     return { ...batch, weights: { kind: 'given', u, v } };
   }
 
-  /** APC for pair p (its candidate already in kernel memory): each side's patches against the OTHER face's average. */
-  private apcWeights(batch: Stage2Batch, at: Layout, p: number): void {
-    const w = batch.weights;
-    if (w.kind !== 'apc') return;
+  /**
+   * APC for the candidate in kernel memory (its average at averageAt): each side's patches against the OTHER face's
+   * average. With sparse costs the gallery side's raw weights are already there (row n of the costs).
+   */
+  private apcWeights(batch: Stage2Batch, at: Layout): void {
     const { n, c } = batch;
     const data = this.ws.data;
-    data.set(w.candidateAverages[p], at.averageAt);
-    this.ws.dots(at.averageAt, 1, 0, n, c, at.rawAt, n);
-    this.ws.dots(n * c, 1, at.candidateAt, n, c, at.rawAt + n, n);
-    roundedWeights(data.subarray(at.rawAt, at.rawAt + n), this.pairU);
-    roundedWeights(data.subarray(at.rawAt + n, at.rawAt + 2 * n), this.pairV);
+    this.ws.dots(at.averageAt, 1, 0, n, c, at.rawQueryAt, n);
+    if (!at.sparse) this.ws.dots(n * c, 1, at.candidateAt, n, c, at.rawGalleryAt, n);
+    roundedWeights(data.subarray(at.rawQueryAt, at.rawQueryAt + n), this.pairU);
+    roundedWeights(data.subarray(at.rawGalleryAt, at.rawGalleryAt + n), this.pairV);
+  }
+
+  /** scoreEncodedMaps's array for a candidate's unit average, reused candidate to candidate. */
+  private candidateAverage(c: number): Float32Array {
+    if (this.averageScratch.length !== c) this.averageScratch = new Float32Array(c);
+    return this.averageScratch;
   }
 }
 
@@ -241,14 +342,20 @@ interface Layout {
   readonly candidateAt: number;
   readonly averageAt: number;
   readonly costAt: number;
-  readonly rawAt: number;
+  /** Raw APC weights of the candidate's patches (costAt + n x n: row n of the sparse costs). */
+  readonly rawGalleryAt: number;
+  readonly rawQueryAt: number;
   /** Costs by dotsSparse (skipping the candidates' zeros) rather than the dense kernel. */
   readonly sparse: boolean;
+  /** Rows of the transposed query the sparse kernel stores: n, and with APC the query's average as row n. */
+  readonly rows: number;
   /** The query transposed: c rows of lda floats (n rounded up to a multiple of 4, zeros past n). */
   readonly queryTAt: number;
   readonly lda: number;
   /** Scratch for the sparse kernel's list of a candidate patch's nonzeros. */
   readonly listAt: number;
+  /** Free memory from here on (costsEncoded's). */
+  readonly scratchAt: number;
 }
 
 /** normaliseWeights, then rounded to float32: the precision every batch's weights have (and the GPU reads). */

@@ -104,6 +104,9 @@ export const HELPER_CHUNK_CANDIDATES = 8;
 /** Turns a stored record into the detail stage 2 reads; `reuse` lends arrays of a face no longer needed. */
 export type DetailDecoder = (format: string, bytes: Uint8Array, reuse?: FaceDetail) => FaceDetail;
 
+/** A stored record's patch map in the patch codec (a view into `bytes`), or null where its format keeps maps otherwise. */
+export type PatchCodecReader = (format: string, bytes: Uint8Array) => Uint8Array | null;
+
 /** Candidates below this many stay on one core: the round trip (~0.3 ms) would cost more than half of them. */
 export const MIN_SPLIT_CANDIDATES = 16;
 
@@ -198,12 +201,19 @@ export class EncodedStage2Scorer implements Stage2Helper {
   /** The current query's patches then average patch: reused query to query (a fresh 200 kB array per query costs ~0.5 ms on this VM). */
   private ownQuery = new Float32Array(0);
 
+  /**
+   * `mapOf`, where given, reads a record's stored map: candidates on the maps' own grid are then scored from those
+   * bytes (CpuStage2Scorer.scoreEncodedMaps, the engine's own path for its share) instead of decoded.
+   */
   constructor(
     private readonly decode: DetailDecoder,
-    options: { forceJs?: boolean } = {},
+    options: { forceJs?: boolean; mapOf?: PatchCodecReader } = {},
   ) {
-    this.scorer = new CpuStage2Scorer(options);
+    this.scorer = new CpuStage2Scorer({ forceJs: options.forceJs });
+    this.mapOf = options.mapOf ?? null;
   }
+
+  private readonly mapOf: PatchCodecReader | null;
 
   beginQuery(query: EncodedStage2Query): Promise<{ readonly returnedQuery: Float32Array }> {
     const n = query.query.length;
@@ -234,12 +244,24 @@ export class EncodedStage2Scorer implements Stage2Helper {
     const { records, ends } = chunk;
     const n = grid * grid;
     const native = grid === mapH && grid === mapW;
-    let start = 0;
-    const details = Array.from(ends, (end, i) => {
+    const recordOf = (i: number): Uint8Array => {
+      const start = i === 0 ? 0 : ends[i - 1];
+      const end = ends[i];
       if (end < start || end > records.length)
         throw new AppError('invalid-argument', `stage-2 helper: record ${i} ends at ${end}, outside ${start}..${records.length}`, 'This is a bug in the caller; report it.');
-      const d = this.decode(chunk.format, records.subarray(start, end), this.spare[i]);
-      start = end;
+      return records.subarray(start, end);
+    };
+    const mapOf = this.mapOf;
+    if (native && mapOf && ends.length > 0 && mapOf(chunk.format, recordOf(0)) !== null) {
+      const maps = (i: number): Uint8Array => {
+        const map = mapOf(chunk.format, recordOf(i));
+        if (!map) throw new AppError('invalid-argument', `stage-2 helper: record ${i} of a chunk holds no stored map`, 'This is a bug in the caller; report it.');
+        return map;
+      };
+      return this.scorer.scoreEncodedMaps({ n, c, query: query.query, queryAverage: query.queryAverage, count: ends.length, mapOf: maps, sinkhorn: query.sinkhorn });
+    }
+    const details = Array.from(ends, (_, i) => {
+      const d = this.decode(chunk.format, recordOf(i), this.spare[i]);
       if (d.unitPatches.length !== mapH * mapW * c || d.unitAverage.length !== c)
         throw new AppError(
           'invalid-argument',

@@ -144,6 +144,16 @@ export function decodeFaceDetail(format: StorageFormat, bytes: Uint8Array, reuse
   return { unitPatches: unit.unitPatches, patchNorms: unit.patchNorms, unitAverage: unit.unitAverage, landmarks68: landmarkPoints(landmarks68), cropSize, visibleEmbeddings, ...fine };
 }
 
+/**
+ * The record's patch map as the patch codec stores it (a view into `bytes`; the record's other parts are checked and
+ * skipped), or null for the float32 format: stage 2 scores candidates from these bytes without decoding them
+ * (CpuStage2Scorer.scoreEncodedMaps).
+ */
+export function patchCodecBytesOf(format: StorageFormat, bytes: Uint8Array): Uint8Array | null {
+  const { mapBytes } = splitDetail(bytes, format, NO_EXTRAS);
+  return format === 'compact' ? mapBytes : null;
+}
+
 export function decodeDetail(format: StorageFormat, bytes: Uint8Array): DetailFields {
   const { cropSize, landmarks68, mapBytes, visibleEmbeddings, stage1Fine } = splitDetail(bytes, format);
   const patches = format === 'compact' ? decodePatchMap(mapBytes) : rawMapOfBytes(mapBytes);
@@ -237,7 +247,16 @@ function corrupt(what: string): AppError {
  * fault in).
  */
 export function decodeNamedFaceDetail(format: string, bytes: Uint8Array, reuse?: FaceDetail): FaceDetail {
+  return decodeFaceDetail(knownFormat(format), bytes, reuse, false);
+}
+
+/** patchCodecBytesOf for a record sent to stage 2's helper worker, its format named in the message. */
+export function namedPatchCodecBytes(format: string, bytes: Uint8Array): Uint8Array | null {
+  return patchCodecBytesOf(knownFormat(format), bytes);
+}
+
+function knownFormat(format: string): StorageFormat {
   if (!(STORAGE_FORMATS as readonly string[]).includes(format))
     throw new AppError('invalid-argument', `stage 2 was sent faces stored as "${format}", which this build cannot read`, 'Reload the page so both workers run the same build.');
-  return decodeFaceDetail(format as StorageFormat, bytes, reuse, false);
+  return format as StorageFormat;
 }

@@ -12,7 +12,7 @@ import type { GalleryShape, Stage1Format } from '../engine/galleryStore.ts';
 import type { AlignedImageType } from '../app/extractTypes.ts';
 import type { GalleryStoragePort, ImportJournal, StoredGalleryIndex } from '../app/ports.ts';
 import { faceKey, faceKeyPrefix, type StoredFace } from '../app/storedFace.ts';
-import { decodeDetail, decodeFaceDetail, decodeStage1, encodeDetail, encodeStage1, readFineStage1, readVisibleEmbedding, stage1RowBytes } from './faceRecordCodec.ts';
+import { decodeDetail, decodeFaceDetail, decodeStage1, encodeDetail, encodeStage1, patchCodecBytesOf, readFineStage1, readVisibleEmbedding, stage1RowBytes } from './faceRecordCodec.ts';
 import type { StorageFormat } from './storageFormat.ts';
 import { FaceRecordStore } from './faceRecordStore.ts';
 import type { GalleryDirectory } from './randomAccessFile.ts';
@@ -156,6 +156,16 @@ export class RecordGalleryStorage implements GalleryStoragePort {
         if (!g) throw new AppError('internal', 'the gallery was read before it was opened', 'Reload the page.');
         return { format: this.options.format, bytes: this.readScratch(g, id) };
       },
+      // Lent as readEncoded's: the map's part of the record in the scratch. Only compact records hold the codec's bytes.
+      ...(this.options.format === 'compact'
+        ? {
+            readPatchCodec: (id: string) => {
+              const g = this.opened.get(modelKey);
+              if (!g) throw new AppError('internal', 'the gallery was read before it was opened', 'Reload the page.');
+              return patchCodecBytesOf(this.options.format, this.readScratch(g, id));
+            },
+          }
+        : {}),
       // Lent: one row buffer per gallery, overwritten by the next read (4-bit galleries read a short list a query).
       readStage1Row: (id) => {
         const g = this.opened.get(modelKey);

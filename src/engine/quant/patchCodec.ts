@@ -173,6 +173,16 @@ const BIT_POSITIONS = (() => {
   return table;
 })();
 
+/** An encoded map's shape and where each patch's flags byte is (byte offsets into the map's bytes). */
+export interface EncodedMapLayout {
+  readonly h: number;
+  readonly w: number;
+  readonly c: number;
+  readonly starts: Int32Array;
+  /** Bytes of a sparse patch's channel bitmap. */
+  readonly bitmapBytes: number;
+}
+
 interface Layout {
   readonly h: number;
   readonly w: number;
@@ -288,7 +298,7 @@ export interface UnitPatchBuffers {
  * results are bit for bit theirs (tests/unit/engine/quant/patchCodec.test.ts checks it). `reuse` lends the arrays
  * of a face no longer needed: in Chromium a fresh 200 kB array costs 1.1-1.7 ms (the pages are faulted in and
  * zeroed each time; measured in a worker on this machine), refilling a used one 0.01 ms. The pass over the codes
- * runs in WebAssembly (src/engine/simd/unitDecodeKernel.wat, the same arithmetic: 0.11 -> 0.07 ms a FaceRes map in
+ * runs in WebAssembly (decodeUnit in src/engine/simd/dotKernel.wat, the same arithmetic: 0.11 -> 0.07 ms a FaceRes map in
  * Node) where it exists; `impl: 'js'` forces the JS loop.
  */
 export function decodePatchMapUnit(bytes: Uint8Array, reuse?: UnitPatchBuffers, impl: 'auto' | 'js' = 'auto'): UnitPatchMap {
@@ -302,11 +312,27 @@ export function decodePatchMapUnit(bytes: Uint8Array, reuse?: UnitPatchBuffers, 
   const kernel = impl === 'auto' ? unitDecodeKernel() : null;
   if (kernel) kernel.decode(bytes, layout, unitPatches, patchNorms, sums);
   else decodeUnitJs(bytes, layout, unitPatches.fill(0), patchNorms.fill(0), sums);
+  const unitAverage = unitAverageOfSums(sums, patches, fits ? reuse.unitAverage : new Float32Array(c));
+  return { h, w, c, unitPatches, patchNorms, unitAverage };
+}
+
+/**
+ * The map's unit average patch from the per-channel float64 sums of its decoded values over `patches` patches, into
+ * `into` (c floats): what decodePatchMapUnit returns as unitAverage, for a caller that decoded the codes itself
+ * (stage 2's costsEncoded in src/engine/simd/dotKernel.wat).
+ */
+export function unitAverageOfSums(sums: Float64Array, patches: number, into: Float32Array): Float32Array {
+  const c = into.length;
   const mean = new Float32Array(c);
   for (let t = 0; t < c; t++) mean[t] = sums[t] / patches;
-  const unitAverage = fits ? reuse.unitAverage : new Float32Array(c);
-  l2NormaliseRows(mean, 0, 1, c, unitAverage, 0);
-  return { h, w, c, unitPatches, patchNorms, unitAverage };
+  l2NormaliseRows(mean, 0, 1, c, into, 0);
+  return into;
+}
+
+/** Where each patch of an encoded map starts, its whole layout checked first (an AppError names any fault). */
+export function encodedMapLayout(bytes: Uint8Array): EncodedMapLayout {
+  const { h, w, c, starts, bitmapBytes } = walkLayout(bytes);
+  return { h, w, c, starts, bitmapBytes };
 }
 
 /** The WebAssembly decoder, made on first use; null where WebAssembly is missing. */
@@ -316,7 +342,7 @@ function unitDecodeKernel(): UnitDecodeKernel | null {
   return kernelInstance;
 }
 
-/** The JS loop unitDecodeKernel.wat follows operation for operation (where WebAssembly is missing, and the tests' reference). Outputs start zeroed. */
+/** The JS loop dotKernel.wat's decodeUnit follows operation for operation (where WebAssembly is missing, and the tests' reference). Outputs start zeroed. */
 function decodeUnitJs(bytes: Uint8Array, layout: Layout, unitPatches: Float32Array, patchNorms: Float32Array, sums: Float64Array): void {
   const { h, w, c, view, starts, bitmapBytes } = layout;
   const patches = h * w;

@@ -273,9 +273,7 @@
 ;; no nonzero is 0.
   (func $dotsSparse (export "dotsSparse")
     (param $at i32) (param $lda i32) (param $na i32) (param $b i32) (param $nb i32) (param $c i32) (param $out i32) (param $ldo i32) (param $list i32)
-    (local $j i32) (local $t i32) (local $rowAt i32) (local $value f32) (local $listEnd i32)
-    (local $blockBytes i32) (local $o i32) (local $e i32) (local $address i32) (local $x v128)
-    (local $acc0 v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128)
+    (local $j i32) (local $t i32) (local $rowAt i32) (local $value f32) (local $listEnd i32) (local $blockBytes i32)
     (local.set $blockBytes (i32.shl (local.get $lda) (i32.const 2)))
     (local.set $j (i32.const 0))
     (loop $cols
@@ -292,52 +290,58 @@
             (local.set $listEnd (i32.add (local.get $listEnd) (i32.const 8)))))
         (br_if $scan (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $c))))
 
-      ;; 16 outputs at a time
-      (local.set $o (i32.const 0))
-      (block $blocksDone
-        (loop $blocks
-          (br_if $blocksDone (i32.gt_s (i32.add (local.get $o) (i32.const 64)) (local.get $blockBytes)))
-          (local.set $acc0 (v128.const i32x4 0 0 0 0))
-          (local.set $acc1 (v128.const i32x4 0 0 0 0))
-          (local.set $acc2 (v128.const i32x4 0 0 0 0))
-          (local.set $acc3 (v128.const i32x4 0 0 0 0))
-          (local.set $e (local.get $list))
-          (block $sumDone
-            (loop $sum
-              (br_if $sumDone (i32.ge_u (local.get $e) (local.get $listEnd)))
-              (local.set $address (i32.add (i32.load (local.get $e)) (local.get $o)))
-              (local.set $x (f32x4.splat (f32.load offset=4 (local.get $e))))
-              (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (v128.load align=4 (local.get $address)) (local.get $x))))
-              (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (v128.load offset=16 align=4 (local.get $address)) (local.get $x))))
-              (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (v128.load offset=32 align=4 (local.get $address)) (local.get $x))))
-              (local.set $acc3 (f32x4.add (local.get $acc3) (f32x4.mul (v128.load offset=48 align=4 (local.get $address)) (local.get $x))))
-              (local.set $e (i32.add (local.get $e) (i32.const 8)))
-              (br $sum)))
-          (call $storeLanes (local.get $acc0) (i32.shr_u (local.get $o) (i32.const 2)) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
-          (call $storeLanes (local.get $acc1) (i32.add (i32.shr_u (local.get $o) (i32.const 2)) (i32.const 4)) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
-          (call $storeLanes (local.get $acc2) (i32.add (i32.shr_u (local.get $o) (i32.const 2)) (i32.const 8)) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
-          (call $storeLanes (local.get $acc3) (i32.add (i32.shr_u (local.get $o) (i32.const 2)) (i32.const 12)) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
-          (local.set $o (i32.add (local.get $o) (i32.const 64)))
-          (br $blocks)))
-
-      ;; the rest, 4 outputs at a time
-      (block $restDone
-        (loop $rest
-          (br_if $restDone (i32.ge_s (local.get $o) (local.get $blockBytes)))
-          (local.set $acc0 (v128.const i32x4 0 0 0 0))
-          (local.set $e (local.get $list))
-          (block $sumDone
-            (loop $sum
-              (br_if $sumDone (i32.ge_u (local.get $e) (local.get $listEnd)))
-              (local.set $address (i32.add (i32.load (local.get $e)) (local.get $o)))
-              (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (v128.load align=4 (local.get $address)) (f32x4.splat (f32.load offset=4 (local.get $e))))))
-              (local.set $e (i32.add (local.get $e) (i32.const 8)))
-              (br $sum)))
-          (call $storeLanes (local.get $acc0) (i32.shr_u (local.get $o) (i32.const 2)) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
-          (local.set $o (i32.add (local.get $o) (i32.const 16)))
-          (br $rest)))
-
+      (call $sumList (local.get $list) (local.get $listEnd) (local.get $blockBytes) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
       (br_if $cols (i32.lt_s (local.tee $j (i32.add (local.get $j) (i32.const 1))) (local.get $nb)))))
+
+  ;; Column j of dotsSparse's output from a listed row: every (address, value) pair of list..listEnd adds value x the
+  ;; lda floats at address to the sums (blockBytes = 4 lda), 16 outputs at a time.
+  (func $sumList (param $list i32) (param $listEnd i32) (param $blockBytes i32) (param $na i32) (param $out i32) (param $ldo i32) (param $j i32)
+    (local $o i32) (local $e i32) (local $address i32) (local $x v128)
+    (local $acc0 v128) (local $acc1 v128) (local $acc2 v128) (local $acc3 v128)
+    ;; 16 outputs at a time
+    (local.set $o (i32.const 0))
+    (block $blocksDone
+      (loop $blocks
+        (br_if $blocksDone (i32.gt_s (i32.add (local.get $o) (i32.const 64)) (local.get $blockBytes)))
+        (local.set $acc0 (v128.const i32x4 0 0 0 0))
+        (local.set $acc1 (v128.const i32x4 0 0 0 0))
+        (local.set $acc2 (v128.const i32x4 0 0 0 0))
+        (local.set $acc3 (v128.const i32x4 0 0 0 0))
+        (local.set $e (local.get $list))
+        (block $sumDone
+          (loop $sum
+            (br_if $sumDone (i32.ge_u (local.get $e) (local.get $listEnd)))
+            (local.set $address (i32.add (i32.load (local.get $e)) (local.get $o)))
+            (local.set $x (f32x4.splat (f32.load offset=4 (local.get $e))))
+            (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (v128.load align=4 (local.get $address)) (local.get $x))))
+            (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (v128.load offset=16 align=4 (local.get $address)) (local.get $x))))
+            (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (v128.load offset=32 align=4 (local.get $address)) (local.get $x))))
+            (local.set $acc3 (f32x4.add (local.get $acc3) (f32x4.mul (v128.load offset=48 align=4 (local.get $address)) (local.get $x))))
+            (local.set $e (i32.add (local.get $e) (i32.const 8)))
+            (br $sum)))
+        (call $storeLanes (local.get $acc0) (i32.shr_u (local.get $o) (i32.const 2)) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
+        (call $storeLanes (local.get $acc1) (i32.add (i32.shr_u (local.get $o) (i32.const 2)) (i32.const 4)) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
+        (call $storeLanes (local.get $acc2) (i32.add (i32.shr_u (local.get $o) (i32.const 2)) (i32.const 8)) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
+        (call $storeLanes (local.get $acc3) (i32.add (i32.shr_u (local.get $o) (i32.const 2)) (i32.const 12)) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
+        (local.set $o (i32.add (local.get $o) (i32.const 64)))
+        (br $blocks)))
+
+    ;; the rest, 4 outputs at a time
+    (block $restDone
+      (loop $rest
+        (br_if $restDone (i32.ge_s (local.get $o) (local.get $blockBytes)))
+        (local.set $acc0 (v128.const i32x4 0 0 0 0))
+        (local.set $e (local.get $list))
+        (block $sumDone
+          (loop $sum
+            (br_if $sumDone (i32.ge_u (local.get $e) (local.get $listEnd)))
+            (local.set $address (i32.add (i32.load (local.get $e)) (local.get $o)))
+            (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (v128.load align=4 (local.get $address)) (f32x4.splat (f32.load offset=4 (local.get $e))))))
+            (local.set $e (i32.add (local.get $e) (i32.const 8)))
+            (br $sum)))
+        (call $storeLanes (local.get $acc0) (i32.shr_u (local.get $o) (i32.const 2)) (local.get $na) (local.get $out) (local.get $ldo) (local.get $j))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $rest))))
 
   ;; out[i * ldo + j] = lane i - i0 of $v, for the lanes with i < na
   (func $storeLanes (param $v v128) (param $i0 i32) (param $na i32) (param $out i32) (param $ldo i32) (param $j i32)
@@ -351,4 +355,166 @@
     (if (i32.lt_s (i32.add (local.get $i0) (i32.const 2)) (local.get $na)) (then (f32.store (local.get $at) (f32x4.extract_lane 2 (local.get $v)))))
     (local.set $at (i32.add (local.get $at) (local.get $step)))
     (if (i32.lt_s (i32.add (local.get $i0) (i32.const 3)) (local.get $na)) (then (f32.store (local.get $at) (f32x4.extract_lane 3 (local.get $v))))))
+
+  ;; ---- Stored patch maps (src/engine/quant/patchCodec.ts) ----
+  ;;
+  ;; Stage 2 reads its k = 100 candidates' maps from disk every query, stored
+  ;; as 8-bit codes with a scale per patch, sparse patches as a bitmap of the
+  ;; nonzero channels (FaceRes's map: ~5,300 nonzeros of 50,176 values). The
+  ;; arithmetic is patchCodec.ts's JS decoder's, operation for operation:
+  ;;   value = f32(code * scale); norm_p = sqrt(sum of value^2 in f64, in order)
+  ;;   unit = f32(value * (1 / max(norm_p, floor))); sums[channel] += value (f64)
+  ;; so every output is the JS decoder's bit for bit (tests/unit/engine/quant/
+  ;; unitDecodeKernel.test.ts). Callers have checked the layout (patchCodec's
+  ;; walkLayout: every patch's offset, flags, scale and length) and pass byte
+  ;; offsets into this memory. Not SIMD: the work is a scatter of bytes to
+  ;; channels picked by a bitmap; i32.ctz finds each set bit.
+
+  ;; The sum of squares of the values $patchValues listed last (f64, in channel order).
+  (global $patchSquares (mut f64) (f64.const 0))
+
+  ;; The nonzero values of the patch whose flags byte is at $at, lowest channel
+  ;; first: value into $values, its channel into $channels (c slots each).
+  ;; Returns how many; a patch of scale 0 (all zero) has none.
+  (func $patchValues (param $at i32) (param $c i32) (param $bitmapBytes i32) (param $values i32) (param $channels i32) (result i32)
+    (local $flags i32) (local $scale f32) (local $signed i32) (local $n i32) (local $b i32) (local $bits i32)
+    (local $codeAt i32) (local $code i32) (local $t i32) (local $v f32) (local $vd f64) (local $ss f64)
+    (global.set $patchSquares (f64.const 0))
+    (local.set $flags (i32.load8_u (local.get $at)))
+    (local.set $scale (f32.load offset=1 align=1 (local.get $at)))
+    (local.set $at (i32.add (local.get $at) (i32.const 5)))
+    (if (f32.eq (local.get $scale) (f32.const 0)) (then (return (i32.const 0))))
+    (local.set $signed (i32.and (local.get $flags) (i32.const 2)))
+    (if (i32.and (local.get $flags) (i32.const 1))
+      (then
+        ;; sparse: bitmap bytes, then one code per set bit, lowest channel first
+        (local.set $codeAt (i32.add (local.get $at) (local.get $bitmapBytes)))
+        (local.set $b (i32.const 0))
+        (block $bitmapDone
+          (loop $byte
+            (br_if $bitmapDone (i32.ge_u (local.get $b) (local.get $bitmapBytes)))
+            (local.set $bits (i32.load8_u (i32.add (local.get $at) (local.get $b))))
+            (block $bitsDone
+              (loop $bit
+                (br_if $bitsDone (i32.eqz (local.get $bits)))
+                (local.set $t (i32.add (i32.shl (local.get $b) (i32.const 3)) (i32.ctz (local.get $bits))))
+                (local.set $bits (i32.and (local.get $bits) (i32.sub (local.get $bits) (i32.const 1))))
+                (local.set $code
+                  (if (result i32) (local.get $signed)
+                    (then (i32.load8_s (local.get $codeAt)))
+                    (else (i32.load8_u (local.get $codeAt)))))
+                (local.set $codeAt (i32.add (local.get $codeAt) (i32.const 1)))
+                (local.set $v (f32.mul (f32.convert_i32_s (local.get $code)) (local.get $scale)))
+                (local.set $vd (f64.promote_f32 (local.get $v)))
+                (local.set $ss (f64.add (local.get $ss) (f64.mul (local.get $vd) (local.get $vd))))
+                (i32.store (i32.add (local.get $channels) (i32.shl (local.get $n) (i32.const 2))) (local.get $t))
+                (f32.store (i32.add (local.get $values) (i32.shl (local.get $n) (i32.const 2))) (local.get $v))
+                (local.set $n (i32.add (local.get $n) (i32.const 1)))
+                (br $bit)))
+            (local.set $b (i32.add (local.get $b) (i32.const 1)))
+            (br $byte))))
+      (else
+        ;; dense: c codes; zero codes are skipped as the JS loop skips zero values
+        (local.set $t (i32.const 0))
+        (block $denseDone
+          (loop $dense
+            (br_if $denseDone (i32.ge_u (local.get $t) (local.get $c)))
+            (local.set $code
+              (if (result i32) (local.get $signed)
+                (then (i32.load8_s (i32.add (local.get $at) (local.get $t))))
+                (else (i32.load8_u (i32.add (local.get $at) (local.get $t))))))
+            (if (local.get $code)
+              (then
+                (local.set $v (f32.mul (f32.convert_i32_s (local.get $code)) (local.get $scale)))
+                (local.set $vd (f64.promote_f32 (local.get $v)))
+                (local.set $ss (f64.add (local.get $ss) (f64.mul (local.get $vd) (local.get $vd))))
+                (i32.store (i32.add (local.get $channels) (i32.shl (local.get $n) (i32.const 2))) (local.get $t))
+                (f32.store (i32.add (local.get $values) (i32.shl (local.get $n) (i32.const 2))) (local.get $v))
+                (local.set $n (i32.add (local.get $n) (i32.const 1)))))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br $dense)))))
+    (global.set $patchSquares (local.get $ss))
+    (local.get $n))
+
+  ;; decodeUnit: a stored map into unit patch rows, patch norms and per-channel
+  ;; sums, the second pass of patchCodec.ts's decodePatchMapUnit. $starts: i32
+  ;; offset (from $src) of each patch's flags byte; $unit, $norms and $sums
+  ;; zeroed by the caller; $values / $channels: scratch for one patch (c each).
+  (func $decodeUnit (export "decodeUnit")
+    (param $src i32) (param $starts i32) (param $patches i32) (param $c i32) (param $bitmapBytes i32)
+    (param $unit i32) (param $norms i32) (param $sums i32) (param $values i32) (param $channels i32) (param $floor f64)
+    (local $p i32) (local $n i32) (local $i i32) (local $norm f64) (local $inv f64) (local $vd f64)
+    (local $rowAt i32) (local $ch i32) (local $sumAt i32)
+    (local.set $p (i32.const 0))
+    (block $patchesDone
+      (loop $patch
+        (br_if $patchesDone (i32.ge_u (local.get $p) (local.get $patches)))
+        (local.set $n (call $patchValues (i32.add (local.get $src) (i32.load (i32.add (local.get $starts) (i32.shl (local.get $p) (i32.const 2)))))
+          (local.get $c) (local.get $bitmapBytes) (local.get $values) (local.get $channels)))
+        (if (local.get $n)
+          (then
+            (local.set $norm (f64.sqrt (global.get $patchSquares)))
+            (f32.store (i32.add (local.get $norms) (i32.shl (local.get $p) (i32.const 2))) (f32.demote_f64 (local.get $norm)))
+            (local.set $inv (f64.div (f64.const 1) (f64.max (local.get $norm) (local.get $floor))))
+            (local.set $rowAt (i32.add (local.get $unit) (i32.shl (i32.mul (local.get $p) (local.get $c)) (i32.const 2))))
+            (local.set $i (i32.const 0))
+            (block $scatterDone
+              (loop $scatter
+                (br_if $scatterDone (i32.ge_u (local.get $i) (local.get $n)))
+                (local.set $ch (i32.load (i32.add (local.get $channels) (i32.shl (local.get $i) (i32.const 2)))))
+                (local.set $vd (f64.promote_f32 (f32.load (i32.add (local.get $values) (i32.shl (local.get $i) (i32.const 2))))))
+                (f32.store (i32.add (local.get $rowAt) (i32.shl (local.get $ch) (i32.const 2))) (f32.demote_f64 (f64.mul (local.get $vd) (local.get $inv))))
+                (local.set $sumAt (i32.add (local.get $sums) (i32.shl (local.get $ch) (i32.const 3))))
+                (f64.store (local.get $sumAt) (f64.add (f64.load (local.get $sumAt)) (local.get $vd)))
+                (local.set $i (i32.add (local.get $i) (i32.const 1)))
+                (br $scatter)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $patch))))
+
+  ;; costsEncoded: dotsSparse's products with b given as a stored map rather
+  ;; than decoded rows,
+  ;;   out[i * ldo + j] = sum over t with unit_j[t] != 0 of at[t * lda + i] * unit_j[t]
+  ;; where unit_j is patch j of the map as decodeUnit would write it, and the
+  ;; per-channel sums of the values into $sums (zeroed by the caller), as
+  ;; decodeUnit's. Each patch is listed straight from its codes, so the 200 kB
+  ;; of unit rows decodeUnit writes (and dotsSparse then scans) are never
+  ;; written: per candidate that was a zeroing, the scatter, two copies and a
+  ;; scan of 50,176 floats, against ~5,300 nonzeros listed here. The list has
+  ;; the same pairs in the same order as dotsSparse's on the decoded rows, and
+  ;; $sumList adds them as there, so every output has the same bits.
+  (func $costsEncoded (export "costsEncoded")
+    (param $src i32) (param $starts i32) (param $patches i32) (param $c i32) (param $bitmapBytes i32)
+    (param $at i32) (param $lda i32) (param $na i32) (param $out i32) (param $ldo i32)
+    (param $list i32) (param $values i32) (param $channels i32) (param $sums i32) (param $floor f64)
+    (local $p i32) (local $n i32) (local $i i32) (local $ch i32) (local $vd f64) (local $inv f64) (local $unit f32)
+    (local $listEnd i32) (local $blockBytes i32) (local $sumAt i32)
+    (local.set $blockBytes (i32.shl (local.get $lda) (i32.const 2)))
+    (local.set $p (i32.const 0))
+    (block $patchesDone
+      (loop $patch
+        (br_if $patchesDone (i32.ge_u (local.get $p) (local.get $patches)))
+        (local.set $n (call $patchValues (i32.add (local.get $src) (i32.load (i32.add (local.get $starts) (i32.shl (local.get $p) (i32.const 2)))))
+          (local.get $c) (local.get $bitmapBytes) (local.get $values) (local.get $channels)))
+        (local.set $inv (f64.div (f64.const 1) (f64.max (f64.sqrt (global.get $patchSquares)) (local.get $floor))))
+        (local.set $listEnd (local.get $list))
+        (local.set $i (i32.const 0))
+        (block $listed
+          (loop $entry
+            (br_if $listed (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $ch (i32.load (i32.add (local.get $channels) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $vd (f64.promote_f32 (f32.load (i32.add (local.get $values) (i32.shl (local.get $i) (i32.const 2))))))
+            (local.set $sumAt (i32.add (local.get $sums) (i32.shl (local.get $ch) (i32.const 3))))
+            (f64.store (local.get $sumAt) (f64.add (f64.load (local.get $sumAt)) (local.get $vd)))
+            (local.set $unit (f32.demote_f64 (f64.mul (local.get $vd) (local.get $inv))))
+            ;; dotsSparse lists the decoded row's nonzeros; a value that underflows to 0 is not one
+            (if (f32.ne (local.get $unit) (f32.const 0))
+              (then
+                (i32.store (local.get $listEnd) (i32.add (local.get $at) (i32.mul (local.get $ch) (local.get $blockBytes))))
+                (f32.store offset=4 (local.get $listEnd) (local.get $unit))
+                (local.set $listEnd (i32.add (local.get $listEnd) (i32.const 8)))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $entry)))
+        (call $sumList (local.get $list) (local.get $listEnd) (local.get $blockBytes) (local.get $na) (local.get $out) (local.get $ldo) (local.get $p))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $patch))))
 )

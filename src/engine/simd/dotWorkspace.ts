@@ -12,6 +12,8 @@
  * Pitfall: growing WebAssembly memory detaches earlier views, so always read
  * `data` again after `reserve`.
  */
+import type { EncodedMapLayout } from '../quant/patchCodec.ts';
+import { NORMALISE_FLOOR } from '../vectors.ts';
 import { DOT_KERNEL_WASM_BASE64 } from './dotKernel.generated.ts';
 import { PAGE_BYTES, reserveKernelMemory } from './kernelMemory.ts';
 import { kernelModule } from './kernelModule.ts';
@@ -23,6 +25,23 @@ interface SimdExports {
   readonly dots2x4: KernelFn;
   readonly dots1x8: KernelFn;
   readonly dotsSparse: (at: number, lda: number, na: number, b: number, nb: number, c: number, out: number, ldo: number, list: number) => void;
+  readonly costsEncoded: (
+    src: number,
+    starts: number,
+    patches: number,
+    c: number,
+    bitmapBytes: number,
+    at: number,
+    lda: number,
+    na: number,
+    out: number,
+    ldo: number,
+    list: number,
+    values: number,
+    channels: number,
+    sums: number,
+    floor: number,
+  ) => void;
 }
 
 export class DotWorkspace {
@@ -90,6 +109,39 @@ export class DotWorkspace {
       return;
     }
     dotsSparseJs(this.data, at, lda, na, b, nb, c, out, ldo);
+  }
+
+  /**
+   * dotsSparse with b given as a stored patch map (src/engine/quant/patchCodec.ts; `layout` from encodedMapLayout, so
+   * already checked) instead of its decoded unit rows: out[i * ldo + j] for i < na and each patch j, bit for bit what
+   * dotsSparse gives on the rows decodePatchMapUnit makes of the same bytes, without writing those rows. The per-channel
+   * float64 sums of the decoded values go into `sums` (c; unitAverageOfSums turns them into the map's unit average).
+   * `scratch`: a float index from which the call may use memory (it reserves what it needs, so re-read `data`).
+   * SIMD only: without it, decode the map and call dotsSparse.
+   */
+  costsEncoded(bytes: Uint8Array, layout: EncodedMapLayout, at: number, lda: number, na: number, out: number, ldo: number, scratch: number, sums: Float64Array): void {
+    const exports = this.exports;
+    if (!exports) throw new RangeError('costsEncoded needs the SIMD kernels; decode the map and call dotsSparse');
+    const { h, w, c, starts, bitmapBytes } = layout;
+    const patches = h * w;
+    if (lda % 4 !== 0 || lda < na) throw new RangeError(`costsEncoded: lda ${lda} must be a multiple of 4 and at least na ${na}`);
+    if (sums.length !== c) throw new RangeError(`costsEncoded: ${sums.length} sums for ${c} channels`);
+    // Float indices from `scratch`: the float64 sums first (an even index, so 8-byte aligned), then the list, one
+    // patch's values and channels, the patch starts and the map's bytes.
+    const sumsAt = scratch + (scratch & 1);
+    const listAt = sumsAt + 2 * c;
+    const valuesAt = listAt + 2 * c;
+    const channelsAt = valuesAt + c;
+    const startsAt = channelsAt + c;
+    const srcAt = startsAt + patches;
+    this.reserve(srcAt + Math.ceil(bytes.length / 4));
+    const buffer = exports.memory.buffer;
+    const sumsView = new Float64Array(buffer, sumsAt * 4, c);
+    sumsView.fill(0);
+    new Int32Array(buffer, startsAt * 4, patches).set(starts);
+    new Uint8Array(buffer, srcAt * 4, bytes.length).set(bytes);
+    exports.costsEncoded(srcAt * 4, startsAt * 4, patches, c, bitmapBytes, at * 4, lda, na, out * 4, ldo, listAt * 4, valuesAt * 4, channelsAt * 4, sumsAt * 4, NORMALISE_FLOOR);
+    sums.set(sumsView);
   }
 }
 

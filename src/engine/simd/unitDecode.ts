@@ -1,14 +1,16 @@
 /**
  * The second pass of decodePatchMapUnit (src/engine/quant/patchCodec.ts) in
- * WebAssembly (unitDecodeKernel.wat): the same floats bit for bit, several
+ * WebAssembly (decodeUnit in dotKernel.wat, beside stage 2's costsEncoded,
+ * which shares its reading of the codes): the same floats bit for bit, several
  * times faster than the JS loop, which stage 2 runs on every candidate it
  * reads. Null where WebAssembly (or its SIMD extension, which every kernel
  * module is checked for) is missing; the JS loop runs instead.
  */
+import type { EncodedMapLayout } from '../quant/patchCodec.ts';
 import { NORMALISE_FLOOR } from '../vectors.ts';
 import { reserveKernelMemory } from './kernelMemory.ts';
 import { kernelModule } from './kernelModule.ts';
-import { UNIT_DECODE_KERNEL_WASM_BASE64 } from './unitDecodeKernel.generated.ts';
+import { DOT_KERNEL_WASM_BASE64 } from './dotKernel.generated.ts';
 
 interface UnitDecodeExports {
   readonly memory: WebAssembly.Memory;
@@ -27,20 +29,11 @@ interface UnitDecodeExports {
   ) => void;
 }
 
-/** A checked layout of one encoded map: where each patch's flags byte is (patchCodec's walkLayout). */
-interface EncodedMapLayout {
-  readonly h: number;
-  readonly w: number;
-  readonly c: number;
-  readonly starts: Int32Array;
-  readonly bitmapBytes: number;
-}
-
 export class UnitDecodeKernel {
   private constructor(private readonly exports: UnitDecodeExports) {}
 
   static create(): UnitDecodeKernel | null {
-    const module = kernelModule(UNIT_DECODE_KERNEL_WASM_BASE64);
+    const module = kernelModule(DOT_KERNEL_WASM_BASE64);
     return module ? new UnitDecodeKernel(new WebAssembly.Instance(module).exports as unknown as UnitDecodeExports) : null;
   }
 

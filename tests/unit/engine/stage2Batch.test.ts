@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { AppError } from '../../../src/core/errors.ts';
 import { seededRandom } from '../../../src/core/random.ts';
 import { DEFAULT_SETTINGS } from '../../../src/core/types.ts';
+import type { PatchMap } from '../../../src/core/types.ts';
+import { decodePatchMapUnit, encodePatchMap } from '../../../src/engine/quant/patchCodec.ts';
 import { CpuStage2Scorer, type Stage2Batch } from '../../../src/engine/stage2Batch.ts';
 
 const n = 49;
@@ -144,5 +146,75 @@ describe('CpuStage2Scorer with APC weights computed beside the costs', () => {
         }
       })(),
     ).toBe('invalid-argument');
+  });
+});
+
+/** A raw map: zero with probability `zeros` (and whole patches in `empty`), else |gaussian-ish| or signed. */
+function rawMap(rand: () => number, h: number, c: number, zeros: number, signed: boolean, empty: readonly number[] = []): PatchMap {
+  const data = new Float32Array(h * h * c);
+  for (let x = 0; x < data.length; x++) {
+    if (rand() < zeros || empty.includes(Math.floor(x / c))) continue;
+    const g = (rand() + rand() + rand() - 1.5) * 2;
+    data[x] = signed ? g : Math.abs(g);
+  }
+  return { h, w: h, c, data };
+}
+
+describe('CpuStage2Scorer on stored maps (scoreEncodedMaps)', () => {
+  // FaceRes-like (sparse unsigned, two empty patches: the codes are listed into the costs), sparse signed with c not a
+  // multiple of 8, and dense signed like MobileFaceNet's (a dense query: the maps are decoded).
+  const shapes = [
+    { h: 7, c: 1024, zeros: 0.9, signed: false, empty: [0, 30] },
+    { h: 4, c: 44, zeros: 0.85, signed: true, empty: [3] },
+    { h: 7, c: 64, zeros: 0.05, signed: true, empty: [] },
+  ];
+  for (const { h, c: ch, zeros, signed, empty } of shapes) {
+    it(`gives scoreBatch's results on the decoded maps bit for bit: ${h}x${h}x${ch}, ${zeros * 100}% zeros, SIMD and JS`, () => {
+      const rand = seededRandom(h * 1000 + ch);
+      const query = decodePatchMapUnit(encodePatchMap(rawMap(rand, h, ch, zeros, signed)));
+      const stored = Array.from({ length: 9 }, (_, i) => encodePatchMap(rawMap(rand, h, ch, zeros, signed, i % 2 ? empty : [])));
+      const decoded = stored.map((b) => decodePatchMapUnit(b));
+      const sinkhorn = { ...DEFAULT_SETTINGS.sinkhorn };
+      const batch: Stage2Batch = {
+        n: h * h,
+        c: ch,
+        query: query.unitPatches,
+        candidates: decoded.map((d) => d.unitPatches),
+        weights: { kind: 'apc', queryAverage: query.unitAverage, candidateAverages: decoded.map((d) => d.unitAverage) },
+        sinkhorn,
+      };
+      for (const forceJs of [false, true]) {
+        const want = new CpuStage2Scorer({ forceJs }).scoreBatch(batch);
+        const asked: number[] = [];
+        const got = new CpuStage2Scorer({ forceJs }).scoreEncodedMaps({
+          n: h * h,
+          c: ch,
+          query: query.unitPatches,
+          queryAverage: query.unitAverage,
+          count: stored.length,
+          mapOf: (i) => {
+            asked.push(i);
+            return stored[i];
+          },
+          sinkhorn,
+        });
+        expect(asked).toEqual(stored.map((_, i) => i));
+        expect(Array.from(got.similarity)).toEqual(Array.from(want.similarity));
+        expect(Array.from(got.iterations)).toEqual(Array.from(want.iterations));
+        expect(Array.from(got.marginalError)).toEqual(Array.from(want.marginalError));
+        expect(want.similarity.every((s) => Number.isFinite(s) && s > 0)).toBe(true);
+      }
+    });
+  }
+
+  it('refuses a stored map of another shape and damaged bytes, as AppErrors naming the fault', () => {
+    const rand = seededRandom(5);
+    const query = decodePatchMapUnit(encodePatchMap(rawMap(rand, 4, 16, 0.8, false)));
+    const spec = { n: 16, c: 16, query: query.unitPatches, queryAverage: query.unitAverage, count: 1, sinkhorn: { ...DEFAULT_SETTINGS.sinkhorn } };
+    const scorer = new CpuStage2Scorer();
+    const other = encodePatchMap(rawMap(rand, 3, 16, 0.8, false));
+    expect(() => scorer.scoreEncodedMaps({ ...spec, mapOf: () => other })).toThrow(/stored map is 3x3x16, the batch needs 16 patches of 16/);
+    const cut = encodePatchMap(rawMap(rand, 4, 16, 0.8, false)).subarray(0, 40);
+    expect(() => scorer.scoreEncodedMaps({ ...spec, mapOf: () => cut })).toThrow(/cut short/);
   });
 });

@@ -24,7 +24,7 @@ import {
   type EncodedStage2Result,
   type Stage2Helper,
 } from '../../../src/engine/stage2Helper.ts';
-import { decodeNamedFaceDetail, encodeDetail } from '../../../src/storage/faceRecordCodec.ts';
+import { decodeNamedFaceDetail, encodeDetail, namedPatchCodecBytes } from '../../../src/storage/faceRecordCodec.ts';
 import { RecordGalleryStorage } from '../../../src/storage/recordGalleryStorage.ts';
 import type { StorageFormat } from '../../../src/storage/storageFormat.ts';
 import { MemoryDirectory } from '../../support/memoryFiles.ts';
@@ -63,11 +63,15 @@ class RecordingHelper implements Stage2Helper {
   /** The buffers each query's arrays and each chunk's records arrived in. */
   readonly queryBuffers: ArrayBufferLike[] = [];
   readonly chunkBuffers: ArrayBufferLike[] = [];
-  private readonly scorer = new EncodedStage2Scorer(decodeNamedFaceDetail);
+  private readonly scorer: EncodedStage2Scorer;
+  /** `readsMaps`: scores the records' stored maps undecoded, as the app's helper worker does (else decodes them). */
   constructor(
     private readonly behaviour: 'score' | 'reject' | 'short' = 'score',
     private readonly timing?: { readonly busyMs: number; readonly finishedAfterMs: number },
-  ) {}
+    readsMaps = false,
+  ) {
+    this.scorer = new EncodedStage2Scorer(decodeNamedFaceDetail, readsMaps ? { mapOf: namedPatchCodecBytes } : {});
+  }
   async beginQuery(query: EncodedStage2Query): Promise<{ readonly returnedQuery: Float32Array }> {
     // Copied: the engine fills the arrays again for its next query once they are handed back.
     this.queries.push({ query: { ...query, query: query.query.slice(), queryAverage: query.queryAverage.slice() }, chunks: [] });
@@ -118,11 +122,15 @@ const faces = Array.from({ length: 120 }, (_, i) => face(seededRandom(500 + i), 
 const base: RerankSettings = { ...DEFAULT_SETTINGS, adaptiveAlpha: null, alpha: 0.5, backend: 'cpu' };
 
 describe('stage 2 split with a helper', () => {
-  for (const format of ['compact', 'float32'] as const) {
-    it(`${format}: gives exactly the one-worker result, the helper scoring the later candidates (half at first)`, async () => {
+  for (const [format, readsMaps] of [
+    ['compact', false],
+    ['compact', true],
+    ['float32', true],
+  ] as const) {
+    it(`${format}, the helper ${readsMaps ? 'scoring stored maps as the app' : 'decoding'}: gives exactly the one-worker result, the helper scoring the later candidates (half at first)`, async () => {
       const open = await galleries(format, faces);
       const alone = await open(null);
-      const helper = new RecordingHelper();
+      const helper = new RecordingHelper('score', undefined, readsMaps);
       const split = await open(helper);
       const rand = seededRandom(99);
       for (const k of [100, 37, MIN_SPLIT_CANDIDATES]) {

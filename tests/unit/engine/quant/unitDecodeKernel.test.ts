@@ -1,18 +1,15 @@
 /**
- * The WebAssembly decoder of stored patch maps (src/engine/simd/unitDecodeKernel.wat)
+ * The WebAssembly decoder of stored patch maps (decodeUnit in src/engine/simd/dotKernel.wat)
  * against two references: the JS loop it replaces (bit for bit, on every kind of
  * patch the codec writes) and the codec's plain decoder followed by the engine's
  * normalisation (faceDetailOf), which shares no code with either.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { WAT_SOURCES, assembleWat } from '../../../../scripts/assembleWat.ts';
 import { seededRandom } from '../../../../src/core/random.ts';
 import type { PatchMap } from '../../../../src/core/types.ts';
 import { faceDetailOf } from '../../../../src/engine/faceDetails.ts';
 import { decodePatchMap, decodePatchMapUnit, encodePatchMap } from '../../../../src/engine/quant/patchCodec.ts';
 import { UnitDecodeKernel } from '../../../../src/engine/simd/unitDecode.ts';
-import { UNIT_DECODE_KERNEL_WASM_BASE64 } from '../../../../src/engine/simd/unitDecodeKernel.generated.ts';
 import { gaussian } from '../references.ts';
 
 /** Values that are zero with probability `zeros`, else Gaussian; `signed` false takes |x| (post-ReLU). */
@@ -56,14 +53,7 @@ const maps: PatchMap[] = [
   map(rand, 2, 2, 9, 1, false), // all zero
 ];
 
-describe('unitDecodeKernel.wat', () => {
-  it('the committed bytes are what wabt assembles from the .wat', async () => {
-    const source = WAT_SOURCES.find((s) => s.exportName === 'UNIT_DECODE_KERNEL_WASM_BASE64');
-    if (!source) throw new Error('unitDecodeKernel.wat is not in WAT_SOURCES');
-    const assembled = await assembleWat(source.wat, readFileSync(source.wat, 'utf8'));
-    expect(Buffer.compare(Buffer.from(assembled), Buffer.from(UNIT_DECODE_KERNEL_WASM_BASE64, 'base64')), 'run `npx tsx scripts/assembleWat.ts` and commit both files').toBe(0);
-  });
-
+describe('decodeUnit (dotKernel.wat)', () => {
   it('the test maps hold every kind of patch the codec writes', () => {
     const kinds = new Set(maps.flatMap((m) => [...patchFlags(encodePatchMap(m))]));
     // -1 all zero, 0 dense unsigned, 1 sparse unsigned, 2 dense signed, 3 sparse signed
