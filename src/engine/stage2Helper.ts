@@ -6,9 +6,11 @@
  * hands part of the candidates to a helper as their stored bytes (12 kB each,
  * not 200 kB of floats), a few at a time as it reads them, and scores the
  * rest itself meanwhile. The helper
- * decodes with the storage's own decoder and scores with the same
- * CpuStage2Scorer, one candidate at a time, so every s_emd is bit for bit the
- * one the engine alone would give (tests/unit/engine/stage2Helper.test.ts).
+ * scores with the same CpuStage2Scorer, one candidate at a time: on the maps'
+ * own grid straight from their stored codes as the engine does (since
+ * 2026-12-05; scoreEncodedMaps), else decoded with the storage's own decoder,
+ * so every s_emd is bit for bit the one the engine alone would give
+ * (tests/unit/engine/stage2Helper.test.ts).
  *
  * Only APC weights travel this way (the default): the other weightings need
  * per-pair inputs the helper does not have, so they score on one core. A
