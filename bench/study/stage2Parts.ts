@@ -96,7 +96,7 @@ for (let r = 0; r < 5; r++) {
   });
   const decodedPath = performance.now() - t;
   t = performance.now();
-  const storedRes = scorer.scoreEncodedMaps({ n, c, query: q, queryAverage: avgs[0], count: 100, mapOf: (p) => enc[p], sinkhorn });
+  const storedRes = scorer.scoreEncodedMaps({ grid: 7, c, query: q, queryAverage: avgs[0], count: 100, mapOf: (p) => enc[p], sinkhorn });
   const storedPath = performance.now() - t;
   const same = storedRes.similarity.every((s, p) => s === decodedRes.similarity[p]);
   const it = Array.from(res.iterations).sort((a, b) => a - b);

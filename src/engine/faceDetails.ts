@@ -81,7 +81,7 @@ export function faceDetailOf(f: Pick<FaceFeatures, 'patches' | 'landmarks68' | '
 }
 
 /** The raw map back from a detail (for pooling to a coarser grid). */
-export function rawMapOf(detail: FaceDetail, h: number, w: number, c: number, into?: Float32Array): PatchMap {
+export function rawMapOf(detail: Pick<FaceDetail, 'unitPatches' | 'patchNorms'>, h: number, w: number, c: number, into?: Float32Array): PatchMap {
   const { unitPatches, patchNorms } = detail;
   const data = into?.length === h * w * c ? into : new Float32Array(h * w * c);
   for (let p = 0; p < h * w; p++) for (let t = 0; t < c; t++) data[p * c + t] = unitPatches[p * c + t] * patchNorms[p];

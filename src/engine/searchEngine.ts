@@ -646,18 +646,17 @@ export class SearchEngine {
 
   /**
    * Candidates scored on this worker's CPU. A gallery whose store hands out maps in the patch codec (the app's, on
-   * disk), with APC on the maps' own grid (the default), is scored from the stored maps as read
-   * (CpuStage2Scorer.scoreEncodedMaps: no decoded rows); anything else through decoded candidates. Same results.
+   * disk), with APC weights (the default), is scored from the stored maps as read (CpuStage2Scorer.scoreEncodedMaps:
+   * no decoded rows, any grid); other weightings and stores through decoded candidates. Same results.
    */
   private scoreHere(q: PreparedQuery, positions: readonly number[], settings: RerankSettings): Stage2BatchResult {
-    const { h, w } = this.gallery.nativeGrid;
-    if (settings.weighting !== 'apc' || settings.grid !== h || settings.grid !== w || !this.gallery.readsPatchCodec) return this.cpu.scoreBatch(this.buildBatch(q, positions, settings));
+    if (settings.weighting !== 'apc' || !this.gallery.readsPatchCodec) return this.cpu.scoreBatch(this.buildBatch(q, positions, settings));
     const mapOf = (i: number): Uint8Array => {
       const map = this.gallery.patchCodecMap(positions[i]);
       if (!map) throw new AppError('internal', 'a gallery that reads stored maps returned none', 'Report this as a bug.');
       return map;
     };
-    return this.cpu.scoreEncodedMaps({ n: h * w, c: this.gallery.channels, query: q.grid, queryAverage: q.unitAverage, count: positions.length, mapOf, sinkhorn: settings.sinkhorn });
+    return this.cpu.scoreEncodedMaps({ grid: settings.grid, c: this.gallery.channels, query: q.grid, queryAverage: q.unitAverage, count: positions.length, mapOf, sinkhorn: settings.sinkhorn });
   }
 
   private loadAccelerator(): Promise<Stage2Accelerator | null> {

@@ -5,9 +5,12 @@
  */
 import { AppError } from '../core/errors.ts';
 import type { SinkhornMode } from '../core/types.ts';
-import { decodePatchMapUnit, encodedMapLayout, unitAverageOfSums, type UnitPatchMap } from './quant/patchCodec.ts';
+import { rawMapOf } from './faceDetails.ts';
+import { adaptivePoolBins, unitPatchGrid } from './patchGrid.ts';
+import { decodePatchMapUnit, encodedMapLayout, unitAverageOfSums, type EncodedMapLayout, type UnitPatchMap } from './quant/patchCodec.ts';
 import { DotWorkspace } from './simd/dotWorkspace.ts';
 import { type SinkhornResult, SinkhornWorkspace, sinkhornEmd, validateSinkhornOptions } from './sinkhornCpu.ts';
+import { l2NormaliseRows } from './vectors.ts';
 import { normaliseWeights, patchWeightsSc, patchWeightsScSim } from './weights.ts';
 
 /**
@@ -46,14 +49,15 @@ export interface Stage2Batch {
 }
 
 /**
- * A batch of APC-weighted candidates given as their stored patch maps (src/engine/quant/patchCodec.ts) on the batch's
- * grid: stage 2 of a gallery kept on disk, which reads its k candidates' records every query. Scored by
- * CpuStage2Scorer.scoreEncodedMaps with the same results, bit for bit, as scoreBatch on the decoded maps.
+ * A batch of APC-weighted candidates given as their stored patch maps (src/engine/quant/patchCodec.ts): stage 2 of a
+ * gallery kept on disk, which reads its k candidates' records every query. Scored by CpuStage2Scorer.scoreEncodedMaps
+ * with the same results, bit for bit, as scoreBatch on the decoded maps (pooled to the grid as the gallery pools them).
  */
 export interface EncodedMapBatch {
-  readonly n: number;
+  /** Stage 2's grid side: the maps' own, or coarser (adaptive average pooling). */
+  readonly grid: number;
   readonly c: number;
-  /** Unit query patches, n x c. */
+  /** Unit query patches on that grid, grid^2 x c. */
   readonly query: Float32Array;
   /** The query's L2-normalised average patch (c floats). */
   readonly queryAverage: Float32Array;
@@ -123,6 +127,11 @@ export class CpuStage2Scorer {
   private candidateSums = new Float64Array(0);
   private averageScratch = new Float32Array(0);
   private decoded: UnitPatchMap | null = null;
+  /** Pooling without SIMD: the decoded raw map and its pooled rows, reused. */
+  private raw: Float32Array = new Float32Array(0);
+  private pooledRow: Float32Array = new Float32Array(0);
+  /** Cell tables of the coarser grids asked for, by map shape and grid. */
+  private readonly poolings = new Map<string, Pooling>();
 
   constructor(options: { forceJs?: boolean } = {}) {
     this.ws = new DotWorkspace(options);
@@ -146,38 +155,39 @@ export class CpuStage2Scorer {
   }
 
   /**
-   * Scores candidates given as stored maps. With SIMD and a sparse query (FaceRes's maps), each map's codes are listed
-   * straight into the sparse costs (costsEncoded in src/engine/simd/dotKernel.wat): a decoded candidate was 200 kB of
-   * floats written, copied twice and scanned, against its ~12 kB of codes. Otherwise each is decoded
-   * (decodePatchMapUnit) and scored as scoreBatch would. Either way the results are scoreBatch's on the decoded maps.
+   * Scores candidates given as stored maps. With SIMD, each map's codes go straight into the costs: on the maps' own
+   * grid, with a sparse query (FaceRes's maps), listed into the sparse costs (costsEncoded in
+   * src/engine/simd/dotKernel.wat); on a coarser grid added into the pooling sums (poolEncoded). A decoded candidate was
+   * 200 kB of floats written, copied twice and scanned, against its ~12 kB of codes. Otherwise each is decoded
+   * (decodePatchMapUnit, pooled by rawMapOf and unitPatchGrid as the gallery does) and scored as scoreBatch would.
+   * Either way the results are scoreBatch's on the decoded (and pooled) maps, bit for bit.
    */
   scoreEncodedMaps(batch: EncodedMapBatch): Stage2BatchResult {
-    const { n, c, count } = batch;
+    const { grid, c, count } = batch;
+    const n = grid * grid;
     const shape: Stage2Batch = { n, c, query: batch.query, candidates: [], weights: { kind: 'apc', queryAverage: batch.queryAverage, candidateAverages: [] }, sinkhorn: batch.sinkhorn };
     validateStage2Batch(shape);
     const similarity = new Float64Array(count);
     const iterations = new Int32Array(count);
     const marginalError = new Float64Array(count);
     const layout = this.load(shape, true);
-    const listsCodes = layout.sparse && this.ws.simd;
     if (this.candidateSums.length !== c) this.candidateSums = new Float64Array(c);
     for (let p = 0; p < count; p++) {
       const bytes = batch.mapOf(p);
       const map = encodedMapLayout(bytes);
-      if (map.h * map.w !== n || map.c !== c)
+      if (map.c !== c || map.h < grid || map.w < grid)
         throw new AppError(
           'invalid-argument',
-          `stage-2 batch: candidate ${p}'s stored map is ${map.h}x${map.w}x${map.c}, the batch needs ${n} patches of ${c}`,
+          `stage-2 batch: candidate ${p}'s stored map is ${map.h}x${map.w}x${map.c}, the batch needs ${grid}x${grid} patches of ${c}`,
           'Rebuild the gallery with the active recognizer.',
         );
-      if (listsCodes) {
-        this.ws.costsEncoded(bytes, map, layout.queryTAt, layout.lda, n + 1, layout.costAt, n, layout.scratchAt, this.candidateSums);
-        this.ws.data.set(unitAverageOfSums(this.candidateSums, n, this.candidateAverage(c)), layout.averageAt);
+      const native = map.h === grid && map.w === grid;
+      if (native && layout.sparse && this.ws.simd) {
+        this.ws.costsEncoded(bytes, map, layout.queryTAt, layout.lda, layout.rows, layout.costAt, n, layout.scratchAt, this.candidateSums);
+        this.ws.data.set(unitAverageOfSums(this.candidateSums, map.h * map.w, this.candidateAverage(c)), layout.averageAt);
       } else {
-        const unit = (this.decoded = decodePatchMapUnit(bytes, this.decoded ?? undefined));
-        const data = this.ws.data;
-        data.set(unit.unitPatches, layout.candidateAt);
-        data.set(unit.unitAverage, layout.averageAt);
+        if (native) this.decodeInto(bytes, layout);
+        else this.poolInto(bytes, map, grid, layout);
         this.candidateCosts(layout, n, c);
       }
       this.pairWeights(shape, layout, p);
@@ -187,6 +197,72 @@ export class CpuStage2Scorer {
       marginalError[p] = r.marginalError;
     }
     return { similarity, iterations, marginalError };
+  }
+
+  /** A stored map decoded into kernel memory: its unit rows at candidateAt, its unit average at averageAt. */
+  private decodeInto(bytes: Uint8Array, layout: Layout): void {
+    const unit = (this.decoded = decodePatchMapUnit(bytes, this.decoded ?? undefined));
+    const data = this.ws.data;
+    data.set(unit.unitPatches, layout.candidateAt);
+    data.set(unit.unitAverage, layout.averageAt);
+  }
+
+  /**
+   * A stored map pooled to `grid` in kernel memory, the floats GalleryStore.unitGrid gives (rawMapOf, then
+   * unitPatchGrid): unit pooled rows at candidateAt, the map's unit average at averageAt.
+   */
+  private poolInto(bytes: Uint8Array, map: EncodedMapLayout, grid: number, layout: Layout): void {
+    const { h, w, c } = map;
+    const cells = grid * grid;
+    const pooling = this.poolingOf(h, w, grid);
+    if (this.ws.simd) {
+      const sums = this.ws.poolEncoded(bytes, map, pooling.cellsOf, cells, layout.scratchAt, this.candidateSums);
+      const data = this.ws.data;
+      for (let cell = 0; cell < cells; cell++) {
+        const inv = pooling.inverseCounts[cell];
+        const at = layout.candidateAt + cell * c;
+        for (let t = 0; t < c; t++) data[at + t] = sums[cell * c + t] * inv;
+      }
+      l2NormaliseRows(data, layout.candidateAt, cells, c, data, layout.candidateAt);
+      data.set(unitAverageOfSums(this.candidateSums, h * w, this.candidateAverage(c)), layout.averageAt);
+      return;
+    }
+    const unit = decodePatchMapUnit(bytes, this.decoded ?? undefined);
+    this.decoded = unit;
+    this.raw = rawMapOf(unit, h, w, c, this.raw).data;
+    if (this.pooledRow.length !== cells * c) this.pooledRow = new Float32Array(cells * c);
+    const data = this.ws.data;
+    data.set(unitPatchGrid({ h, w, c, data: this.raw }, grid, this.pooledRow), layout.candidateAt);
+    data.set(unit.unitAverage, layout.averageAt);
+  }
+
+  /** Which cells of a grid x grid pooling each patch of an h x w map falls in (4 slots, -1 for none), and 1 / cell size. */
+  private poolingOf(h: number, w: number, grid: number): Pooling {
+    const key = `${h}x${w}:${grid}`;
+    let pooling = this.poolings.get(key);
+    if (pooling) return pooling;
+    const binsY = adaptivePoolBins(h, grid);
+    const binsX = adaptivePoolBins(w, grid);
+    const cellsOf = new Int32Array(4 * h * w).fill(-1);
+    const used = new Int32Array(h * w);
+    const inverseCounts = new Float64Array(grid * grid);
+    for (let gy = 0; gy < grid; gy++) {
+      for (let gx = 0; gx < grid; gx++) {
+        const by = binsY[gy];
+        const bx = binsX[gx];
+        inverseCounts[gy * grid + gx] = 1 / ((by.end - by.start) * (bx.end - bx.start));
+        for (let y = by.start; y < by.end; y++) {
+          for (let x = bx.start; x < bx.end; x++) {
+            const p = y * w + x;
+            if (used[p] === 4) throw new AppError('internal', `pooling ${h}x${w} to ${grid}x${grid}: patch ${p} is in over 4 cells`, 'Report this as a bug.');
+            cellsOf[4 * p + used[p]++] = gy * grid + gx;
+          }
+        }
+      }
+    }
+    pooling = { cellsOf, inverseCounts };
+    this.poolings.set(key, pooling);
+    return pooling;
   }
 
   /** Pair `p` of a batch with its plan, cost matrix and weights (the values scoreBatch gives that pair). */
@@ -336,6 +412,13 @@ export class CpuStage2Scorer {
  * (FaceRes's maps), 101 at 30%, 152 at 50%, 282 at 100% (MobileFaceNet's maps are dense). Break-even is ~35%.
  */
 const SPARSE_MAX_FRACTION = 0.25;
+
+interface Pooling {
+  /** Per patch of the map, the (up to 4) cells of the grid whose bins hold it; -1 pads. */
+  readonly cellsOf: Int32Array;
+  /** 1 / the number of patches in each cell, as adaptiveAvgPool divides. */
+  readonly inverseCounts: Float64Array;
+}
 
 /** Where load() put each region, as float indices into the kernel memory. */
 interface Layout {

@@ -6,9 +6,9 @@
  * hands part of the candidates to a helper as their stored bytes (12 kB each,
  * not 200 kB of floats), a few at a time as it reads them, and scores the
  * rest itself meanwhile. The helper
- * scores with the same CpuStage2Scorer, one candidate at a time: on the maps'
- * own grid straight from their stored codes as the engine does (since
- * 2026-12-05; scoreEncodedMaps), else decoded with the storage's own decoder,
+ * scores with the same CpuStage2Scorer, one candidate at a time: straight
+ * from their stored codes as the engine does (since 2026-12-05;
+ * scoreEncodedMaps), else decoded with the storage's own decoder,
  * so every s_emd is bit for bit the one the engine alone would give
  * (tests/unit/engine/stage2Helper.test.ts).
  *
@@ -204,8 +204,8 @@ export class EncodedStage2Scorer implements Stage2Helper {
   private ownQuery = new Float32Array(0);
 
   /**
-   * `mapOf`, where given, reads a record's stored map: candidates on the maps' own grid are then scored from those
-   * bytes (CpuStage2Scorer.scoreEncodedMaps, the engine's own path for its share) instead of decoded.
+   * `mapOf`, where given, reads a record's stored map: candidates are then scored from those bytes on any grid
+   * (CpuStage2Scorer.scoreEncodedMaps, the engine's own path for its share) instead of decoded.
    */
   constructor(
     private readonly decode: DetailDecoder,
@@ -254,13 +254,13 @@ export class EncodedStage2Scorer implements Stage2Helper {
       return records.subarray(start, end);
     };
     const mapOf = this.mapOf;
-    if (native && mapOf && ends.length > 0 && mapOf(chunk.format, recordOf(0)) !== null) {
+    if (mapOf && ends.length > 0 && mapOf(chunk.format, recordOf(0)) !== null) {
       const maps = (i: number): Uint8Array => {
         const map = mapOf(chunk.format, recordOf(i));
         if (!map) throw new AppError('invalid-argument', `stage-2 helper: record ${i} of a chunk holds no stored map`, 'This is a bug in the caller; report it.');
         return map;
       };
-      return this.scorer.scoreEncodedMaps({ n, c, query: query.query, queryAverage: query.queryAverage, count: ends.length, mapOf: maps, sinkhorn: query.sinkhorn });
+      return this.scorer.scoreEncodedMaps({ grid, c, query: query.query, queryAverage: query.queryAverage, count: ends.length, mapOf: maps, sinkhorn: query.sinkhorn });
     }
     const details = Array.from(ends, (_, i) => {
       const d = this.decode(chunk.format, recordOf(i), this.spare[i]);

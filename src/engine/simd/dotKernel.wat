@@ -517,4 +517,50 @@
         (call $sumList (local.get $list) (local.get $listEnd) (local.get $blockBytes) (local.get $na) (local.get $out) (local.get $ldo) (local.get $p))
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $patch))))
+
+  ;; poolEncoded: the pooling sums of a stored map for a coarser grid. Each
+  ;; value is taken as the raw map rawMapOf (src/engine/faceDetails.ts)
+  ;; rebuilds from decodeUnit's rows, f32(unit * f32(norm)), and added (f64)
+  ;; into the sums of every cell whose bins hold its patch, patches in
+  ;; ascending order as patchGrid.ts's adaptiveAvgPool adds them (zeros add
+  ;; nothing there either), so each sum has the same bits. Also the
+  ;; per-channel sums of the decoded values, as decodeUnit's. $cells: 4 i32 per
+  ;; patch, the cells it falls in (-1 for none); $acc: cells x c f64 and
+  ;; $sums: c f64, both zeroed by the caller.
+  (func $poolEncoded (export "poolEncoded")
+    (param $src i32) (param $starts i32) (param $patches i32) (param $c i32) (param $bitmapBytes i32)
+    (param $cells i32) (param $acc i32) (param $sums i32) (param $values i32) (param $channels i32) (param $floor f64)
+    (local $p i32) (local $n i32) (local $i i32) (local $k i32) (local $cell i32) (local $ch i32)
+    (local $vd f64) (local $norm f64) (local $normF f64) (local $inv f64) (local $raw f64) (local $at i32)
+    (local.set $p (i32.const 0))
+    (block $patchesDone
+      (loop $patch
+        (br_if $patchesDone (i32.ge_u (local.get $p) (local.get $patches)))
+        (local.set $n (call $patchValues (i32.add (local.get $src) (i32.load (i32.add (local.get $starts) (i32.shl (local.get $p) (i32.const 2)))))
+          (local.get $c) (local.get $bitmapBytes) (local.get $values) (local.get $channels)))
+        (local.set $norm (f64.sqrt (global.get $patchSquares)))
+        (local.set $normF (f64.promote_f32 (f32.demote_f64 (local.get $norm))))
+        (local.set $inv (f64.div (f64.const 1) (f64.max (local.get $norm) (local.get $floor))))
+        (local.set $i (i32.const 0))
+        (block $valuesDone
+          (loop $value
+            (br_if $valuesDone (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $ch (i32.load (i32.add (local.get $channels) (i32.shl (local.get $i) (i32.const 2)))))
+            (local.set $vd (f64.promote_f32 (f32.load (i32.add (local.get $values) (i32.shl (local.get $i) (i32.const 2))))))
+            (local.set $at (i32.add (local.get $sums) (i32.shl (local.get $ch) (i32.const 3))))
+            (f64.store (local.get $at) (f64.add (f64.load (local.get $at)) (local.get $vd)))
+            ;; unit = f32(value * inv), then raw = f32(unit * f32(norm))
+            (local.set $raw (f64.promote_f32 (f32.demote_f64 (f64.mul (f64.promote_f32 (f32.demote_f64 (f64.mul (local.get $vd) (local.get $inv)))) (local.get $normF)))))
+            (local.set $k (i32.const 0))
+            (loop $cellsOfPatch
+              (local.set $cell (i32.load (i32.add (local.get $cells) (i32.shl (i32.add (i32.shl (local.get $p) (i32.const 2)) (local.get $k)) (i32.const 2)))))
+              (if (i32.ge_s (local.get $cell) (i32.const 0))
+                (then
+                  (local.set $at (i32.add (local.get $acc) (i32.shl (i32.add (i32.mul (local.get $cell) (local.get $c)) (local.get $ch)) (i32.const 3))))
+                  (f64.store (local.get $at) (f64.add (f64.load (local.get $at)) (local.get $raw)))))
+              (br_if $cellsOfPatch (i32.lt_u (local.tee $k (i32.add (local.get $k) (i32.const 1))) (i32.const 4))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $value)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $patch))))
 )

@@ -42,6 +42,19 @@ interface SimdExports {
     sums: number,
     floor: number,
   ) => void;
+  readonly poolEncoded: (
+    src: number,
+    starts: number,
+    patches: number,
+    c: number,
+    bitmapBytes: number,
+    cells: number,
+    acc: number,
+    sums: number,
+    values: number,
+    channels: number,
+    floor: number,
+  ) => void;
 }
 
 export class DotWorkspace {
@@ -142,6 +155,42 @@ export class DotWorkspace {
     new Uint8Array(buffer, srcAt * 4, bytes.length).set(bytes);
     exports.costsEncoded(srcAt * 4, startsAt * 4, patches, c, bitmapBytes, at * 4, lda, na, out * 4, ldo, listAt * 4, valuesAt * 4, channelsAt * 4, sumsAt * 4, NORMALISE_FLOOR);
     sums.set(sumsView);
+  }
+
+  /**
+   * The f64 pooling sums of a stored map for a coarser grid (poolEncoded in dotKernel.wat): per cell, the sum over its
+   * bins' patches of the raw map rawMapOf rebuilds from the decoded rows, the same bits as adaptiveAvgPool's sums of
+   * that map. `cellsOf`: 4 cells per patch (-1 for none); `cells` cells. The per-channel sums of the decoded values go
+   * into `sums`. Returns the sums, cells x c, a view into this memory valid until the next reserve. SIMD only.
+   */
+  poolEncoded(bytes: Uint8Array, layout: EncodedMapLayout, cellsOf: Int32Array, cells: number, scratch: number, sums: Float64Array): Float64Array {
+    const exports = this.exports;
+    if (!exports) throw new RangeError('poolEncoded needs the SIMD kernels; decode the map and pool it');
+    const { h, w, c, starts, bitmapBytes } = layout;
+    const patches = h * w;
+    if (cellsOf.length !== 4 * patches) throw new RangeError(`poolEncoded: ${cellsOf.length} cell slots for ${patches} patches`);
+    if (sums.length !== c) throw new RangeError(`poolEncoded: ${sums.length} sums for ${c} channels`);
+    // Float indices from `scratch`: the float64 pooling sums and channel sums first (8-byte aligned), then one patch's
+    // values and channels, the cell table, the patch starts and the map's bytes.
+    const accAt = scratch + (scratch & 1);
+    const sumsAt = accAt + 2 * cells * c;
+    const valuesAt = sumsAt + 2 * c;
+    const channelsAt = valuesAt + c;
+    const cellsAt = channelsAt + c;
+    const startsAt = cellsAt + 4 * patches;
+    const srcAt = startsAt + patches;
+    this.reserve(srcAt + Math.ceil(bytes.length / 4));
+    const buffer = exports.memory.buffer;
+    const acc = new Float64Array(buffer, accAt * 4, cells * c);
+    const sumsView = new Float64Array(buffer, sumsAt * 4, c);
+    acc.fill(0);
+    sumsView.fill(0);
+    new Int32Array(buffer, cellsAt * 4, 4 * patches).set(cellsOf);
+    new Int32Array(buffer, startsAt * 4, patches).set(starts);
+    new Uint8Array(buffer, srcAt * 4, bytes.length).set(bytes);
+    exports.poolEncoded(srcAt * 4, startsAt * 4, patches, c, bitmapBytes, cellsAt * 4, accAt * 4, sumsAt * 4, valuesAt * 4, channelsAt * 4, NORMALISE_FLOOR);
+    sums.set(sumsView);
+    return acc;
   }
 }
 

@@ -25,13 +25,13 @@ describe('dotKernel.wat and its generated module', () => {
     await expect(assembleWat('bad.wat', '(module (func (result i32) (f32.const 1)))')).rejects.toThrow();
   });
 
-  it('exports the kernels (seven i32 parameters for the dense ones, nine for the sparse one, eleven and fifteen for the stored-map ones) and a growable memory of one page', () => {
+  it('exports the kernels (seven i32 parameters for the dense ones, nine for the sparse one, eleven for decodeUnit and poolEncoded, fifteen for costsEncoded) and a growable memory of one page', () => {
     const module = new WebAssembly.Module(committedBytes);
     expect(
       WebAssembly.Module.exports(module)
         .map((e) => `${e.name}:${e.kind}`)
         .sort(),
-    ).toEqual(['costsEncoded:function', 'decodeUnit:function', 'dots1x8:function', 'dots2x4:function', 'dotsSparse:function', 'memory:memory']);
+    ).toEqual(['costsEncoded:function', 'decodeUnit:function', 'dots1x8:function', 'dots2x4:function', 'dotsSparse:function', 'memory:memory', 'poolEncoded:function']);
     expect(WebAssembly.Module.imports(module)).toEqual([]);
     const exports = new WebAssembly.Instance(module).exports;
     const memory = exports.memory;
@@ -46,6 +46,7 @@ describe('dotKernel.wat and its generated module', () => {
     }
     expect(typeof exports.dotsSparse === 'function' ? exports.dotsSparse.length : -1).toBe(9);
     expect(typeof exports.decodeUnit === 'function' ? exports.decodeUnit.length : -1).toBe(11);
+    expect(typeof exports.poolEncoded === 'function' ? exports.poolEncoded.length : -1).toBe(11);
     expect(typeof exports.costsEncoded === 'function' ? exports.costsEncoded.length : -1).toBe(15);
   });
 

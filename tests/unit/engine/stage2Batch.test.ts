@@ -3,6 +3,8 @@ import type { AppError } from '../../../src/core/errors.ts';
 import { seededRandom } from '../../../src/core/random.ts';
 import { DEFAULT_SETTINGS } from '../../../src/core/types.ts';
 import type { PatchMap } from '../../../src/core/types.ts';
+import { rawMapOf } from '../../../src/engine/faceDetails.ts';
+import { unitAveragePatch, unitPatchGrid } from '../../../src/engine/patchGrid.ts';
 import { decodePatchMapUnit, encodePatchMap } from '../../../src/engine/quant/patchCodec.ts';
 import { CpuStage2Scorer, type Stage2Batch } from '../../../src/engine/stage2Batch.ts';
 
@@ -161,59 +163,74 @@ function rawMap(rand: () => number, h: number, c: number, zeros: number, signed:
 }
 
 describe('CpuStage2Scorer on stored maps (scoreEncodedMaps)', () => {
-  // FaceRes-like (sparse unsigned, two empty patches: the codes are listed into the costs), sparse signed with c not a
-  // multiple of 8, and dense signed like MobileFaceNet's (a dense query: the maps are decoded).
+  // FaceRes-like (sparse unsigned, two empty patches), very sparse (its pooled grids stay sparse), sparse signed with
+  // c not a multiple of 8, and dense signed like MobileFaceNet's. Each on its own grid and pooled to coarser ones:
+  // sparse queries take the stored codes straight into the costs or the pooling, dense ones decode.
   const shapes = [
-    { h: 7, c: 1024, zeros: 0.9, signed: false, empty: [0, 30] },
-    { h: 4, c: 44, zeros: 0.85, signed: true, empty: [3] },
-    { h: 7, c: 64, zeros: 0.05, signed: true, empty: [] },
+    { h: 7, c: 1024, zeros: 0.9, signed: false, empty: [0, 30], grids: [7, 4, 2] },
+    { h: 7, c: 256, zeros: 0.985, signed: false, empty: [5], grids: [4, 3, 1] },
+    { h: 4, c: 44, zeros: 0.85, signed: true, empty: [3], grids: [4, 3] },
+    { h: 7, c: 64, zeros: 0.05, signed: true, empty: [], grids: [7, 5] },
   ];
-  for (const { h, c: ch, zeros, signed, empty } of shapes) {
-    it(`gives scoreBatch's results on the decoded maps bit for bit: ${h}x${h}x${ch}, ${zeros * 100}% zeros, SIMD and JS`, () => {
-      const rand = seededRandom(h * 1000 + ch);
-      const query = decodePatchMapUnit(encodePatchMap(rawMap(rand, h, ch, zeros, signed)));
-      const stored = Array.from({ length: 9 }, (_, i) => encodePatchMap(rawMap(rand, h, ch, zeros, signed, i % 2 ? empty : [])));
-      const decoded = stored.map((b) => decodePatchMapUnit(b));
-      const sinkhorn = { ...DEFAULT_SETTINGS.sinkhorn };
-      const batch: Stage2Batch = {
-        n: h * h,
-        c: ch,
-        query: query.unitPatches,
-        candidates: decoded.map((d) => d.unitPatches),
-        weights: { kind: 'apc', queryAverage: query.unitAverage, candidateAverages: decoded.map((d) => d.unitAverage) },
-        sinkhorn,
-      };
-      for (const forceJs of [false, true]) {
-        const want = new CpuStage2Scorer({ forceJs }).scoreBatch(batch);
-        const asked: number[] = [];
-        const got = new CpuStage2Scorer({ forceJs }).scoreEncodedMaps({
-          n: h * h,
+  for (const { h, c: ch, zeros, signed, empty, grids } of shapes) {
+    for (const grid of grids) {
+      it(`gives scoreBatch's results on the decoded maps, pooled as the gallery pools them, bit for bit: ${h}x${h}x${ch} on ${grid}x${grid}, ${zeros * 100}% zeros, SIMD and JS`, () => {
+        const rand = seededRandom(h * 1000 + ch + grid);
+        const queryMap = rawMap(rand, h, ch, zeros, signed);
+        const query = { grid: unitPatchGrid(queryMap, grid), average: unitAveragePatch(queryMap) };
+        const stored = Array.from({ length: 9 }, (_, i) => encodePatchMap(rawMap(rand, h, ch, zeros, signed, i % 2 ? empty : [])));
+        // The gallery's path (GalleryStore.unitGrid): decode, rebuild the raw map, pool.
+        const decoded = stored.map((b) => decodePatchMapUnit(b));
+        const rows = decoded.map((d) => (grid === h ? d.unitPatches : unitPatchGrid(rawMapOf(d, h, h, ch), grid)));
+        const sinkhorn = { ...DEFAULT_SETTINGS.sinkhorn };
+        const batch: Stage2Batch = {
+          n: grid * grid,
           c: ch,
-          query: query.unitPatches,
-          queryAverage: query.unitAverage,
-          count: stored.length,
-          mapOf: (i) => {
-            asked.push(i);
-            return stored[i];
-          },
+          query: query.grid,
+          candidates: rows,
+          weights: { kind: 'apc', queryAverage: query.average, candidateAverages: decoded.map((d) => d.unitAverage) },
           sinkhorn,
-        });
-        expect(asked).toEqual(stored.map((_, i) => i));
-        expect(Array.from(got.similarity)).toEqual(Array.from(want.similarity));
-        expect(Array.from(got.iterations)).toEqual(Array.from(want.iterations));
-        expect(Array.from(got.marginalError)).toEqual(Array.from(want.marginalError));
-        expect(want.similarity.every((s) => Number.isFinite(s) && s > 0)).toBe(true);
-      }
-    });
+        };
+        for (const forceJs of [false, true]) {
+          const want = new CpuStage2Scorer({ forceJs }).scoreBatch(batch);
+          const asked: number[] = [];
+          const got = new CpuStage2Scorer({ forceJs }).scoreEncodedMaps({
+            grid,
+            c: ch,
+            query: query.grid,
+            queryAverage: query.average,
+            count: stored.length,
+            mapOf: (i) => {
+              asked.push(i);
+              return stored[i];
+            },
+            sinkhorn,
+          });
+          expect(asked).toEqual(stored.map((_, i) => i));
+          expect(Array.from(got.similarity)).toEqual(Array.from(want.similarity));
+          expect(Array.from(got.iterations)).toEqual(Array.from(want.iterations));
+          expect(Array.from(got.marginalError)).toEqual(Array.from(want.marginalError));
+          expect(want.similarity.every((s) => Number.isFinite(s) && s > 0)).toBe(true);
+        }
+      });
+    }
   }
+
+  it('the test shapes reach both kernels: sparse queries on the native and on a pooled grid', () => {
+    const density = (m: Float32Array) => m.reduce((n, x) => n + (x !== 0 ? 1 : 0), 0) / m.length;
+    const rand = seededRandom(1);
+    expect(density(unitPatchGrid(rawMap(rand, 7, 1024, 0.9, false), 7))).toBeLessThan(0.25);
+    expect(density(unitPatchGrid(rawMap(rand, 7, 256, 0.985, false), 4))).toBeLessThan(0.25);
+    expect(density(unitPatchGrid(rawMap(rand, 7, 64, 0.05, true), 7))).toBeGreaterThan(0.25);
+  });
 
   it('refuses a stored map of another shape and damaged bytes, as AppErrors naming the fault', () => {
     const rand = seededRandom(5);
     const query = decodePatchMapUnit(encodePatchMap(rawMap(rand, 4, 16, 0.8, false)));
-    const spec = { n: 16, c: 16, query: query.unitPatches, queryAverage: query.unitAverage, count: 1, sinkhorn: { ...DEFAULT_SETTINGS.sinkhorn } };
+    const spec = { grid: 4, c: 16, query: query.unitPatches, queryAverage: query.unitAverage, count: 1, sinkhorn: { ...DEFAULT_SETTINGS.sinkhorn } };
     const scorer = new CpuStage2Scorer();
     const other = encodePatchMap(rawMap(rand, 3, 16, 0.8, false));
-    expect(() => scorer.scoreEncodedMaps({ ...spec, mapOf: () => other })).toThrow(/stored map is 3x3x16, the batch needs 16 patches of 16/);
+    expect(() => scorer.scoreEncodedMaps({ ...spec, mapOf: () => other })).toThrow(/stored map is 3x3x16, the batch needs 4x4 patches of 16/);
     const cut = encodePatchMap(rawMap(rand, 4, 16, 0.8, false)).subarray(0, 40);
     expect(() => scorer.scoreEncodedMaps({ ...spec, mapOf: () => cut })).toThrow(/cut short/);
   });
