@@ -254,9 +254,10 @@ export class EncodedStage2Scorer implements Stage2Helper {
       return records.subarray(start, end);
     };
     const mapOf = this.mapOf;
-    if (mapOf && ends.length > 0 && mapOf(chunk.format, recordOf(0)) !== null) {
+    const firstMap = mapOf && ends.length > 0 ? mapOf(chunk.format, recordOf(0)) : null;
+    if (mapOf && firstMap) {
       const maps = (i: number): Uint8Array => {
-        const map = mapOf(chunk.format, recordOf(i));
+        const map = i === 0 ? firstMap : mapOf(chunk.format, recordOf(i));
         if (!map) throw new AppError('invalid-argument', `stage-2 helper: record ${i} of a chunk holds no stored map`, 'This is a bug in the caller; report it.');
         return map;
       };

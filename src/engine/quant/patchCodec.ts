@@ -31,7 +31,7 @@
  */
 import { AppError } from '../../core/errors.ts';
 import type { PatchMap } from '../../core/types.ts';
-import { UnitDecodeKernel } from '../simd/unitDecode.ts';
+import { DotWorkspace } from '../simd/dotWorkspace.ts';
 import { l2NormaliseRows, NORMALISE_FLOOR } from '../vectors.ts';
 
 export const PATCH_CODEC_MAGIC_0 = 0x50; // 'P'
@@ -310,7 +310,7 @@ export function decodePatchMapUnit(bytes: Uint8Array, reuse?: UnitPatchBuffers, 
   const patchNorms = fits ? reuse.patchNorms : new Float32Array(patches);
   const sums = new Float64Array(c);
   const kernel = impl === 'auto' ? unitDecodeKernel() : null;
-  if (kernel) kernel.decode(bytes, layout, unitPatches, patchNorms, sums);
+  if (kernel) kernel.decodeUnit(bytes, layout, unitPatches, patchNorms, sums);
   else decodeUnitJs(bytes, layout, unitPatches.fill(0), patchNorms.fill(0), sums);
   const unitAverage = unitAverageOfSums(sums, patches, fits ? reuse.unitAverage : new Float32Array(c));
   return { h, w, c, unitPatches, patchNorms, unitAverage };
@@ -336,9 +336,12 @@ export function encodedMapLayout(bytes: Uint8Array): EncodedMapLayout {
 }
 
 /** The WebAssembly decoder, made on first use; null where WebAssembly is missing. */
-let kernelInstance: UnitDecodeKernel | null | undefined;
-function unitDecodeKernel(): UnitDecodeKernel | null {
-  if (kernelInstance === undefined) kernelInstance = UnitDecodeKernel.create();
+let kernelInstance: DotWorkspace | null | undefined;
+function unitDecodeKernel(): DotWorkspace | null {
+  if (kernelInstance === undefined) {
+    const workspace = new DotWorkspace();
+    kernelInstance = workspace.simd ? workspace : null;
+  }
   return kernelInstance;
 }
 

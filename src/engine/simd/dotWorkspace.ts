@@ -25,6 +25,19 @@ interface SimdExports {
   readonly dots2x4: KernelFn;
   readonly dots1x8: KernelFn;
   readonly dotsSparse: (at: number, lda: number, na: number, b: number, nb: number, c: number, out: number, ldo: number, list: number) => void;
+  readonly decodeUnit: (
+    src: number,
+    starts: number,
+    patches: number,
+    c: number,
+    bitmapBytes: number,
+    unit: number,
+    norms: number,
+    sums: number,
+    values: number,
+    channels: number,
+    floor: number,
+  ) => void;
   readonly costsEncoded: (
     src: number,
     starts: number,
@@ -55,6 +68,17 @@ interface SimdExports {
     channels: number,
     floor: number,
   ) => void;
+}
+
+/** Where placeStoredMap put each region, as float indices. */
+interface StoredMapPlace {
+  readonly aheadAt: number;
+  readonly sumsAt: number;
+  readonly valuesAt: number;
+  readonly channelsAt: number;
+  readonly extraAt: number;
+  readonly startsAt: number;
+  readonly srcAt: number;
 }
 
 export class DotWorkspace {
@@ -125,36 +149,70 @@ export class DotWorkspace {
   }
 
   /**
-   * dotsSparse with b given as a stored patch map (src/engine/quant/patchCodec.ts; `layout` from encodedMapLayout, so
-   * already checked) instead of its decoded unit rows: out[i * ldo + j] for i < na and each patch j, bit for bit what
-   * dotsSparse gives on the rows decodePatchMapUnit makes of the same bytes, without writing those rows. The per-channel
-   * float64 sums of the decoded values go into `sums` (c; unitAverageOfSums turns them into the map's unit average).
-   * `scratch`: a float index from which the call may use memory (it reserves what it needs, so re-read `data`).
-   * SIMD only: without it, decode the map and call dotsSparse.
+   * Decodes a stored patch map (src/engine/quant/patchCodec.ts; `layout` from its walk, so already checked) into unit
+   * patch rows, patch norms and the per-channel float64 sums of the decoded values (decodeUnit in dotKernel.wat), bit
+   * for bit patchCodec's JS loop. Each output has the map's exact size and is overwritten whole. SIMD only.
+   */
+  decodeUnit(bytes: Uint8Array, layout: EncodedMapLayout, unitPatches: Float32Array, patchNorms: Float32Array, sums: Float64Array): void {
+    const exports = this.simdExports('decodeUnit');
+    const patches = layout.h * layout.w;
+    const unitFloats = patches * layout.c;
+    const at = this.placeStoredMap(bytes, layout, 0, unitFloats + patches, 0);
+    const unitView = new Float32Array(exports.memory.buffer, at.aheadAt * 4, unitFloats);
+    const normsView = new Float32Array(exports.memory.buffer, (at.aheadAt + unitFloats) * 4, patches);
+    unitView.fill(0);
+    normsView.fill(0);
+    exports.decodeUnit(
+      at.srcAt * 4,
+      at.startsAt * 4,
+      patches,
+      layout.c,
+      layout.bitmapBytes,
+      at.aheadAt * 4,
+      (at.aheadAt + unitFloats) * 4,
+      at.sumsAt * 4,
+      at.valuesAt * 4,
+      at.channelsAt * 4,
+      NORMALISE_FLOOR,
+    );
+    unitPatches.set(unitView);
+    patchNorms.set(normsView);
+    sums.set(this.storedMapSums(at, layout.c));
+  }
+
+  /**
+   * dotsSparse with b given as a stored patch map (`layout` from encodedMapLayout, so already checked) instead of its
+   * decoded unit rows: out[i * ldo + j] for i < na and each patch j, bit for bit what dotsSparse gives on the rows
+   * decodePatchMapUnit makes of the same bytes, without writing those rows. The per-channel float64 sums of the decoded
+   * values go into `sums` (c; unitAverageOfSums turns them into the map's unit average). `scratch`: a float index from
+   * which the call may use memory (it reserves what it needs, so re-read `data`). SIMD only: without it, decode the map
+   * and call dotsSparse.
    */
   costsEncoded(bytes: Uint8Array, layout: EncodedMapLayout, at: number, lda: number, na: number, out: number, ldo: number, scratch: number, sums: Float64Array): void {
-    const exports = this.exports;
-    if (!exports) throw new RangeError('costsEncoded needs the SIMD kernels; decode the map and call dotsSparse');
-    const { h, w, c, starts, bitmapBytes } = layout;
-    const patches = h * w;
+    const exports = this.simdExports('costsEncoded');
+    const { h, w, c, bitmapBytes } = layout;
     if (lda % 4 !== 0 || lda < na) throw new RangeError(`costsEncoded: lda ${lda} must be a multiple of 4 and at least na ${na}`);
     if (sums.length !== c) throw new RangeError(`costsEncoded: ${sums.length} sums for ${c} channels`);
-    // Float indices from `scratch`: the float64 sums first (an even index, so 8-byte aligned), then the list, one
-    // patch's values and channels, the patch starts and the map's bytes.
-    const sumsAt = scratch + (scratch & 1);
-    const listAt = sumsAt + 2 * c;
-    const valuesAt = listAt + 2 * c;
-    const channelsAt = valuesAt + c;
-    const startsAt = channelsAt + c;
-    const srcAt = startsAt + patches;
-    this.reserve(srcAt + Math.ceil(bytes.length / 4));
-    const buffer = exports.memory.buffer;
-    const sumsView = new Float64Array(buffer, sumsAt * 4, c);
-    sumsView.fill(0);
-    new Int32Array(buffer, startsAt * 4, patches).set(starts);
-    new Uint8Array(buffer, srcAt * 4, bytes.length).set(bytes);
-    exports.costsEncoded(srcAt * 4, startsAt * 4, patches, c, bitmapBytes, at * 4, lda, na, out * 4, ldo, listAt * 4, valuesAt * 4, channelsAt * 4, sumsAt * 4, NORMALISE_FLOOR);
-    sums.set(sumsView);
+    // Ahead of the map: the sparse kernel's list, one (address, value) pair per nonzero of a patch.
+    const place = this.placeStoredMap(bytes, layout, scratch, 2 * c, 0);
+    exports.costsEncoded(
+      place.srcAt * 4,
+      place.startsAt * 4,
+      h * w,
+      c,
+      bitmapBytes,
+      at * 4,
+      lda,
+      na,
+      out * 4,
+      ldo,
+      place.aheadAt * 4,
+      place.valuesAt * 4,
+      place.channelsAt * 4,
+      place.sumsAt * 4,
+      NORMALISE_FLOOR,
+    );
+    sums.set(this.storedMapSums(place, c));
   }
 
   /**
@@ -164,33 +222,65 @@ export class DotWorkspace {
    * into `sums`. Returns the sums, cells x c, a view into this memory valid until the next reserve. SIMD only.
    */
   poolEncoded(bytes: Uint8Array, layout: EncodedMapLayout, cellsOf: Int32Array, cells: number, scratch: number, sums: Float64Array): Float64Array {
-    const exports = this.exports;
-    if (!exports) throw new RangeError('poolEncoded needs the SIMD kernels; decode the map and pool it');
-    const { h, w, c, starts, bitmapBytes } = layout;
+    const exports = this.simdExports('poolEncoded');
+    const { h, w, c, bitmapBytes } = layout;
     const patches = h * w;
     if (cellsOf.length !== 4 * patches) throw new RangeError(`poolEncoded: ${cellsOf.length} cell slots for ${patches} patches`);
     if (sums.length !== c) throw new RangeError(`poolEncoded: ${sums.length} sums for ${c} channels`);
-    // Float indices from `scratch`: the float64 pooling sums and channel sums first (8-byte aligned), then one patch's
-    // values and channels, the cell table, the patch starts and the map's bytes.
-    const accAt = scratch + (scratch & 1);
-    const sumsAt = accAt + 2 * cells * c;
+    // Ahead of the map: the float64 pooling sums; beside it, the cell table.
+    const place = this.placeStoredMap(bytes, layout, scratch, 2 * cells * c, 4 * patches);
+    const buffer = exports.memory.buffer;
+    const acc = new Float64Array(buffer, place.aheadAt * 4, cells * c);
+    acc.fill(0);
+    new Int32Array(buffer, place.extraAt * 4, 4 * patches).set(cellsOf);
+    exports.poolEncoded(
+      place.srcAt * 4,
+      place.startsAt * 4,
+      patches,
+      c,
+      bitmapBytes,
+      place.extraAt * 4,
+      place.aheadAt * 4,
+      place.sumsAt * 4,
+      place.valuesAt * 4,
+      place.channelsAt * 4,
+      NORMALISE_FLOOR,
+    );
+    sums.set(this.storedMapSums(place, c));
+    return acc;
+  }
+
+  private simdExports(what: string): SimdExports {
+    if (!this.exports) throw new RangeError(`${what} needs the SIMD kernels; decode the map with patchCodec's JS loop`);
+    return this.exports;
+  }
+
+  /**
+   * Lays out what the stored-map kernels read, as float indices from `scratch` (reserved here, so re-read `data`):
+   * `aheadFloats` for the caller (8-byte aligned, untouched), the channel sums (c float64, zeroed), one patch's values
+   * and channels (c each), `extraInts` int32s for the caller, the patch starts and the map's bytes (both written).
+   */
+  private placeStoredMap(bytes: Uint8Array, layout: EncodedMapLayout, scratch: number, aheadFloats: number, extraInts: number): StoredMapPlace {
+    const patches = layout.h * layout.w;
+    const { c } = layout;
+    const aheadAt = scratch + (scratch & 1);
+    const sumsAt = aheadAt + aheadFloats + (aheadFloats & 1);
     const valuesAt = sumsAt + 2 * c;
     const channelsAt = valuesAt + c;
-    const cellsAt = channelsAt + c;
-    const startsAt = cellsAt + 4 * patches;
+    const extraAt = channelsAt + c;
+    const startsAt = extraAt + extraInts;
     const srcAt = startsAt + patches;
     this.reserve(srcAt + Math.ceil(bytes.length / 4));
-    const buffer = exports.memory.buffer;
-    const acc = new Float64Array(buffer, accAt * 4, cells * c);
-    const sumsView = new Float64Array(buffer, sumsAt * 4, c);
-    acc.fill(0);
-    sumsView.fill(0);
-    new Int32Array(buffer, cellsAt * 4, 4 * patches).set(cellsOf);
-    new Int32Array(buffer, startsAt * 4, patches).set(starts);
+    const buffer = this.simdExports('placing a stored map').memory.buffer;
+    new Float64Array(buffer, sumsAt * 4, c).fill(0);
+    new Int32Array(buffer, startsAt * 4, patches).set(layout.starts);
     new Uint8Array(buffer, srcAt * 4, bytes.length).set(bytes);
-    exports.poolEncoded(srcAt * 4, startsAt * 4, patches, c, bitmapBytes, cellsAt * 4, accAt * 4, sumsAt * 4, valuesAt * 4, channelsAt * 4, NORMALISE_FLOOR);
-    sums.set(sumsView);
-    return acc;
+    return { aheadAt, sumsAt, valuesAt, channelsAt, extraAt, startsAt, srcAt };
+  }
+
+  /** The channel sums a stored-map kernel left at `place` (a view, valid until the next reserve). */
+  private storedMapSums(place: StoredMapPlace, c: number): Float64Array {
+    return new Float64Array(this.simdExports('reading channel sums').memory.buffer, place.sumsAt * 4, c);
   }
 }
 
