@@ -4,7 +4,7 @@
  * embedding, FaceRes patches; libraryFaces for every face of a photo; the
  * SearchEngine with the default settings).
  *
- * `npx tsx bench/study/groupPhotoStudy.ts [--photos 150] [--seed 29] [--damaged 0.4] [--alpha A] [--queries none,mask] [--unmatched]`
+ * `npx tsx bench/study/groupPhotoStudy.ts [--photos 150] [--seed 29] [--damaged 0.4] [--alpha A] [--queries none,mask] [--unmatched] [--dump FILE [--dump-drawn]]`
  * composes group photos from lfw-dev (2-4 identities that have at least two
  * photos, each identity's first photo, 0.6-1.2x, the outer photos sometimes
  * cut by the edge; with --damaged f, a share f of the placed faces wear the
@@ -23,11 +23,12 @@
  * --damaged) on the library's photos. The photos and the queries are the same
  * for a seed whatever --damaged is (the damage draws its own random numbers).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { serialize } from 'node:v8';
 import { matchedLibrarySearch } from '../../src/app/matchedLibrarySearch.ts';
 import { AppError } from '../../src/core/errors.ts';
 import { seededRandom } from '../../src/core/random.ts';
-import { DEFAULT_SETTINGS, type OodTransform } from '../../src/core/types.ts';
+import { DEFAULT_SETTINGS, type FaceFeatures, type OodTransform } from '../../src/core/types.ts';
 import { detectDamage, parseDamageDetector } from '../../src/engine/damageDetector.ts';
 import { blendScore } from '../../src/engine/rerank.ts';
 import { SearchEngine } from '../../src/engine/searchEngine.ts';
@@ -36,7 +37,7 @@ import { extractFace } from '../../src/face/extractFace.ts';
 import { FaceDetector } from '../../src/face/detector.ts';
 import { LandmarkModel } from '../../src/face/landmarks.ts';
 import { FacePipeline } from '../../src/face/pipeline.ts';
-import { drawMask, drawSunglasses } from '../../src/face/ood.ts';
+import { applyOod, drawMask, drawSunglasses } from '../../src/face/ood.ts';
 import { libraryFaces } from '../../src/library/libraryFaces.ts';
 import type { LoadedModel } from '../../src/models/loadModels.ts';
 import { DEFAULT_RECOGNIZER_ID } from '../../src/models/pipelines.ts';
@@ -49,7 +50,7 @@ import { argValue } from '../browser.ts';
 
 const MAX_CUT = 0.34;
 
-async function defaultPipeline(): Promise<FacePipeline> {
+export async function defaultPipeline(): Promise<FacePipeline> {
   const byId = new Map<string, LoadedModel>();
   for (const id of ['mobilefacenet-arcface', 'faceres']) {
     const entry = modelEntry(id);
@@ -96,6 +97,12 @@ async function main(): Promise<void> {
   const candidateAlpha = argv.includes('--candidate-alpha');
   // The app's library search compares a clean query through its drawings with a mask and sunglasses; --unmatched measures the plain search alone.
   const matched = !argv.includes('--unmatched');
+  // --dump FILE: the library's faces and the clean queries with their drawings (v8 serialised) for groupPhotoReplay.ts;
+  // --dump-drawn: also every library face drawn with each occluder on its aligned crop (two more recognizer passes a face).
+  const dumpFile = argValue(argv, 'dump');
+  const dumpDrawn = argv.includes('--dump-drawn');
+  const dumpLibrary: { id: string; features: FaceFeatures; drawn?: Partial<Record<OodTransform, FaceFeatures>> }[] = [];
+  const dumpQueries: { identity: string; versions: Partial<Record<OodTransform, FaceFeatures>> }[] = [];
   const candidateKind = new Map<string, OodTransform>();
   const photoPeople = new Map<number, Set<string>>();
   const used = new Set<string>();
@@ -135,6 +142,13 @@ async function main(): Promise<void> {
     const group = composeGroupPhoto(sources, { scales, cutLeft, cutRight, gap: Math.floor(random() * 20) }, random);
     const faces = await libraryFaces(pipeline, group.image);
     faces.forEach((f, i) => engine.add([{ id: `${g}#${i}`, label: `photo ${g}`, features: f.features }]));
+    if (dumpFile)
+      for (const [i, f] of faces.entries()) {
+        // With --dump-drawn, each face drawn with each occluder too, on its own aligned crop (as the query's drawings are).
+        const drawn: Partial<Record<OodTransform, FaceFeatures>> = {};
+        if (dumpDrawn) for (const kind of ['mask', 'sunglasses'] as const) [drawn[kind]] = await pipeline.embed([applyOod(kind, f.alignment, 7)]);
+        dumpLibrary.push({ id: `${g}#${i}`, features: f.features, ...(dumpDrawn ? { drawn } : {}) });
+      }
     if (candidateAlpha) faces.forEach((f, i) => candidateKind.set(`${g}#${i}`, detectDamage(damageModel, f.features.patches).kind));
     photoPeople.set(g, new Set());
     group.placements.forEach((p, i) => {
@@ -171,6 +185,8 @@ async function main(): Promise<void> {
       const q = await alone(id, 1, ood);
       if (!q) continue;
       n++;
+      const versions: Partial<Record<OodTransform, FaceFeatures>> = { none: q.features };
+      if (dumpFile && ood === 'none') dumpQueries.push({ identity: id, versions });
       const r = await engine.search(q.features, settings);
       const read = `${r.damage && 'kind' in r.damage ? r.damage.kind : 'unread'} (alpha ${String(r.alpha)})`;
       let hitPair = 0;
@@ -189,6 +205,7 @@ async function main(): Promise<void> {
         const mr = await matchedLibrarySearch(engine, q.features, settings, async (kind) => {
           const drawn = await alone(id, 1, kind);
           if (!drawn) throw new Error(`${id}: the query's face was not found again`);
+          versions[kind] = drawn.features;
           return drawn.features;
         });
         matchedHits = [photoPeople.get(photoOf(mr.stage1[0].id))?.has(id) ? 1 : 0, photoPeople.get(photoOf(mr.stage2[0].id))?.has(id) ? 1 : 0];
@@ -217,6 +234,11 @@ async function main(): Promise<void> {
         console.log(
           `  person wearing ${w} in the library: ${t.n} queries,${matched ? ` the app's search ${pct(t.m1, t.n)} → ${pct(t.m2, t.n)}; plain` : ''} stage 1 ${pct(t.s1, t.n)}, stage 2 ${pct(t.s2, t.n)}${candidateAlpha ? `, candidate's alpha ${pct(t.sp, t.n)}` : ''}`,
         );
+  }
+  if (dumpFile) {
+    const photoPeopleOut = Object.fromEntries([...photoPeople].map(([g, s]) => [g, [...s]]));
+    writeFileSync(dumpFile, serialize({ library: dumpLibrary, queries: dumpQueries, photoPeople: photoPeopleOut, wearOf: Object.fromEntries(wearOf) }));
+    console.log(`dumped ${dumpLibrary.length} library faces and ${dumpQueries.length} queries to ${dumpFile}`);
   }
 }
 
