@@ -263,6 +263,7 @@ async function replay(file: string, argv: readonly string[]): Promise<void> {
   for (const q of dump.queries) {
     const version = (v: Version) => {
       const own = q.versions[v] ?? q.versions.none;
+      if (!own) throw new Error(`${file}: the query of ${q.identity} has no features`);
       return argv.includes('--flip') ? mirrorAveraged(own, q.versions[`${v}~flip`], secondaryDims) : own;
     };
     const isHit = (id: string) => dump.photoPeople[photoOf(id)]?.includes(q.identity) ?? false;
