@@ -1,15 +1,14 @@
 /**
  * Replays the photo-library search on group-photo dumps
- * (`groupPhotoStudy.ts --dump FILE [--dump-drawn]`, optionally with
- * `groupPhotoFlip.ts`) and scores other ways of merging the pairings, in
+ * (`groupPhotoStudy.ts --dump FILE [--dump-drawn] [--dump-mirrored]`) and scores other ways of merging the pairings, in
  * seconds instead of the study's minutes. Each rule gives every library face
  * one score for a clean query; the top face counts as a hit when its photo
  * shows the query's person, as in the study.
  *
- * `npx tsx bench/study/groupPhotoReplay.ts FILE... [--misses] [--sweep] [--flip]`
+ * `npx tsx bench/study/groupPhotoReplay.ts FILE... [--misses] [--sweep] [--mirrored]`
  * - `--misses`: each query the app's rule misses, with the scores of the true face and the winner;
  * - `--sweep`: the app's rule with its two drawn levels moved by -0.06..+0.02 (what a better level could reach);
- * - `--flip`: each query version averaged with its mirrored version (dumps made by groupPhotoFlip.ts).
+ * - `--mirrored`: each query version averaged with its mirrored one (dumps made with --dump-mirrored).
  *
  * The first row replays the app's own `matchedLibrarySearch`; the `shipped`
  * row recomputes its rule from the full score lists, and the two agree.
@@ -17,9 +16,10 @@
 import { readFileSync } from 'node:fs';
 import { deserialize } from 'node:v8';
 import { matchedLibrarySearch } from '../../src/app/matchedLibrarySearch.ts';
-import { DEFAULT_SETTINGS, type FaceFeatures, type OodTransform } from '../../src/core/types.ts';
+import { DEFAULT_SETTINGS, type FaceFeatures, type FusedCosineLayout, type OodTransform } from '../../src/core/types.ts';
 import { detectDamage, parseDamageDetector } from '../../src/engine/damageDetector.ts';
 import { SearchEngine } from '../../src/engine/searchEngine.ts';
+import { fuseEmbeddings } from '../../src/face/fusedRecognizer.ts';
 import { MATCHED_PAIRING_LEVELS } from '../../src/models/damageMatched.ts';
 import { DEFAULT_RECOGNIZER_ID } from '../../src/models/pipelines.ts';
 import { resolveRecognizer } from '../../src/models/recognizers.ts';
@@ -169,25 +169,12 @@ const rules: Record<string, Rule> = {
   },
 };
 
-/** Each part of a fused embedding ([secondary, primary], each a scaled unit vector) averaged with its mirror's, same scale. */
-function mirrorAveraged(a: FaceFeatures, b: FaceFeatures | undefined, secondaryDims: number): FaceFeatures {
+/** Each recognizer's unit embedding averaged with its mirror's, fused again at the same weights (a fused embedding is [sqrt(w) unit(secondary), sqrt(1 - w) unit(primary)]). */
+function mirrorAveraged(a: FaceFeatures, b: FaceFeatures | undefined, layout: FusedCosineLayout): FaceFeatures {
   if (!b) return a;
-  const e = new Float32Array(a.embedding.length);
-  for (const [from, to] of [
-    [0, secondaryDims],
-    [secondaryDims, e.length],
-  ]) {
-    let na = 0;
-    let ns = 0;
-    for (let i = from; i < to; i++) {
-      na += a.embedding[i] ** 2;
-      e[i] = a.embedding[i] + b.embedding[i];
-      ns += e[i] ** 2;
-    }
-    const k = ns > 0 ? Math.sqrt(na / ns) : 0;
-    for (let i = from; i < to; i++) e[i] *= k;
-  }
-  return { ...a, embedding: e };
+  const sum = a.embedding.map((x, i) => x + b.embedding[i]);
+  const d = layout.secondaryDims;
+  return { ...a, embedding: fuseEmbeddings(sum.subarray(0, d), sum.subarray(d), Math.sqrt(layout.secondaryWeight), Math.sqrt(1 - layout.secondaryWeight)) };
 }
 
 async function replay(file: string, argv: readonly string[]): Promise<void> {
@@ -259,12 +246,11 @@ async function replay(file: string, argv: readonly string[]): Promise<void> {
     const [h, n] = t.get(wear) ?? [0, 0];
     t.set(wear, [h + (hit ? 1 : 0), n + 1]);
   };
-  const secondaryDims = fusedCosine?.secondaryDims ?? 0;
   for (const q of dump.queries) {
     const version = (v: Version) => {
       const own = q.versions[v] ?? q.versions.none;
       if (!own) throw new Error(`${file}: the query of ${q.identity} has no features`);
-      return argv.includes('--flip') ? mirrorAveraged(own, q.versions[`${v}~flip`], secondaryDims) : own;
+      return argv.includes('--mirrored') && fusedCosine ? mirrorAveraged(own, q.versions[`${v}~mirrored`], fusedCosine) : own;
     };
     const isHit = (id: string) => dump.photoPeople[photoOf(id)]?.includes(q.identity) ?? false;
     const wear = kindKey(dump.wearOf[q.identity]);

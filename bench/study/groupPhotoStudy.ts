@@ -4,7 +4,7 @@
  * embedding, FaceRes patches; libraryFaces for every face of a photo; the
  * SearchEngine with the default settings).
  *
- * `npx tsx bench/study/groupPhotoStudy.ts [--photos 150] [--seed 29] [--damaged 0.4] [--alpha A] [--queries none,mask] [--unmatched] [--dump FILE [--dump-drawn]]`
+ * `npx tsx bench/study/groupPhotoStudy.ts [--photos 150] [--seed 29] [--damaged 0.4] [--alpha A] [--queries none,mask] [--unmatched] [--dump FILE [--dump-drawn] [--dump-mirrored]]`
  * composes group photos from lfw-dev (2-4 identities that have at least two
  * photos, each identity's first photo, 0.6-1.2x, the outer photos sometimes
  * cut by the edge; with --damaged f, a share f of the placed faces wear the
@@ -45,12 +45,13 @@ import { resolveRecognizer } from '../../src/models/recognizers.ts';
 import { listIdentityImages } from '../../tests/unit/face/helpers/data.ts';
 import { decodeImageNode } from '../../tests/unit/face/helpers/decodeNode.ts';
 import { loadSession, modelEntry, readManifest } from '../../tests/unit/face/helpers/models.ts';
+import { mirror } from '../../tests/unit/face/helpers/imageOps.ts';
 import { composeGroupPhoto, type SourcePhoto } from '../../tests/unit/library/helpers/groupPhoto.ts';
 import { argValue } from '../browser.ts';
 
 const MAX_CUT = 0.34;
 
-export async function defaultPipeline(): Promise<FacePipeline> {
+async function defaultPipeline(): Promise<FacePipeline> {
   const byId = new Map<string, LoadedModel>();
   for (const id of ['mobilefacenet-arcface', 'faceres']) {
     const entry = modelEntry(id);
@@ -81,10 +82,10 @@ async function main(): Promise<void> {
   const byId = new Map<string, { path: string; name: string }[]>();
   for (const im of listIdentityImages('lfw-dev')) byId.set(im.identity, [...(byId.get(im.identity) ?? []), im]);
   const people = [...byId].filter(([, ims]) => ims.length >= 2).map(([id]) => id);
-  const alone = async (identity: string, n: number, ood: OodTransform = 'none') => {
+  const alone = async (identity: string, n: number, ood: OodTransform = 'none', mirrored = false) => {
     const im = (byId.get(identity) ?? [])[n];
     const image = decodeImageNode(new Uint8Array(readFileSync(im.path)), im.name);
-    return extractFace(pipeline, image, im.name, { purpose: 'query', ood, seed: 7 }).catch((e: unknown) => {
+    return extractFace(pipeline, mirrored ? mirror(image) : image, im.name, { purpose: 'query', ood, seed: 7 }).catch((e: unknown) => {
       if (e instanceof AppError) return null;
       throw e;
     });
@@ -98,11 +99,13 @@ async function main(): Promise<void> {
   // The app's library search compares a clean query through its drawings with a mask and sunglasses; --unmatched measures the plain search alone.
   const matched = !argv.includes('--unmatched');
   // --dump FILE: the library's faces and the clean queries with their drawings (v8 serialised) for groupPhotoReplay.ts;
-  // --dump-drawn: also every library face drawn with each occluder on its aligned crop (two more recognizer passes a face).
+  // --dump-drawn: also every library face drawn with each occluder on its aligned crop (two more recognizer passes a face);
+  // --dump-mirrored: also each query version made from the query photo mirrored ('none~mirrored', ...).
   const dumpFile = argValue(argv, 'dump');
   const dumpDrawn = argv.includes('--dump-drawn');
+  const dumpMirrored = argv.includes('--dump-mirrored');
   const dumpLibrary: { id: string; features: FaceFeatures; drawn?: Partial<Record<OodTransform, FaceFeatures>> }[] = [];
-  const dumpQueries: { identity: string; versions: Partial<Record<OodTransform, FaceFeatures>> }[] = [];
+  const dumpQueries: { identity: string; versions: Record<string, FaceFeatures> }[] = [];
   const candidateKind = new Map<string, OodTransform>();
   const photoPeople = new Map<number, Set<string>>();
   const used = new Set<string>();
@@ -142,13 +145,16 @@ async function main(): Promise<void> {
     const group = composeGroupPhoto(sources, { scales, cutLeft, cutRight, gap: Math.floor(random() * 20) }, random);
     const faces = await libraryFaces(pipeline, group.image);
     faces.forEach((f, i) => engine.add([{ id: `${g}#${i}`, label: `photo ${g}`, features: f.features }]));
-    if (dumpFile)
-      for (const [i, f] of faces.entries()) {
-        // With --dump-drawn, each face drawn with each occluder too, on its own aligned crop (as the query's drawings are).
-        const drawn: Partial<Record<OodTransform, FaceFeatures>> = {};
-        if (dumpDrawn) for (const kind of ['mask', 'sunglasses'] as const) [drawn[kind]] = await pipeline.embed([applyOod(kind, f.alignment, 7)]);
-        dumpLibrary.push({ id: `${g}#${i}`, features: f.features, ...(dumpDrawn ? { drawn } : {}) });
+    for (const [i, f] of dumpFile ? faces.entries() : []) {
+      if (!dumpDrawn) {
+        dumpLibrary.push({ id: `${g}#${i}`, features: f.features });
+        continue;
       }
+      // Drawn on the face's own aligned crop, as the query's drawings are.
+      const [mask] = await pipeline.embed([applyOod('mask', f.alignment, 7)]);
+      const [sunglasses] = await pipeline.embed([applyOod('sunglasses', f.alignment, 7)]);
+      dumpLibrary.push({ id: `${g}#${i}`, features: f.features, drawn: { mask, sunglasses } });
+    }
     if (candidateAlpha) faces.forEach((f, i) => candidateKind.set(`${g}#${i}`, detectDamage(damageModel, f.features.patches).kind));
     photoPeople.set(g, new Set());
     group.placements.forEach((p, i) => {
@@ -185,7 +191,7 @@ async function main(): Promise<void> {
       const q = await alone(id, 1, ood);
       if (!q) continue;
       n++;
-      const versions: Partial<Record<OodTransform, FaceFeatures>> = { none: q.features };
+      const versions: Record<string, FaceFeatures> = { none: q.features };
       if (dumpFile && ood === 'none') dumpQueries.push({ identity: id, versions });
       const r = await engine.search(q.features, settings);
       const read = `${r.damage && 'kind' in r.damage ? r.damage.kind : 'unread'} (alpha ${String(r.alpha)})`;
@@ -211,6 +217,11 @@ async function main(): Promise<void> {
         matchedHits = [photoPeople.get(photoOf(mr.stage1[0].id))?.has(id) ? 1 : 0, photoPeople.get(photoOf(mr.stage2[0].id))?.has(id) ? 1 : 0];
         for (const h of mr.stage2.slice(0, 1)) vias.set(h.via, (vias.get(h.via) ?? 0) + 1);
       }
+      if (dumpFile && dumpMirrored && ood === 'none')
+        for (const kind of Object.keys(versions) as OodTransform[]) {
+          const m = await alone(id, 1, kind, true);
+          if (m) versions[`${kind}~mirrored`] = m.features;
+        }
       reads.set(read, (reads.get(read) ?? 0) + 1);
       const hit1 = photoPeople.get(photoOf(r.stage1[0].id))?.has(id) ? 1 : 0;
       const hit2 = photoPeople.get(photoOf(r.stage2[0].id))?.has(id) ? 1 : 0;
