@@ -4,6 +4,8 @@ import { AppEngine } from '../src/app/appEngine.ts';
 import { installComlinkErrorHandler } from '../src/app/comlinkErrors.ts';
 import { parseDamageDetector } from '../src/engine/damageDetector.ts';
 import damageDetectorUrl from '../src/models/damage/faceres-damage.bin?url';
+import matchedNapUrl from '../src/models/damage/matched-nap.bin?url';
+import { MATCHED_NAP_FILE, parseMatchedNap } from '../src/models/matchedNap.ts';
 import { PhotoStore } from '../src/storage/photoStore.ts';
 import { RecordGalleryStorage } from '../src/storage/recordGalleryStorage.ts';
 import { encodeThumbnailJpeg } from './canvasImages.ts';
@@ -35,6 +37,11 @@ Comlink.expose(
         const res = await fetch(damageDetectorUrl);
         if (!res.ok) throw new Error(`faceres-damage.bin: HTTP ${res.status}`);
         return parseDamageDetector(await res.arrayBuffer(), 'faceres-damage.bin');
+      },
+      loadMatchedNap: async () => {
+        const res = await fetch(matchedNapUrl);
+        if (!res.ok) throw new Error(`${MATCHED_NAP_FILE}: HTTP ${res.status}`);
+        return parseMatchedNap(await res.arrayBuffer(), MATCHED_NAP_FILE);
       },
       now: () => performance.now(),
       wallClock: () => Date.now(),

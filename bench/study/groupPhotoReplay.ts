@@ -24,6 +24,7 @@ import { MATCHED_PAIRING_LEVELS } from '../../src/models/damageMatched.ts';
 import { DEFAULT_RECOGNIZER_ID } from '../../src/models/pipelines.ts';
 import { resolveRecognizer } from '../../src/models/recognizers.ts';
 import { readManifest } from '../../tests/unit/face/helpers/models.ts';
+import { shippedMatchedNap } from './shared.ts';
 
 type Version = 'none' | 'mask' | 'sunglasses';
 type Drawn = 'mask' | 'sunglasses';
@@ -187,6 +188,7 @@ async function replay(file: string, argv: readonly string[]): Promise<void> {
     return e;
   };
   const engine = engineOf(dump.library, true);
+  const nap = shippedMatchedNap();
   const ids = dump.library.map((f) => f.id);
   const read = engine.galleryDamage(ids);
   if (!Array.isArray(read)) throw new Error(read.unavailable);
@@ -254,7 +256,7 @@ async function replay(file: string, argv: readonly string[]): Promise<void> {
     };
     const isHit = (id: string) => dump.photoPeople[photoOf(id)]?.includes(q.identity) ?? false;
     const wear = kindKey(dump.wearOf[q.identity]);
-    const app = await matchedLibrarySearch(engine, version('none'), { ...DEFAULT_SETTINGS, backend: 'cpu' }, async (kind) => version(kindKey(kind)));
+    const app = await matchedLibrarySearch(engine, version('none'), { ...DEFAULT_SETTINGS, backend: 'cpu' }, async (kind) => version(kindKey(kind)), nap);
     count("the app's matchedLibrarySearch", wear, isHit(app.stage2[0].id));
     const c: Context = {
       scores: Object.fromEntries(VERSIONS.map((v) => [v, new Map(engine.searchStage1(version(v), ids.length).map((h) => [h.id, h.score]))])) as Record<Version, Map<string, number>>,

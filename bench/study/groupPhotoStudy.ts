@@ -48,6 +48,7 @@ import { loadSession, modelEntry, readManifest } from '../../tests/unit/face/hel
 import { mirror } from '../../tests/unit/face/helpers/imageOps.ts';
 import { composeGroupPhoto, type SourcePhoto } from '../../tests/unit/library/helpers/groupPhoto.ts';
 import { argValue } from '../browser.ts';
+import { shippedMatchedNap } from './shared.ts';
 
 const MAX_CUT = 0.34;
 
@@ -65,6 +66,7 @@ async function defaultPipeline(): Promise<FacePipeline> {
 }
 
 async function main(): Promise<void> {
+  const nap = shippedMatchedNap();
   const argv = process.argv.slice(2);
   const photos = Number(argValue(argv, 'photos') ?? 150);
   const seed = Number(argValue(argv, 'seed') ?? 29);
@@ -208,12 +210,18 @@ async function main(): Promise<void> {
       // The app's library search: a clean query is also compared through its drawings (src/app/matchedLibrarySearch.ts).
       let matchedHits: [number, number] = [0, 0];
       if (matched) {
-        const mr = await matchedLibrarySearch(engine, q.features, settings, async (kind) => {
-          const drawn = await alone(id, 1, kind);
-          if (!drawn) throw new Error(`${id}: the query's face was not found again`);
-          versions[kind] = drawn.features;
-          return drawn.features;
-        });
+        const mr = await matchedLibrarySearch(
+          engine,
+          q.features,
+          settings,
+          async (kind) => {
+            const drawn = await alone(id, 1, kind);
+            if (!drawn) throw new Error(`${id}: the query's face was not found again`);
+            versions[kind] = drawn.features;
+            return drawn.features;
+          },
+          nap,
+        );
         matchedHits = [photoPeople.get(photoOf(mr.stage1[0].id))?.has(id) ? 1 : 0, photoPeople.get(photoOf(mr.stage2[0].id))?.has(id) ? 1 : 0];
         for (const h of mr.stage2.slice(0, 1)) vias.set(h.via, (vias.get(h.via) ?? 0) + 1);
       }

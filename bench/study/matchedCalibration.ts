@@ -24,16 +24,11 @@ import { DEFAULT_SETTINGS } from '../../src/core/types.ts';
 import { CpuStage2Scorer } from '../../src/engine/stage2Batch.ts';
 import { argValue } from '../browser.ts';
 import { readVariant } from './features.ts';
+import { fnv } from './napFit.ts';
 import { apcBatch, faceSlice, studySetup } from './setup.ts';
 import { VARIANTS, type Variant } from './shared.ts';
 
 const W = 0.4;
-
-function fnv(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
 
 function meanSd(xs: readonly number[]): { mean: number; sd: number } {
   const mean = xs.reduce((a, b) => a + b, 0) / xs.length;

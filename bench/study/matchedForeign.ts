@@ -34,8 +34,10 @@ import { listIdentityImages } from '../../tests/unit/face/helpers/data.ts';
 import { decodeImageNode } from '../../tests/unit/face/helpers/decodeNode.ts';
 import { loadSession, modelEntry, readManifest } from '../../tests/unit/face/helpers/models.ts';
 import { argValue } from '../browser.ts';
+import { shippedMatchedNap } from './shared.ts';
 
 async function main(): Promise<void> {
+  const nap = shippedMatchedNap();
   const strangers = Number(argValue(process.argv.slice(2), 'strangers') ?? 500);
   const byId = new Map<string, LoadedModel>();
   for (const id of ['mobilefacenet-arcface', 'faceres']) {
@@ -91,11 +93,17 @@ async function main(): Promise<void> {
     const q = await face(im, 'query');
     if (!q) continue;
     const plain = await engine.search(q.features, settings, { stage1Length: 200 });
-    const matched = await matchedLibrarySearch(engine, q.features, { ...settings, k: 200 }, async (kind) => {
-      const d = await face(im, 'query', kind);
-      if (!d) throw new Error(`${im.name}: no face when drawn with ${kind}`);
-      return d.features;
-    });
+    const matched = await matchedLibrarySearch(
+      engine,
+      q.features,
+      { ...settings, k: 200 },
+      async (kind) => {
+        const d = await face(im, 'query', kind);
+        if (!d) throw new Error(`${im.name}: no face when drawn with ${kind}`);
+        return d.features;
+      },
+      nap,
+    );
     const other = listIdentityImages('paper-small/lfw-align-128').find((o) => o.identity === im.identity && o.name !== im.name);
     if (!other) continue;
     for (const [folder, otherFolder] of [

@@ -1,5 +1,8 @@
 /** Shapes and paths shared by the pipeline study's scripts (issue 13). */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { MatchedNapSource } from '../../src/app/matchedLibrarySearch.ts';
+import { MATCHED_NAP_FILE, parseMatchedNap } from '../../src/models/matchedNap.ts';
 import { REPO_ROOT } from '../../tests/unit/face/helpers/data.ts';
 
 export const VARIANTS = ['none', 'crop', 'mask', 'sunglasses'] as const;
@@ -25,3 +28,8 @@ export type DumpMessage = { readonly ready: true } | { readonly out: readonly Du
 export const STUDY_DIR = join(REPO_ROOT, '.cache/study');
 export const DIMS = { mfEmb: 512, mfPatch: 49 * 512, frEmb: 1024, frPatch: 49 * 1024 };
 export const RECORD_FLOATS = DIMS.mfEmb + DIMS.mfPatch + DIMS.frEmb + DIMS.frPatch;
+
+/** The app's shipped nuisance directions for the damage-matched search, read as its worker reads them. */
+export function shippedMatchedNap(): MatchedNapSource {
+  return { model: parseMatchedNap(readFileSync(join(REPO_ROOT, 'src/models/damage', MATCHED_NAP_FILE)), MATCHED_NAP_FILE) };
+}

@@ -30,6 +30,7 @@ import { EvaluationRunner } from './evaluationRunner.ts';
 import { GalleryService } from './galleryService.ts';
 import { ImportService } from './importService.ts';
 import type { EnginePorts, ExtractFaultRule, ExtractorPort, GalleryStoragePort, LibraryPhotosPort, StartedExtractor } from './ports.ts';
+import type { MatchedNapSource } from './matchedLibrarySearch.ts';
 import { QueryService } from './queryService.ts';
 import { LibraryService, type LibraryFaceView, type LibraryInfo, type LibraryPhotoView, type LibrarySearchView } from './libraryService.ts';
 import { libraryModelKey } from '../library/libraryRecords.ts';
@@ -53,6 +54,7 @@ export class AppEngine implements EngineApi {
   private storage: Promise<GalleryStoragePort> | undefined;
   private photos: Promise<LibraryPhotosPort> | undefined;
   private damageDetector: Promise<DamageDetectorSource> | undefined;
+  private matchedNap: Promise<MatchedNapSource> | undefined;
   /** Which version of the query the last library search compared each listed face with (the flow view shows that pair). */
   private libraryVia = new Map<string, OodTransform>();
 
@@ -78,7 +80,8 @@ export class AppEngine implements EngineApi {
     const libraryGallery = new GalleryService(storage, libraryModelKey(gallery.modelKey), engineOptions);
     await libraryGallery.load();
     this.photos ??= this.ports.openLibraryPhotos({ dbName: opts.dbName });
-    const library = new LibraryService(libraryGallery, await this.photos, extractor, this.ports, started.status.active.id);
+    this.matchedNap ??= this.loadMatchedNap();
+    const library = new LibraryService(libraryGallery, await this.photos, extractor, this.ports, started.status.active.id, await this.matchedNap);
     // Faces an import left unplaced when the page went away mid-import join people now.
     if (Object.hasOwn(PEOPLE_THRESHOLDS, started.status.active.id)) await library.placeUnplaced();
     this.running = {
@@ -100,6 +103,16 @@ export class AppEngine implements EngineApi {
       return { model: await this.ports.loadDamageDetector() };
     } catch (e) {
       return { unavailable: `the damage detector did not load (${e instanceof Error ? e.message : String(e)})` };
+    }
+  }
+
+  /** Directions that fail to load leave drawn pairs on the plain cosine; every matched search's note then says why. */
+  private async loadMatchedNap(): Promise<MatchedNapSource> {
+    if (!this.ports.loadMatchedNap) return { unavailable: 'this app was built without the nuisance directions' };
+    try {
+      return { model: await this.ports.loadMatchedNap() };
+    } catch (e) {
+      return { unavailable: `the nuisance directions did not load (${e instanceof Error ? e.message : String(e)})` };
     }
   }
 

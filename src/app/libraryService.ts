@@ -21,7 +21,7 @@ import { assignNewFaces } from '../library/clusterFaces.ts';
 import { decodeLibraryFaceName, encodeLibraryFaceName, libraryFaceHash, UNPLACED_LABEL, unnamedPersonId, unnamedPersonLabel, validPersonName, type LibraryFaceRef } from '../library/libraryRecords.ts';
 import { peopleThreshold } from '../library/peopleThreshold.ts';
 import type { FaceFeatures, RerankSettings } from '../core/types.ts';
-import { matchedLibrarySearch, type DrawnQuery, type MatchedHit, type MatchedSearchResult } from './matchedLibrarySearch.ts';
+import { matchedLibrarySearch, type DrawnQuery, type MatchedHit, type MatchedNapSource, type MatchedSearchResult } from './matchedLibrarySearch.ts';
 import type { ImportProblem, ImportProgress } from './engineApi.ts';
 import type { LibraryPhotoFace } from './extractTypes.ts';
 import type { GalleryService } from './galleryService.ts';
@@ -84,6 +84,8 @@ export class LibraryService {
     private readonly extractor: ExtractorPort,
     private readonly clock: ImportClock,
     private readonly recognizerId: string,
+    /** The drawn pairs' nuisance directions (src/models/matchedNap.ts), or why there are none. */
+    private readonly matchedNap: MatchedNapSource = { unavailable: 'this app was built without the nuisance directions' },
   ) {}
 
   get modelKey(): string {
@@ -240,7 +242,7 @@ export class LibraryService {
    */
   async search(query: FaceFeatures, settings: RerankSettings, drawn: DrawnQuery | null = null): Promise<LibrarySearchView> {
     if (this.gallery.size === 0) throw new AppError('empty-gallery', 'the photo library is empty', 'Drop a folder of photos as a library first.');
-    const r = await matchedLibrarySearch(this.gallery.index, query, settings, drawn);
+    const r = await matchedLibrarySearch(this.gallery.index, query, settings, drawn, this.matchedNap);
     const face = (id: string) => {
       const e = this.gallery.entry(id);
       const ref = e ? decodeLibraryFaceName(e.fileName) : null;

@@ -5,12 +5,18 @@
  * wears what the detector reads in that face. Falls back to the plain search
  * (saying why) where the rule has no damage detector or the query itself
  * looks damaged: a masked query is not un-masked, so it is compared as it is.
+ * A drawn pair's cosine is taken without the few directions the occluder
+ * moves every face along (src/engine/nuisanceProjection.ts), so that what two
+ * masked faces share because of the mask counts less than who they are.
  */
 import { toPlainError } from '../core/errors.ts';
 import type { FaceFeatures, OodTransform, RerankSettings } from '../core/types.ts';
-import { mergeMatched, type VersionHit, type VersionResult } from '../engine/damageMatched.ts';
+import { mergeMatched, type PairingLevels, type VersionHit, type VersionResult } from '../engine/damageMatched.ts';
+import { napCosine } from '../engine/nuisanceProjection.ts';
 import type { SearchEngine } from '../engine/searchEngine.ts';
+import { unitEmbedding } from '../engine/vectors.ts';
 import { MATCHED_PAIRING_LEVELS } from '../models/damageMatched.ts';
+import type { MatchedNap } from '../models/matchedNap.ts';
 
 /** The occluders a query is drawn with: the detector's kinds a library face can wear that a drawing reproduces. */
 export const MATCHED_KINDS = ['mask', 'sunglasses'] as const satisfies readonly OodTransform[];
@@ -39,7 +45,16 @@ export interface MatchedSearchResult<H = MatchedHit> {
 /** The query drawn with an occluder, through the extraction workers (the evaluation's generators on the aligned face). */
 export type DrawnQuery = (kind: OodTransform) => Promise<FaceFeatures>;
 
-export async function matchedLibrarySearch(index: SearchEngine, query: FaceFeatures, settings: RerankSettings, drawn: DrawnQuery | null): Promise<MatchedSearchResult> {
+/** The nuisance directions for drawn pairs (src/engine/nuisanceProjection.ts), or why there are none. */
+export type MatchedNapSource = { readonly model: MatchedNap } | { readonly unavailable: string };
+
+export async function matchedLibrarySearch(
+  index: SearchEngine,
+  query: FaceFeatures,
+  settings: RerankSettings,
+  drawn: DrawnQuery | null,
+  nap: MatchedNapSource = { unavailable: 'no nuisance directions were given' },
+): Promise<MatchedSearchResult> {
   const plain = await index.search(query, settings);
   const k = plain.stage2.length;
   const asPlain = (matching: string): MatchedSearchResult => ({
@@ -59,6 +74,7 @@ export async function matchedLibrarySearch(index: SearchEngine, query: FaceFeatu
   const versions: VersionResult<VersionHit>[] = [{ kind: 'none', stage1: plain.stage1.slice(0, k), stage2: plain.stage2 }];
   // Both drawings at once: the extractor pool runs them on two workers where it has them.
   const drawings = MATCHED_KINDS.map((kind) => [kind, drawn(kind)] as const);
+  const drawnQueries = new Map<OodTransform, FaceFeatures>();
   for (const [kind, drawing] of drawings) {
     // Alpha 0 for a drawn version, as for the clean query it is drawn from: both faces then wear the same occluder, so
     // there is no hidden part for the transport to skip (the alphas by damage were fitted on damaged queries against
@@ -73,14 +89,16 @@ export async function matchedLibrarySearch(index: SearchEngine, query: FaceFeatu
     // At alpha 0 stage 2 keeps stage 1's order and scores, so no transport is run for a drawing.
     const top = index.searchStage1(features, k);
     versions.push({ kind, stage1: top, stage2: top });
+    drawnQueries.set(kind, features);
   }
   const ids = [...new Set(versions.flatMap((v) => [...v.stage1, ...v.stage2].map((h) => h.id)))];
   const kinds = index.galleryDamage(ids);
   if (!Array.isArray(kinds)) return asPlain(`not matched: ${kinds.unavailable}`);
   const kindOf = new Map(ids.map((id, i) => [id, kinds[i]]));
   const kindOfId = (id: string): OodTransform => kindOf.get(id) ?? 'none';
-  const stage1 = mergeMatched(versions, kindOfId, MATCHED_PAIRING_LEVELS, 'stage1').slice(0, k);
-  const stage2 = mergeMatched(versions, kindOfId, MATCHED_PAIRING_LEVELS, 'stage2').slice(0, k);
+  const projected = projectDrawnPairs(index, versions, drawnQueries, kindOfId, nap);
+  const stage1 = mergeMatched(projected.versions, kindOfId, projected.levels, 'stage1').slice(0, k);
+  const stage2 = mergeMatched(projected.versions, kindOfId, projected.levels, 'stage2').slice(0, k);
   const before = new Map(stage1.map((h, i) => [h.hit.id, i + 1]));
   const wearing = MATCHED_KINDS.map((kind) => `${stage2.filter((h) => h.via === kind).length} ${kind}`).join(', ');
   return {
@@ -89,6 +107,43 @@ export async function matchedLibrarySearch(index: SearchEngine, query: FaceFeatu
     alpha: plain.alpha,
     alphaReason: plain.alphaReason,
     stage2Ms: plain.timings.stage2Ms,
-    matching: `matched: of the top ${stage2.length}, ${wearing} compared with the query drawn the same way`,
+    matching: `matched: of the top ${stage2.length}, ${wearing} compared with the query drawn the same way (${projected.note})`,
+  };
+}
+
+/**
+ * A drawn version's hits that wear its kind, rescored as the cosine with the occluder's shared directions removed from
+ * both faces, and the levels that go with those scores (src/models/matchedNap.ts). The drawn version's own top k was
+ * picked by the plain cosine; the projection only re-scores it. Where the directions are missing or belong to another
+ * embedding, the plain cosines and src/models/damageMatched.ts's levels stay, and the note says why.
+ */
+function projectDrawnPairs(
+  index: SearchEngine,
+  versions: readonly VersionResult<VersionHit>[],
+  drawnQueries: ReadonlyMap<OodTransform, FaceFeatures>,
+  kindOf: (id: string) => OodTransform,
+  nap: MatchedNapSource,
+): { versions: readonly VersionResult<VersionHit>[]; levels: PairingLevels; note: string } {
+  if (!('model' in nap)) return { versions, levels: MATCHED_PAIRING_LEVELS, note: `not projected: ${nap.unavailable}` };
+  const { directions, levels } = nap.model;
+  const length = directions.mask[0]?.length;
+  const dims = drawnQueries.values().next().value?.embedding.length;
+  if (length !== undefined && length !== dims)
+    return { versions, levels: MATCHED_PAIRING_LEVELS, note: `not projected: the nuisance directions are for embeddings of ${length} values, this library's have ${dims}` };
+  const projected = versions.map((v): VersionResult<VersionHit> => {
+    const drawnQuery = drawnQueries.get(v.kind);
+    if (!drawnQuery || (v.kind !== 'mask' && v.kind !== 'sunglasses')) return v;
+    const u = directions[v.kind];
+    const q = unitEmbedding(drawnQuery.embedding, 'the drawn query embedding');
+    // Both stages of a drawn version hold its stage-1 list (compared at alpha 0); only faces of its kind count in the merge.
+    const own = v.stage1.filter((h) => kindOf(h.id) === v.kind);
+    const rows = index.unitEmbeddings(own.map((h) => h.id));
+    const rescored = own.map((h, i) => ({ ...h, score: napCosine(q, rows.subarray(i * q.length, (i + 1) * q.length), u) }));
+    return { kind: v.kind, stage1: rescored, stage2: rescored };
+  });
+  return {
+    versions: projected,
+    levels: { ...MATCHED_PAIRING_LEVELS, mask: levels.mask, sunglasses: levels.sunglasses },
+    note: `drawn pairs compared without the occluder's ${directions.mask.length} shared directions`,
   };
 }

@@ -6,6 +6,7 @@
  */
 import type { FaceFeatures, OodTransform } from '../core/types.ts';
 import type { DamageDetectorModel } from '../engine/damageDetector.ts';
+import type { MatchedNap } from '../models/matchedNap.ts';
 import type { FaceDetailSource } from '../engine/faceDetails.ts';
 import type { GalleryShape, Stage1Format } from '../engine/galleryStore.ts';
 import type { PhotoToStore, StoredPhoto } from '../storage/photoStore.ts';
@@ -132,6 +133,8 @@ export interface EnginePorts {
   openLegacyStorage?(dbName?: string): Promise<LegacyGalleryPort | null>;
   /** The damage detector for the default's per-query alpha (left out: the stage-1 score rule only). */
   loadDamageDetector?(): Promise<DamageDetectorModel>;
+  /** The damage-matched library search's nuisance directions (left out: drawn pairs are compared by the plain cosine). */
+  loadMatchedNap?(): Promise<MatchedNap>;
   /** Milliseconds from a monotonic clock (progress rates, timings). */
   now(): number;
   /** Wall-clock time stamped on new records. */

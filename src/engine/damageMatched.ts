@@ -10,7 +10,8 @@
  * Scores of different pairings are not on one scale: two strangers who both
  * wear a mask score higher than two clean strangers (the occluder itself
  * matches). Each pairing's scores are therefore shifted by the mean score of
- * impostor pairs of that pairing (src/models/damageMatched.ts), so that a
+ * impostor pairs of that pairing (src/models/damageMatched.ts; for drawn
+ * pairs compared by the projected cosine, src/models/matchedNap.ts), so that a
  * masked stranger is not preferred over the clean true match because of the
  * mask. The levels are of the cosine: the drawn versions are compared at
  * alpha 0 in both stages (module matchedLibrarySearch.ts says why), and so is a

@@ -17,6 +17,8 @@ import { SearchEngine } from '../../../src/engine/searchEngine.ts';
 import { applyOod } from '../../../src/face/ood.ts';
 import type { FaceAnalysis } from '../../../src/face/pipeline.ts';
 import { MATCHED_PAIRING_LEVELS } from '../../../src/models/damageMatched.ts';
+import { MATCHED_NAP_FILE, parseMatchedNap, type MatchedNap } from '../../../src/models/matchedNap.ts';
+import { seededRandom } from '../../../src/core/random.ts';
 import { listIdentityImages, REPO_ROOT } from '../face/helpers/data.ts';
 import { decodeImageNode } from '../face/helpers/decodeNode.ts';
 import { createPipeline } from '../face/helpers/models.ts';
@@ -61,7 +63,7 @@ describe('damage-matched library search', () => {
     const plainFeatures = await embed('none', query, 7);
     versions.set('none', plainFeatures);
     const r = await matchedLibrarySearch(engine, plainFeatures, SETTINGS, drawn);
-    expect(r.matching).toMatch(/^matched/);
+    expect(r.matching).toMatch(/^matched: .*\(not projected: no nuisance directions were given\)$/);
     // The engine's readings are the detector's own on each face.
     const ids = [...library.keys()];
     const read = engine.galleryDamage(ids);
@@ -120,5 +122,87 @@ describe('damage-matched library search', () => {
     expect(r.matching).toMatch(/no alpha by damage kind/);
     const direct = await engine.search(plain, { ...SETTINGS, adaptiveAlpha: null, alpha: 0.7 });
     expect(r.stage2.map((h) => h.id)).toEqual(direct.stage2.map((h) => h.id));
+  }, 120_000);
+
+  it('with nuisance directions, scores each drawn pair as the cosine after removing them from both faces, on its own level', async () => {
+    // Per kind: the move the drawing makes on the query (so the projection changes these pairs' cosines a lot), then a
+    // seeded random direction, orthonormalised; levels of our choosing.
+    const random = seededRandom(17);
+    const unit64 = (x: Float32Array) => {
+      const n = Math.hypot(...x);
+      return Float64Array.from(x, (v) => v / n);
+    };
+    const clean = unit64((await embed('none', query, 7)).embedding);
+    const orthonormal = async (kind: OodTransform) => {
+      const drawnUnit = unit64((await embed(kind, query, 7)).embedding);
+      const seeds = [drawnUnit.map((x, i) => x - clean[i]), Float64Array.from({ length: 1024 }, () => random() - 0.5)];
+      const rows: Float64Array[] = [];
+      for (const v of seeds) {
+        for (const u of rows) {
+          const c = v.reduce((a, x, i) => a + x * u[i], 0);
+          for (let i = 0; i < v.length; i++) v[i] -= c * u[i];
+        }
+        const n = Math.hypot(...v);
+        rows.push(v.map((x) => x / n));
+      }
+      return rows;
+    };
+    const rows = { mask: await orthonormal('mask'), sunglasses: await orthonormal('sunglasses') };
+    const nap: MatchedNap = {
+      directions: { mask: rows.mask.map((u) => Float32Array.from(u)), sunglasses: rows.sunglasses.map((u) => Float32Array.from(u)) },
+      levels: { mask: 0.21, sunglasses: 0.19 },
+    };
+    const versions = new Map<OodTransform, FaceFeatures>();
+    const plainFeatures = await embed('none', query, 7);
+    versions.set('none', plainFeatures);
+    const r = await matchedLibrarySearch(
+      engine,
+      plainFeatures,
+      SETTINGS,
+      async (kind) => {
+        const f = await embed(kind, query, 7);
+        versions.set(kind, f);
+        return f;
+      },
+      { model: nap },
+    );
+    expect(r.matching).toMatch(/drawn pairs compared without the occluder's 2 shared directions\)$/);
+    // Independently: project both vectors explicitly (x - sum (x.u) u) and take the float64 cosine.
+    const project = (x: Float32Array, us: readonly Float64Array[]) => {
+      const out = Float64Array.from(x);
+      for (const u of us) {
+        const c = out.reduce((a, v, i) => a + v * u[i], 0);
+        for (let i = 0; i < out.length; i++) out[i] -= c * u[i];
+      }
+      return out;
+    };
+    const levels = { none: MATCHED_PAIRING_LEVELS.none, mask: 0.21, sunglasses: 0.19 } as Record<OodTransform, number>;
+    let drawnPairs = 0;
+    let moved = 0;
+    for (const h of r.stage1) {
+      const face = (library.get(h.id) as FaceFeatures).embedding;
+      const q = (versions.get(h.via) as FaceFeatures).embedding;
+      if (h.via === 'mask' || h.via === 'sunglasses') {
+        drawnPairs++;
+        expect(h.score).toBeCloseTo(referenceCosine(project(q, rows[h.via]), project(face, rows[h.via])), 2);
+        moved = Math.max(moved, Math.abs(h.score - referenceCosine(q, face)));
+      } else expect(h.score).toBeCloseTo(referenceCosine(q, face), 5);
+    }
+    expect(drawnPairs).toBeGreaterThanOrEqual(2);
+    // The projection did change the drawn pairs' scores, by more than the tolerance above.
+    expect(moved).toBeGreaterThan(0.02);
+    const level = r.stage1.map((h) => h.score - levels[h.via]);
+    for (let i = 1; i < level.length; i++) expect(level[i]).toBeLessThanOrEqual(level[i - 1] + 1e-12);
+  }, 120_000);
+
+  it('keeps the plain cosine, saying why, when the directions belong to another embedding', async () => {
+    // The shipped file is for the default fused pipeline (1,536 values); this library is FaceRes's (1,024).
+    const shipped = parseMatchedNap(readFileSync(join(REPO_ROOT, 'src/models/damage', MATCHED_NAP_FILE)), MATCHED_NAP_FILE);
+    const plain = await embed('none', query, 7);
+    const drawn = (kind: OodTransform) => embed(kind, query, 7);
+    const withFile = await matchedLibrarySearch(engine, plain, SETTINGS, drawn, { model: shipped });
+    expect(withFile.matching).toMatch(/not projected: the nuisance directions are for embeddings of 1536 values, this library's have 1024\)$/);
+    const without = await matchedLibrarySearch(engine, plain, SETTINGS, drawn);
+    expect(withFile.stage1.map((h) => [h.id, h.score])).toEqual(without.stage1.map((h) => [h.id, h.score]));
   }, 120_000);
 });
