@@ -14,6 +14,13 @@ import { startStage2Helper } from './stage2HelperClient.ts';
 import { DB_NAME, GalleryDb } from './storage/galleryDb.ts';
 import { openOpfsGallery } from './storage/opfsDirectory.ts';
 
+/** A file shipped with the app, fetched from its own origin. */
+async function fetchBytes(url: string, name: string): Promise<ArrayBuffer> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${name}: HTTP ${res.status}`);
+  return res.arrayBuffer();
+}
+
 installComlinkErrorHandler();
 Comlink.expose(
   new AppEngine(
@@ -33,16 +40,8 @@ Comlink.expose(
       // Earlier versions kept galleries in IndexedDB; start-up moves them over.
       openLegacyStorage: (dbName = DB_NAME) => GalleryDb.openIfExists(dbName),
       // Same-origin, fetched once at start-up like the models.
-      loadDamageDetector: async () => {
-        const res = await fetch(damageDetectorUrl);
-        if (!res.ok) throw new Error(`faceres-damage.bin: HTTP ${res.status}`);
-        return parseDamageDetector(await res.arrayBuffer(), 'faceres-damage.bin');
-      },
-      loadMatchedNap: async () => {
-        const res = await fetch(matchedNapUrl);
-        if (!res.ok) throw new Error(`${MATCHED_NAP_FILE}: HTTP ${res.status}`);
-        return parseMatchedNap(await res.arrayBuffer(), MATCHED_NAP_FILE);
-      },
+      loadDamageDetector: async () => parseDamageDetector(await fetchBytes(damageDetectorUrl, 'faceres-damage.bin'), 'faceres-damage.bin'),
+      loadMatchedNap: async () => parseMatchedNap(await fetchBytes(matchedNapUrl, MATCHED_NAP_FILE), MATCHED_NAP_FILE),
       now: () => performance.now(),
       wallClock: () => Date.now(),
     },

@@ -34,6 +34,7 @@ import type { FaceFeatures, OodTransform } from '../../src/core/types.ts';
 import { parseDamageDetector } from '../../src/engine/damageDetector.ts';
 import { napCosine, type NapKind } from '../../src/engine/nuisanceProjection.ts';
 import { SearchEngine } from '../../src/engine/searchEngine.ts';
+import { unitEmbedding } from '../../src/engine/vectors.ts';
 import { MATCHED_PAIRING_LEVELS } from '../../src/models/damageMatched.ts';
 import { MATCHED_NAP_FILE } from '../../src/models/matchedNap.ts';
 import { DEFAULT_RECOGNIZER_ID } from '../../src/models/pipelines.ts';
@@ -165,13 +166,6 @@ interface GroupDump {
   wearOf: Record<string, OodTransform>;
 }
 
-function unit(v: Float32Array): Float32Array {
-  let n = 0;
-  for (const x of v) n += x * x;
-  const k = n > 0 ? 1 / Math.sqrt(n) : 0;
-  return v.map((x) => x * k);
-}
-
 function evaluateGroupDump(file: string, f: Record<Version, Float32Array[]>, identities: readonly string[], rs: readonly number[]): void {
   const dump = deserialize(readFileSync(file)) as GroupDump;
   const shown = new Set([...Object.values(dump.photoPeople).flat(), ...dump.queries.map((q) => q.identity)]);
@@ -183,25 +177,32 @@ function evaluateGroupDump(file: string, f: Record<Version, Float32Array[]>, ide
   const read = engine.galleryDamage(dump.library.map((x) => x.id));
   if (!Array.isArray(read)) throw new Error(read.unavailable);
   const kindOf = read.map((k): Version => (k === 'mask' || k === 'sunglasses' ? k : 'none'));
-  const faces = dump.library.map((x) => unit(x.features.embedding));
+  const faces = dump.library.map((x) => unitEmbedding(x.features.embedding, x.id));
   const photoOf = (id: string) => id.split('#')[0];
   const fitted = fits(f, identities, train, rs);
   const named: [string, Fit | null][] = [['shipped levels, no projection', null], ...rs.map((r, i): [string, Fit] => [`r=${r}`, fitted[i]])];
+  const queries = dump.queries.map((q) => {
+    const version = (v: Version) => {
+      const features = q.versions[v] ?? q.versions.none;
+      if (!features) throw new Error(`${file}: the query of ${q.identity} has no features`);
+      return unitEmbedding(features.embedding, q.identity);
+    };
+    return { identity: q.identity, query: { none: version('none'), mask: version('mask'), sunglasses: version('sunglasses') } };
+  });
   const line: string[] = [];
   for (const [name, fitted] of named) {
     const t: Record<Version, [number, number]> = { none: [0, 0], mask: [0, 0], sunglasses: [0, 0] };
-    for (const q of dump.queries) {
-      const version = (v: Version) => unit((q.versions[v] ?? q.versions.none)?.embedding ?? new Float32Array(faces[0].length));
-      const query = { none: version('none'), mask: version('mask'), sunglasses: version('sunglasses') };
+    for (const { identity, query } of queries) {
       let best = 0;
       let bestScore = -Infinity;
       faces.forEach((face, i) => {
         const s = matchedScore(query, face, kindOf[i], fitted);
         if (s > bestScore) ((bestScore = s), (best = i));
       });
-      const wear: Version = dump.wearOf[q.identity] === 'mask' || dump.wearOf[q.identity] === 'sunglasses' ? (dump.wearOf[q.identity] as NapKind) : 'none';
+      const worn = dump.wearOf[identity];
+      const wear: Version = worn === 'mask' || worn === 'sunglasses' ? worn : 'none';
       t[wear][1]++;
-      if (dump.photoPeople[photoOf(dump.library[best].id)]?.includes(q.identity)) t[wear][0]++;
+      if (dump.photoPeople[photoOf(dump.library[best].id)]?.includes(identity)) t[wear][0]++;
     }
     const h = t.none[0] + t.mask[0] + t.sunglasses[0];
     const n = t.none[1] + t.mask[1] + t.sunglasses[1];

@@ -97,23 +97,13 @@ export class AppEngine implements EngineApi {
   }
 
   /** A detector that fails to load leaves the threshold rule in charge; every search's alpha reason then says why. */
-  private async loadDamageDetector(): Promise<DamageDetectorSource> {
-    if (!this.ports.loadDamageDetector) return { unavailable: 'this app was built without the damage detector' };
-    try {
-      return { model: await this.ports.loadDamageDetector() };
-    } catch (e) {
-      return { unavailable: `the damage detector did not load (${e instanceof Error ? e.message : String(e)})` };
-    }
+  private loadDamageDetector(): Promise<DamageDetectorSource> {
+    return loadOptional(this.ports.loadDamageDetector?.bind(this.ports), 'the damage detector');
   }
 
   /** Directions that fail to load leave drawn pairs on the plain cosine; every matched search's note then says why. */
-  private async loadMatchedNap(): Promise<MatchedNapSource> {
-    if (!this.ports.loadMatchedNap) return { unavailable: 'this app was built without the nuisance directions' };
-    try {
-      return { model: await this.ports.loadMatchedNap() };
-    } catch (e) {
-      return { unavailable: `the nuisance directions did not load (${e instanceof Error ? e.message : String(e)})` };
-    }
+  private loadMatchedNap(): Promise<MatchedNapSource> {
+    return loadOptional(this.ports.loadMatchedNap?.bind(this.ports), 'the nuisance directions');
   }
 
   galleryInfo(): GalleryInfo {
@@ -265,5 +255,15 @@ export class AppEngine implements EngineApi {
   private require(): Running {
     if (!this.running) throw new AppError('internal', 'the engine is not initialised (its models are still loading, or loading failed)', 'Wait for the models to load, or reload the page.');
     return this.running;
+  }
+}
+
+/** A model the app can work without: what the port loaded, or why there is none (a missing port or a failed load). */
+async function loadOptional<T>(load: (() => Promise<T>) | undefined, what: string): Promise<{ readonly model: T } | { readonly unavailable: string }> {
+  if (!load) return { unavailable: `this app was built without ${what}` };
+  try {
+    return { model: await load() };
+  } catch (e) {
+    return { unavailable: `${what} did not load (${e instanceof Error ? e.message : String(e)})` };
   }
 }

@@ -96,7 +96,7 @@ export async function matchedLibrarySearch(
   if (!Array.isArray(kinds)) return asPlain(`not matched: ${kinds.unavailable}`);
   const kindOf = new Map(ids.map((id, i) => [id, kinds[i]]));
   const kindOfId = (id: string): OodTransform => kindOf.get(id) ?? 'none';
-  const projected = projectDrawnPairs(index, versions, drawnQueries, kindOfId, nap);
+  const projected = projectDrawnPairs(index, versions, drawnQueries, kindOfId, nap, query.embedding.length);
   const stage1 = mergeMatched(projected.versions, kindOfId, projected.levels, 'stage1').slice(0, k);
   const stage2 = mergeMatched(projected.versions, kindOfId, projected.levels, 'stage2').slice(0, k);
   const before = new Map(stage1.map((h, i) => [h.hit.id, i + 1]));
@@ -123,11 +123,11 @@ function projectDrawnPairs(
   drawnQueries: ReadonlyMap<OodTransform, FaceFeatures>,
   kindOf: (id: string) => OodTransform,
   nap: MatchedNapSource,
+  dims: number,
 ): { versions: readonly VersionResult<VersionHit>[]; levels: PairingLevels; note: string } {
   if (!('model' in nap)) return { versions, levels: MATCHED_PAIRING_LEVELS, note: `not projected: ${nap.unavailable}` };
   const { directions, levels } = nap.model;
   const length = directions.mask[0]?.length;
-  const dims = drawnQueries.values().next().value?.embedding.length;
   if (length !== undefined && length !== dims)
     return { versions, levels: MATCHED_PAIRING_LEVELS, note: `not projected: the nuisance directions are for embeddings of ${length} values, this library's have ${dims}` };
   const projected = versions.map((v): VersionResult<VersionHit> => {

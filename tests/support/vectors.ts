@@ -17,3 +17,17 @@ export function referenceCosine(a: ArrayLike<number>, b: ArrayLike<number>): num
   }
   return ab / Math.sqrt(aa * bb);
 }
+
+/** Modified Gram-Schmidt, float64: the given vectors made orthonormal in order (each is changed in place). */
+export function orthonormalise(vectors: readonly Float64Array[]): Float64Array[] {
+  const rows: Float64Array[] = [];
+  for (const v of vectors) {
+    for (const u of rows) {
+      const c = v.reduce((a, x, i) => a + x * u[i], 0);
+      for (let i = 0; i < v.length; i++) v[i] -= c * u[i];
+    }
+    const norm = Math.hypot(...v);
+    rows.push(v.map((x) => x / norm));
+  }
+  return rows;
+}

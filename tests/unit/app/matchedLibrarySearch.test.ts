@@ -22,7 +22,7 @@ import { seededRandom } from '../../../src/core/random.ts';
 import { listIdentityImages, REPO_ROOT } from '../face/helpers/data.ts';
 import { decodeImageNode } from '../face/helpers/decodeNode.ts';
 import { createPipeline } from '../face/helpers/models.ts';
-import { referenceCosine } from '../../support/vectors.ts';
+import { orthonormalise, referenceCosine } from '../../support/vectors.ts';
 
 const SETTINGS: RerankSettings = { ...DEFAULT_SETTINGS, backend: 'cpu', k: 8 };
 /** What each library face wears, by position. */
@@ -135,17 +135,7 @@ describe('damage-matched library search', () => {
     const clean = unit64((await embed('none', query, 7)).embedding);
     const orthonormal = async (kind: OodTransform) => {
       const drawnUnit = unit64((await embed(kind, query, 7)).embedding);
-      const seeds = [drawnUnit.map((x, i) => x - clean[i]), Float64Array.from({ length: 1024 }, () => random() - 0.5)];
-      const rows: Float64Array[] = [];
-      for (const v of seeds) {
-        for (const u of rows) {
-          const c = v.reduce((a, x, i) => a + x * u[i], 0);
-          for (let i = 0; i < v.length; i++) v[i] -= c * u[i];
-        }
-        const n = Math.hypot(...v);
-        rows.push(v.map((x) => x / n));
-      }
-      return rows;
+      return orthonormalise([drawnUnit.map((x, i) => x - clean[i]), Float64Array.from({ length: 1024 }, () => random() - 0.5)]);
     };
     const rows = { mask: await orthonormal('mask'), sunglasses: await orthonormal('sunglasses') };
     const nap: MatchedNap = {

@@ -6,25 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../src/core/random.ts';
 import { napCosine } from '../../../src/engine/nuisanceProjection.ts';
-import { referenceCosine } from '../../support/vectors.ts';
+import { orthonormalise, referenceCosine } from '../../support/vectors.ts';
 
 function randomVector(random: () => number, n: number): Float64Array {
   return Float64Array.from({ length: n }, () => random() - 0.5);
 }
 
-/** r orthonormal rows by modified Gram-Schmidt on random vectors. */
+/** r orthonormal rows from seeded random vectors. */
 function orthonormalRows(random: () => number, r: number, n: number): Float64Array[] {
-  const rows: Float64Array[] = [];
-  while (rows.length < r) {
-    const v = randomVector(random, n);
-    for (const u of rows) {
-      const c = v.reduce((a, x, i) => a + x * u[i], 0);
-      for (let i = 0; i < n; i++) v[i] -= c * u[i];
-    }
-    const norm = Math.hypot(...v);
-    rows.push(v.map((x) => x / norm));
-  }
-  return rows;
+  return orthonormalise(Array.from({ length: r }, () => randomVector(random, n)));
 }
 
 /** P x with P = I - U^T U built as an n x n matrix. */
